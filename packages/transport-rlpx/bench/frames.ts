@@ -17,6 +17,7 @@ import { type CryptoBackend, loadCryptoBackend, pureCryptoBackend } from '../src
 import { publicKeyOf, randomSecretKey } from '../src/ecies.js'
 import { FrameCodec } from '../src/frame.js'
 import { createAck, createAuth, deriveSecrets, readAck, readAuth } from '../src/handshake.js'
+import { createRlpxTransport } from '../src/transport.js'
 import { systemRandom } from '../src/types.js'
 
 const MiB = 1024 * 1024
@@ -152,6 +153,39 @@ async function main(): Promise<void> {
   const h2 = timeIt(() => handshakeDevp2p(), hsMs)
   const hJs = rate('handshakes (auth+ack+secrets, both sides): devp2p', h2.n, h2.ms, '/s')
   console.log(`speed-up over devp2p (handshakes): ${(hOurs / hJs).toFixed(1)}x`)
+
+  // --- end to end, for context: eth messages over 127.0.0.1 TCP, snappy on ---
+  for (const [label, data] of [
+    ['incompressible', payload],
+    ['compressible', new Uint8Array(MiB).map((_, i) => (i >> 6) & 0xff)],
+  ] as const) {
+    const a = createRlpxTransport({
+      nodeKey: randomSecretKey(systemRandom),
+      listen: { host: '127.0.0.1', port: 0 },
+    })
+    let inbound: Awaited<ReturnType<typeof a.dial>> | undefined
+    const b = createRlpxTransport({
+      nodeKey: randomSecretKey(systemRandom),
+      listen: { host: '127.0.0.1', port: 0 },
+      onConnection: (c) => {
+        inbound = c
+      },
+    })
+    await b.listen()
+    const conn = await a.dial(b.enode)
+    while (!inbound) await new Promise((r) => setTimeout(r, 1))
+    const rx = inbound
+    const count = 64
+    const t0 = performance.now()
+    const reading = (async () => {
+      for (let i = 0; i < count; i++) await rx.readMsg()
+    })()
+    for (let i = 0; i < count; i++) await conn.writeMsg(0x06, data)
+    await reading
+    rate(`TCP end to end, 1 MiB ${label} eth messages`, count, performance.now() - t0, 'MB/s')
+    await a.stop()
+    await b.stop()
+  }
 }
 
 await main()

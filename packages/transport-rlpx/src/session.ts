@@ -425,6 +425,8 @@ export class RlpxStream implements EthConnection {
 
   /** @internal */
   failAll(err: unknown): void {
+    // Like msgPipe: once closed, pending and later reads reject; unread messages are dropped.
+    for (const m of this.queue.splice(0)) this.session.queuedBytes -= m.payload.length
     for (const w of this.waiters.splice(0)) w.reject(err)
   }
 
