@@ -1,0 +1,193 @@
+import { keccak256 } from './bytes.js'
+import { WireError } from './errors.js'
+import {
+  asBytes,
+  asFixed,
+  asList,
+  asUint,
+  type RlpInput,
+  type RlpItem,
+  rlpDecode,
+  rlpEncode,
+} from './rlp.js'
+import type { Bytes, HeaderData } from './types.js'
+
+/** Header field counts: 15 (pre-London) up to 21 (Prague). */
+export const minHeaderFields = 15
+export const maxHeaderFields = 21
+
+/**
+ * A block header. Decoded headers keep the exact bytes they came from, so `hash` is one keccak
+ * and `encode()` no work at all.
+ */
+export class BlockHeader implements HeaderData {
+  readonly parentHash: Bytes
+  readonly uncleHash: Bytes
+  readonly coinbase: Bytes
+  readonly stateRoot: Bytes
+  readonly txRoot: Bytes
+  readonly receiptRoot: Bytes
+  readonly bloom: Bytes
+  readonly difficulty: bigint
+  readonly number: bigint
+  readonly gasLimit: bigint
+  readonly gasUsed: bigint
+  readonly time: bigint
+  readonly extra: Bytes
+  readonly mixDigest: Bytes
+  readonly nonce: Bytes
+  readonly baseFee?: bigint
+  readonly withdrawalsRoot?: Bytes
+  readonly blobGasUsed?: bigint
+  readonly excessBlobGas?: bigint
+  readonly parentBeaconRoot?: Bytes
+  readonly requestsHash?: Bytes
+  #raw: Uint8Array | undefined
+  #hash: Uint8Array | undefined
+
+  private constructor(d: HeaderData, raw: Uint8Array | undefined) {
+    this.parentHash = d.parentHash
+    this.uncleHash = d.uncleHash
+    this.coinbase = d.coinbase
+    this.stateRoot = d.stateRoot
+    this.txRoot = d.txRoot
+    this.receiptRoot = d.receiptRoot
+    this.bloom = d.bloom
+    this.difficulty = d.difficulty
+    this.number = d.number
+    this.gasLimit = d.gasLimit
+    this.gasUsed = d.gasUsed
+    this.time = d.time
+    this.extra = d.extra
+    this.mixDigest = d.mixDigest
+    this.nonce = d.nonce
+    if (d.baseFee !== undefined) this.baseFee = d.baseFee
+    if (d.withdrawalsRoot !== undefined) this.withdrawalsRoot = d.withdrawalsRoot
+    if (d.blobGasUsed !== undefined) this.blobGasUsed = d.blobGasUsed
+    if (d.excessBlobGas !== undefined) this.excessBlobGas = d.excessBlobGas
+    if (d.parentBeaconRoot !== undefined) this.parentBeaconRoot = d.parentBeaconRoot
+    if (d.requestsHash !== undefined) this.requestsHash = d.requestsHash
+    this.#raw = raw
+  }
+
+  /** Builds a header from plain data (optional fields must form a prefix of the fork order). */
+  static fromData(d: HeaderData): BlockHeader {
+    const tail = [
+      d.baseFee,
+      d.withdrawalsRoot,
+      d.blobGasUsed,
+      d.excessBlobGas,
+      d.parentBeaconRoot,
+      d.requestsHash,
+    ]
+    let seenMissing = false
+    for (const f of tail) {
+      if (f === undefined) seenMissing = true
+      else if (seenMissing)
+        throw new WireError('ErrInvalidValue', 'header optional fields not a prefix')
+    }
+    return new BlockHeader(d, undefined)
+  }
+
+  /** Decodes one RLP-encoded header (strict). */
+  static decode(bytes: Uint8Array): BlockHeader {
+    return BlockHeader.fromRlp(rlpDecode(bytes), bytes)
+  }
+
+  /** From a decoded RLP item; pass `raw` (its exact encoding) to skip re-encoding for the hash. */
+  static fromRlp(item: RlpItem, raw?: Uint8Array): BlockHeader {
+    const f = asList(item, 'header', [minHeaderFields, maxHeaderFields])
+    const n = f.length
+    const d: HeaderData = {
+      parentHash: asFixed(f[0], 'header.parentHash', 32),
+      uncleHash: asFixed(f[1], 'header.uncleHash', 32),
+      coinbase: asFixed(f[2], 'header.coinbase', 20),
+      stateRoot: asFixed(f[3], 'header.stateRoot', 32),
+      txRoot: asFixed(f[4], 'header.txRoot', 32),
+      receiptRoot: asFixed(f[5], 'header.receiptRoot', 32),
+      bloom: asFixed(f[6], 'header.bloom', 256),
+      difficulty: asUint(f[7], 'header.difficulty', 32),
+      number: asUint(f[8], 'header.number', 8),
+      gasLimit: asUint(f[9], 'header.gasLimit', 8),
+      gasUsed: asUint(f[10], 'header.gasUsed', 8),
+      time: asUint(f[11], 'header.time', 8),
+      extra: asBytes(f[12], 'header.extra'),
+      mixDigest: asFixed(f[13], 'header.mixDigest', 32),
+      nonce: asFixed(f[14], 'header.nonce', 8),
+    }
+    if (n > 15) d.baseFee = asUint(f[15], 'header.baseFee', 32)
+    if (n > 16) d.withdrawalsRoot = asFixed(f[16], 'header.withdrawalsRoot', 32)
+    if (n > 17) d.blobGasUsed = asUint(f[17], 'header.blobGasUsed', 8)
+    if (n > 18) d.excessBlobGas = asUint(f[18], 'header.excessBlobGas', 8)
+    if (n > 19) d.parentBeaconRoot = asFixed(f[19], 'header.parentBeaconRoot', 32)
+    if (n > 20) d.requestsHash = asFixed(f[20], 'header.requestsHash', 32)
+    return new BlockHeader(d, raw)
+  }
+
+  /** The RLP fields in order (for embedding). */
+  toRlpInput(): RlpInput[] {
+    const out: RlpInput[] = [
+      this.parentHash,
+      this.uncleHash,
+      this.coinbase,
+      this.stateRoot,
+      this.txRoot,
+      this.receiptRoot,
+      this.bloom,
+      this.difficulty,
+      this.number,
+      this.gasLimit,
+      this.gasUsed,
+      this.time,
+      this.extra,
+      this.mixDigest,
+      this.nonce,
+    ]
+    if (this.baseFee !== undefined) out.push(this.baseFee)
+    if (this.withdrawalsRoot !== undefined) out.push(this.withdrawalsRoot)
+    if (this.blobGasUsed !== undefined) out.push(this.blobGasUsed)
+    if (this.excessBlobGas !== undefined) out.push(this.excessBlobGas)
+    if (this.parentBeaconRoot !== undefined) out.push(this.parentBeaconRoot)
+    if (this.requestsHash !== undefined) out.push(this.requestsHash)
+    return out
+  }
+
+  /** The RLP encoding (cached; for decoded headers, the exact bytes decoded from). */
+  encode(): Uint8Array {
+    if (this.#raw === undefined) this.#raw = rlpEncode(this.toRlpInput())
+    return this.#raw
+  }
+
+  /** keccak256 of the encoding, computed once. */
+  get hash(): Uint8Array {
+    if (this.#hash === undefined) this.#hash = keccak256(this.encode())
+    return this.#hash
+  }
+
+  toData(): HeaderData {
+    const d: HeaderData = {
+      parentHash: this.parentHash,
+      uncleHash: this.uncleHash,
+      coinbase: this.coinbase,
+      stateRoot: this.stateRoot,
+      txRoot: this.txRoot,
+      receiptRoot: this.receiptRoot,
+      bloom: this.bloom,
+      difficulty: this.difficulty,
+      number: this.number,
+      gasLimit: this.gasLimit,
+      gasUsed: this.gasUsed,
+      time: this.time,
+      extra: this.extra,
+      mixDigest: this.mixDigest,
+      nonce: this.nonce,
+    }
+    if (this.baseFee !== undefined) d.baseFee = this.baseFee
+    if (this.withdrawalsRoot !== undefined) d.withdrawalsRoot = this.withdrawalsRoot
+    if (this.blobGasUsed !== undefined) d.blobGasUsed = this.blobGasUsed
+    if (this.excessBlobGas !== undefined) d.excessBlobGas = this.excessBlobGas
+    if (this.parentBeaconRoot !== undefined) d.parentBeaconRoot = this.parentBeaconRoot
+    if (this.requestsHash !== undefined) d.requestsHash = this.requestsHash
+    return d
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * @ethwire/rlp-wire — Ethereum `eth` wire types and messages for eth/62–69: strict RLP codecs,
+ * block/header/transaction/receipt types with cached hashes, ordered trie roots, every message
+ * of every version, typed errors, and the `MsgReadWriter` transport contract.
+ *
+ * @example
+ * ```ts
+ * import { decodeMessage, bytesToHex, hexToBytes } from '@ethwire/rlp-wire'
+ * const msg = decodeMessage(68, { code: 0x04, payload: hexToBytes('0xc4820457c0') })
+ * if (msg.name === 'BlockHeaders') console.log(msg.requestId, msg.headers.map((h) => bytesToHex(h.hash)))
+ * ```
+ */
+
+export {
+  Block,
+  type BlockBody,
+  bodyFromRlp,
+  bodyToRlp,
+  checkBody,
+  decodeBodyRaw,
+  receiptsRoot,
+  transactionsRoot,
+  unclesHash,
+  withdrawalsRoot,
+} from './block.js'
+export {
+  bigIntToBytes,
+  bytesToBigInt,
+  bytesToHex,
+  bytesToNumber,
+  concatBytes,
+  equalBytes,
+  hexToBytes,
+  keccak256,
+  numberToBytes,
+  utf8ToBytes,
+} from './bytes.js'
+export {
+  type EthVersion,
+  MsgCode,
+  type MsgName,
+  maxMessageSizeBytes,
+  SUPPORTED_VERSIONS,
+} from './codes.js'
+export { isWireError, WireError, type WireErrorCode } from './errors.js'
+export { BlockHeader, maxHeaderFields, minHeaderFields } from './header.js'
+export {
+  decodeMessage,
+  decodeStatus,
+  type EthMessage,
+  type EthMessageOf,
+  encodeMessage,
+  encodeStatus,
+  hasForkId,
+  hasRequestId,
+  isRequestIdVersion,
+  isStatusEth69,
+  messageName,
+  protocolLength,
+  versionHasCode,
+} from './messages.js'
+export {
+  bloomSizeBytes,
+  decodeReceipt,
+  decodeWithdrawal,
+  encodeReceipt,
+  encodeWithdrawal,
+  logsBloom,
+  receiptFromEth69,
+  receiptFromNetwork,
+  receiptToEth69,
+  receiptToNetwork,
+} from './receipt.js'
+export {
+  asBool,
+  asBytes,
+  asFixed,
+  asList,
+  asUint,
+  asUintNumber,
+  maxRlpDepth,
+  type RlpInput,
+  type RlpItem,
+  RlpRaw,
+  rlpDecode,
+  rlpEncode,
+  rlpEncodeListOfEncoded,
+  rlpIsList,
+  rlpListElements,
+  rlpRaw,
+  rlpStringContent,
+} from './rlp.js'
+export { blobSizeBytes, cellProofsPerBlob, Transaction } from './transaction.js'
+export {
+  type CloseInfo,
+  DisconnectReason,
+  disconnectReasonName,
+  type EthConnection,
+  type Msg,
+  type MsgReadWriter,
+} from './transport.js'
+export { EMPTY_TRIE_ROOT, EMPTY_UNCLE_HASH, orderedTrieRoot, trieRoot } from './trie.js'
+export type * from './types.js'

@@ -1,0 +1,340 @@
+/**
+ * Strict RLP. The encoder writes into one growing buffer; the decoder returns subarrays of the
+ * input (no copies) and rejects every non-canonical form, trailing bytes and nesting deeper than
+ * {@link maxRlpDepth}.
+ */
+import { bytesToBigInt, bytesToNumber, hexToBytes, utf8ToBytes } from './bytes.js'
+import { WireError } from './errors.js'
+
+export type RlpItem = Uint8Array | RlpItem[]
+
+/** Bytes that are already RLP-encoded; the encoder copies them as they are. */
+export class RlpRaw {
+  constructor(readonly bytes: Uint8Array) {}
+}
+/** Wraps already-encoded RLP for inclusion in {@link rlpEncode} input. */
+export function rlpRaw(bytes: Uint8Array): RlpRaw {
+  return new RlpRaw(bytes)
+}
+
+/**
+ * Encoder input: bytes; non-negative integers (minimal big-endian); strings (`0x…` hex, else UTF-8);
+ * `null`/`undefined` as the empty string; lists; pre-encoded {@link RlpRaw}.
+ */
+export type RlpInput =
+  | Uint8Array
+  | bigint
+  | number
+  | string
+  | null
+  | undefined
+  | RlpRaw
+  | RlpInput[]
+
+/** Nesting deeper than this is rejected by the decoder (eth messages nest at most ~7 levels). */
+export const maxRlpDepth = 64
+
+class Writer {
+  buf = new Uint8Array(256)
+  pos = 0
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return
+    let size = this.buf.length * 2
+    while (size < this.pos + n) size *= 2
+    const nb = new Uint8Array(size)
+    nb.set(this.buf.subarray(0, this.pos))
+    this.buf = nb
+  }
+  writeBytes(b: Uint8Array): void {
+    const n = b.length
+    if (n === 1 && b[0]! < 0x80) {
+      this.ensure(1)
+      this.buf[this.pos++] = b[0]!
+      return
+    }
+    this.ensure(n + 9)
+    this.writeHeader(n, 0x80)
+    this.buf.set(b, this.pos)
+    this.pos += n
+  }
+  writeHeader(len: number, base: number): void {
+    const buf = this.buf
+    if (len <= 55) {
+      buf[this.pos++] = base + len
+      return
+    }
+    const ll = lengthOfLength(len)
+    buf[this.pos++] = base + 55 + ll
+    for (let i = ll - 1, v = len; i >= 0; i--, v = Math.floor(v / 256)) buf[this.pos + i] = v % 256
+    this.pos += ll
+  }
+  writeUint(n: number): void {
+    this.ensure(9)
+    if (n === 0) {
+      this.buf[this.pos++] = 0x80
+      return
+    }
+    if (n < 0x80) {
+      this.buf[this.pos++] = n
+      return
+    }
+    let len = 0
+    for (let v = n; v > 0; v = Math.floor(v / 256)) len++
+    this.buf[this.pos++] = 0x80 + len
+    for (let i = len - 1, v = n; i >= 0; i--, v = Math.floor(v / 256))
+      this.buf[this.pos + i] = v % 256
+    this.pos += len
+  }
+  write(x: RlpInput, depth: number): void {
+    if (x instanceof Uint8Array) {
+      this.writeBytes(x)
+      return
+    }
+    if (Array.isArray(x)) {
+      if (depth > maxRlpDepth) throw new WireError('ErrInvalidValue', 'RLP input nested too deeply')
+      this.ensure(1)
+      const start = this.pos
+      this.pos += 1 // reserve a 1-byte header; shifted if the list is long
+      for (let i = 0; i < x.length; i++) this.write(x[i], depth + 1)
+      const len = this.pos - start - 1
+      if (len <= 55) {
+        this.buf[start] = 0xc0 + len
+        return
+      }
+      const ll = lengthOfLength(len)
+      this.ensure(ll)
+      this.buf.copyWithin(start + 1 + ll, start + 1, this.pos)
+      this.pos = start
+      this.writeHeader(len, 0xc0)
+      this.pos += len
+      return
+    }
+    if (typeof x === 'number') {
+      if (!Number.isSafeInteger(x) || x < 0) {
+        throw new WireError('ErrInvalidValue', `bad integer ${x}`)
+      }
+      this.writeUint(x)
+      return
+    }
+    if (typeof x === 'bigint') {
+      if (x < 0n) throw new WireError('ErrInvalidValue', 'negative integer')
+      if (x < 0x1000000000000n) {
+        this.writeUint(Number(x))
+        return
+      }
+      let hex = x.toString(16)
+      if (hex.length % 2) hex = '0' + hex
+      this.writeBytes(hexToBytes(hex))
+      return
+    }
+    if (typeof x === 'string') {
+      this.writeBytes(x.startsWith('0x') ? hexToBytes(x) : utf8ToBytes(x))
+      return
+    }
+    if (x === null || x === undefined) {
+      this.ensure(1)
+      this.buf[this.pos++] = 0x80
+      return
+    }
+    if (x instanceof RlpRaw) {
+      this.ensure(x.bytes.length)
+      this.buf.set(x.bytes, this.pos)
+      this.pos += x.bytes.length
+      return
+    }
+    throw new WireError('ErrInvalidValue', 'unsupported RLP input')
+  }
+}
+
+function lengthOfLength(len: number): number {
+  let ll = 0
+  for (let v = len; v > 0; v = Math.floor(v / 256)) ll++
+  return ll
+}
+
+/** RLP-encode (canonical). */
+export function rlpEncode(item: RlpInput): Uint8Array {
+  const w = new Writer()
+  w.write(item, 0)
+  return w.buf.slice(0, w.pos)
+}
+
+/** RLP-encode a list whose elements are already encoded. */
+export function rlpEncodeListOfEncoded(parts: readonly Uint8Array[]): Uint8Array {
+  let len = 0
+  for (const p of parts) len += p.length
+  const ll = len <= 55 ? 0 : lengthOfLength(len)
+  const out = new Uint8Array(1 + ll + len)
+  if (ll === 0) out[0] = 0xc0 + len
+  else {
+    out[0] = 0xf7 + ll
+    for (let i = ll, v = len; i >= 1; i--, v = Math.floor(v / 256)) out[i] = v % 256
+  }
+  let o = 1 + ll
+  for (const p of parts) {
+    out.set(p, o)
+    o += p.length
+  }
+  return out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+let nextPos = 0
+let isListHdr = false
+let contentStart = 0
+
+/** Parses one item header at `pos` (strict). Sets contentStart/nextPos/isListHdr. */
+function readHeader(b: Uint8Array, pos: number, end: number): void {
+  if (pos >= end) throw new WireError('ErrDecode', 'unexpected end of input')
+  const p = b[pos]!
+  if (p < 0x80) {
+    isListHdr = false
+    contentStart = pos
+    nextPos = pos + 1
+    return
+  }
+  let len: number
+  let s: number
+  if (p <= 0xb7 || (p >= 0xc0 && p <= 0xf7)) {
+    isListHdr = p >= 0xc0
+    len = p - (isListHdr ? 0xc0 : 0x80)
+    s = pos + 1
+    if (s + len > end) throw new WireError('ErrDecode', 'item longer than its input')
+    if (len === 1 && !isListHdr && b[s]! < 0x80) {
+      throw new WireError('ErrNonCanonical', 'single byte below 0x80 wrapped in a string header')
+    }
+  } else {
+    isListHdr = p >= 0xc0
+    const ll = p - (isListHdr ? 0xf7 : 0xb7)
+    if (pos + 1 + ll > end) throw new WireError('ErrDecode', 'length prefix longer than input')
+    if (b[pos + 1] === 0) throw new WireError('ErrNonCanonical', 'length prefix with leading zero')
+    len = 0
+    for (let i = 0; i < ll; i++) len = len * 256 + b[pos + 1 + i]!
+    if (len <= 55) throw new WireError('ErrNonCanonical', 'long-form length for a short item')
+    s = pos + 1 + ll
+    if (s + len > end) throw new WireError('ErrDecode', 'item longer than its input')
+  }
+  contentStart = s
+  nextPos = s + len
+}
+
+function readItem(b: Uint8Array, pos: number, end: number, depth: number): RlpItem {
+  readHeader(b, pos, end)
+  const s = contentStart
+  const e = nextPos
+  if (!isListHdr) return b.subarray(s, e)
+  if (depth >= maxRlpDepth) throw new WireError('ErrDecode', 'RLP nested too deeply')
+  const items: RlpItem[] = []
+  let q = s
+  while (q < e) {
+    items.push(readItem(b, q, e, depth + 1))
+    q = nextPos
+  }
+  nextPos = e
+  return items
+}
+
+/** Strict RLP decode of exactly one item (no trailing bytes). Throws `WireError`. */
+export function rlpDecode(bytes: Uint8Array): RlpItem {
+  const item = readItem(bytes, 0, bytes.length, 0)
+  if (nextPos !== bytes.length) throw new WireError('ErrTrailingBytes', 'bytes after the RLP item')
+  return item
+}
+
+/**
+ * Splits the top-level RLP list `bytes` into the raw encodings of its elements (subarrays, with
+ * their own prefixes), checking the headers strictly but not the elements' contents.
+ */
+export function rlpListElements(bytes: Uint8Array, field = 'list'): Uint8Array[] {
+  readHeader(bytes, 0, bytes.length)
+  if (nextPos !== bytes.length) throw new WireError('ErrTrailingBytes', 'bytes after the RLP item')
+  if (!isListHdr) throw new WireError('ErrKind', `${field}: expected a list`)
+  const e = nextPos
+  const out: Uint8Array[] = []
+  let q = contentStart
+  while (q < e) {
+    readHeader(bytes, q, e)
+    out.push(bytes.subarray(q, nextPos))
+    q = nextPos
+  }
+  return out
+}
+
+/** Whether `raw` (one complete RLP item) is a list. */
+export function rlpIsList(raw: Uint8Array): boolean {
+  return raw.length > 0 && raw[0]! >= 0xc0
+}
+
+/** The content of a raw RLP string item (strict). */
+export function rlpStringContent(raw: Uint8Array, field: string): Uint8Array {
+  readHeader(raw, 0, raw.length)
+  if (nextPos !== raw.length) throw new WireError('ErrTrailingBytes', 'bytes after the RLP item')
+  if (isListHdr) throw new WireError('ErrKind', `${field}: expected a string, got a list`)
+  return raw.subarray(contentStart, nextPos)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field readers
+
+export function asBytes(item: RlpItem | undefined, field: string): Uint8Array {
+  if (item instanceof Uint8Array) return item
+  if (item === undefined) throw new WireError('ErrArity', `${field}: missing`)
+  throw new WireError('ErrKind', `${field}: expected a string, got a list`)
+}
+
+/** A list; `arity` is an exact count or an inclusive `[min, max]` range. */
+export function asList(
+  item: RlpItem | undefined,
+  field: string,
+  arity?: number | readonly [number, number],
+): RlpItem[] {
+  if (item === undefined) throw new WireError('ErrArity', `${field}: missing`)
+  if (!Array.isArray(item))
+    throw new WireError('ErrKind', `${field}: expected a list, got a string`)
+  if (arity !== undefined) {
+    const n = item.length
+    if (typeof arity === 'number' ? n !== arity : n < arity[0] || n > arity[1]) {
+      throw new WireError('ErrArity', `${field}: ${n} elements, expected ${arity}`)
+    }
+  }
+  return item
+}
+
+function checkUint(b: Uint8Array, field: string, maxBytes: number): void {
+  if (b.length > maxBytes) {
+    throw new WireError('ErrFieldSize', `${field}: integer of ${b.length} bytes, max ${maxBytes}`)
+  }
+  if (b.length > 0 && b[0] === 0) throw new WireError('ErrNonCanonical', `${field}: leading zero`)
+}
+
+/** An unsigned integer of at most `maxBytes` bytes, canonical (no leading zeros). */
+export function asUint(item: RlpItem | undefined, field: string, maxBytes = 8): bigint {
+  const b = asBytes(item, field)
+  checkUint(b, field, maxBytes)
+  return bytesToBigInt(b)
+}
+
+/** An unsigned integer as a JS number (at most 6 bytes, i.e. < 2^48), canonical. */
+export function asUintNumber(item: RlpItem | undefined, field: string, maxBytes = 6): number {
+  const b = asBytes(item, field)
+  checkUint(b, field, Math.min(maxBytes, 6))
+  return bytesToNumber(b)
+}
+
+export function asFixed(item: RlpItem | undefined, field: string, len: number): Uint8Array {
+  const b = asBytes(item, field)
+  if (b.length !== len) {
+    throw new WireError('ErrFieldSize', `${field}: ${b.length} bytes, expected ${len}`)
+  }
+  return b
+}
+
+/** RLP boolean: empty string = false, 0x01 = true. */
+export function asBool(item: RlpItem | undefined, field: string): boolean {
+  const b = asBytes(item, field)
+  if (b.length === 0) return false
+  if (b.length === 1 && b[0] === 1) return true
+  throw new WireError('ErrInvalidValue', `${field}: not a boolean`)
+}

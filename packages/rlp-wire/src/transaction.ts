@@ -1,0 +1,382 @@
+import { concatBytes, keccak256 } from './bytes.js'
+import { WireError } from './errors.js'
+import {
+  asBytes,
+  asFixed,
+  asList,
+  asUint,
+  type RlpInput,
+  type RlpItem,
+  rlpDecode,
+  rlpEncode,
+  rlpIsList,
+  rlpListElements,
+  rlpRaw,
+  rlpStringContent,
+} from './rlp.js'
+import type { AccessListEntry, Authorization, BlobSidecar, Bytes, TxData, TxType } from './types.js'
+
+/** EIP-4844 blob size in bytes. */
+export const blobSizeBytes = 131072
+/** EIP-7594 cell proofs per blob. */
+export const cellProofsPerBlob = 128
+
+const arity: Record<TxType, number> = { 0: 9, 1: 11, 2: 12, 3: 14, 4: 13 }
+
+function readTo(item: RlpItem | undefined, field: string, allowCreate: boolean): Bytes | null {
+  const b = asBytes(item, field)
+  if (b.length === 0) {
+    if (!allowCreate)
+      throw new WireError('ErrInvalidValue', `${field}: contract creation not allowed`)
+    return null
+  }
+  if (b.length !== 20)
+    throw new WireError('ErrFieldSize', `${field}: ${b.length} bytes, expected 20`)
+  return b
+}
+
+function readAccessList(item: RlpItem | undefined): AccessListEntry[] {
+  const l = asList(item, 'tx.accessList')
+  const out: AccessListEntry[] = new Array(l.length)
+  for (let i = 0; i < l.length; i++) {
+    const e = asList(l[i], 'tx.accessList[]', 2)
+    const keys = asList(e[1], 'tx.accessList[].storageKeys')
+    const storageKeys: Bytes[] = new Array(keys.length)
+    for (let j = 0; j < keys.length; j++) storageKeys[j] = asFixed(keys[j], 'tx.storageKey', 32)
+    out[i] = { address: asFixed(e[0], 'tx.accessList[].address', 20), storageKeys }
+  }
+  return out
+}
+
+function readAuthList(item: RlpItem | undefined): Authorization[] {
+  const l = asList(item, 'tx.authorizationList')
+  const out: Authorization[] = new Array(l.length)
+  for (let i = 0; i < l.length; i++) {
+    const a = asList(l[i], 'tx.authorization', 6)
+    out[i] = {
+      chainId: asUint(a[0], 'auth.chainId', 32),
+      address: asFixed(a[1], 'auth.address', 20),
+      nonce: asUint(a[2], 'auth.nonce', 8),
+      yParity: asUint(a[3], 'auth.yParity', 1),
+      r: asUint(a[4], 'auth.r', 32),
+      s: asUint(a[5], 'auth.s', 32),
+    }
+  }
+  return out
+}
+
+function readYParity(item: RlpItem | undefined): bigint {
+  const y = asUint(item, 'tx.yParity', 1)
+  if (y > 1n) throw new WireError('ErrInvalidValue', 'tx.yParity: not 0 or 1')
+  return y
+}
+
+function accessListInput(al: AccessListEntry[] | undefined): RlpInput {
+  return (al ?? []).map((e) => [e.address, e.storageKeys])
+}
+
+function authListInput(al: Authorization[] | undefined): RlpInput {
+  return (al ?? []).map((a) => [a.chainId, a.address, a.nonce, a.yParity, a.r, a.s])
+}
+
+/**
+ * A signed transaction of any type (0 legacy, 1 EIP-2930, 2 EIP-1559, 3 EIP-4844, 4 EIP-7702).
+ * Decoded transactions keep the bytes they came from: `hash` is one keccak, `encode()` free.
+ */
+export class Transaction implements TxData {
+  readonly type: TxType
+  readonly chainId?: bigint
+  readonly nonce: bigint
+  readonly gasPrice?: bigint
+  readonly maxPriorityFeePerGas?: bigint
+  readonly maxFeePerGas?: bigint
+  readonly gasLimit: bigint
+  readonly to: Bytes | null
+  readonly value: bigint
+  readonly data: Bytes
+  readonly accessList?: AccessListEntry[]
+  readonly maxFeePerBlobGas?: bigint
+  readonly blobVersionedHashes?: Bytes[]
+  readonly authorizationList?: Authorization[]
+  readonly v: bigint
+  readonly r: bigint
+  readonly s: bigint
+  /** The EIP-4844 network-form sidecar, when the tx came with (or was given) one. */
+  readonly sidecar?: BlobSidecar
+  #raw: Uint8Array | undefined
+  #hash: Uint8Array | undefined
+
+  private constructor(d: TxData, sidecar: BlobSidecar | undefined, raw: Uint8Array | undefined) {
+    this.type = d.type
+    if (d.chainId !== undefined) this.chainId = d.chainId
+    this.nonce = d.nonce
+    if (d.gasPrice !== undefined) this.gasPrice = d.gasPrice
+    if (d.maxPriorityFeePerGas !== undefined) this.maxPriorityFeePerGas = d.maxPriorityFeePerGas
+    if (d.maxFeePerGas !== undefined) this.maxFeePerGas = d.maxFeePerGas
+    this.gasLimit = d.gasLimit
+    this.to = d.to
+    this.value = d.value
+    this.data = d.data
+    if (d.accessList !== undefined) this.accessList = d.accessList
+    if (d.maxFeePerBlobGas !== undefined) this.maxFeePerBlobGas = d.maxFeePerBlobGas
+    if (d.blobVersionedHashes !== undefined) this.blobVersionedHashes = d.blobVersionedHashes
+    if (d.authorizationList !== undefined) this.authorizationList = d.authorizationList
+    this.v = d.v
+    this.r = d.r
+    this.s = d.s
+    if (sidecar !== undefined) this.sidecar = sidecar
+    this.#raw = raw
+  }
+
+  /** From plain data. Legacy: `chainId` is derived from `v` when absent. Missing typed fields default to empty. */
+  static fromData(d: TxData, sidecar?: BlobSidecar): Transaction {
+    const t = d.type
+    if (t !== 0 && t !== 1 && t !== 2 && t !== 3 && t !== 4) {
+      throw new WireError('ErrInvalidValue', `unknown tx type ${t}`)
+    }
+    const data: TxData = { ...d }
+    if (t === 0) {
+      if (data.chainId === undefined && d.v >= 35n) data.chainId = (d.v - 35n) / 2n
+      data.gasPrice ??= 0n
+    } else {
+      data.chainId ??= 0n
+      data.accessList ??= []
+      if (t === 1) data.gasPrice ??= 0n
+      else {
+        data.maxPriorityFeePerGas ??= 0n
+        data.maxFeePerGas ??= 0n
+      }
+      if (t === 3) {
+        data.maxFeePerBlobGas ??= 0n
+        data.blobVersionedHashes ??= []
+      }
+      if (t === 4) data.authorizationList ??= []
+      if ((t === 3 || t === 4) && data.to === null) {
+        throw new WireError('ErrInvalidValue', `type ${t} tx cannot create a contract`)
+      }
+    }
+    if (sidecar !== undefined && t !== 3)
+      throw new WireError('ErrInvalidValue', 'sidecar on non-blob tx')
+    return new Transaction(data, sidecar, undefined)
+  }
+
+  /** Consensus/binary form: a legacy RLP list, or `type ‖ rlp(fields)`. */
+  static decode(bytes: Uint8Array): Transaction {
+    if (bytes.length === 0) throw new WireError('ErrDecode', 'empty transaction')
+    if (rlpIsList(bytes)) return Transaction.#fromLegacy(rlpDecode(bytes), bytes)
+    return Transaction.#decodeTyped(bytes, false)
+  }
+
+  /**
+   * One element of a Transactions / PooledTransactions list (or a block body): a legacy list, or
+   * the typed binary form as an RLP string; EIP-4844 may carry its sidecar.
+   */
+  static decodeNetwork(item: RlpItem, raw?: Uint8Array): Transaction {
+    if (Array.isArray(item)) return Transaction.#fromLegacy(item, raw)
+    return Transaction.#decodeTyped(item, true)
+  }
+
+  /** Like {@link decodeNetwork} from the element's raw RLP (no re-encoding for the hash). */
+  static decodeNetworkRaw(raw: Uint8Array, allowSidecar = true): Transaction {
+    if (rlpIsList(raw)) return Transaction.#fromLegacy(rlpDecode(raw), raw)
+    return Transaction.#decodeTyped(rlpStringContent(raw, 'tx'), allowSidecar)
+  }
+
+  static #fromLegacy(item: RlpItem, raw: Uint8Array | undefined): Transaction {
+    const f = asList(item, 'legacy tx', 9)
+    const v = asUint(f[6], 'tx.v', 32)
+    let chainId: bigint | undefined
+    if (v >= 35n) chainId = (v - 35n) / 2n
+    else if (v !== 27n && v !== 28n) throw new WireError('ErrInvalidValue', `tx.v: invalid ${v}`)
+    const d: TxData = {
+      type: 0,
+      nonce: asUint(f[0], 'tx.nonce', 8),
+      gasPrice: asUint(f[1], 'tx.gasPrice', 32),
+      gasLimit: asUint(f[2], 'tx.gasLimit', 8),
+      to: readTo(f[3], 'tx.to', true),
+      value: asUint(f[4], 'tx.value', 32),
+      data: asBytes(f[5], 'tx.data'),
+      v,
+      r: asUint(f[7], 'tx.r', 32),
+      s: asUint(f[8], 'tx.s', 32),
+    }
+    if (chainId !== undefined) d.chainId = chainId
+    return new Transaction(d, undefined, raw)
+  }
+
+  static #decodeTyped(bytes: Uint8Array, allowSidecar: boolean): Transaction {
+    if (bytes.length === 0) throw new WireError('ErrDecode', 'empty typed transaction')
+    const type = bytes[0]!
+    if (type < 1 || type > 4) throw new WireError('ErrInvalidValue', `unknown tx type ${type}`)
+    const body = bytes.subarray(1)
+    const top = asList(rlpDecode(body), 'typed tx')
+    if (type === 3 && Array.isArray(top[0])) {
+      if (!allowSidecar) throw new WireError('ErrInvalidValue', 'blob sidecar not allowed here')
+      return Transaction.#fromBlobNetwork(top, body)
+    }
+    return Transaction.#fromTypedFields(type as TxType, top, undefined, bytes)
+  }
+
+  static #fromBlobNetwork(top: RlpItem[], body: Uint8Array): Transaction {
+    asList(top, 'blob tx network form', [4, 5])
+    let version = 0
+    let i = 1
+    if (top.length === 5) {
+      version = Number(asUint(top[1], 'sidecar.version', 1))
+      if (version !== 1)
+        throw new WireError('ErrInvalidValue', `unknown sidecar version ${version}`)
+      i = 2
+    }
+    const fixedList = (it: RlpItem | undefined, field: string, len: number): Bytes[] =>
+      asList(it, field).map((x) => asFixed(x, field, len))
+    const sidecar: BlobSidecar = {
+      version,
+      blobs: fixedList(top[i], 'sidecar.blobs', blobSizeBytes),
+      commitments: fixedList(top[i + 1], 'sidecar.commitments', 48),
+      proofs: fixedList(top[i + 2], 'sidecar.proofs', 48),
+    }
+    const innerRaw = rlpListElements(body, 'blob tx network form')[0]!
+    const raw = concatBytes(Uint8Array.of(3), innerRaw)
+    const tx = Transaction.#fromTypedFields(3, asList(top[0], 'blob tx'), sidecar, raw)
+    const n = tx.blobVersionedHashes!.length
+    const wantProofs = version === 0 ? n : n * cellProofsPerBlob
+    if (sidecar.blobs.length !== n || sidecar.commitments.length !== n) {
+      throw new WireError('ErrInvalidValue', 'sidecar blob/commitment count mismatch')
+    }
+    if (sidecar.proofs.length !== wantProofs) {
+      throw new WireError('ErrInvalidValue', 'sidecar proof count mismatch')
+    }
+    return tx
+  }
+
+  static #fromTypedFields(
+    type: TxType,
+    f: RlpItem[],
+    sidecar: BlobSidecar | undefined,
+    raw: Uint8Array | undefined,
+  ): Transaction {
+    asList(f, `type ${type} tx`, arity[type])
+    let i = 0
+    const chainId = asUint(f[i++], 'tx.chainId', 32)
+    const nonce = asUint(f[i++], 'tx.nonce', 8)
+    const d: TxData = { type, chainId, nonce } as TxData
+    if (type === 1) d.gasPrice = asUint(f[i++], 'tx.gasPrice', 32)
+    else {
+      d.maxPriorityFeePerGas = asUint(f[i++], 'tx.maxPriorityFeePerGas', 32)
+      d.maxFeePerGas = asUint(f[i++], 'tx.maxFeePerGas', 32)
+    }
+    d.gasLimit = asUint(f[i++], 'tx.gasLimit', 8)
+    d.to = readTo(f[i++], 'tx.to', type < 3)
+    d.value = asUint(f[i++], 'tx.value', 32)
+    d.data = asBytes(f[i++], 'tx.data')
+    d.accessList = readAccessList(f[i++])
+    if (type === 3) {
+      d.maxFeePerBlobGas = asUint(f[i++], 'tx.maxFeePerBlobGas', 32)
+      d.blobVersionedHashes = asList(f[i++], 'tx.blobVersionedHashes').map((h) =>
+        asFixed(h, 'tx.blobVersionedHash', 32),
+      )
+    } else if (type === 4) {
+      d.authorizationList = readAuthList(f[i++])
+    }
+    d.v = readYParity(f[i++])
+    d.r = asUint(f[i++], 'tx.r', 32)
+    d.s = asUint(f[i++], 'tx.s', 32)
+    return new Transaction(d, sidecar, raw)
+  }
+
+  /** Unsigned fields, in order, for the signing payload (typed: without the signature). */
+  #unsignedFields(): RlpInput[] {
+    const t = this.type
+    if (t === 0) return [this.nonce, this.gasPrice, this.gasLimit, this.to, this.value, this.data]
+    const out: RlpInput[] = [this.chainId, this.nonce]
+    if (t === 1) out.push(this.gasPrice)
+    else out.push(this.maxPriorityFeePerGas, this.maxFeePerGas)
+    out.push(this.gasLimit, this.to, this.value, this.data, accessListInput(this.accessList))
+    if (t === 3) out.push(this.maxFeePerBlobGas, this.blobVersionedHashes ?? [])
+    if (t === 4) out.push(authListInput(this.authorizationList))
+    return out
+  }
+
+  #consensusPayload(): Uint8Array {
+    const f = this.#unsignedFields()
+    f.push(this.v, this.r, this.s)
+    return rlpEncode(f)
+  }
+
+  /** Binary (consensus) form, cached: what the transactions trie and the hash use. */
+  encode(): Uint8Array {
+    if (this.#raw === undefined) {
+      const p = this.#consensusPayload()
+      this.#raw = this.type === 0 ? p : concatBytes(Uint8Array.of(this.type), p)
+    }
+    return this.#raw
+  }
+
+  /** The list element for Transactions / PooledTransactions / block bodies (with sidecar if any). */
+  encodeNetwork(): RlpInput {
+    if (this.type === 0) return rlpRaw(this.encode())
+    const sc = this.sidecar
+    if (sc === undefined) return this.encode()
+    const inner = rlpRaw(this.encode().subarray(1))
+    const wrapped: RlpInput[] =
+      sc.version === 0
+        ? [inner, sc.blobs, sc.commitments, sc.proofs]
+        : [inner, sc.version, sc.blobs, sc.commitments, sc.proofs]
+    return concatBytes(Uint8Array.of(3), rlpEncode(wrapped))
+  }
+
+  /** keccak256 of the binary form, computed once. */
+  get hash(): Uint8Array {
+    if (this.#hash === undefined) this.#hash = keccak256(this.encode())
+    return this.#hash
+  }
+
+  /** Size in bytes of the binary form. */
+  get size(): number {
+    return this.encode().length
+  }
+
+  /** The hash that was signed (legacy with/without EIP-155, and every typed form). */
+  sigHash(): Uint8Array {
+    const f = this.#unsignedFields()
+    if (this.type === 0) {
+      if (this.chainId !== undefined) f.push(this.chainId, 0, 0)
+      return keccak256(rlpEncode(f))
+    }
+    return keccak256(concatBytes(Uint8Array.of(this.type), rlpEncode(f)))
+  }
+
+  /** Signature y parity. */
+  get recovery(): 0 | 1 {
+    if (this.type !== 0) return Number(this.v) as 0 | 1
+    if (this.v === 27n || this.v === 28n) return Number(this.v - 27n) as 0 | 1
+    return Number((this.v - 35n) % 2n) as 0 | 1
+  }
+
+  get chainIdOrUndefined(): bigint | undefined {
+    return this.chainId
+  }
+
+  toData(): TxData {
+    const d: TxData = {
+      type: this.type,
+      nonce: this.nonce,
+      gasLimit: this.gasLimit,
+      to: this.to,
+      value: this.value,
+      data: this.data,
+      v: this.v,
+      r: this.r,
+      s: this.s,
+    }
+    if (this.chainId !== undefined) d.chainId = this.chainId
+    if (this.gasPrice !== undefined) d.gasPrice = this.gasPrice
+    if (this.maxPriorityFeePerGas !== undefined) d.maxPriorityFeePerGas = this.maxPriorityFeePerGas
+    if (this.maxFeePerGas !== undefined) d.maxFeePerGas = this.maxFeePerGas
+    if (this.accessList !== undefined) d.accessList = this.accessList
+    if (this.maxFeePerBlobGas !== undefined) d.maxFeePerBlobGas = this.maxFeePerBlobGas
+    if (this.blobVersionedHashes !== undefined) d.blobVersionedHashes = this.blobVersionedHashes
+    if (this.authorizationList !== undefined) d.authorizationList = this.authorizationList
+    return d
+  }
+}
