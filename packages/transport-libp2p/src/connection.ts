@@ -1,0 +1,422 @@
+/**
+ * One negotiated eth stream over libp2p as an `EthConnection`: frames in and out, the payload cap
+ * checked from the length prefix, read- and write-side back-pressure, and a close that sends a
+ * Disconnect frame the other side reports as `closeInfo.reason` with `remote: true`.
+ */
+import {
+  copyThresholdBytes,
+  closeTimeoutMs as defaultCloseTimeoutMs,
+  disconnectFrameCode,
+  maxFrameCode,
+  readQueueHighWaterBytes,
+  writeBufferHighWaterBytes,
+} from './constants.js'
+import {
+  encodeFrame,
+  encodeFrameHeader,
+  type Frame,
+  FrameDecoder,
+  varintLength,
+  writeVarint,
+} from './framing.js'
+import type { Clock, FrameStream } from './types.js'
+import {
+  type CloseInfo,
+  DisconnectReason,
+  type EthConnection,
+  type Msg,
+  WireError,
+} from './wire.js'
+
+export interface Libp2pEthConnectionInit {
+  readonly stream: FrameStream
+  readonly version: number
+  readonly remoteId: string
+  readonly remoteAddress: string
+  readonly maxMessageSizeBytes: number
+  readonly now: Clock
+  /** How long close waits for the stream to finish before aborting it. */
+  readonly closeTimeoutMs?: number
+  /** Called once, after the stream is closed (either side), e.g. to hang up the libp2p connection. */
+  readonly onClosed?: (info: CloseInfo) => void
+}
+
+interface Reader {
+  resolve(msg: Msg): void
+  reject(err: unknown): void
+}
+
+interface PendingWrite {
+  readonly code: number
+  readonly payload: Uint8Array
+  resolve(): void
+  reject(err: unknown): void
+}
+
+/** Stream buffer allowed while paused: the largest yamux window (16 MiB) plus one frame. */
+const streamReadBufferBytes = 32 * 1024 * 1024
+
+function disconnectPayload(reason: number): Uint8Array {
+  const out = new Uint8Array(varintLength(reason))
+  writeVarint(reason, out, 0)
+  return out
+}
+
+function parseDisconnectReason(payload: Uint8Array): number {
+  // A varint reason; anything unreadable counts as a protocol error from the peer.
+  let value = 0
+  for (let i = 0; i < payload.length && i < 4; i++) {
+    const b = payload[i] as number
+    value += (b & 0x7f) * 2 ** (7 * i)
+    if ((b & 0x80) === 0) return value
+  }
+  return DisconnectReason.ProtocolError
+}
+
+export class Libp2pEthConnection implements EthConnection {
+  readonly version: number
+  readonly remoteId: string
+  readonly remoteAddress: string
+  readonly transport = 'libp2p' as const
+
+  readonly #stream: FrameStream
+  readonly #decoder: FrameDecoder
+  readonly #maxMessageSizeBytes: number
+  readonly #now: Clock
+  readonly #closeTimeoutMs: number
+  readonly #onClosed: ((info: CloseInfo) => void) | undefined
+
+  #queue: Msg[] = []
+  #queueHead = 0
+  #queuedBytes = 0
+  #paused = false
+  #reader: Reader | undefined
+  #failure: WireError | undefined
+  #closeInfo: CloseInfo | undefined
+  #closing: Promise<void> | undefined
+  #writes: PendingWrite[] = []
+  #pumping = false
+  #finished = false
+
+  constructor(init: Libp2pEthConnectionInit) {
+    this.#stream = init.stream
+    this.version = init.version
+    this.remoteId = init.remoteId
+    this.remoteAddress = init.remoteAddress
+    this.#maxMessageSizeBytes = init.maxMessageSizeBytes
+    this.#now = init.now
+    this.#closeTimeoutMs = init.closeTimeoutMs ?? defaultCloseTimeoutMs
+    this.#onClosed = init.onClosed
+    this.#decoder = new FrameDecoder({ maxPayloadBytes: init.maxMessageSizeBytes })
+    if (this.#stream.maxReadBufferLength < streamReadBufferBytes)
+      this.#stream.maxReadBufferLength = streamReadBufferBytes
+    this.#stream.addEventListener('message', this.#onMessage)
+    this.#stream.addEventListener('close', this.#onStreamClose)
+    this.#stream.addEventListener('end', this.#onStreamEnd)
+  }
+
+  get closeInfo(): CloseInfo | undefined {
+    return this.#closeInfo
+  }
+
+  /** Payload bytes received and decoded but not yet read (what read-side back-pressure bounds). */
+  get readQueueBytes(): number {
+    return this.#queuedBytes
+  }
+
+  // ---- reading ----
+
+  readMsg(signal?: AbortSignal): Promise<Msg> {
+    if (this.#failure !== undefined) {
+      const err = this.#failure
+      this.#failure = undefined
+      return Promise.reject(err)
+    }
+    if (this.#closeInfo !== undefined) return Promise.reject(this.#closedError())
+    if (this.#queueHead < this.#queue.length) return Promise.resolve(this.#shift())
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    if (this.#reader !== undefined)
+      return Promise.reject(
+        new Error('readMsg: another read is already pending (reads are sequential)'),
+      )
+    return new Promise<Msg>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#reader = undefined
+        reject(signal?.reason)
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.#reader = {
+        resolve: (msg) => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve(msg)
+        },
+        reject: (err) => {
+          signal?.removeEventListener('abort', onAbort)
+          reject(err)
+        },
+      }
+    })
+  }
+
+  #shift(): Msg {
+    const msg = this.#queue[this.#queueHead] as Msg
+    this.#queue[this.#queueHead] = undefined as unknown as Msg
+    this.#queueHead++
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue = []
+      this.#queueHead = 0
+    }
+    this.#queuedBytes -= msg.size
+    if (this.#paused && this.#queuedBytes <= readQueueHighWaterBytes / 2) {
+      this.#paused = false
+      try {
+        this.#stream.resume()
+      } catch {
+        // the stream is closing; the close event settles everything
+      }
+    }
+    return msg
+  }
+
+  readonly #onMessage = (evt: { data: Uint8Array | { subarray(): Uint8Array } }): void => {
+    if (this.#closeInfo !== undefined) return
+    const data = evt.data
+    const chunk = data instanceof Uint8Array ? data : data.subarray()
+    try {
+      this.#decoder.push(chunk, this.#onFrame)
+    } catch (err) {
+      if (this.#closeInfo !== undefined) return
+      this.#failure = err as WireError
+      void this.close(DisconnectReason.ProtocolError)
+    }
+  }
+
+  readonly #onFrame = (frame: Frame): void => {
+    if (this.#closeInfo !== undefined) return
+    if (frame.code === disconnectFrameCode) {
+      this.#remoteClosed(parseDisconnectReason(frame.payload))
+      return
+    }
+    const msg: Msg = {
+      code: frame.code,
+      size: frame.payload.length,
+      payload: frame.payload,
+      receivedAt: this.#now(),
+    }
+    const reader = this.#reader
+    if (reader !== undefined) {
+      this.#reader = undefined
+      reader.resolve(msg)
+      return
+    }
+    this.#queue.push(msg)
+    this.#queuedBytes += msg.size
+    if (!this.#paused && this.#queuedBytes > readQueueHighWaterBytes) {
+      this.#paused = true
+      try {
+        this.#stream.pause()
+      } catch {
+        // closing already
+      }
+    }
+  }
+
+  // ---- writing ----
+
+  writeMsg(code: number, payload: Uint8Array): Promise<void> {
+    if (this.#closeInfo !== undefined) return Promise.reject(this.#closedError())
+    if (
+      !Number.isSafeInteger(code) ||
+      code < 0 ||
+      code > maxFrameCode ||
+      code === disconnectFrameCode
+    )
+      return Promise.reject(new WireError('ErrUnknownCode', `message code ${code} cannot be sent`))
+    if (payload.length > this.#maxMessageSizeBytes)
+      return Promise.reject(
+        new WireError(
+          'ErrMsgTooLarge',
+          `payload of ${payload.length} bytes, cap is ${this.#maxMessageSizeBytes}`,
+        ),
+      )
+    if (this.#writes.length === 0 && !this.#pumping && !this.#mustWait()) {
+      try {
+        this.#sendFrame(code, payload)
+      } catch (err) {
+        return Promise.reject(this.#closedError(err))
+      }
+      // Taken by the stream; while its buffer is over the high-water mark the caller waits.
+      return this.#mustWait() ? this.#writable() : Promise.resolve()
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#writes.push({ code, payload, resolve, reject })
+      void this.#pump()
+    })
+  }
+
+  #sendFrame(code: number, payload: Uint8Array): void {
+    if (payload.length < copyThresholdBytes) {
+      this.#stream.send(encodeFrame(code, payload))
+      return
+    }
+    this.#stream.send(encodeFrameHeader(code, payload.length))
+    this.#stream.send(payload)
+  }
+
+  /**
+   * Bytes still waiting in the libp2p stream's own buffer (the yamux window is exhausted, or the
+   * socket is full). libp2p's `drain` fires for socket drains even while the yamux window is still
+   * shut, so the buffer size itself is the signal.
+   */
+  #mustWait(): boolean {
+    return this.#stream.writeBufferLength > writeBufferHighWaterBytes
+  }
+
+  /** Resolves once the stream's write buffer is at or under the high-water mark. */
+  #writable(): Promise<void> {
+    const stream = this.#stream
+    return new Promise<void>((resolve, reject) => {
+      const check = (): void => {
+        if (this.#closeInfo !== undefined) onClose()
+        else if (!this.#mustWait()) {
+          done()
+          resolve()
+        }
+      }
+      const onClose = (): void => {
+        done()
+        reject(this.#closedError())
+      }
+      const done = (): void => {
+        stream.removeEventListener('drain', check)
+        stream.removeEventListener('idle', check)
+        stream.removeEventListener('close', onClose)
+      }
+      stream.addEventListener('drain', check)
+      stream.addEventListener('idle', check)
+      stream.addEventListener('close', onClose)
+      check()
+    })
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#pumping) return
+    this.#pumping = true
+    try {
+      while (this.#writes.length > 0) {
+        if (this.#mustWait()) await this.#writable()
+        const w = this.#writes.shift() as PendingWrite
+        if (this.#closeInfo !== undefined) {
+          w.reject(this.#closedError())
+          continue
+        }
+        try {
+          this.#sendFrame(w.code, w.payload)
+        } catch (err) {
+          w.reject(this.#closedError(err))
+          continue
+        }
+        if (this.#mustWait()) this.#writable().then(w.resolve, w.reject)
+        else w.resolve()
+      }
+    } catch (err) {
+      for (const w of this.#writes.splice(0)) w.reject(err)
+    } finally {
+      this.#pumping = false
+    }
+  }
+
+  // ---- closing ----
+
+  close(reason: DisconnectReason | number = DisconnectReason.Requested): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing
+    const alreadyClosed = this.#closeInfo !== undefined
+    if (!alreadyClosed) this.#setClosed({ reason, remote: false })
+    this.#closing = this.#shutdown(alreadyClosed ? undefined : reason)
+    return this.#closing
+  }
+
+  #remoteClosed(reason: number): void {
+    this.#setClosed({ reason, remote: true })
+    this.#closing ??= this.#shutdown(undefined)
+  }
+
+  /** Sends the Disconnect frame (if `reason` is given), closes our end, and bounds the wait. */
+  async #shutdown(reason: number | undefined): Promise<void> {
+    const stream = this.#stream
+    if (stream.status === 'open') {
+      try {
+        if (reason !== undefined)
+          stream.send(encodeFrame(disconnectFrameCode, disconnectPayload(reason)))
+        const ac = new AbortController()
+        const timer = setTimeout(() => ac.abort(new Error('close timed out')), this.#closeTimeoutMs)
+        try {
+          await stream.close({ signal: ac.signal })
+        } finally {
+          clearTimeout(timer)
+        }
+      } catch (err) {
+        stream.abort(err instanceof Error ? err : new Error(String(err)))
+      }
+    }
+    this.#finish()
+  }
+
+  readonly #onStreamEnd = (): void => {
+    // The peer closed its writing end without a Disconnect frame (it crashed or is not one of us).
+    if (this.#closeInfo !== undefined) return
+    this.#setClosed({ reason: DisconnectReason.NetworkError, remote: true })
+    this.#closing ??= this.#shutdown(undefined)
+  }
+
+  readonly #onStreamClose = (evt: { error?: Error; local?: boolean }): void => {
+    if (this.#closeInfo === undefined) {
+      // The stream ended without a Disconnect frame: reset, EOF or the connection went away.
+      this.#setClosed({ reason: DisconnectReason.NetworkError, remote: evt.local !== true })
+    }
+    this.#finish()
+  }
+
+  #setClosed(info: CloseInfo): void {
+    this.#closeInfo = info
+    this.#queue = []
+    this.#queueHead = 0
+    this.#queuedBytes = 0
+    const reader = this.#reader
+    this.#reader = undefined
+    if (reader !== undefined) {
+      const err = this.#failure ?? this.#closedError()
+      this.#failure = undefined
+      reader.reject(err)
+    }
+    for (const w of this.#writes.splice(0)) w.reject(this.#closedError())
+  }
+
+  #finish(): void {
+    if (this.#finished) return
+    this.#finished = true
+    this.#stream.removeEventListener('message', this.#onMessage as (evt: never) => void)
+    this.#stream.removeEventListener('close', this.#onStreamClose as (evt: never) => void)
+    this.#stream.removeEventListener('end', this.#onStreamEnd as (evt: never) => void)
+    const info = this.#closeInfo as CloseInfo
+    // The other end may keep its half open; do not wait on it past the close timeout.
+    if (this.#stream.status !== 'closed') {
+      const stream = this.#stream
+      const timer = setTimeout(
+        () => stream.abort(new Error('stream not closed by peer in time')),
+        this.#closeTimeoutMs,
+      )
+      stream.addEventListener('close', () => clearTimeout(timer))
+    }
+    this.#onClosed?.(info)
+  }
+
+  #closedError(cause?: unknown): WireError {
+    const info = this.#closeInfo ?? { reason: DisconnectReason.NetworkError, remote: true }
+    return new WireError('ErrClosed', `connection closed (reason 0x${info.reason.toString(16)})`, {
+      reason: info.reason,
+      remote: info.remote,
+      ...(cause === undefined ? {} : { cause }),
+    })
+  }
+}

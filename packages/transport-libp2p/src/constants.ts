@@ -1,0 +1,49 @@
+/** Defaults and limits of the libp2p transport. Units are in the names. */
+
+/** The eth payload cap (10 MiB), enforced from the length prefix before the payload is buffered. */
+export { maxMessageSizeBytes as defaultMaxMessageSizeBytes } from './wire.js'
+
+/** libp2p protocol id of eth version `v`: `/ethwire/eth/<v>/1.0.0`. */
+export const defaultProtocolPrefix = '/ethwire/eth'
+export const protocolSuffix = '1.0.0'
+
+/** The frame code reserved for the transport's own Disconnect frame (payload: varint reason). */
+export const disconnectFrameCode = 0x7fff
+
+/** Largest frame code accepted (4-byte varint); eth codes are far below. */
+export const maxFrameCode = 0x0fff_ffff
+
+/** Longest accepted varint for the code (4 bytes) and for the length (8 bytes). */
+export const maxCodeVarintBytes = 4
+export const maxLengthVarintBytes = 8
+
+/**
+ * Read-side back-pressure: once this many decoded-but-unread payload bytes are queued the libp2p
+ * stream is paused (yamux stops granting window, so the sender's writes wait), and resumed when
+ * the queue drops under half of it.
+ */
+export const readQueueHighWaterBytes = 4 * 1024 * 1024
+
+/**
+ * Write-side back-pressure: `writeMsg` resolves only once the libp2p stream's own write buffer
+ * (what the yamux window has not let out yet) is at most this many bytes.
+ */
+export const writeBufferHighWaterBytes = 1024 * 1024
+
+/** Payloads at least this large are sent as their own chunk instead of copied next to the header. */
+export const copyThresholdBytes = 16 * 1024
+
+/** How long `close()` waits for the disconnect frame to be flushed before aborting the stream. */
+export const closeTimeoutMs = 2_000
+
+/** How long a dial (connect + protocol negotiation) may take. */
+export const dialTimeoutMs = 10_000
+
+/** Inbound connections queued while nobody consumes `inbound()`; more are refused (TooManyPeers). */
+export const maxPendingInbound = 64
+
+/** File in the data directory holding the libp2p private key (protobuf-encoded). */
+export const peerKeyFileName = 'libp2p-node-key'
+
+/** Default listen address: loopback, a free port. */
+export const defaultListenAddrs = ['/ip4/127.0.0.1/tcp/0']

@@ -1,0 +1,57 @@
+/**
+ * @ethwire/transport-libp2p — the eth wire protocol over libp2p (TCP + noise + yamux, with identify
+ * and ping). One protocol id per eth version (`/ethwire/eth/68/1.0.0`); dialling picks the highest
+ * version both sides speak, and every negotiated stream becomes an `EthConnection` (rlp-wire's
+ * `MsgReadWriter` plus version and remote id): length-prefixed frames with the 10 MiB cap checked
+ * before the payload is buffered, back-pressure both ways, and a Disconnect frame on close so both
+ * sides see the reason.
+ *
+ * @example
+ * ```ts
+ * import { createLibp2pTransport } from '@ethwire/transport-libp2p'
+ *
+ * const a = createLibp2pTransport({}, { datadir: './data-a', versions: [68, 69] })
+ * const b = createLibp2pTransport({}, { versions: [67, 68] })
+ * await a.start(); await b.start()
+ * const out = await a.dial(b.multiaddrs()[0])     // out.version === 68
+ * const inn = await b.accept()
+ * await out.writeMsg(0x00, statusPayload)
+ * const msg = await inn.readMsg()
+ * await out.close(0x08)                            // inn.closeInfo → { reason: 8, remote: true }
+ * await a.stop(); await b.stop()
+ * ```
+ */
+import './polyfill.js'
+
+export { Libp2pEthConnection, type Libp2pEthConnectionInit } from './connection.js'
+export {
+  closeTimeoutMs,
+  defaultListenAddrs,
+  defaultMaxMessageSizeBytes,
+  defaultProtocolPrefix,
+  dialTimeoutMs,
+  disconnectFrameCode,
+  maxFrameCode,
+  maxPendingInbound,
+  peerKeyFileName,
+  readQueueHighWaterBytes,
+} from './constants.js'
+export { isTransportError, TransportError, type TransportErrorCode } from './errors.js'
+export {
+  encodeFrame,
+  encodeFrameHeader,
+  type Frame,
+  FrameDecoder,
+  type FrameDecoderOptions,
+} from './framing.js'
+export { loadOrCreatePeerKey } from './peer-key.js'
+export {
+  createLibp2pTransport,
+  type DialOptions,
+  type Libp2pTransport,
+  type Libp2pTransportDeps,
+  type Libp2pTransportOptions,
+  protocolId,
+  versionOfProtocol,
+} from './transport.js'
+export type { Clock, FrameStream } from './types.js'

@@ -1,0 +1,309 @@
+/**
+ * The libp2p transport: builds (or attaches to) a libp2p node with TCP + noise + yamux (+ identify,
+ * ping), registers one protocol id per eth version, and turns every negotiated stream into a
+ * {@link Libp2pEthConnection}.
+ */
+// Side effect first: Promise.withResolvers for Node 20 before libp2p runs.
+import './polyfill.js'
+import type { Connection, Libp2p, PrivateKey, Stream } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { Libp2pEthConnection } from './connection.js'
+import {
+  closeTimeoutMs as defaultCloseTimeoutMs,
+  dialTimeoutMs as defaultDialTimeoutMs,
+  defaultListenAddrs,
+  defaultMaxMessageSizeBytes,
+  defaultProtocolPrefix,
+  maxPendingInbound,
+  protocolSuffix,
+} from './constants.js'
+import { TransportError } from './errors.js'
+import { loadLibp2pModules } from './modules.js'
+import { loadOrCreatePeerKey } from './peer-key.js'
+import type { Clock, FrameStream } from './types.js'
+import { DisconnectReason, type EthConnection, SUPPORTED_VERSIONS } from './wire.js'
+
+/** `/ethwire/eth/<version>/1.0.0` (or with another prefix). */
+export function protocolId(version: number, prefix: string = defaultProtocolPrefix): string {
+  return `${prefix}/${version}/${protocolSuffix}`
+}
+
+/** The eth version in a protocol id made by {@link protocolId}, or undefined. */
+export function versionOfProtocol(
+  protocol: string,
+  prefix: string = defaultProtocolPrefix,
+): number | undefined {
+  if (!protocol.startsWith(`${prefix}/`) || !protocol.endsWith(`/${protocolSuffix}`))
+    return undefined
+  const v = Number(protocol.slice(prefix.length + 1, protocol.length - protocolSuffix.length - 1))
+  return Number.isInteger(v) && v > 0 ? v : undefined
+}
+
+export interface Libp2pTransportDeps {
+  /** Attach to this libp2p node instead of building one. Its lifecycle stays the caller's. */
+  readonly libp2p?: Libp2p
+  /** Stamps `Msg.receivedAt`. Default `Date.now`. */
+  readonly now?: Clock
+}
+
+export interface Libp2pTransportOptions {
+  /** eth versions offered, any order (the highest common one wins). Default: all of rlp-wire's. */
+  readonly versions?: readonly number[]
+  /** Listen multiaddrs when building the node. Default `/ip4/127.0.0.1/tcp/0`. */
+  readonly listen?: readonly string[]
+  /** The node key. Default: loaded from (or created in) `datadir`, else a fresh Ed25519 key. */
+  readonly privateKey?: PrivateKey
+  /** Data directory holding the node key (`libp2p-node-key`). */
+  readonly datadir?: string
+  /** Payload cap in bytes. Default 10 MiB. */
+  readonly maxMessageSizeBytes?: number
+  /** Protocol id prefix. Default `/ethwire/eth`. */
+  readonly protocolPrefix?: string
+  /** Called for every inbound eth connection; without it they queue for `inbound()`/`accept()`. */
+  readonly onConnection?: (conn: EthConnection) => void
+  /** Close the libp2p connection once its eth stream is closed. Default true. */
+  readonly hangUpOnClose?: boolean
+  readonly closeTimeoutMs?: number
+  readonly dialTimeoutMs?: number
+}
+
+export interface DialOptions {
+  readonly signal?: AbortSignal
+}
+
+export interface Libp2pTransport {
+  /** The libp2p node (built by `start()` unless one was passed in). */
+  readonly node: Libp2p
+  /** Our peer id (available after `start()`). */
+  readonly peerId: string
+  /** The eth versions offered, highest first. */
+  readonly versions: readonly number[]
+  /** Addresses to dial us at, each ending in `/p2p/<peer id>` (after `start()`). */
+  multiaddrs(): string[]
+  start(): Promise<void>
+  /** Closes every eth connection (ClientQuitting) and, if we built the node, stops it. */
+  stop(): Promise<void>
+  /**
+   * Connects to `addr` (a multiaddr, ideally with `/p2p/<id>`) and opens an eth stream on the
+   * highest version both sides speak. Rejects with `TransportError('ErrNoCommonVersion')` or
+   * `TransportError('ErrDial')`.
+   */
+  dial(addr: string | Multiaddr, options?: DialOptions): Promise<EthConnection>
+  /** The next inbound connection (when no `onConnection` callback is set). */
+  accept(signal?: AbortSignal): Promise<EthConnection>
+  /** Inbound connections as an async iterator; ends at `stop()`. */
+  inbound(): AsyncIterable<EthConnection>
+  /** Open eth connections (both directions). */
+  readonly connections: ReadonlySet<EthConnection>
+}
+
+export function createLibp2pTransport(
+  deps: Libp2pTransportDeps = {},
+  options: Libp2pTransportOptions = {},
+): Libp2pTransport {
+  const now = deps.now ?? Date.now
+  const prefix = options.protocolPrefix ?? defaultProtocolPrefix
+  const versions = [...new Set(options.versions ?? SUPPORTED_VERSIONS)].sort((a, b) => b - a)
+  if (versions.length === 0) throw new RangeError('at least one eth version is required')
+  const protocols = versions.map((v) => protocolId(v, prefix))
+  const maxMessageSizeBytes = options.maxMessageSizeBytes ?? defaultMaxMessageSizeBytes
+  const closeTimeoutMs = options.closeTimeoutMs ?? defaultCloseTimeoutMs
+  const dialTimeoutMs = options.dialTimeoutMs ?? defaultDialTimeoutMs
+  const hangUpOnClose = options.hangUpOnClose ?? true
+  const ownsNode = deps.libp2p === undefined
+
+  let node: Libp2p | undefined = deps.libp2p
+  let running = false
+  const open = new Set<EthConnection>()
+  const pending: EthConnection[] = []
+  const acceptors: Array<{ resolve(c: EthConnection): void; reject(err: unknown): void }> = []
+
+  function wrap(stream: Stream, connection: Connection): Libp2pEthConnection {
+    const version = versionOfProtocol(stream.protocol, prefix)
+    if (version === undefined)
+      throw new TransportError('ErrNoCommonVersion', `unexpected protocol ${stream.protocol}`)
+    const conn: Libp2pEthConnection = new Libp2pEthConnection({
+      stream: stream as unknown as FrameStream,
+      version,
+      remoteId: connection.remotePeer.toString(),
+      remoteAddress: connection.remoteAddr.toString(),
+      maxMessageSizeBytes,
+      now,
+      closeTimeoutMs,
+      onClosed: () => {
+        open.delete(conn)
+        if (!hangUpOnClose || connection.status !== 'open') return
+        for (const other of open)
+          if ((other as Libp2pEthConnection).remoteId === conn.remoteId) return
+        const ac = new AbortController()
+        const timer = setTimeout(() => ac.abort(), closeTimeoutMs)
+        connection
+          .close({ signal: ac.signal })
+          .catch((err: unknown) =>
+            connection.abort(err instanceof Error ? err : new Error(String(err))),
+          )
+          .finally(() => clearTimeout(timer))
+      },
+    })
+    open.add(conn)
+    return conn
+  }
+
+  const handler = (stream: Stream, connection: Connection): void => {
+    if (!running) {
+      stream.abort(new Error('transport stopped'))
+      return
+    }
+    const conn = wrap(stream, connection)
+    if (options.onConnection !== undefined) {
+      options.onConnection(conn)
+      return
+    }
+    const acceptor = acceptors.shift()
+    if (acceptor !== undefined) {
+      acceptor.resolve(conn)
+      return
+    }
+    if (pending.length >= maxPendingInbound) {
+      void conn.close(DisconnectReason.TooManyPeers)
+      return
+    }
+    pending.push(conn)
+  }
+
+  function requireNode(): Libp2p {
+    if (node === undefined || !running)
+      throw new TransportError('ErrNotRunning', 'transport is not started')
+    return node
+  }
+
+  const transport: Libp2pTransport = {
+    get node() {
+      if (node === undefined)
+        throw new TransportError('ErrNotRunning', 'the libp2p node is built by start()')
+      return node
+    },
+    get peerId() {
+      return transport.node.peerId.toString()
+    },
+    versions,
+    connections: open,
+
+    multiaddrs() {
+      return transport.node.getMultiaddrs().map((ma) => ma.toString())
+    },
+
+    async start() {
+      if (running) return
+      if (node === undefined) {
+        const privateKey =
+          options.privateKey ??
+          (options.datadir !== undefined ? await loadOrCreatePeerKey(options.datadir) : undefined)
+        const m = await loadLibp2pModules()
+        node = await m.libp2p.createLibp2p({
+          ...(privateKey === undefined ? {} : { privateKey }),
+          addresses: { listen: [...(options.listen ?? defaultListenAddrs)] },
+          transports: [m.tcp.tcp()],
+          connectionEncrypters: [m.noise.noise()],
+          streamMuxers: [m.yamux.yamux()],
+          services: { identify: m.identify.identify(), ping: m.ping.ping() },
+          start: false,
+        })
+      }
+      for (const p of protocols)
+        await node.handle(p, handler, { maxInboundStreams: 1, maxOutboundStreams: 1 })
+      if (ownsNode) await node.start()
+      running = true
+    },
+
+    async stop() {
+      if (!running || node === undefined) return
+      running = false
+      for (const a of acceptors.splice(0))
+        a.reject(new TransportError('ErrNotRunning', 'transport stopped while accepting'))
+      pending.length = 0
+      await node.unhandle(protocols)
+      await Promise.all([...open].map((c) => c.close(DisconnectReason.ClientQuitting)))
+      if (ownsNode) await node.stop()
+    },
+
+    async dial(addr, dialOptions = {}) {
+      const n = requireNode()
+      const ma =
+        typeof addr === 'string' ? (await loadLibp2pModules()).multiaddr.multiaddr(addr) : addr
+      const ac = new AbortController()
+      const timer = setTimeout(
+        () => ac.abort(new Error(`dial timed out after ${dialTimeoutMs} ms`)),
+        dialTimeoutMs,
+      )
+      const onAbort = (): void => ac.abort(dialOptions.signal?.reason)
+      dialOptions.signal?.addEventListener('abort', onAbort, { once: true })
+      try {
+        if (dialOptions.signal?.aborted) throw dialOptions.signal.reason
+        const connection = await n.dial(ma, { signal: ac.signal })
+        const stream = await connection.newStream(protocols, { signal: ac.signal })
+        return wrap(stream, connection)
+      } catch (err) {
+        if (err instanceof TransportError) throw err
+        if (dialOptions.signal?.aborted) throw dialOptions.signal.reason
+        if ((err as Error)?.name === 'UnsupportedProtocolError')
+          throw new TransportError(
+            'ErrNoCommonVersion',
+            `${ma.toString()} speaks none of eth/${versions.join(',')}`,
+            {
+              cause: err,
+            },
+          )
+        throw new TransportError(
+          'ErrDial',
+          `dialling ${ma.toString()} failed: ${(err as Error)?.message}`,
+          {
+            cause: err,
+          },
+        )
+      } finally {
+        clearTimeout(timer)
+        dialOptions.signal?.removeEventListener('abort', onAbort)
+      }
+    },
+
+    accept(signal) {
+      if (!running)
+        return Promise.reject(new TransportError('ErrNotRunning', 'transport is not started'))
+      const next = pending.shift()
+      if (next !== undefined) return Promise.resolve(next)
+      if (signal?.aborted) return Promise.reject(signal.reason)
+      return new Promise<EthConnection>((resolve, reject) => {
+        const entry = {
+          resolve: (c: EthConnection) => {
+            signal?.removeEventListener('abort', onAbort)
+            resolve(c)
+          },
+          reject: (err: unknown) => {
+            signal?.removeEventListener('abort', onAbort)
+            reject(err)
+          },
+        }
+        const onAbort = (): void => {
+          const i = acceptors.indexOf(entry)
+          if (i >= 0) acceptors.splice(i, 1)
+          reject(signal?.reason)
+        }
+        signal?.addEventListener('abort', onAbort, { once: true })
+        acceptors.push(entry)
+      })
+    },
+
+    async *inbound() {
+      while (running) {
+        try {
+          yield await transport.accept()
+        } catch (err) {
+          if (err instanceof TransportError && err.code === 'ErrNotRunning') return
+          throw err
+        }
+      }
+    },
+  }
+  return transport
+}

@@ -1,0 +1,31 @@
+/**
+ * What this package consumes from libp2p, as narrow structural types: a stream after protocol
+ * negotiation (`@libp2p/interface` `Stream` satisfies it) and a clock.
+ */
+
+/** The part of a libp2p 3 `Stream` the eth connection uses. */
+export interface FrameStream {
+  readonly protocol?: string
+  readonly status: string
+  readonly writableNeedsDrain: boolean
+  readonly writeBufferLength: number
+  maxReadBufferLength: number
+  send(data: Uint8Array): boolean
+  close(options?: { signal?: AbortSignal }): Promise<void>
+  abort(err: Error): void
+  pause(): void
+  resume(): void
+  addEventListener(
+    type: 'message',
+    listener: (evt: { data: Uint8Array | { subarray(): Uint8Array } }) => void,
+  ): void
+  addEventListener(type: 'close', listener: (evt: { error?: Error; local?: boolean }) => void): void
+  addEventListener(type: 'end' | 'drain' | 'idle', listener: () => void): void
+  removeEventListener(
+    type: 'message' | 'close' | 'end' | 'drain' | 'idle',
+    listener: (evt: never) => void,
+  ): void
+}
+
+/** Milliseconds since some epoch (`Date.now` by default); stamps `Msg.receivedAt`. */
+export type Clock = () => number
