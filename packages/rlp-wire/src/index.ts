@@ -88,9 +88,15 @@ export {
   rlpIsList,
   rlpListElements,
   rlpRaw,
+  rlpSplitConcat,
   rlpStringContent,
 } from './rlp.js'
-export { blobSizeBytes, cellProofsPerBlob, Transaction } from './transaction.js'
+export {
+  authorizationSigHash,
+  blobSizeBytes,
+  cellProofsPerBlob,
+  Transaction,
+} from './transaction.js'
 export {
   type CloseInfo,
   DisconnectReason,

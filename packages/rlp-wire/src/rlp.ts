@@ -262,6 +262,21 @@ export function rlpListElements(bytes: Uint8Array, field = 'list'): Uint8Array[]
   return out
 }
 
+/**
+ * Splits a concatenation of RLP items (e.g. an exported chain file) into their raw encodings,
+ * checking each header strictly but not the contents.
+ */
+export function rlpSplitConcat(bytes: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = []
+  let q = 0
+  while (q < bytes.length) {
+    readHeader(bytes, q, bytes.length)
+    out.push(bytes.subarray(q, nextPos))
+    q = nextPos
+  }
+  return out
+}
+
 /** Whether `raw` (one complete RLP item) is a list. */
 export function rlpIsList(raw: Uint8Array): boolean {
   return raw.length > 0 && raw[0]! >= 0xc0

@@ -380,3 +380,10 @@ export class Transaction implements TxData {
     return d
   }
 }
+
+/** EIP-7702: the hash an authority signs, keccak256(0x05 ‖ rlp([chainId, address, nonce])). */
+export function authorizationSigHash(
+  a: Pick<Authorization, 'chainId' | 'address' | 'nonce'>,
+): Uint8Array {
+  return keccak256(concatBytes(Uint8Array.of(5), rlpEncode([a.chainId, a.address, a.nonce])))
+}
