@@ -1,0 +1,313 @@
+import {
+  DisconnectReason,
+  type EthConnection,
+  encodeStatus,
+  MsgCode,
+  rlpEncode,
+  type Status,
+  WireError,
+} from '@ethwire/rlp-wire'
+import { msgPipe } from '@ethwire/rlp-wire/testing'
+import { describe, expect, it } from 'vitest'
+import {
+  buildStatus,
+  computeForkId,
+  disconnectReasonFor,
+  type HandshakeError,
+  type HandshakeErrorCode,
+  handshake,
+  isHandshakeError,
+  type LocalStatus,
+} from '../src/index.js'
+import { FakeClock, testLocalStatus } from '../src/testing.js'
+
+const versions = [62, 63, 64, 65, 66, 67, 68, 69]
+
+async function expectHandshakeError(
+  p: Promise<unknown>,
+  code: HandshakeErrorCode,
+): Promise<HandshakeError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(isHandshakeError(err), String(err)).toBe(true)
+  expect((err as HandshakeError).code).toBe(code)
+  return err as HandshakeError
+}
+
+/** Sends `status` (or raw bytes) from the remote end and runs our handshake on the local end. */
+async function against(
+  version: number,
+  send: (remote: EthConnection) => Promise<void>,
+  local: LocalStatus = testLocalStatus(),
+) {
+  const clock = new FakeClock()
+  const [ours, theirs] = msgPipe({ version, maxMessageSize: 11 * 1024 * 1024 })
+  await send(theirs)
+  const result = handshake({ conn: ours, local, clock })
+  return { result, ours, theirs, clock }
+}
+
+describe('Status exchange', () => {
+  for (const version of versions) {
+    it(`eth/${version}: both sides agree and see each other's status`, async () => {
+      const [a, b] = msgPipe({ version })
+      const clock = new FakeClock()
+      const localA = testLocalStatus()
+      const localB = testLocalStatus({
+        head: { hash: new Uint8Array(32).fill(0x33), number: 12n, time: 600n },
+        td: 999n,
+      })
+      const [ra, rb] = await Promise.all([
+        handshake({ conn: a, local: localA, clock }),
+        handshake({ conn: b, local: localB, clock }),
+      ])
+      expect(ra.version).toBe(version)
+      expect(ra.remote).toEqual(buildStatus(version, localB))
+      expect(rb.remote).toEqual(buildStatus(version, localA))
+      if (version >= 69) {
+        expect(ra.remote).toMatchObject({ latestBlock: 12n, earliestBlock: 0n })
+        expect('td' in ra.remote).toBe(false)
+      } else {
+        expect(ra.remote).toMatchObject({ td: 999n })
+      }
+      expect('forkId' in ra.remote).toBe(version >= 64)
+      expect(clock.pending).toBe(0)
+      expect(a.closeInfo).toBeUndefined()
+    })
+  }
+
+  it('eth/68: accepts a peer at an earlier fork that knows our next fork (EIP-2124 rule 2)', async () => {
+    const local = testLocalStatus()
+    const behind = testLocalStatus({ head: { ...local.head, number: 3n, time: 100n } })
+    const { result } = await against(68, (r) =>
+      r.writeMsg(MsgCode.Status, encodeStatus(buildStatus(68, behind))),
+    )
+    const res = await result
+    expect((res.remote as { forkId: { next: bigint } }).forkId.next).toBe(5n)
+  })
+})
+
+describe('rejections', () => {
+  const local = testLocalStatus()
+  const statusFor = (version: number, patch: Partial<Record<string, unknown>> = {}) =>
+    ({ ...buildStatus(version, local), ...patch }) as Status
+
+  it('first message not Status -> ErrNoStatusMsg, ProtocolError sent', async () => {
+    const { result, theirs } = await against(68, (r) =>
+      r.writeMsg(MsgCode.Transactions, rlpEncode([])),
+    )
+    const err = await expectHandshakeError(result, 'ErrNoStatusMsg')
+    expect(err.disconnectReason).toBe(DisconnectReason.ProtocolError)
+    expect(theirs.closeInfo).toEqual({ reason: DisconnectReason.ProtocolError, remote: true })
+  })
+
+  it('Status over 10 MiB -> ErrMsgTooLarge', async () => {
+    const huge = new Uint8Array(10 * 1024 * 1024 + 1)
+    const { result } = await against(68, (r) => r.writeMsg(MsgCode.Status, huge))
+    const err = await expectHandshakeError(result, 'ErrMsgTooLarge')
+    expect(err.disconnectReason).toBe(DisconnectReason.ProtocolError)
+  })
+
+  it('a transport-reported ErrMsgTooLarge also maps to ErrMsgTooLarge', async () => {
+    const [ours, theirs] = msgPipe({ version: 68 })
+    const conn: EthConnection = {
+      version: 68,
+      remoteId: ours.remoteId,
+      remoteAddress: ours.remoteAddress,
+      transport: 'pipe',
+      get closeInfo() {
+        return ours.closeInfo
+      },
+      writeMsg: (code, payload) => ours.writeMsg(code, payload),
+      close: (reason) => ours.close(reason),
+      readMsg: async () => {
+        throw new WireError('ErrMsgTooLarge', 'length prefix over cap')
+      },
+    }
+    await expectHandshakeError(handshake({ conn, local, clock: new FakeClock() }), 'ErrMsgTooLarge')
+    expect(theirs.closeInfo).toEqual({ reason: DisconnectReason.ProtocolError, remote: true })
+  })
+
+  for (const [version, payload] of [
+    [63, rlpEncode([63, 1337, 1])],
+    [68, encodeStatus(statusFor(63))],
+    [69, encodeStatus(statusFor(68))],
+    [66, new Uint8Array([0xc1])],
+  ] as const) {
+    it(`undecodable eth/${version} Status -> ErrDecode`, async () => {
+      const { result } = await against(version, (r) => r.writeMsg(MsgCode.Status, payload))
+      const err = await expectHandshakeError(result, 'ErrDecode')
+      expect(err.disconnectReason).toBe(DisconnectReason.ProtocolError)
+    })
+  }
+
+  for (const version of versions) {
+    it(`eth/${version}: network id mismatch -> ErrNetworkIdMismatch`, async () => {
+      const { result } = await against(version, (r) =>
+        r.writeMsg(MsgCode.Status, encodeStatus(statusFor(version, { networkId: 1n }))),
+      )
+      const err = await expectHandshakeError(result, 'ErrNetworkIdMismatch')
+      expect(err.disconnectReason).toBe(DisconnectReason.UselessPeer)
+    })
+    it(`eth/${version}: genesis mismatch -> ErrGenesisMismatch`, async () => {
+      const { result, ours } = await against(version, (r) =>
+        r.writeMsg(
+          MsgCode.Status,
+          encodeStatus(statusFor(version, { genesis: new Uint8Array(32).fill(9) })),
+        ),
+      )
+      const err = await expectHandshakeError(result, 'ErrGenesisMismatch')
+      expect(err.disconnectReason).toBe(DisconnectReason.UselessPeer)
+      expect(ours.closeInfo).toEqual({ reason: DisconnectReason.UselessPeer, remote: false })
+    })
+    it(`eth/${version}: protocol version mismatch -> ErrProtocolVersionMismatch`, async () => {
+      const other = version === 62 ? 63 : version - 1
+      const { result } = await against(version, (r) =>
+        r.writeMsg(MsgCode.Status, encodeStatus(statusFor(version, { version: other }))),
+      )
+      const err = await expectHandshakeError(result, 'ErrProtocolVersionMismatch')
+      expect(err.disconnectReason).toBe(DisconnectReason.IncompatibleVersion)
+    })
+  }
+
+  for (const version of [64, 68, 69]) {
+    it(`eth/${version}: fork id of another chain -> ErrForkIdRejected (local incompatible)`, async () => {
+      const { result } = await against(version, (r) =>
+        r.writeMsg(
+          MsgCode.Status,
+          encodeStatus(
+            statusFor(version, { forkId: { hash: Uint8Array.of(1, 2, 3, 4), next: 0n } }),
+          ),
+        ),
+      )
+      const err = await expectHandshakeError(result, 'ErrForkIdRejected')
+      expect(err.forkIdReason).toBe('ErrLocalIncompatibleOrStale')
+      expect(err.disconnectReason).toBe(DisconnectReason.UselessPeer)
+    })
+  }
+
+  it('eth/68: remote stuck before a fork we passed, unaware of it -> ErrForkIdRejected (remote stale)', async () => {
+    const genesisOnly = computeForkId(local.forks, { number: 0n, time: 0n })
+    const { result } = await against(68, (r) =>
+      r.writeMsg(
+        MsgCode.Status,
+        encodeStatus(statusFor(68, { forkId: { hash: genesisOnly.hash, next: 0n } })),
+      ),
+    )
+    const err = await expectHandshakeError(result, 'ErrForkIdRejected')
+    expect(err.forkIdReason).toBe('ErrRemoteStale')
+  })
+
+  it('eth/68: remote announces a next fork we already passed -> ErrForkIdRejected (local stale)', async () => {
+    const current = computeForkId(local.forks, local.head)
+    const { result } = await against(68, (r) =>
+      r.writeMsg(
+        MsgCode.Status,
+        encodeStatus(statusFor(68, { forkId: { hash: current.hash, next: 8n } })),
+      ),
+    )
+    const err = await expectHandshakeError(result, 'ErrForkIdRejected')
+    expect(err.forkIdReason).toBe('ErrLocalIncompatibleOrStale')
+  })
+
+  it('eth/69: earliest block above latest -> ErrInvalidBlockRange', async () => {
+    const { result } = await against(69, (r) =>
+      r.writeMsg(
+        MsgCode.Status,
+        encodeStatus(statusFor(69, { earliestBlock: 11n, latestBlock: 10n })),
+      ),
+    )
+    const err = await expectHandshakeError(result, 'ErrInvalidBlockRange')
+    expect(err.disconnectReason).toBe(DisconnectReason.ProtocolError)
+  })
+
+  it('eth/69: zero latest block hash -> ErrInvalidBlockRange', async () => {
+    const { result } = await against(69, (r) =>
+      r.writeMsg(
+        MsgCode.Status,
+        encodeStatus(statusFor(69, { latestBlockHash: new Uint8Array(32) })),
+      ),
+    )
+    await expectHandshakeError(result, 'ErrInvalidBlockRange')
+  })
+
+  it('peer closes during the exchange -> ErrClosed carrying its reason', async () => {
+    const { result } = await against(68, (r) => r.close(DisconnectReason.TooManyPeers))
+    const err = await expectHandshakeError(result, 'ErrClosed')
+    expect(err.remoteReason).toBe(DisconnectReason.TooManyPeers)
+    expect(err.disconnectReason).toBe(DisconnectReason.TooManyPeers)
+  })
+
+  it('closeOnError: false leaves the connection open', async () => {
+    const [ours, theirs] = msgPipe({ version: 68 })
+    await theirs.writeMsg(MsgCode.Transactions, rlpEncode([]))
+    await expectHandshakeError(
+      handshake({ conn: ours, local, clock: new FakeClock() }, { closeOnError: false }),
+      'ErrNoStatusMsg',
+    )
+    expect(ours.closeInfo).toBeUndefined()
+  })
+})
+
+describe('timeout and abort', () => {
+  it('no Status within 5 s on the injected clock -> ErrTimeout, Timeout sent', async () => {
+    const clock = new FakeClock()
+    const [ours, theirs] = msgPipe({ version: 68 })
+    const p = handshake({ conn: ours, local: testLocalStatus(), clock })
+    const settled = p.then(
+      () => 'resolved',
+      () => 'rejected',
+    )
+    clock.advance(4_999)
+    await new Promise((r) => setTimeout(r, 5))
+    expect(await Promise.race([settled, Promise.resolve('pending')])).toBe('pending')
+    clock.advance(1)
+    const err = await expectHandshakeError(p, 'ErrTimeout')
+    expect(err.disconnectReason).toBe(DisconnectReason.Timeout)
+    expect(theirs.closeInfo).toEqual({ reason: DisconnectReason.Timeout, remote: true })
+    expect(clock.pending).toBe(0)
+  })
+
+  it('custom timeout', async () => {
+    const clock = new FakeClock()
+    const [ours] = msgPipe({ version: 62 })
+    const p = handshake({ conn: ours, local: testLocalStatus(), clock }, { timeoutMs: 100 })
+    clock.advance(100)
+    await expectHandshakeError(p, 'ErrTimeout')
+  })
+
+  it('abort signal rejects with its reason and does not close', async () => {
+    const clock = new FakeClock()
+    const [ours] = msgPipe({ version: 68 })
+    const ac = new AbortController()
+    const p = handshake({ conn: ours, local: testLocalStatus(), clock }, { signal: ac.signal })
+    ac.abort(new Error('shutting down'))
+    await expect(p).rejects.toThrow('shutting down')
+    expect(ours.closeInfo).toBeUndefined()
+    expect(clock.pending).toBe(0)
+  })
+})
+
+describe('disconnectReasonFor', () => {
+  it('maps every code', () => {
+    const table: Record<HandshakeErrorCode, number> = {
+      ErrNoStatusMsg: DisconnectReason.ProtocolError,
+      ErrMsgTooLarge: DisconnectReason.ProtocolError,
+      ErrDecode: DisconnectReason.ProtocolError,
+      ErrInvalidBlockRange: DisconnectReason.ProtocolError,
+      ErrGenesisMismatch: DisconnectReason.UselessPeer,
+      ErrNetworkIdMismatch: DisconnectReason.UselessPeer,
+      ErrForkIdRejected: DisconnectReason.UselessPeer,
+      ErrDaoForkMismatch: DisconnectReason.UselessPeer,
+      ErrProtocolVersionMismatch: DisconnectReason.IncompatibleVersion,
+      ErrTimeout: DisconnectReason.Timeout,
+      ErrDaoChallengeTimeout: DisconnectReason.Timeout,
+      ErrClosed: DisconnectReason.NetworkError,
+    }
+    for (const [code, reason] of Object.entries(table)) {
+      expect(disconnectReasonFor(code as HandshakeErrorCode)).toBe(reason)
+    }
+  })
+})
