@@ -1,0 +1,267 @@
+/**
+ * Decode benchmark: a BlockHeaders message of 192 mainnet-like (Prague, 21-field) headers and a
+ * BlockBodies message of 128 bodies × 150 transactions, both eth/68 with a request id.
+ *
+ *   typed  — decodeMessage() to BlockHeader / Transaction objects, plus every header (or tx) hash
+ *   floor  — @ethereumjs/rlp decode of the same bytes plus one keccak per header (or tx) over its
+ *            byte span (spans found before timing: the floor does no re-encoding)
+ *   ejs    — @ethereumjs/block createBlockHeaderFromBytesArray() on the decoded values + .hash()
+ *
+ * Run: pnpm --filter @ethwire/rlp-wire bench
+ */
+import { execSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { createBlockHeaderFromBytesArray } from '@ethereumjs/block'
+import { Common, Hardfork, Mainnet } from '@ethereumjs/common'
+import { RLP } from '@ethereumjs/rlp'
+import {
+  type BlockBody,
+  BlockHeader,
+  decodeMessage,
+  EMPTY_UNCLE_HASH,
+  encodeMessage,
+  keccak256,
+  rlpListElements,
+  Transaction,
+  type TxType,
+} from '../src/index.js'
+import { Rand } from '../src/testing.js'
+
+const r = new Rand(2026)
+
+function mainnetHeader(n: number): BlockHeader {
+  return BlockHeader.fromData({
+    parentHash: r.bytes(32),
+    uncleHash: EMPTY_UNCLE_HASH,
+    coinbase: r.bytes(20),
+    stateRoot: r.bytes(32),
+    txRoot: r.bytes(32),
+    receiptRoot: r.bytes(32),
+    bloom: r.bytes(256), // mainnet blooms are dense
+    difficulty: 0n,
+    number: 22_000_000n + BigInt(n),
+    gasLimit: 36_000_000n,
+    gasUsed: 15_000_000n + BigInt(r.int(20_000_000)),
+    time: 1_750_000_000n + BigInt(12 * n),
+    extra: r.bytes(r.int(33)),
+    mixDigest: r.bytes(32),
+    nonce: new Uint8Array(8),
+    baseFee: BigInt(1_000_000_000 + r.int(5_000_000_000)),
+    withdrawalsRoot: r.bytes(32),
+    blobGasUsed: BigInt(131072 * r.int(7)),
+    excessBlobGas: BigInt(r.int(100_000_000)),
+    parentBeaconRoot: r.bytes(32),
+    requestsHash: r.bytes(32),
+  })
+}
+
+function big(bytes: number): bigint {
+  return BigInt('0x' + Buffer.from(r.bytes(bytes)).toString('hex')) | 1n
+}
+
+function mainnetTx(): Transaction {
+  const p = r.int(100)
+  const type: TxType = p < 70 ? 2 : p < 90 ? 0 : p < 93 ? 1 : p < 96 ? 3 : 4
+  const kind = r.int(10)
+  const dataLen = kind < 3 ? 0 : kind < 6 ? 68 : 100 + r.int(900)
+  const base = {
+    nonce: BigInt(r.int(100_000)),
+    gasLimit: BigInt(21_000 + r.int(500_000)),
+    to: r.bytes(20),
+    value: kind < 3 ? big(8) : 0n,
+    data: r.bytes(dataLen),
+    r: big(32),
+    s: big(31),
+  }
+  const fees = { maxPriorityFeePerGas: BigInt(r.int(2e9)), maxFeePerGas: BigInt(r.int(5e10)) }
+  const accessList =
+    r.int(5) === 0 ? [{ address: r.bytes(20), storageKeys: [r.bytes(32), r.bytes(32)] }] : []
+  switch (type) {
+    case 0:
+      return Transaction.fromData({
+        type,
+        ...base,
+        gasPrice: BigInt(r.int(5e10)),
+        v: 37n + BigInt(r.int(2)),
+      })
+    case 1:
+      return Transaction.fromData({
+        type,
+        ...base,
+        chainId: 1n,
+        gasPrice: BigInt(r.int(5e10)),
+        accessList,
+        v: 1n,
+      })
+    case 2:
+      return Transaction.fromData({
+        type,
+        ...base,
+        chainId: 1n,
+        ...fees,
+        accessList,
+        v: BigInt(r.int(2)),
+      })
+    case 3:
+      return Transaction.fromData({
+        type,
+        ...base,
+        chainId: 1n,
+        ...fees,
+        accessList,
+        v: 0n,
+        maxFeePerBlobGas: BigInt(r.int(1e9)),
+        blobVersionedHashes: [r.bytes(32), r.bytes(32)],
+      })
+    default:
+      return Transaction.fromData({
+        type,
+        ...base,
+        chainId: 1n,
+        ...fees,
+        accessList,
+        v: 1n,
+        authorizationList: [
+          { chainId: 1n, address: r.bytes(20), nonce: 1n, yParity: 0n, r: big(32), s: big(32) },
+        ],
+      })
+  }
+}
+
+const headers = Array.from({ length: 192 }, (_, i) => mainnetHeader(i))
+const headersMsg = encodeMessage(68, { name: 'BlockHeaders', requestId: 42n, headers })
+const bodies: BlockBody[] = Array.from({ length: 128 }, () => ({
+  transactions: Array.from({ length: 150 }, mainnetTx),
+  uncles: [],
+  withdrawals: Array.from({ length: 16 }, () => ({
+    index: BigInt(r.int(1e8)),
+    validatorIndex: BigInt(r.int(2e6)),
+    address: r.bytes(20),
+    amount: BigInt(r.int(1e8)),
+  })),
+}))
+const bodiesMsg = encodeMessage(68, { name: 'BlockBodies', requestId: 43n, bodies })
+
+// Spans for the floor's keccaks, found once outside the timed region.
+const headerSpans = rlpListElements(rlpListElements(headersMsg.payload)[1]!)
+const txSpans = rlpListElements(rlpListElements(bodiesMsg.payload)[1]!).flatMap((b) =>
+  rlpListElements(rlpListElements(b)[0]!).map((raw) =>
+    raw[0]! >= 0xc0 ? raw : raw.subarray(raw[0]! > 0xb7 ? 1 + raw[0]! - 0xb7 : 1),
+  ),
+)
+const common = new Common({ chain: Mainnet, hardfork: Hardfork.Prague })
+
+function bench(name: string, fn: () => number): { name: string; ms: number } {
+  for (let i = 0; i < 5; i++) fn() // warm up
+  const samples: number[] = []
+  const until = performance.now() + 2500
+  while (performance.now() < until || samples.length < 7) {
+    const t0 = performance.now()
+    fn()
+    samples.push(performance.now() - t0)
+  }
+  samples.sort((a, b) => a - b)
+  return { name, ms: samples[Math.floor(samples.length / 2)]! }
+}
+
+let sink = 0
+const headerRuns = [
+  bench('typed decode + hash (rlp-wire)', () => {
+    const m = decodeMessage(68, { code: headersMsg.code, payload: headersMsg.payload })
+    if (m.name !== 'BlockHeaders') throw new Error()
+    for (const h of m.headers) sink ^= h.hash[0]!
+    return m.headers.length
+  }),
+  bench('floor: @ethereumjs/rlp decode + keccak per header', () => {
+    const d = RLP.decode(headersMsg.payload) as Uint8Array[][]
+    for (const s of headerSpans) sink ^= keccak256(s)[0]!
+    return (d[1] as unknown as unknown[]).length
+  }),
+  bench('@ethereumjs/block header from bytes + hash()', () => {
+    const d = RLP.decode(headersMsg.payload) as unknown as [Uint8Array, Uint8Array[][]]
+    for (const values of d[1])
+      sink ^= createBlockHeaderFromBytesArray(values as never, { common }).hash()[0]!
+    return d[1].length
+  }),
+  bench('keccak only (192 header spans)', () => {
+    for (const s of headerSpans) sink ^= keccak256(s)[0]!
+    return headerSpans.length
+  }),
+  bench('typed decode, no hashes (rlp-wire)', () => {
+    const m = decodeMessage(68, { code: headersMsg.code, payload: headersMsg.payload })
+    return m.name === 'BlockHeaders' ? m.headers.length : 0
+  }),
+  bench('native sha3-256 (node:crypto) over the same spans', () => {
+    for (const s of headerSpans) sink ^= createHash('sha3-256').update(s).digest()[0]!
+    return headerSpans.length
+  }),
+]
+const ntx = txSpans.length
+const bodyRuns = [
+  bench('typed decode + tx hashes (rlp-wire)', () => {
+    const m = decodeMessage(68, { code: bodiesMsg.code, payload: bodiesMsg.payload })
+    if (m.name !== 'BlockBodies') throw new Error()
+    for (const b of m.bodies) for (const t of b.transactions) sink ^= t.hash[0]!
+    return m.bodies.length
+  }),
+  bench('typed decode, no hashes (rlp-wire)', () => {
+    const m = decodeMessage(68, { code: bodiesMsg.code, payload: bodiesMsg.payload })
+    return m.name === 'BlockBodies' ? m.bodies.length : 0
+  }),
+  bench('floor: @ethereumjs/rlp decode + keccak per tx', () => {
+    RLP.decode(bodiesMsg.payload)
+    for (const s of txSpans) sink ^= keccak256(s)[0]!
+    return ntx
+  }),
+  bench('keccak only (19200 tx spans)', () => {
+    for (const s of txSpans) sink ^= keccak256(s)[0]!
+    return ntx
+  }),
+]
+
+const mb = (bytes: number, ms: number) => ((bytes / ms) * 1000) / 1e6
+const load = execSync('uptime').toString().trim()
+console.log(`node ${process.version}; ${load}`)
+console.log(`\nBlockHeaders: 192 headers, ${headersMsg.payload.length} bytes`)
+const [typedH, floorH, ejsH, keccakH, noHashH, sha3H] = headerRuns as (typeof headerRuns)[0][] as [
+  (typeof headerRuns)[0],
+  (typeof headerRuns)[0],
+  (typeof headerRuns)[0],
+  (typeof headerRuns)[0],
+  (typeof headerRuns)[0],
+  (typeof headerRuns)[0],
+]
+for (const x of headerRuns) {
+  console.log(
+    `  ${x.name.padEnd(52)} ${x.ms.toFixed(3).padStart(8)} ms  ${Math.round((192 / x.ms) * 1000)
+      .toLocaleString('en')
+      .padStart(10)} headers/s  ${mb(headersMsg.payload.length, x.ms).toFixed(1).padStart(7)} MB/s`,
+  )
+}
+console.log(
+  `  typed / floor = ${(typedH.ms / floorH.ms).toFixed(2)}x (target <= 1.3x); ejs / typed = ${(ejsH.ms / typedH.ms).toFixed(2)}x (target >= 2x); keccak share of typed = ${((keccakH.ms / typedH.ms) * 100).toFixed(0)}%`,
+)
+const withNative = noHashH.ms + sha3H.ms
+console.log(
+  `  with a native keccak (sha3-256 has the same permutation; proxy): ~${withNative.toFixed(3)} ms = ${Math.round((192 / withNative) * 1000).toLocaleString('en')} headers/s, ${(typedH.ms / withNative).toFixed(1)}x faster`,
+)
+console.log(
+  `\nBlockBodies: 128 bodies x 150 txs (+16 withdrawals each), ${bodiesMsg.payload.length} bytes`,
+)
+for (const x of bodyRuns) {
+  console.log(
+    `  ${x.name.padEnd(52)} ${x.ms.toFixed(3).padStart(8)} ms  ${Math.round((ntx / x.ms) * 1000)
+      .toLocaleString('en')
+      .padStart(10)} txs/s     ${mb(bodiesMsg.payload.length, x.ms).toFixed(1).padStart(7)} MB/s`,
+  )
+}
+const [typedB, , floorB, keccakB] = bodyRuns as [
+  (typeof bodyRuns)[0],
+  (typeof bodyRuns)[0],
+  (typeof bodyRuns)[0],
+  (typeof bodyRuns)[0],
+]
+console.log(
+  `  typed / floor = ${(typedB.ms / floorB.ms).toFixed(2)}x; keccak share of typed = ${((keccakB.ms / typedB.ms) * 100).toFixed(0)}%`,
+)
+if (sink === 0.5) console.log(sink)
