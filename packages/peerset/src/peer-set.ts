@@ -1,0 +1,154 @@
+import { type Bytes, DisconnectReason } from '@ethwire/rlp-wire'
+import { maxPeers } from './constants.js'
+import { TypedEmitter } from './emitter.js'
+import { PeerError } from './errors.js'
+
+/** What the peer set needs from a peer; `Peer` satisfies it. */
+export interface SetPeer {
+  readonly id: string
+  /** Total difficulty (eth/62–68); undefined on eth/69. */
+  readonly td: bigint | undefined
+  /** Block range (eth/69). */
+  readonly blockRange: { latestBlock: bigint } | undefined
+  knowsBlock(hash: Bytes): boolean
+  knowsTx(hash: Bytes): boolean
+  disconnect(reason?: number): Promise<void>
+}
+
+export interface PeerSetEvents<P> {
+  /** A peer was registered. */
+  added: P
+  /** A peer was unregistered (also on close). */
+  removed: P
+}
+
+export interface PeerSetOptions {
+  /** Registered peers at most; more are refused with `ErrTooManyPeers` (default 50). */
+  maxPeers?: number
+}
+
+/**
+ * The registered, handshaken peers. Registration is synchronous, so concurrent tasks that
+ * register and unregister interleave safely on the event loop.
+ */
+export class PeerSet<P extends SetPeer = SetPeer> {
+  readonly events = new TypedEmitter<PeerSetEvents<P>>()
+  readonly maxPeers: number
+  readonly #peers = new Map<string, P>()
+  #closed = false
+
+  constructor(options: PeerSetOptions = {}) {
+    this.maxPeers = options.maxPeers ?? maxPeers
+  }
+
+  /** Shortcut for `events.on`. */
+  on<K extends keyof PeerSetEvents<P>>(
+    event: K,
+    listener: (peer: PeerSetEvents<P>[K]) => void,
+  ): () => void {
+    return this.events.on(event, listener)
+  }
+
+  get size(): number {
+    return this.#peers.size
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /**
+   * Adds a peer. Throws `PeerError` `ErrPeerSetClosed` after `close()`, `ErrAlreadyRegistered`
+   * for a known id, `ErrTooManyPeers` when full; `err.disconnectReason` (ClientQuitting,
+   * AlreadyConnected, TooManyPeers) is what to tell the peer.
+   */
+  register(peer: P): void {
+    if (this.#closed) throw new PeerError('ErrPeerSetClosed', 'peer set is closed')
+    if (this.#peers.has(peer.id)) {
+      throw new PeerError('ErrAlreadyRegistered', `peer ${peer.id} already registered`)
+    }
+    if (this.#peers.size >= this.maxPeers) {
+      throw new PeerError(
+        'ErrTooManyPeers',
+        `${this.#peers.size} peers registered (max ${this.maxPeers})`,
+      )
+    }
+    this.#peers.set(peer.id, peer)
+    this.events.emit('added', peer)
+  }
+
+  /** Removes and returns a peer; throws `ErrNotRegistered` for an unknown id. Does not disconnect it. */
+  unregister(id: string): P {
+    const p = this.#peers.get(id)
+    if (p === undefined) throw new PeerError('ErrNotRegistered', `peer ${id} is not registered`)
+    this.#peers.delete(id)
+    this.events.emit('removed', p)
+    return p
+  }
+
+  get(id: string): P | undefined {
+    return this.#peers.get(id)
+  }
+
+  has(id: string): boolean {
+    return this.#peers.has(id)
+  }
+
+  /** All registered peers, in registration order. */
+  peers(): P[] {
+    return [...this.#peers.values()]
+  }
+
+  [Symbol.iterator](): IterableIterator<P> {
+    return this.#peers.values()
+  }
+
+  /**
+   * The peer with the highest total difficulty; when no peer reports one (all eth/69), the
+   * peer with the highest latest block. Undefined when empty.
+   */
+  bestPeer(): P | undefined {
+    let best: P | undefined
+    let bestTd = -1n
+    for (const p of this.#peers.values()) {
+      if (p.td !== undefined && p.td > bestTd) {
+        best = p
+        bestTd = p.td
+      }
+    }
+    if (best !== undefined) return best
+    let bestBlock = -1n
+    for (const p of this.#peers.values()) {
+      const n = p.blockRange?.latestBlock
+      if (n !== undefined && n > bestBlock) {
+        best = p
+        bestBlock = n
+      }
+    }
+    return best
+  }
+
+  /** Peers not known to have the block. */
+  peersWithoutBlock(hash: Bytes): P[] {
+    return this.peers().filter((p) => !p.knowsBlock(hash))
+  }
+
+  /** Peers not known to have the transaction. */
+  peersWithoutTx(hash: Bytes): P[] {
+    return this.peers().filter((p) => !p.knowsTx(hash))
+  }
+
+  /**
+   * Disconnects every peer (with `reason`, default ClientQuitting), unregisters them and refuses
+   * later registrations. Idempotent.
+   */
+  async close(reason: number = DisconnectReason.ClientQuitting): Promise<void> {
+    this.#closed = true
+    const all = this.peers()
+    for (const p of all) {
+      this.#peers.delete(p.id)
+      this.events.emit('removed', p)
+    }
+    await Promise.all(all.map((p) => p.disconnect(reason).catch(() => {})))
+  }
+}
