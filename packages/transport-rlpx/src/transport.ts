@@ -93,6 +93,8 @@ export interface RlpxTransport {
   sessions(): RlpxSession[]
   /** Binds the TCP listener; resolves with the bound address. */
   listen(signal?: AbortSignal): Promise<{ host: string; port: number }>
+  /** `listen()` under its Startable name. */
+  start(signal?: AbortSignal): Promise<{ host: string; port: number }>
   /** Connects to `enode` and runs the handshake; resolves with the eth stream. */
   dial(enode: string | Enode, opts?: DialOptions): Promise<RlpxStream>
   /** Closes every session (ClientQuitting), the listener and pending handshakes. */
@@ -296,6 +298,10 @@ export function createRlpxTransport(
       const addr = srv.address()
       boundPort = typeof addr === 'object' && addr ? addr.port : listenPortWanted
       return { host: listenHost, port: boundPort }
+    },
+
+    start(signal) {
+      return this.listen(signal)
     },
 
     dial(target, opts = {}) {
