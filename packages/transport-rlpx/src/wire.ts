@@ -1,15 +1,14 @@
-// TEMPORARY shim until @ethwire/rlp-wire has its index: same classes, imported from its sources.
-
-export { maxMessageSizeBytes, SUPPORTED_VERSIONS } from '../../rlp-wire/src/codes.js'
-export { isWireError, WireError } from '../../rlp-wire/src/errors.js'
+/** What this package takes from the shared contract in @ethwire/rlp-wire, in one place. */
 export {
   type CloseInfo,
   DisconnectReason,
   disconnectReasonName,
   type EthConnection,
+  isWireError,
   type Msg,
   type MsgReadWriter,
-} from '../../rlp-wire/src/transport.js'
-export function protocolLength(version: number): number {
-  return version <= 62 ? 8 : version >= 69 ? 18 : 17
-}
+  maxMessageSizeBytes,
+  protocolLength,
+  SUPPORTED_VERSIONS,
+  WireError,
+} from '@ethwire/rlp-wire'
