@@ -1,15 +1,6 @@
 import { keccak256 } from './bytes.js'
 import { WireError } from './errors.js'
-import {
-  asBytes,
-  asFixed,
-  asList,
-  asUint,
-  type RlpInput,
-  type RlpItem,
-  rlpDecode,
-  rlpEncode,
-} from './rlp.js'
+import { asList, RlpCursor, type RlpInput, type RlpItem, rlpEncode } from './rlp.js'
 import type { Bytes, HeaderData } from './types.js'
 
 /** Header field counts: 15 (pre-London) up to 21 (Prague). */
@@ -89,39 +80,40 @@ export class BlockHeader implements HeaderData {
     return new BlockHeader(d, undefined)
   }
 
-  /** Decodes one RLP-encoded header (strict). */
+  /** Decodes one RLP-encoded header (strict); keeps `bytes` as its encoding. */
   static decode(bytes: Uint8Array): BlockHeader {
-    return BlockHeader.fromRlp(rlpDecode(bytes), bytes)
+    const c = RlpCursor.of(bytes, 'header')
+    const d: HeaderData = {
+      parentHash: c.fixed('header.parentHash', 32),
+      uncleHash: c.fixed('header.uncleHash', 32),
+      coinbase: c.fixed('header.coinbase', 20),
+      stateRoot: c.fixed('header.stateRoot', 32),
+      txRoot: c.fixed('header.txRoot', 32),
+      receiptRoot: c.fixed('header.receiptRoot', 32),
+      bloom: c.fixed('header.bloom', 256),
+      difficulty: c.uint('header.difficulty', 32),
+      number: c.uint('header.number', 8),
+      gasLimit: c.uint('header.gasLimit', 8),
+      gasUsed: c.uint('header.gasUsed', 8),
+      time: c.uint('header.time', 8),
+      extra: c.bytes('header.extra'),
+      mixDigest: c.fixed('header.mixDigest', 32),
+      nonce: c.fixed('header.nonce', 8),
+    }
+    if (c.hasMore()) d.baseFee = c.uint('header.baseFee', 32)
+    if (c.hasMore()) d.withdrawalsRoot = c.fixed('header.withdrawalsRoot', 32)
+    if (c.hasMore()) d.blobGasUsed = c.uint('header.blobGasUsed', 8)
+    if (c.hasMore()) d.excessBlobGas = c.uint('header.excessBlobGas', 8)
+    if (c.hasMore()) d.parentBeaconRoot = c.fixed('header.parentBeaconRoot', 32)
+    if (c.hasMore()) d.requestsHash = c.fixed('header.requestsHash', 32)
+    c.done()
+    return new BlockHeader(d, bytes)
   }
 
-  /** From a decoded RLP item; pass `raw` (its exact encoding) to skip re-encoding for the hash. */
+  /** From a decoded RLP item; pass `raw` (its exact encoding) to skip re-encoding it. */
   static fromRlp(item: RlpItem, raw?: Uint8Array): BlockHeader {
-    const f = asList(item, 'header', [minHeaderFields, maxHeaderFields])
-    const n = f.length
-    const d: HeaderData = {
-      parentHash: asFixed(f[0], 'header.parentHash', 32),
-      uncleHash: asFixed(f[1], 'header.uncleHash', 32),
-      coinbase: asFixed(f[2], 'header.coinbase', 20),
-      stateRoot: asFixed(f[3], 'header.stateRoot', 32),
-      txRoot: asFixed(f[4], 'header.txRoot', 32),
-      receiptRoot: asFixed(f[5], 'header.receiptRoot', 32),
-      bloom: asFixed(f[6], 'header.bloom', 256),
-      difficulty: asUint(f[7], 'header.difficulty', 32),
-      number: asUint(f[8], 'header.number', 8),
-      gasLimit: asUint(f[9], 'header.gasLimit', 8),
-      gasUsed: asUint(f[10], 'header.gasUsed', 8),
-      time: asUint(f[11], 'header.time', 8),
-      extra: asBytes(f[12], 'header.extra'),
-      mixDigest: asFixed(f[13], 'header.mixDigest', 32),
-      nonce: asFixed(f[14], 'header.nonce', 8),
-    }
-    if (n > 15) d.baseFee = asUint(f[15], 'header.baseFee', 32)
-    if (n > 16) d.withdrawalsRoot = asFixed(f[16], 'header.withdrawalsRoot', 32)
-    if (n > 17) d.blobGasUsed = asUint(f[17], 'header.blobGasUsed', 8)
-    if (n > 18) d.excessBlobGas = asUint(f[18], 'header.excessBlobGas', 8)
-    if (n > 19) d.parentBeaconRoot = asFixed(f[19], 'header.parentBeaconRoot', 32)
-    if (n > 20) d.requestsHash = asFixed(f[20], 'header.requestsHash', 32)
-    return new BlockHeader(d, raw)
+    asList(item, 'header')
+    return BlockHeader.decode(raw ?? rlpEncode(item))
   }
 
   /** The RLP fields in order (for embedding). */

@@ -353,3 +353,131 @@ export function asBool(item: RlpItem | undefined, field: string): boolean {
   if (b.length === 1 && b[0] === 1) return true
   throw new WireError('ErrInvalidValue', `${field}: not a boolean`)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Cursor: reads a list's fields in order straight from the buffer, with the same strictness as
+// rlpDecode + the field readers, but without building an item tree or a subarray per integer.
+
+/** Sequential strict reader over the elements of one RLP list. */
+export class RlpCursor {
+  #dv: DataView | undefined
+  private constructor(
+    readonly buf: Uint8Array,
+    public pos: number,
+    readonly end: number,
+    readonly field: string,
+  ) {}
+
+  /** A cursor over the list `raw` (exactly one item, no trailing bytes). */
+  static of(raw: Uint8Array, field: string): RlpCursor {
+    readHeader(raw, 0, raw.length)
+    if (nextPos !== raw.length) throw new WireError('ErrTrailingBytes', 'bytes after the RLP item')
+    if (!isListHdr) throw new WireError('ErrKind', `${field}: expected a list`)
+    return new RlpCursor(raw, contentStart, nextPos, field)
+  }
+
+  hasMore(): boolean {
+    return this.pos < this.end
+  }
+
+  /** Number of elements left (walks headers only). */
+  remaining(): number {
+    let n = 0
+    for (let q = this.pos; q < this.end; q = nextPos) {
+      readHeader(this.buf, q, this.end)
+      n++
+    }
+    return n
+  }
+
+  #string(field: string): void {
+    if (this.pos >= this.end) throw new WireError('ErrArity', `${this.field}: missing ${field}`)
+    readHeader(this.buf, this.pos, this.end)
+    if (isListHdr) throw new WireError('ErrKind', `${field}: expected a string, got a list`)
+    this.pos = nextPos
+  }
+
+  bytes(field: string): Uint8Array {
+    this.#string(field)
+    return this.buf.subarray(contentStart, nextPos)
+  }
+
+  fixed(field: string, len: number): Uint8Array {
+    this.#string(field)
+    if (nextPos - contentStart !== len) {
+      throw new WireError(
+        'ErrFieldSize',
+        `${field}: ${nextPos - contentStart} bytes, expected ${len}`,
+      )
+    }
+    return this.buf.subarray(contentStart, nextPos)
+  }
+
+  uint(field: string, maxBytes = 8): bigint {
+    this.#string(field)
+    const b = this.buf
+    const s = contentStart
+    const n = nextPos - s
+    if (n > maxBytes) {
+      throw new WireError('ErrFieldSize', `${field}: integer of ${n} bytes, max ${maxBytes}`)
+    }
+    if (n === 0) return 0n
+    if (b[s] === 0) throw new WireError('ErrNonCanonical', `${field}: leading zero`)
+    if (n <= 6) {
+      let v = 0
+      for (let i = s; i < s + n; i++) v = v * 256 + b[i]!
+      return BigInt(v)
+    }
+    this.#dv ??= new DataView(b.buffer, b.byteOffset, b.length)
+    const head = n % 8
+    const h6 = head === 7 ? 1 : 0
+    let v = 0
+    for (let i = s + h6; i < s + head; i++) v = v * 256 + b[i]!
+    let r = h6 ? (BigInt(b[s]!) << 48n) | BigInt(v) : BigInt(v)
+    for (let i = s + head; i < s + n; i += 8) r = (r << 64n) | this.#dv.getBigUint64(i)
+    return r
+  }
+
+  uintNumber(field: string, maxBytes = 6): number {
+    const max = Math.min(maxBytes, 6)
+    this.#string(field)
+    const b = this.buf
+    const s = contentStart
+    const n = nextPos - s
+    if (n > max) throw new WireError('ErrFieldSize', `${field}: integer of ${n} bytes, max ${max}`)
+    if (n > 0 && b[s] === 0) throw new WireError('ErrNonCanonical', `${field}: leading zero`)
+    let v = 0
+    for (let i = s; i < s + n; i++) v = v * 256 + b[i]!
+    return v
+  }
+
+  /** A cursor over the next element, which must be a list. */
+  list(field: string): RlpCursor {
+    if (this.pos >= this.end) throw new WireError('ErrArity', `${this.field}: missing ${field}`)
+    readHeader(this.buf, this.pos, this.end)
+    if (!isListHdr) throw new WireError('ErrKind', `${field}: expected a list, got a string`)
+    this.pos = nextPos
+    return new RlpCursor(this.buf, contentStart, nextPos, field)
+  }
+
+  /** The next element's raw encoding (header checked, content not). */
+  raw(field: string): Uint8Array {
+    if (this.pos >= this.end) throw new WireError('ErrArity', `${this.field}: missing ${field}`)
+    const start = this.pos
+    readHeader(this.buf, start, this.end)
+    this.pos = nextPos
+    return this.buf.subarray(start, nextPos)
+  }
+
+  /** Whether the next element is a list (false at the end). */
+  peekIsList(): boolean {
+    if (this.pos >= this.end) return false
+    readHeader(this.buf, this.pos, this.end)
+    return isListHdr
+  }
+
+  /** Throws `ErrArity` if elements are left. */
+  done(): void {
+    if (this.pos < this.end) throw new WireError('ErrArity', `${this.field}: too many elements`)
+  }
+}

@@ -1,16 +1,11 @@
 import { concatBytes, keccak256 } from './bytes.js'
 import { WireError } from './errors.js'
 import {
-  asBytes,
-  asFixed,
-  asList,
-  asUint,
+  RlpCursor,
   type RlpInput,
   type RlpItem,
-  rlpDecode,
   rlpEncode,
   rlpIsList,
-  rlpListElements,
   rlpRaw,
   rlpStringContent,
 } from './rlp.js'
@@ -21,10 +16,8 @@ export const blobSizeBytes = 131072
 /** EIP-7594 cell proofs per blob. */
 export const cellProofsPerBlob = 128
 
-const arity: Record<TxType, number> = { 0: 9, 1: 11, 2: 12, 3: 14, 4: 13 }
-
-function readTo(item: RlpItem | undefined, field: string, allowCreate: boolean): Bytes | null {
-  const b = asBytes(item, field)
+function readTo(c: RlpCursor, field: string, allowCreate: boolean): Bytes | null {
+  const b = c.bytes(field)
   if (b.length === 0) {
     if (!allowCreate)
       throw new WireError('ErrInvalidValue', `${field}: contract creation not allowed`)
@@ -35,38 +28,41 @@ function readTo(item: RlpItem | undefined, field: string, allowCreate: boolean):
   return b
 }
 
-function readAccessList(item: RlpItem | undefined): AccessListEntry[] {
-  const l = asList(item, 'tx.accessList')
-  const out: AccessListEntry[] = new Array(l.length)
-  for (let i = 0; i < l.length; i++) {
-    const e = asList(l[i], 'tx.accessList[]', 2)
-    const keys = asList(e[1], 'tx.accessList[].storageKeys')
-    const storageKeys: Bytes[] = new Array(keys.length)
-    for (let j = 0; j < keys.length; j++) storageKeys[j] = asFixed(keys[j], 'tx.storageKey', 32)
-    out[i] = { address: asFixed(e[0], 'tx.accessList[].address', 20), storageKeys }
+function readAccessList(c: RlpCursor): AccessListEntry[] {
+  const l = c.list('tx.accessList')
+  const out: AccessListEntry[] = []
+  while (l.hasMore()) {
+    const e = l.list('tx.accessList[]')
+    const address = e.fixed('tx.accessList[].address', 20)
+    const keys = e.list('tx.accessList[].storageKeys')
+    e.done()
+    const storageKeys: Bytes[] = []
+    while (keys.hasMore()) storageKeys.push(keys.fixed('tx.storageKey', 32))
+    out.push({ address, storageKeys })
   }
   return out
 }
 
-function readAuthList(item: RlpItem | undefined): Authorization[] {
-  const l = asList(item, 'tx.authorizationList')
-  const out: Authorization[] = new Array(l.length)
-  for (let i = 0; i < l.length; i++) {
-    const a = asList(l[i], 'tx.authorization', 6)
-    out[i] = {
-      chainId: asUint(a[0], 'auth.chainId', 32),
-      address: asFixed(a[1], 'auth.address', 20),
-      nonce: asUint(a[2], 'auth.nonce', 8),
-      yParity: asUint(a[3], 'auth.yParity', 1),
-      r: asUint(a[4], 'auth.r', 32),
-      s: asUint(a[5], 'auth.s', 32),
-    }
+function readAuthList(c: RlpCursor): Authorization[] {
+  const l = c.list('tx.authorizationList')
+  const out: Authorization[] = []
+  while (l.hasMore()) {
+    const a = l.list('tx.authorization')
+    out.push({
+      chainId: a.uint('auth.chainId', 32),
+      address: a.fixed('auth.address', 20),
+      nonce: a.uint('auth.nonce', 8),
+      yParity: a.uint('auth.yParity', 1),
+      r: a.uint('auth.r', 32),
+      s: a.uint('auth.s', 32),
+    })
+    a.done()
   }
   return out
 }
 
-function readYParity(item: RlpItem | undefined): bigint {
-  const y = asUint(item, 'tx.yParity', 1)
+function readYParity(c: RlpCursor): bigint {
+  const y = c.uint('tx.yParity', 1)
   if (y > 1n) throw new WireError('ErrInvalidValue', 'tx.yParity: not 0 or 1')
   return y
 }
@@ -163,7 +159,7 @@ export class Transaction implements TxData {
   /** Consensus/binary form: a legacy RLP list, or `type ‖ rlp(fields)`. */
   static decode(bytes: Uint8Array): Transaction {
     if (bytes.length === 0) throw new WireError('ErrDecode', 'empty transaction')
-    if (rlpIsList(bytes)) return Transaction.#fromLegacy(rlpDecode(bytes), bytes)
+    if (rlpIsList(bytes)) return Transaction.#fromLegacy(bytes)
     return Transaction.#decodeTyped(bytes, false)
   }
 
@@ -172,35 +168,40 @@ export class Transaction implements TxData {
    * the typed binary form as an RLP string; EIP-4844 may carry its sidecar.
    */
   static decodeNetwork(item: RlpItem, raw?: Uint8Array): Transaction {
-    if (Array.isArray(item)) return Transaction.#fromLegacy(item, raw)
+    if (Array.isArray(item)) return Transaction.#fromLegacy(raw ?? rlpEncode(item))
     return Transaction.#decodeTyped(item, true)
   }
 
   /** Like {@link decodeNetwork} from the element's raw RLP (no re-encoding for the hash). */
   static decodeNetworkRaw(raw: Uint8Array, allowSidecar = true): Transaction {
-    if (rlpIsList(raw)) return Transaction.#fromLegacy(rlpDecode(raw), raw)
+    if (rlpIsList(raw)) return Transaction.#fromLegacy(raw)
     return Transaction.#decodeTyped(rlpStringContent(raw, 'tx'), allowSidecar)
   }
 
-  static #fromLegacy(item: RlpItem, raw: Uint8Array | undefined): Transaction {
-    const f = asList(item, 'legacy tx', 9)
-    const v = asUint(f[6], 'tx.v', 32)
-    let chainId: bigint | undefined
-    if (v >= 35n) chainId = (v - 35n) / 2n
-    else if (v !== 27n && v !== 28n) throw new WireError('ErrInvalidValue', `tx.v: invalid ${v}`)
+  static #fromLegacy(raw: Uint8Array): Transaction {
+    const c = RlpCursor.of(raw, 'legacy tx')
+    const nonce = c.uint('tx.nonce', 8)
+    const gasPrice = c.uint('tx.gasPrice', 32)
+    const gasLimit = c.uint('tx.gasLimit', 8)
+    const to = readTo(c, 'tx.to', true)
+    const value = c.uint('tx.value', 32)
+    const data = c.bytes('tx.data')
+    const v = c.uint('tx.v', 32)
     const d: TxData = {
       type: 0,
-      nonce: asUint(f[0], 'tx.nonce', 8),
-      gasPrice: asUint(f[1], 'tx.gasPrice', 32),
-      gasLimit: asUint(f[2], 'tx.gasLimit', 8),
-      to: readTo(f[3], 'tx.to', true),
-      value: asUint(f[4], 'tx.value', 32),
-      data: asBytes(f[5], 'tx.data'),
+      nonce,
+      gasPrice,
+      gasLimit,
+      to,
+      value,
+      data,
       v,
-      r: asUint(f[7], 'tx.r', 32),
-      s: asUint(f[8], 'tx.s', 32),
+      r: c.uint('tx.r', 32),
+      s: c.uint('tx.s', 32),
     }
-    if (chainId !== undefined) d.chainId = chainId
+    c.done()
+    if (v >= 35n) d.chainId = (v - 35n) / 2n
+    else if (v !== 27n && v !== 28n) throw new WireError('ErrInvalidValue', `tx.v: invalid ${v}`)
     return new Transaction(d, undefined, raw)
   }
 
@@ -208,39 +209,43 @@ export class Transaction implements TxData {
     if (bytes.length === 0) throw new WireError('ErrDecode', 'empty typed transaction')
     const type = bytes[0]!
     if (type < 1 || type > 4) throw new WireError('ErrInvalidValue', `unknown tx type ${type}`)
-    const body = bytes.subarray(1)
-    const top = asList(rlpDecode(body), 'typed tx')
-    if (type === 3 && Array.isArray(top[0])) {
+    const c = RlpCursor.of(bytes.subarray(1), 'typed tx')
+    if (type === 3 && c.peekIsList()) {
       if (!allowSidecar) throw new WireError('ErrInvalidValue', 'blob sidecar not allowed here')
-      return Transaction.#fromBlobNetwork(top, body)
+      return Transaction.#fromBlobNetwork(c)
     }
-    return Transaction.#fromTypedFields(type as TxType, top, undefined, bytes)
+    return Transaction.#fromTypedFields(type as TxType, c, undefined, bytes)
   }
 
-  static #fromBlobNetwork(top: RlpItem[], body: Uint8Array): Transaction {
-    asList(top, 'blob tx network form', [4, 5])
+  static #fromBlobNetwork(c: RlpCursor): Transaction {
+    const innerRaw = c.raw('blob tx')
+    const n = c.remaining()
+    if (n !== 3 && n !== 4)
+      throw new WireError('ErrArity', 'blob tx network form: expected 4 or 5 elements')
     let version = 0
-    let i = 1
-    if (top.length === 5) {
-      version = Number(asUint(top[1], 'sidecar.version', 1))
+    if (n === 4) {
+      version = c.uintNumber('sidecar.version', 1)
       if (version !== 1)
         throw new WireError('ErrInvalidValue', `unknown sidecar version ${version}`)
-      i = 2
     }
-    const fixedList = (it: RlpItem | undefined, field: string, len: number): Bytes[] =>
-      asList(it, field).map((x) => asFixed(x, field, len))
+    const fixedList = (field: string, len: number): Bytes[] => {
+      const l = c.list(field)
+      const out: Bytes[] = []
+      while (l.hasMore()) out.push(l.fixed(field, len))
+      return out
+    }
     const sidecar: BlobSidecar = {
       version,
-      blobs: fixedList(top[i], 'sidecar.blobs', blobSizeBytes),
-      commitments: fixedList(top[i + 1], 'sidecar.commitments', 48),
-      proofs: fixedList(top[i + 2], 'sidecar.proofs', 48),
+      blobs: fixedList('sidecar.blobs', blobSizeBytes),
+      commitments: fixedList('sidecar.commitments', 48),
+      proofs: fixedList('sidecar.proofs', 48),
     }
-    const innerRaw = rlpListElements(body, 'blob tx network form')[0]!
+    c.done()
     const raw = concatBytes(Uint8Array.of(3), innerRaw)
-    const tx = Transaction.#fromTypedFields(3, asList(top[0], 'blob tx'), sidecar, raw)
-    const n = tx.blobVersionedHashes!.length
-    const wantProofs = version === 0 ? n : n * cellProofsPerBlob
-    if (sidecar.blobs.length !== n || sidecar.commitments.length !== n) {
+    const tx = Transaction.#fromTypedFields(3, RlpCursor.of(innerRaw, 'blob tx'), sidecar, raw)
+    const count = tx.blobVersionedHashes!.length
+    const wantProofs = version === 0 ? count : count * cellProofsPerBlob
+    if (sidecar.blobs.length !== count || sidecar.commitments.length !== count) {
       throw new WireError('ErrInvalidValue', 'sidecar blob/commitment count mismatch')
     }
     if (sidecar.proofs.length !== wantProofs) {
@@ -251,36 +256,36 @@ export class Transaction implements TxData {
 
   static #fromTypedFields(
     type: TxType,
-    f: RlpItem[],
+    c: RlpCursor,
     sidecar: BlobSidecar | undefined,
-    raw: Uint8Array | undefined,
+    raw: Uint8Array,
   ): Transaction {
-    asList(f, `type ${type} tx`, arity[type])
-    let i = 0
-    const chainId = asUint(f[i++], 'tx.chainId', 32)
-    const nonce = asUint(f[i++], 'tx.nonce', 8)
+    const chainId = c.uint('tx.chainId', 32)
+    const nonce = c.uint('tx.nonce', 8)
     const d: TxData = { type, chainId, nonce } as TxData
-    if (type === 1) d.gasPrice = asUint(f[i++], 'tx.gasPrice', 32)
+    if (type === 1) d.gasPrice = c.uint('tx.gasPrice', 32)
     else {
-      d.maxPriorityFeePerGas = asUint(f[i++], 'tx.maxPriorityFeePerGas', 32)
-      d.maxFeePerGas = asUint(f[i++], 'tx.maxFeePerGas', 32)
+      d.maxPriorityFeePerGas = c.uint('tx.maxPriorityFeePerGas', 32)
+      d.maxFeePerGas = c.uint('tx.maxFeePerGas', 32)
     }
-    d.gasLimit = asUint(f[i++], 'tx.gasLimit', 8)
-    d.to = readTo(f[i++], 'tx.to', type < 3)
-    d.value = asUint(f[i++], 'tx.value', 32)
-    d.data = asBytes(f[i++], 'tx.data')
-    d.accessList = readAccessList(f[i++])
+    d.gasLimit = c.uint('tx.gasLimit', 8)
+    d.to = readTo(c, 'tx.to', type < 3)
+    d.value = c.uint('tx.value', 32)
+    d.data = c.bytes('tx.data')
+    d.accessList = readAccessList(c)
     if (type === 3) {
-      d.maxFeePerBlobGas = asUint(f[i++], 'tx.maxFeePerBlobGas', 32)
-      d.blobVersionedHashes = asList(f[i++], 'tx.blobVersionedHashes').map((h) =>
-        asFixed(h, 'tx.blobVersionedHash', 32),
-      )
+      d.maxFeePerBlobGas = c.uint('tx.maxFeePerBlobGas', 32)
+      const hs = c.list('tx.blobVersionedHashes')
+      const hashes: Bytes[] = []
+      while (hs.hasMore()) hashes.push(hs.fixed('tx.blobVersionedHash', 32))
+      d.blobVersionedHashes = hashes
     } else if (type === 4) {
-      d.authorizationList = readAuthList(f[i++])
+      d.authorizationList = readAuthList(c)
     }
-    d.v = readYParity(f[i++])
-    d.r = asUint(f[i++], 'tx.r', 32)
-    d.s = asUint(f[i++], 'tx.s', 32)
+    d.v = readYParity(c)
+    d.r = c.uint('tx.r', 32)
+    d.s = c.uint('tx.s', 32)
+    c.done()
     return new Transaction(d, sidecar, raw)
   }
 

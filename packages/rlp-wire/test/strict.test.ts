@@ -119,7 +119,7 @@ describe('strict fields', () => {
     expect(
       codeOf(() =>
         BlockHeader.decode(
-          rlpEncode([...h, new Uint8Array(32), 1, 1, new Uint8Array(32), new Uint8Array(32)]),
+          rlpEncode([...h, 1, 1, new Uint8Array(32), new Uint8Array(32), new Uint8Array(32)]),
         ),
       ),
     ).toBe('ErrArity')
