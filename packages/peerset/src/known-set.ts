@@ -1,7 +1,12 @@
-/** A bounded set of hashes that forgets the oldest entries first (FIFO). */
+/**
+ * A bounded set of hashes that forgets the oldest entries first (FIFO). Insertion order is kept
+ * in a ring buffer, so adding at capacity is O(1).
+ */
 export class KnownSet {
   readonly #max: number
   readonly #set = new Set<string>()
+  readonly #ring: string[] = []
+  #next = 0
 
   constructor(max: number) {
     if (!(max >= 1)) throw new RangeError(`KnownSet capacity must be >= 1, got ${max}`)
@@ -19,9 +24,11 @@ export class KnownSet {
   add(hash: Uint8Array): void {
     const k = key(hash)
     if (this.#set.has(k)) return
-    if (this.#set.size >= this.#max) {
-      const oldest = this.#set.values().next().value as string
-      this.#set.delete(oldest)
+    if (this.#ring.length < this.#max) this.#ring.push(k)
+    else {
+      this.#set.delete(this.#ring[this.#next]!)
+      this.#ring[this.#next] = k
+      this.#next = (this.#next + 1) % this.#max
     }
     this.#set.add(k)
   }
@@ -32,9 +39,13 @@ export class KnownSet {
 
   clear(): void {
     this.#set.clear()
+    this.#ring.length = 0
+    this.#next = 0
   }
 }
 
 function key(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1')
+  return b.length <= 64
+    ? String.fromCharCode.apply(null, b as unknown as number[])
+    : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1')
 }

@@ -104,6 +104,25 @@ describe('bounded known sets', () => {
     expect(() => new KnownSet(0)).toThrow(RangeError)
   })
 
+  it('KnownSet behaves like a FIFO model under random adds', () => {
+    const rand = new Rand(5)
+    const cap = 17
+    const s = new KnownSet(cap)
+    const model: number[] = []
+    for (let i = 0; i < 2_000; i++) {
+      const v = rand.int(60)
+      s.add(hash(v))
+      if (!model.includes(v)) {
+        model.push(v)
+        if (model.length > cap) model.shift()
+      }
+      if (i % 50 === 0) {
+        for (let x = 0; x < 60; x++) expect(s.has(hash(x))).toBe(model.includes(x))
+      }
+    }
+    expect(s.size).toBe(model.length)
+  })
+
   it('default peer limits are 1,024 blocks and 32,768 txs', () => {
     const { peer } = peerPair({ version: 68 })
     for (let i = 0; i < 1_025; i++) peer.markBlock(hash(i))
