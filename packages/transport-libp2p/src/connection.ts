@@ -95,6 +95,8 @@ export class Libp2pEthConnection implements EthConnection {
   #closeInfo: CloseInfo | undefined
   #closing: Promise<void> | undefined
   #writes: PendingWrite[] = []
+  #batch: Uint8Array[] = []
+  #batchBytes = 0
   #pumping = false
   #finished = false
 
@@ -178,12 +180,13 @@ export class Libp2pEthConnection implements EthConnection {
     return msg
   }
 
-  readonly #onMessage = (evt: { data: Uint8Array | { subarray(): Uint8Array } }): void => {
+  readonly #onMessage = (evt: { data: Uint8Array | Iterable<Uint8Array> }): void => {
     if (this.#closeInfo !== undefined) return
     const data = evt.data
-    const chunk = data instanceof Uint8Array ? data : data.subarray()
     try {
-      this.#decoder.push(chunk, this.#onFrame)
+      if (data instanceof Uint8Array) this.#decoder.push(data, this.#onFrame)
+      // A Uint8ArrayList: feed its chunks one by one instead of concatenating them first.
+      else for (const chunk of data) this.#decoder.push(chunk, this.#onFrame)
     } catch (err) {
       if (this.#closeInfo !== undefined) return
       this.#failure = err as WireError
@@ -256,11 +259,41 @@ export class Libp2pEthConnection implements EthConnection {
 
   #sendFrame(code: number, payload: Uint8Array): void {
     if (payload.length < copyThresholdBytes) {
-      this.#stream.send(encodeFrame(code, payload))
+      // Small frames written in the same tick go out as one chunk (one yamux frame, one noise
+      // record) instead of one each; flushed at the end of the current microtask queue.
+      const frame = encodeFrame(code, payload)
+      this.#batch.push(frame)
+      this.#batchBytes += frame.length
+      if (this.#batchBytes >= copyThresholdBytes) this.#flush()
+      else if (this.#batch.length === 1) queueMicrotask(this.#flush)
       return
     }
+    this.#flush()
     this.#stream.send(encodeFrameHeader(code, payload.length))
     this.#stream.send(payload)
+  }
+
+  readonly #flush = (): void => {
+    const batch = this.#batch
+    if (batch.length === 0) return
+    this.#batch = []
+    const bytes = this.#batchBytes
+    this.#batchBytes = 0
+    let chunk: Uint8Array
+    if (batch.length === 1) chunk = batch[0] as Uint8Array
+    else {
+      chunk = new Uint8Array(bytes)
+      let off = 0
+      for (const f of batch) {
+        chunk.set(f, off)
+        off += f.length
+      }
+    }
+    try {
+      this.#stream.send(chunk)
+    } catch {
+      // The stream closed under us; the close handling reports it to readers and writers.
+    }
   }
 
   /**
@@ -269,7 +302,7 @@ export class Libp2pEthConnection implements EthConnection {
    * shut, so the buffer size itself is the signal.
    */
   #mustWait(): boolean {
-    return this.#stream.writeBufferLength > writeBufferHighWaterBytes
+    return this.#stream.writeBufferLength + this.#batchBytes > writeBufferHighWaterBytes
   }
 
   /** Resolves once the stream's write buffer is at or under the high-water mark. */
@@ -346,6 +379,7 @@ export class Libp2pEthConnection implements EthConnection {
     const stream = this.#stream
     if (stream.status === 'open') {
       try {
+        this.#flush()
         if (reason !== undefined)
           stream.send(encodeFrame(disconnectFrameCode, disconnectPayload(reason)))
         const ac = new AbortController()

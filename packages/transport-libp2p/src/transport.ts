@@ -240,8 +240,17 @@ export function createLibp2pTransport(
       dialOptions.signal?.addEventListener('abort', onAbort, { once: true })
       try {
         if (dialOptions.signal?.aborted) throw dialOptions.signal.reason
-        const connection = await n.dial(ma, { signal: ac.signal })
-        const stream = await connection.newStream(protocols, { signal: ac.signal })
+        let connection = await n.dial(ma, { signal: ac.signal })
+        let stream: Stream
+        try {
+          stream = await connection.newStream(protocols, { signal: ac.signal })
+        } catch (err) {
+          // A reused connection may be closing (hung up after its last eth stream closed): retry
+          // once on a fresh connection. Anything else (no common protocol, abort) is final.
+          if (ac.signal.aborted || (err as Error)?.name !== 'ConnectionClosedError') throw err
+          connection = await n.dial(ma, { signal: ac.signal, force: true })
+          stream = await connection.newStream(protocols, { signal: ac.signal })
+        }
         return wrap(stream, connection)
       } catch (err) {
         if (err instanceof TransportError) throw err

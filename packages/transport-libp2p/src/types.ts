@@ -17,7 +17,7 @@ export interface FrameStream {
   resume(): void
   addEventListener(
     type: 'message',
-    listener: (evt: { data: Uint8Array | { subarray(): Uint8Array } }) => void,
+    listener: (evt: { data: Uint8Array | Iterable<Uint8Array> }) => void,
   ): void
   addEventListener(type: 'close', listener: (evt: { error?: Error; local?: boolean }) => void): void
   addEventListener(type: 'end' | 'drain' | 'idle', listener: () => void): void

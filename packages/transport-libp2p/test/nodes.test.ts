@@ -163,6 +163,21 @@ describe('two libp2p nodes on 127.0.0.1', () => {
     )
   })
 
+  it('dialling the same peer again right after a close opens a fresh connection', async () => {
+    const listener = await started({ versions: [68] })
+    const dialer = await started({ versions: [68] })
+    const addr = listener.multiaddrs()[0] as string
+    for (let i = 0; i < 3; i++) {
+      const accepted = listener.accept(AbortSignal.timeout(5_000))
+      const out = await dialer.dial(addr)
+      const inn = await accepted
+      await out.writeMsg(1, Uint8Array.of(i))
+      expect([...(await inn.readMsg(AbortSignal.timeout(5_000))).payload]).toEqual([i])
+      // closing hangs up the libp2p connection; the next dial must not reuse it
+      await out.close(DisconnectReason.Requested)
+    }
+  })
+
   it('stop() closes open connections with ClientQuitting, seen by the peer', async () => {
     const { outbound, inbound, listener } = await pair([68], [68])
     await listener.stop()
