@@ -5,10 +5,11 @@
  */
 import { Block, type BlockBody } from './block.js'
 import { MsgCode, type MsgName } from './codes.js'
+import { blobSizeBytes } from './constants.js'
 import { BlockHeader } from './header.js'
 import { type EthMessage, versionHasCode } from './messages.js'
 import { logsBloom } from './receipt.js'
-import { blobSizeBytes, Transaction } from './transaction.js'
+import { Transaction } from './transaction.js'
 import type { HeaderData, Log, ReceiptData, Status, TxData, TxType, Withdrawal } from './types.js'
 
 /** A small seeded PRNG (xorshift32). */

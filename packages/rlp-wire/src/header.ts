@@ -3,10 +3,6 @@ import { WireError } from './errors.js'
 import { asList, RlpCursor, type RlpInput, type RlpItem, rlpEncode } from './rlp.js'
 import type { Bytes, HeaderData } from './types.js'
 
-/** Header field counts: 15 (pre-London) up to 21 (Prague). */
-export const minHeaderFields = 15
-export const maxHeaderFields = 21
-
 /**
  * A block header. Decoded headers keep the exact bytes they came from, so `hash` is one keccak
  * and `encode()` no work at all.

@@ -42,8 +42,16 @@ export {
   maxMessageSizeBytes,
   SUPPORTED_VERSIONS,
 } from './codes.js'
+export {
+  blobSizeBytes,
+  bloomSizeBytes,
+  cellProofsPerBlob,
+  maxHeaderFields,
+  maxRlpDepth,
+  minHeaderFields,
+} from './constants.js'
 export { isWireError, WireError, type WireErrorCode } from './errors.js'
-export { BlockHeader, maxHeaderFields, minHeaderFields } from './header.js'
+export { BlockHeader } from './header.js'
 export {
   decodeMessage,
   decodeStatus,
@@ -60,7 +68,6 @@ export {
   versionHasCode,
 } from './messages.js'
 export {
-  bloomSizeBytes,
   decodeReceipt,
   decodeWithdrawal,
   encodeReceipt,
@@ -78,9 +85,9 @@ export {
   asList,
   asUint,
   asUintNumber,
-  maxRlpDepth,
   type RlpInput,
   type RlpItem,
+  RlpCursor,
   RlpRaw,
   rlpDecode,
   rlpEncode,
@@ -93,8 +100,6 @@ export {
 } from './rlp.js'
 export {
   authorizationSigHash,
-  blobSizeBytes,
-  cellProofsPerBlob,
   Transaction,
 } from './transaction.js'
 export {

@@ -1,4 +1,5 @@
 import { concatBytes, keccak256 } from './bytes.js'
+import { bloomSizeBytes } from './constants.js'
 import { WireError } from './errors.js'
 import {
   asBytes,
@@ -12,8 +13,6 @@ import {
   rlpIsList,
 } from './rlp.js'
 import type { Log, ReceiptData, TxType, Withdrawal } from './types.js'
-
-export const bloomSizeBytes = 256
 
 function addToBloom(bloom: Uint8Array, v: Uint8Array): void {
   const h = keccak256(v)

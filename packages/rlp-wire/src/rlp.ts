@@ -4,6 +4,7 @@
  * {@link maxRlpDepth}.
  */
 import { bytesToBigInt, bytesToNumber, hexToBytes, utf8ToBytes } from './bytes.js'
+import { maxRlpDepth } from './constants.js'
 import { WireError } from './errors.js'
 
 export type RlpItem = Uint8Array | RlpItem[]
@@ -30,9 +31,6 @@ export type RlpInput =
   | undefined
   | RlpRaw
   | RlpInput[]
-
-/** Nesting deeper than this is rejected by the decoder (eth messages nest at most ~7 levels). */
-export const maxRlpDepth = 64
 
 class Writer {
   buf = new Uint8Array(256)

@@ -1,4 +1,5 @@
 import { concatBytes, keccak256 } from './bytes.js'
+import { blobSizeBytes, cellProofsPerBlob } from './constants.js'
 import { WireError } from './errors.js'
 import {
   RlpCursor,
@@ -10,11 +11,6 @@ import {
   rlpStringContent,
 } from './rlp.js'
 import type { AccessListEntry, Authorization, BlobSidecar, Bytes, TxData, TxType } from './types.js'
-
-/** EIP-4844 blob size in bytes. */
-export const blobSizeBytes = 131072
-/** EIP-7594 cell proofs per blob. */
-export const cellProofsPerBlob = 128
 
 function readTo(c: RlpCursor, field: string, allowCreate: boolean): Bytes | null {
   const b = c.bytes(field)
