@@ -84,6 +84,11 @@ export class Block {
     this.#raw = raw
   }
 
+  /** A block from its header and body (same as the constructor). */
+  static fromParts(header: BlockHeader, body: BlockBody): Block {
+    return new Block(header, body)
+  }
+
   /** Strict decode of `[header, txs, uncles(, withdrawals)]`. */
   static decode(bytes: Uint8Array): Block {
     const parts = rlpListElements(bytes, 'block')

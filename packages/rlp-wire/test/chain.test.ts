@@ -33,7 +33,7 @@ describe('ethtest chain.rlp', () => {
 
   it('re-encodes every block byte-exact', () => {
     blocks.forEach((b, i) => {
-      const re = new Block(b.header, b.body()).encode()
+      const re = Block.fromParts(b.header, b.body()).encode()
       expect(equalBytes(re, raws[i]!)).toBe(true)
     })
   })
