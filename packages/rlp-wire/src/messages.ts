@@ -214,6 +214,23 @@ function innerPayload(version: number, msg: EthMessage): RlpInput | Uint8Array {
       if (types.length !== hashes.length || sizes.length !== hashes.length) {
         throw new WireError('ErrInvalidValue', 'NewPooledTransactionHashes: array lengths differ')
       }
+      for (let i = 0; i < types.length; i++) {
+        const t = types[i]!
+        const sz = sizes[i]!
+        if (
+          !Number.isInteger(t) ||
+          t < 0 ||
+          t > 255 ||
+          !Number.isInteger(sz) ||
+          sz < 0 ||
+          sz > 0xffffffff
+        ) {
+          throw new WireError(
+            'ErrInvalidValue',
+            'NewPooledTransactionHashes: type or size out of range',
+          )
+        }
+      }
       return [Uint8Array.from(types), sizes, hashes]
     }
     case 'Receipts':

@@ -81,6 +81,32 @@ describe('strict fields', () => {
       'ErrUnknownCode',
     )
   })
+  it('eth/68 announcement types and sizes must fit their fields on encode', () => {
+    const h = [new Uint8Array(32)]
+    expect(
+      codeOf(() =>
+        encodeMessage(68, {
+          name: 'NewPooledTransactionHashes',
+          hashes: h,
+          types: [256],
+          sizes: [1],
+        }),
+      ),
+    ).toBe('ErrInvalidValue')
+    expect(
+      codeOf(() =>
+        encodeMessage(68, {
+          name: 'NewPooledTransactionHashes',
+          hashes: h,
+          types: [2],
+          sizes: [2 ** 32],
+        }),
+      ),
+    ).toBe('ErrInvalidValue')
+    expect(codeOf(() => encodeMessage(68, { name: 'NewPooledTransactionHashes', hashes: h }))).toBe(
+      'ErrInvalidValue',
+    )
+  })
   it('request ids are required on eth/66+', () => {
     expect(codeOf(() => encodeMessage(66, { name: 'GetReceipts', hashes: [] }))).toBe(
       'ErrInvalidValue',
