@@ -212,8 +212,8 @@ export class Peer {
   }
 
   /**
-   * Updates what we know from an announcement the peer sent: `NewBlock` (block known; head and
-   * TD if higher, using the parent and TD minus difficulty as go-ethereum does), `NewBlockHashes`
+   * Updates what we know from an announcement the peer sent: `NewBlock` (block known; on
+   * eth/62–68 head and TD if higher, using the parent and TD minus difficulty as go-ethereum does), `NewBlockHashes`
    * (blocks known), `Transactions`, `PooledTransactions` and `NewPooledTransactionHashes` (txs
    * known), `BlockRangeUpdate` (range and head). Other messages are ignored.
    */
@@ -221,6 +221,8 @@ export class Peer {
     switch (msg.name) {
       case 'NewBlock': {
         this.markBlock(msg.block.hash)
+        // eth/69 peers report their head through BlockRangeUpdate, not TD.
+        if (this.#range !== undefined) return
         const trueTd = msg.td - msg.block.header.difficulty
         if (this.#td === undefined || trueTd > this.#td) {
           this.setHead(msg.block.header.parentHash, trueTd)

@@ -72,6 +72,11 @@ describe('peer state', () => {
     })
     expect(peer.headHash).toEqual(hash(60))
     expect(peer.info()).toMatchObject({ version: 69, blockRange: { latestBlock: 60n } })
+    const block = genBlock(r)
+    peer.observe({ name: 'NewBlock', block, td: 10n ** 30n })
+    expect(peer.knowsBlock(block.hash)).toBe(true)
+    expect(peer.headHash).toEqual(hash(60))
+    expect(peer.td).toBeUndefined()
   })
 
   it('announcements mark blocks and transactions known', () => {
