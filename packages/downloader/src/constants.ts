@@ -1,0 +1,51 @@
+/**
+ * Defaults and limits. Most follow go-ethereum's full-sync downloader (v1.8) so that a mixed
+ * network behaves alike; every one can be overridden through `DownloaderOptions`.
+ */
+
+/** How far below our head a common ancestor may lie (3 × the ethash epoch, like geth). */
+export const maxForkAncestry = 90_000
+/** Headers per request (and per skeleton gap). */
+export const maxHeaderFetch = 192
+/** Skeleton points per skeleton request (128 × 192 = 24,576 headers per round). */
+export const maxSkeletonSize = 128
+/** Bodies per request at most. */
+export const maxBodyFetch = 128
+/** Step of the ancestor spread request: one header every 16. */
+export const ancestorSpreadStep = 16
+
+/** Most blocks handed to `insertChain` at once. */
+export const maxImportBatch = 2048
+/** Most results (headers scheduled for body download or waiting for import) held at once. */
+export const maxPendingResults = 8192
+/** Memory bound for downloaded bodies waiting for import, in bytes. */
+export const maxPendingResultBytes = 64 * 1024 * 1024
+/** Estimated bytes of a body before any has been measured. */
+export const initialBodySizeBytes = 1024
+
+/** Lower and upper bounds of the round-trip target. */
+export const rttMinEstimateMs = 2_000
+export const rttMaxEstimateMs = 20_000
+/** Lowest confidence in the round-trip estimate (it drops as peers join). */
+export const rttMinConfidence = 0.1
+/** A request may take this many round-trip targets (divided by confidence). */
+export const ttlScaling = 3
+/** No request may take longer than this. */
+export const ttlLimitMs = 60_000
+/** How many of the best peers' round trips tune the shared estimate. */
+export const qosTuningPeers = 5
+/** Weight of the median peer round trip when tuning the shared estimate. */
+export const qosTuningImpact = 0.25
+/** Weight of one measurement in a peer's throughput and round-trip averages. */
+export const measurementImpact = 0.1
+
+/** Consecutive expired requests after which a peer is dropped. */
+export const maxConsecutiveTimeouts = 3
+/** A request of at most this many items that expires gets the peer dropped at once (geth's rule). */
+export const dropOnTimeoutItems = 2
+/** Consecutive empty answers to body or header-fill requests before a peer is no longer asked in this sync. */
+export const maxEmptyResponses = 3
+/** Unrequested deliveries reported through `reportUnrequested` at which the peer is dropped (one late answer to an expired request is tolerated). */
+export const maxUnrequestedDeliveries = 2
+/** Most headers queued (skeleton gaps, filled batches and result slots) before the skeleton waits. */
+export const maxQueuedHeaders = 32 * 1024

@@ -1,0 +1,321 @@
+/**
+ * The downloader: a registry of peers with their throughput estimates, and at most one
+ * synchronisation ({@link SyncRun}) at a time.
+ */
+import * as C from './constants.js'
+import { Emitter } from './emitter.js'
+import { DownloaderError } from './errors.js'
+import { PeerStats, type QosOptions, RttTuner } from './qos.js'
+import {
+  type PeerEntry,
+  type ResolvedOptions,
+  type SyncHost,
+  type SyncResult,
+  SyncRun,
+} from './sync.js'
+import type { Clock, DownloaderChain, DownloaderPeer, Logger, RandomSource } from './types.js'
+
+export type { SyncResult } from './sync.js'
+
+export interface DownloaderDeps {
+  /** The local chain to import into. */
+  chain: DownloaderChain
+  /** Peers to start with (more can be registered later). */
+  peers?: Iterable<DownloaderPeer>
+  clock: Clock
+  random: RandomSource
+  log?: Logger
+}
+
+/** Every limit is optional; defaults are in `constants.ts` (geth's values). */
+export interface DownloaderOptions extends Partial<ResolvedOptions>, Partial<QosOptions> {
+  /** Unrequested deliveries (see `reportUnrequested`) at which a peer is dropped. */
+  maxUnrequestedDeliveries?: number
+}
+
+export interface SyncProgress {
+  /** Where the current (or last) sync started: our head, then the common ancestor. */
+  startingBlock: bigint
+  /** Last block imported. */
+  currentBlock: bigint
+  /** Head number of the peer we sync with. */
+  highestBlock: bigint
+  /** Headers queued as block slots, waiting for bodies or import. */
+  pendingResults: number
+  /** Bytes of downloaded bodies waiting for import. */
+  pendingResultBytes: number
+}
+
+export interface DownloaderEvents extends Record<string, unknown> {
+  syncStarted: { peerId: string; startingBlock: bigint }
+  syncDone: { peerId: string; result: SyncResult }
+  syncFailed: { peerId: string; error: DownloaderError }
+  /** A peer was dropped by the downloader (also passed to `peer.drop`). */
+  peerDropped: { peerId: string; error: DownloaderError }
+  /** Blocks were imported (fires after every `insertChain`). */
+  imported: { head: bigint; count: number }
+}
+
+export interface Downloader {
+  /** True while a sync runs. */
+  readonly synchronising: boolean
+  /** Add a peer the downloader may ask. Throws `ErrAlreadyRegistered` for a known id. */
+  registerPeer(peer: DownloaderPeer): void
+  /** Forget a peer (it disconnected). Its requests in flight are abandoned and requeued. */
+  unregisterPeer(id: string): void
+  /** Ids of the registered peers. */
+  peerIds(): string[]
+  /**
+   * Tell the downloader a peer sent data nobody asked for (a response that matched no request).
+   * Counted as misbehaviour; at `maxUnrequestedDeliveries` the peer is dropped.
+   */
+  reportUnrequested(peerId: string, what?: string): void
+  /**
+   * Sync with `peerId`, whose head is `head` with total difficulty `td` (undefined on eth/69).
+   * Resolves when every block up to that head is imported, or at once with `upToDate` when we
+   * already have it (or `td` is not above ours). Rejects with a {@link DownloaderError}.
+   */
+  synchronise(
+    peerId: string,
+    head: Uint8Array,
+    td?: bigint,
+    signal?: AbortSignal,
+  ): Promise<SyncResult>
+  /** Abort the running sync (it rejects with `ErrCancelled`). No-op when idle. */
+  cancel(): void
+  /** Cancel and refuse further syncs (`ErrTerminated`). Resolves when the sync has wound down. */
+  terminate(): Promise<void>
+  progress(): SyncProgress
+  on<K extends keyof DownloaderEvents>(
+    name: K,
+    listener: (event: DownloaderEvents[K]) => void,
+  ): () => void
+}
+
+export function createDownloader(
+  deps: DownloaderDeps,
+  options: DownloaderOptions = {},
+): Downloader {
+  return new DownloaderImpl(deps, options)
+}
+
+class DownloaderImpl implements Downloader, SyncHost {
+  readonly chain: DownloaderChain
+  readonly clock: Clock
+  readonly random: RandomSource
+  readonly log: Logger | undefined
+  readonly opts: ResolvedOptions
+  readonly tuner: RttTuner
+  readonly peers = new Map<string, PeerEntry>()
+  private readonly qos: QosOptions
+  private readonly maxUnrequested: number
+  private readonly events = new Emitter<DownloaderEvents>()
+  private run: SyncRun | undefined
+  private runPromise: Promise<unknown> | undefined
+  private terminated = false
+  private busy = false
+  private last: SyncProgress = {
+    startingBlock: 0n,
+    currentBlock: 0n,
+    highestBlock: 0n,
+    pendingResults: 0,
+    pendingResultBytes: 0,
+  }
+
+  constructor(deps: DownloaderDeps, o: DownloaderOptions) {
+    this.chain = deps.chain
+    this.clock = deps.clock
+    this.random = deps.random
+    this.log = deps.log
+    this.opts = {
+      maxForkAncestry: o.maxForkAncestry ?? C.maxForkAncestry,
+      maxHeaderFetch: o.maxHeaderFetch ?? C.maxHeaderFetch,
+      maxSkeletonSize: o.maxSkeletonSize ?? C.maxSkeletonSize,
+      maxBodyFetch: o.maxBodyFetch ?? C.maxBodyFetch,
+      ancestorSpreadStep: o.ancestorSpreadStep ?? C.ancestorSpreadStep,
+      maxImportBatch: o.maxImportBatch ?? C.maxImportBatch,
+      maxPendingResults: o.maxPendingResults ?? C.maxPendingResults,
+      maxPendingResultBytes: o.maxPendingResultBytes ?? C.maxPendingResultBytes,
+      maxQueuedHeaders: o.maxQueuedHeaders ?? C.maxQueuedHeaders,
+      measurementImpact: o.measurementImpact ?? C.measurementImpact,
+      maxConsecutiveTimeouts: o.maxConsecutiveTimeouts ?? C.maxConsecutiveTimeouts,
+      dropOnTimeoutItems: o.dropOnTimeoutItems ?? C.dropOnTimeoutItems,
+      maxEmptyResponses: o.maxEmptyResponses ?? C.maxEmptyResponses,
+    }
+    if (this.opts.maxHeaderFetch < 2) throw new RangeError('maxHeaderFetch must be at least 2')
+    if (this.opts.maxPendingResults < this.opts.maxHeaderFetch) {
+      throw new RangeError('maxPendingResults must be at least maxHeaderFetch')
+    }
+    this.qos = {
+      rttMinEstimateMs: o.rttMinEstimateMs ?? C.rttMinEstimateMs,
+      rttMaxEstimateMs: o.rttMaxEstimateMs ?? C.rttMaxEstimateMs,
+      rttMinConfidence: o.rttMinConfidence ?? C.rttMinConfidence,
+      ttlScaling: o.ttlScaling ?? C.ttlScaling,
+      ttlLimitMs: o.ttlLimitMs ?? C.ttlLimitMs,
+      qosTuningPeers: o.qosTuningPeers ?? C.qosTuningPeers,
+      qosTuningImpact: o.qosTuningImpact ?? C.qosTuningImpact,
+      measurementImpact: this.opts.measurementImpact,
+    }
+    this.maxUnrequested = o.maxUnrequestedDeliveries ?? C.maxUnrequestedDeliveries
+    this.tuner = new RttTuner(this.qos, this.clock.now())
+    for (const p of deps.peers ?? []) this.registerPeer(p)
+  }
+
+  get synchronising(): boolean {
+    return this.busy
+  }
+
+  registerPeer(peer: DownloaderPeer): void {
+    if (this.peers.has(peer.id)) {
+      throw new DownloaderError('ErrAlreadyRegistered', `peer ${peer.id} is already registered`, {
+        peerId: peer.id,
+      })
+    }
+    // A newcomer starts from the average of the others (or nothing) and the median round trip.
+    const avg = { headers: 0, bodies: 0 }
+    const rtts: number[] = []
+    for (const e of this.peers.values()) {
+      avg.headers += e.stats.throughput.headers / this.peers.size
+      avg.bodies += e.stats.throughput.bodies / this.peers.size
+      rtts.push(e.stats.rttMs)
+    }
+    const stats = new PeerStats({ throughput: avg, rttMs: this.tuner.medianRtt(rtts) })
+    this.peers.set(peer.id, { peer, stats, unrequested: 0 })
+    this.tuner.peerJoined(this.peers.size)
+    this.run?.peerJoined()
+  }
+
+  unregisterPeer(id: string): void {
+    if (!this.peers.delete(id)) return
+    this.run?.peerLeft(id)
+  }
+
+  peerIds(): string[] {
+    return [...this.peers.keys()]
+  }
+
+  dropPeer(id: string, error: DownloaderError): void {
+    const e = this.peers.get(id)
+    if (e === undefined) return
+    this.peers.delete(id)
+    this.log?.debug('peer dropped', { peer: id, code: error.code })
+    try {
+      e.peer.drop(error)
+    } catch {
+      // The peer layer's problem; we have forgotten the peer either way.
+    }
+    this.events.emit('peerDropped', { peerId: id, error })
+    this.run?.peerLeft(id)
+  }
+
+  onImported(head: bigint, count: number): void {
+    this.events.emit('imported', { head, count })
+  }
+
+  reportUnrequested(peerId: string, what = 'data'): void {
+    const e = this.peers.get(peerId)
+    if (e === undefined) return
+    e.unrequested++
+    this.log?.debug('unrequested delivery', { peer: peerId, what, count: e.unrequested })
+    if (e.unrequested >= this.maxUnrequested) {
+      this.dropPeer(
+        peerId,
+        new DownloaderError(
+          'ErrUnrequestedData',
+          `${e.unrequested} unrequested deliveries (${what})`,
+          {
+            peerId,
+          },
+        ),
+      )
+    }
+  }
+
+  async synchronise(
+    peerId: string,
+    head: Uint8Array,
+    td?: bigint,
+    signal?: AbortSignal,
+  ): Promise<SyncResult> {
+    if (this.terminated) throw new DownloaderError('ErrTerminated', 'downloader terminated')
+    if (this.busy) throw new DownloaderError('ErrBusy', 'a sync is already running')
+    if (signal?.aborted) throw new DownloaderError('ErrCancelled', 'sync cancelled before start')
+    if (!this.peers.has(peerId)) {
+      throw new DownloaderError('ErrNoPeers', `peer ${peerId} is not registered`, { peerId })
+    }
+    this.busy = true
+    const run = new SyncRun(this, peerId)
+    this.run = run
+    const onAbort = (): void => run.fail(new DownloaderError('ErrCancelled', 'sync cancelled'))
+    signal?.addEventListener('abort', onAbort, { once: true })
+    const promise = this.drive(run, peerId, head, td)
+    this.runPromise = promise.catch(() => {})
+    try {
+      return await promise
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
+      this.last = this.snapshot(run)
+      this.run = undefined
+      this.runPromise = undefined
+      this.busy = false
+    }
+  }
+
+  private async drive(
+    run: SyncRun,
+    peerId: string,
+    head: Uint8Array,
+    td: bigint | undefined,
+  ): Promise<SyncResult> {
+    // Nothing to do when the peer is not ahead of us: no requests, no events.
+    const local = await this.chain.currentBlock()
+    if (td !== undefined && td <= local.td) {
+      return { peerId, ancestor: local.number, highest: local.number, imported: 0, upToDate: true }
+    }
+    this.events.emit('syncStarted', { peerId, startingBlock: local.number })
+    try {
+      const result = await run.run(head, td)
+      this.events.emit('syncDone', { peerId, result })
+      return result
+    } catch (err) {
+      const error =
+        err instanceof DownloaderError
+          ? err
+          : new DownloaderError('ErrInvalidChain', String(err), { cause: err })
+      this.events.emit('syncFailed', { peerId, error })
+      throw error
+    }
+  }
+
+  cancel(): void {
+    this.run?.fail(new DownloaderError('ErrCancelled', 'sync cancelled'))
+  }
+
+  async terminate(): Promise<void> {
+    this.terminated = true
+    this.run?.fail(new DownloaderError('ErrTerminated', 'downloader terminated'))
+    await this.runPromise
+  }
+
+  progress(): SyncProgress {
+    return this.run === undefined ? { ...this.last } : this.snapshot(this.run)
+  }
+
+  private snapshot(run: SyncRun): SyncProgress {
+    const pending = run.pending()
+    return {
+      startingBlock: run.startingBlock,
+      currentBlock: run.currentBlock,
+      highestBlock: run.highestBlock,
+      pendingResults: pending.results,
+      pendingResultBytes: pending.bytes,
+    }
+  }
+
+  on<K extends keyof DownloaderEvents>(
+    name: K,
+    listener: (event: DownloaderEvents[K]) => void,
+  ): () => void {
+    return this.events.on(name, listener)
+  }
+}
