@@ -8,6 +8,7 @@ import {
   hexToBytes,
   isWireError,
   keccak256,
+  logsBloom,
   type RlpInput,
   type RlpItem,
   rlpDecode,
@@ -217,4 +218,20 @@ describe('eth_messages.json', () => {
       expect(bytesToHex(BlockHeader.fromData(header.toData()).encode())).toBe(bytesToHex(raw))
     },
   )
+})
+
+describe('receipts across versions', () => {
+  const byId = (id: string) => eth.messages.find((m) => m.id === id)!
+  it('the eth/69 receipts re-encoded for eth/68 (bloom recomputed from logs) give geth’s eth/68 bytes', () => {
+    const v69 = byId('geth_eth69_Receipts')
+    const v68 = byId('geth_eth68_Receipts_typed')
+    const m = decodeMessage(69, { code: 0x10, payload: hexToBytes(v69.rlp_hex) })
+    if (m.name !== 'Receipts') throw new Error('not receipts')
+    expect(m.receipts[0]![0]!.bloom).toBeUndefined()
+    expect(bytesToHex(encodeMessage(68, m).payload)).toBe(bytesToHex(hexToBytes(v68.rlp_hex)))
+    const back = decodeMessage(68, { code: 0x10, payload: hexToBytes(v68.rlp_hex) })
+    if (back.name !== 'Receipts') throw new Error('not receipts')
+    for (const r of back.receipts.flat()) expect(r.bloom).toEqual(logsBloom(r.logs))
+    expect(bytesToHex(encodeMessage(69, back).payload)).toBe(bytesToHex(hexToBytes(v69.rlp_hex)))
+  })
 })
