@@ -434,7 +434,7 @@ export class Libp2pEthConnection implements EthConnection {
     this.#stream.removeEventListener('end', this.#onStreamEnd as (evt: never) => void)
     const info = this.#closeInfo as CloseInfo
     // The other end may keep its half open; do not wait on it past the close timeout.
-    if (this.#stream.status !== 'closed') {
+    if (this.#stream.status === 'open' || this.#stream.status === 'closing') {
       const stream = this.#stream
       const timer = setTimeout(
         () => stream.abort(new Error('stream not closed by peer in time')),

@@ -39,6 +39,20 @@ export function versionOfProtocol(
   return Number.isInteger(v) && v > 0 ? v : undefined
 }
 
+/**
+ * libp2p 3.3's address manager debounces a peer-store update by 1 s on every 'transport:close',
+ * which `node.stop()` itself emits, and never cancels it: a live timer after stop. Cancel it when
+ * it is there (internal shape, hence the guarded access; harmless when libp2p changes).
+ */
+function cancelAddressDebounce(node: Libp2p): void {
+  const update = (
+    node as unknown as {
+      components?: { addressManager?: { _updatePeerStoreAddresses?: { stop?: () => void } } }
+    }
+  ).components?.addressManager?._updatePeerStoreAddresses
+  if (typeof update?.stop === 'function') update.stop()
+}
+
 export interface Libp2pTransportDeps {
   /** Attach to this libp2p node instead of building one. Its lifecycle stays the caller's. */
   readonly libp2p?: Libp2p
@@ -224,7 +238,10 @@ export function createLibp2pTransport(
       pending.length = 0
       await node.unhandle(protocols)
       await Promise.all([...open].map((c) => c.close(DisconnectReason.ClientQuitting)))
-      if (ownsNode) await node.stop()
+      if (ownsNode) {
+        await node.stop()
+        cancelAddressDebounce(node)
+      }
     },
 
     async dial(addr, dialOptions = {}) {
