@@ -74,7 +74,20 @@ export interface PeerDeps {
   clock?: Clock
   /** Random source in [0, 1) for the first request id (default Math.random). */
   random?: () => number
+  /**
+   * Called with every response that matched no pending request (also counted and returned as
+   * `'unsolicited'` by `deliver`), e.g. to pass it on to the downloader or to penalize the peer.
+   */
+  onUnsolicited?: (msg: EthMessage, peer: Peer) => void
 }
+
+const responseCodes = new Set<number>([
+  MsgCode.BlockHeaders,
+  MsgCode.BlockBodies,
+  MsgCode.Receipts,
+  MsgCode.NodeData,
+  MsgCode.PooledTransactions,
+])
 
 export interface PeerOptions {
   maxKnownBlocks?: number
@@ -125,6 +138,7 @@ export class Peer {
   #td: bigint | undefined
   #range: PeerBlockRange | undefined
   readonly #clock: Clock
+  readonly #onUnsolicited: ((msg: EthMessage, peer: Peer) => void) | undefined
   readonly #queueLimit: number
   readonly #queue: EthMessage[] = []
   #draining = false
@@ -144,6 +158,7 @@ export class Peer {
     this.id = deps.conn.remoteId
     this.version = deps.conn.version
     this.#clock = deps.clock ?? systemClock
+    this.#onUnsolicited = deps.onUnsolicited
     this.knownBlocks = new KnownSet(options.maxKnownBlocks ?? maxKnownBlocks)
     this.knownTxs = new KnownSet(options.maxKnownTxs ?? maxKnownTxs)
     this.#queueLimit = options.broadcastQueueSize ?? broadcastQueueSize
@@ -605,6 +620,8 @@ export class Peer {
    * the `WireError`).
    */
   deliver(message: EthMessage | Msg): DeliverResult {
+    // Raw messages that cannot be responses are not decoded here.
+    if (!('name' in message) && !responseCodes.has(message.code)) return 'not-a-response'
     const msg: EthMessage = 'name' in message ? message : decodeMessage(this.version, message)
     const kind = kindOfResponse[msg.name]
     if (kind === undefined) return 'not-a-response'
@@ -616,6 +633,7 @@ export class Peer {
     } else entry = this.#legacyInFlight.get(kind)
     if (entry === undefined) {
       this.#unsolicited++
+      this.#onUnsolicited?.(msg, this)
       return 'unsolicited'
     }
     const items = responseItems(msg)

@@ -6,6 +6,7 @@ import {
   type EthConnection,
   type EthMessage,
   encodeMessage,
+  isWireError,
 } from '@ethwire/rlp-wire'
 import {
   genBlock,
@@ -13,6 +14,7 @@ import {
   genHeader,
   genReceipt,
   genTransaction,
+  msgPipe,
   Rand,
 } from '@ethwire/rlp-wire/testing'
 import { describe, expect, it } from 'vitest'
@@ -245,6 +247,36 @@ describe('requests on eth/66+ (request ids)', () => {
     expect((await p).length).toBe(1)
     // A second answer to the same id comes too late.
     expect(peer.deliver({ name: 'BlockBodies', requestId: id, bodies: [] })).toBe('unsolicited')
+  })
+
+  it('onUnsolicited receives unmatched responses; raw non-responses are not decoded', () => {
+    const seen: string[] = []
+    const [a] = msgPipe({ version: 68 })
+    const peer = new Peer({
+      conn: a,
+      status: testStatus(68),
+      clock: new FakeClock(),
+      onUnsolicited: (m, p) => seen.push(`${m.name}@${p.id}`),
+    })
+    const { code, payload } = encodeMessage(68, {
+      name: 'BlockHeaders',
+      requestId: 99n,
+      headers: [],
+    })
+    expect(peer.deliver({ code, payload, size: payload.length, receivedAt: 0 })).toBe('unsolicited')
+    expect(seen).toEqual([`BlockHeaders@${a.remoteId}`])
+    // A Transactions message with a garbage payload: not a response, so never decoded.
+    expect(peer.deliver({ code: 0x02, payload: Uint8Array.of(0xff), size: 1, receivedAt: 0 })).toBe(
+      'not-a-response',
+    )
+    // A response with a garbage payload is decoded and throws a WireError.
+    let thrown: unknown
+    try {
+      peer.deliver({ code: 0x04, payload: Uint8Array.of(0xff), size: 1, receivedAt: 0 })
+    } catch (e) {
+      thrown = e
+    }
+    expect(isWireError(thrown)).toBe(true)
   })
 
   it('a response longer than the request is invalid and fails the request', async () => {
