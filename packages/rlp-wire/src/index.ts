@@ -63,6 +63,7 @@ export {
   hasRequestId,
   isRequestIdVersion,
   isStatusEth69,
+  messageCodes,
   messageName,
   protocolLength,
   versionHasCode,

@@ -77,6 +77,13 @@ export function versionHasCode(version: number, code: number): boolean {
   return false
 }
 
+/** The message codes eth/`version` has, ascending (empty for versions outside 62–69). */
+export function messageCodes(version: number): number[] {
+  const out: number[] = []
+  for (let c = 0; c <= 0x11; c++) if (versionHasCode(version, c)) out.push(c)
+  return out
+}
+
 /** Number of message codes the eth capability reserves: 62 → 8, 63..68 → 17, 69 → 18. */
 export function protocolLength(version: number): number {
   if (version === 62) return 8

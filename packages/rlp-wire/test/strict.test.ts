@@ -4,6 +4,7 @@ import {
   decodeMessage,
   encodeMessage,
   hexToBytes,
+  messageCodes,
   protocolLength,
   rlpDecode,
   rlpEncode,
@@ -114,8 +115,14 @@ describe('strict fields', () => {
   })
   it('protocol lengths and code tables', () => {
     expect([62, 63, 66, 67, 68, 69].map(protocolLength)).toEqual([8, 17, 17, 17, 17, 18])
-    const table = (v: number) =>
-      Array.from({ length: 0x12 }, (_, c) => c).filter((c) => versionHasCode(v, c))
+    const table = (v: number) => {
+      const t = messageCodes(v)
+      expect(Array.from({ length: 0x20 }, (_, c) => c).filter((c) => versionHasCode(v, c))).toEqual(
+        t,
+      )
+      expect(Math.max(...t) + 1).toBe(protocolLength(v))
+      return t
+    }
     expect(table(62)).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
     expect(table(63)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 13, 14, 15, 16])
     expect(table(66)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13, 14, 15, 16])
