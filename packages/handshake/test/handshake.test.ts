@@ -251,7 +251,60 @@ describe('rejections', () => {
   })
 })
 
+describe('both sides', () => {
+  for (const [what, patch, code] of [
+    ['genesis', { genesisHash: new Uint8Array(32).fill(0x99) }, 'ErrGenesisMismatch'],
+    ['network id', { networkId: 1n }, 'ErrNetworkIdMismatch'],
+  ] as const) {
+    it(`${what} mismatch: both sides end with a typed error and a UselessPeer disconnect`, async () => {
+      const [a, b] = msgPipe({ version: 68 })
+      const clock = new FakeClock()
+      const base = testLocalStatus()
+      const other = { ...base, ...patch }
+      if ('genesisHash' in patch) other.forks = { ...base.forks, genesisHash: patch.genesisHash }
+      const [ra, rb] = await Promise.allSettled([
+        handshake({ conn: a, local: base, clock }),
+        handshake({ conn: b, local: other, clock }),
+      ])
+      for (const r of [ra, rb]) {
+        expect(r.status).toBe('rejected')
+        const err = (r as PromiseRejectedResult).reason
+        expect(isHandshakeError(err)).toBe(true)
+        // Either side may see the mismatch itself or the other side's close overtaking it.
+        if (err.code === 'ErrClosed') expect(err.remoteReason).toBe(DisconnectReason.UselessPeer)
+        else expect(err.code).toBe(code)
+        expect(err.disconnectReason).toBe(DisconnectReason.UselessPeer)
+      }
+      expect(a.closeInfo?.reason).toBe(DisconnectReason.UselessPeer)
+      expect(clock.pending).toBe(0)
+    })
+  }
+})
+
 describe('timeout and abort', () => {
+  it('a write that never completes still times out', async () => {
+    const clock = new FakeClock()
+    const [ours, theirs] = msgPipe({ version: 66 })
+    await theirs.writeMsg(MsgCode.Status, encodeStatus(buildStatus(66, testLocalStatus())))
+    const conn: EthConnection = {
+      version: 66,
+      remoteId: ours.remoteId,
+      remoteAddress: ours.remoteAddress,
+      transport: 'pipe',
+      get closeInfo() {
+        return ours.closeInfo
+      },
+      readMsg: (signal) => ours.readMsg(signal),
+      writeMsg: () => new Promise(() => {}),
+      close: (reason) => ours.close(reason),
+    }
+    const p = handshake({ conn, local: testLocalStatus(), clock })
+    await new Promise((r) => setTimeout(r, 5))
+    clock.advance(5_000)
+    await expectHandshakeError(p, 'ErrTimeout')
+    expect(theirs.closeInfo?.reason).toBe(DisconnectReason.Timeout)
+  })
+
   it('no Status within 5 s on the injected clock -> ErrTimeout, Timeout sent', async () => {
     const clock = new FakeClock()
     const [ours, theirs] = msgPipe({ version: 68 })
