@@ -1,0 +1,32 @@
+/** Defaults and limits of @ethwire/chain. */
+
+/** Largest extra-data of a non-clique header (bytes). */
+export const maxExtraDataBytes = 32
+/** Smallest gas limit a header may carry. */
+export const minGasLimit = 5000n
+/** A child's gas limit may move by less than parent / this. */
+export const gasLimitBoundDivisor = 1024n
+/** EIP-1559 initial base fee (wei) at the London block. */
+export const initialBaseFeeWei = 1_000_000_000n
+/** EIP-1559 base fee change denominator. */
+export const baseFeeChangeDenominator = 8n
+/** EIP-1559 elasticity multiplier. */
+export const elasticityMultiplier = 2n
+/** EIP-4844 gas per blob. */
+export const gasPerBlob = 131072n
+/** Default go-ethereum genesis gas limit when genesis.json gives none. */
+export const defaultGenesisGasLimit = 4_712_388n
+/** Clique: bytes of vanity at the start of extra-data. */
+export const cliqueVanityBytes = 32
+/** Clique: bytes of the seal at the end of extra-data. */
+export const cliqueSealBytes = 65
+/** Clique: default epoch length (blocks). */
+export const cliqueDefaultEpoch = 30000n
+/** Clique: in-turn difficulty. */
+export const cliqueDiffInTurn = 2n
+/** Clique: out-of-turn difficulty. */
+export const cliqueDiffNoTurn = 1n
+/** Blocks written per LevelDB batch by `importChainFile`. */
+export const importBatchBlocks = 256
+/** Default dev sealer period (seconds) when the clique period is 0. */
+export const devPeriodSecondsDefault = 1

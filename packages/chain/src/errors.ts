@@ -1,0 +1,45 @@
+/** Typed errors of @ethwire/chain. Every rejection of a block or header carries a stable `code`. */
+export type ChainErrorCode =
+  | 'ErrUnknownParent'
+  | 'ErrInvalidNumber'
+  | 'ErrInvalidTimestamp'
+  | 'ErrInvalidGasLimit'
+  | 'ErrInvalidGasUsed'
+  | 'ErrExtraDataTooLong'
+  | 'ErrInvalidBaseFee'
+  | 'ErrInvalidBlobGas'
+  | 'ErrForkFieldMissing'
+  | 'ErrForkFieldForbidden'
+  | 'ErrInvalidBody'
+  | 'ErrInvalidDifficulty'
+  | 'ErrInvalidNonce'
+  | 'ErrInvalidUncles'
+  | 'ErrInvalidMixDigest'
+  | 'ErrInvalidSeal'
+  | 'ErrUnauthorizedSigner'
+  | 'ErrRecentlySigned'
+  | 'ErrInvalidCheckpoint'
+  | 'ErrCliqueVoteUnsupported'
+  | 'ErrGenesisMismatch'
+  | 'ErrNoGenesis'
+  | 'ErrInvalidGenesis'
+  | 'ErrUnsupportedEngine'
+  | 'ErrUnknownBlock'
+  | 'ErrNotLinked'
+  | 'ErrClosed'
+
+export class ChainError extends Error {
+  override readonly name = 'ChainError'
+  constructor(
+    readonly code: ChainErrorCode,
+    message: string,
+    /** Number of the offending block, when there is one. */
+    readonly blockNumber?: bigint,
+  ) {
+    super(`${code}: ${message}`)
+  }
+}
+
+export function isChainError(err: unknown, code?: ChainErrorCode): err is ChainError {
+  return err instanceof ChainError && (code === undefined || err.code === code)
+}
