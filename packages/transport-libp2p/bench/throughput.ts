@@ -6,7 +6,8 @@
  * For each: round trips/s with 100-byte messages (1 and 16 in flight; the far side echoes) and MB/s
  * for 1 MiB messages one way (the far side acknowledges the last one).
  *
- * Run: pnpm --filter @ethwire/transport-libp2p bench   (BENCH_SECONDS=2 by default per figure)
+ * Run: pnpm --filter @ethwire/transport-libp2p bench
+ * (BENCH_SECONDS=2 per figure and BENCH_ROUNDS=3 interleaved rounds by default; medians printed)
  */
 import { once } from 'node:events'
 import { createServer, connect as netConnect, type Socket } from 'node:net'
@@ -15,7 +16,6 @@ import type { Stream } from '@libp2p/interface'
 import { createLibp2pTransport } from '../src/index.js'
 import type { EthConnection } from '../src/wire.js'
 
-const debug = process.env.BENCH_DEBUG ? (...a: unknown[]) => console.error(...a) : () => {}
 const seconds = Number(process.env.BENCH_SECONDS ?? 2)
 const smallBytes = 100
 const bigBytes = 1024 * 1024
@@ -72,9 +72,7 @@ async function bulk(link: ByteLink, ackLink: ByteLink): Promise<number> {
     await link.write(msg)
     n++
   }
-  await link.write(new Uint8Array(0)) // no-op, keeps the shape symmetric
   markBulkEnd(n)
-  debug('bulk sent', n, bulkReceived, bulkTarget)
   await acked
   return (n * bigBytes) / MB / ((performance.now() - start) / 1000)
 }
@@ -157,13 +155,10 @@ async function benchRawLibp2p(): Promise<Figures> {
   if (addr === undefined) throw new Error('no address')
   const rt1Stream = await a.node.dialProtocol(addr, echo)
   const rt1 = await roundTrips(streamLink(rt1Stream), 1)
-  debug('raw rt1', rt1)
   const rt16Stream = await a.node.dialProtocol(addr, echo)
   const rt16 = await roundTrips(streamLink(rt16Stream), 16)
-  debug('raw rt16', rt16)
   const bulkStream = await a.node.dialProtocol(addr, sink)
   const mbps = await bulk(streamLink(bulkStream), streamLink(bulkStream))
-  debug('raw mbps', mbps)
   await Promise.all([a.stop(), b.stop()])
   return { rt1, rt16, mbps }
 }
@@ -291,13 +286,31 @@ function row(name: string, f: Figures, base?: Figures): string {
     )}${pct(f.rt16, base?.rt16).padEnd(7)} | ${f.mbps.toFixed(0).padStart(5)}${pct(f.mbps, base?.mbps).padEnd(7)} |`
 }
 
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
 const load = loadavg()
   .map((x) => x.toFixed(2))
   .join(' ')
-console.log(`node ${process.version}, ${seconds} s per figure, load average before: ${load}`)
-const raw = await benchRawLibp2p()
-const ours = await benchEthwire()
-const tcp = await benchTcp()
+console.log(
+  `node ${process.version}, ${rounds} interleaved rounds of ${seconds} s per figure (median shown), load average before: ${load}`,
+)
+const results: Record<'tcp' | 'raw' | 'ours', Figures[]> = { tcp: [], raw: [], ours: [] }
+for (let r = 0; r < rounds; r++) {
+  // Interleaved so that load from other processes on the machine hits all three alike.
+  results.raw.push(await benchRawLibp2p())
+  results.ours.push(await benchEthwire())
+  results.tcp.push(await benchTcp())
+}
+const median = (fs: Figures[]): Figures => {
+  const mid = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
+  return {
+    rt1: mid(fs.map((f) => f.rt1)),
+    rt16: mid(fs.map((f) => f.rt16)),
+    mbps: mid(fs.map((f) => f.mbps)),
+  }
+}
+const tcp = median(results.tcp)
+const raw = median(results.raw)
+const ours = median(results.ours)
 console.log('')
 console.log(
   '| stack                      | round trips/s, 1 in flight | round trips/s, 16 in flight | MB/s, 1 MiB messages |',

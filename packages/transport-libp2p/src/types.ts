@@ -7,7 +7,6 @@
 export interface FrameStream {
   readonly protocol?: string
   readonly status: string
-  readonly writableNeedsDrain: boolean
   readonly writeBufferLength: number
   maxReadBufferLength: number
   send(data: Uint8Array): boolean
