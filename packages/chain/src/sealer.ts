@@ -3,6 +3,7 @@ import { Block, BlockHeader, EMPTY_TRIE_ROOT, EMPTY_UNCLE_HASH } from '@ethwire/
 import type { Chain } from './chain.js'
 import { isCancun, isLondon, isPrague, isShanghai } from './config.js'
 import { devPeriodSecondsDefault } from './constants.js'
+import type { Engine } from './engines.js'
 import { EMPTY_REQUESTS_HASH } from './genesis.js'
 import { calcBaseFee, calcExcessBlobGas } from './rules.js'
 
@@ -27,6 +28,7 @@ export async function buildEmptyBlock(
   chain: Chain,
   parent: BlockHeader,
   timeSeconds: bigint,
+  engine: Engine = chain.engine,
 ): Promise<Block> {
   const c = chain.config
   const n = parent.number + 1n
@@ -55,8 +57,8 @@ export async function buildEmptyBlock(
     requestsHash: isPrague(c, n, t) ? EMPTY_REQUESTS_HASH : undefined,
   })
   const reader = { config: c, getHeader: (h: Uint8Array, num: bigint) => chain.getHeader(h, num) }
-  header = await chain.engine.prepare(reader, header, parent)
-  header = await chain.engine.seal(reader, header)
+  header = await engine.prepare(reader, header, parent)
+  header = await engine.seal(reader, header)
   return new Block(header, {
     transactions: [],
     uncles: [],

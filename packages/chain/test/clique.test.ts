@@ -1,0 +1,179 @@
+import * as crypto from '@ethwire/crypto'
+import { Block, BlockHeader, concatBytes, equalBytes, type HeaderData } from '@ethwire/rlp-wire'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  buildEmptyBlock,
+  type Chain,
+  type ChainErrorCode,
+  type CliqueEngine,
+  cliqueCheckpointSigners,
+  createClique,
+  createDevSealer,
+  devGenesis,
+  isChainError,
+} from '../src/index.js'
+import { tempChain } from '../src/testing.js'
+
+const key = (i: number) => {
+  const k = new Uint8Array(32)
+  k[31] = i
+  k[0] = 0x11
+  return k
+}
+const keys = [key(1), key(2), key(3)]
+const addrs = keys.map((k) => crypto.privateKeyToAddress(k))
+const cmp = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b)
+const sorted = [...addrs].sort(cmp)
+const keyOf = (addr: Uint8Array) => keys[addrs.findIndex((a) => equalBytes(a, addr))] as Uint8Array
+const code = (c: ChainErrorCode) => (e: unknown) => isChainError(e, c)
+
+const cleanups: (() => Promise<void>)[] = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c()
+})
+
+async function setup(opts: { signers?: Uint8Array[]; epoch?: number; period?: number } = {}) {
+  const signers = opts.signers ?? addrs
+  const g = devGenesis({ signer: signers[0] as Uint8Array, periodSeconds: opts.period ?? 0 })
+  g.extraData = `0x${Buffer.from(concatBytes(new Uint8Array(32), ...signers, new Uint8Array(65))).toString('hex')}`
+  g.config.clique = { period: opts.period ?? 0, epoch: opts.epoch ?? 30000 }
+  const engine = createClique({ crypto }, { period: opts.period ?? 0, epoch: opts.epoch })
+  const t = await tempChain({ genesis: g, engine })
+  cleanups.push(t.cleanup)
+  return t.chain
+}
+
+/** A block sealed by `signerKey` on `parent`; `over` is applied before sealing. */
+async function sealedBy(
+  chain: Chain,
+  parent: BlockHeader,
+  signerKey: Uint8Array,
+  over: Partial<HeaderData> = {},
+) {
+  const eng = createClique(
+    { crypto },
+    {
+      period: Number((chain.engine as CliqueEngine).period),
+      epoch: Number((chain.engine as CliqueEngine).epoch),
+      signerKey,
+    },
+  )
+  const reader = {
+    config: chain.config,
+    getHeader: (h: Uint8Array, n: bigint) => chain.getHeader(h, n),
+  }
+  const b = await buildEmptyBlock(chain, parent, parent.time + 1n, eng)
+  if (Object.keys(over).length === 0) return b
+  const h = await eng.seal(reader, BlockHeader.fromData({ ...b.header.toData(), ...over }))
+  return new Block(h, b.body())
+}
+
+describe('clique', () => {
+  it('verifies in-turn (2) and out-of-turn (1) blocks and recovers the signer', async () => {
+    const chain = await setup()
+    const inTurn = sorted[1] as Uint8Array // block 1 % 3 = index 1
+    const b1 = await sealedBy(chain, chain.genesis, keyOf(inTurn))
+    expect(b1.header.difficulty).toBe(2n)
+    await chain.insertChain([b1])
+    expect(chain.engine.author(b1.header)).toEqual(inTurn)
+    const b2 = await sealedBy(chain, b1.header, keyOf(sorted[0] as Uint8Array)) // in turn is index 2
+    expect(b2.header.difficulty).toBe(1n)
+    await chain.insertChain([b2])
+    expect(chain.currentHeader().number).toBe(2n)
+    expect(chain.currentTd()).toBe(1n + 2n + 1n)
+    await chain.verifyIntegrity()
+  })
+
+  it('rejects an unknown signer, a recent signer, a wrong difficulty, a tampered seal and a short period', async () => {
+    const chain = await setup({ period: 5 })
+    const g = chain.genesis
+    const stranger = key(9)
+    await expect(chain.insertChain([await sealedBy(chain, g, stranger)])).rejects.toSatisfy(
+      code('ErrUnauthorizedSigner'),
+    )
+    const s0 = keyOf(sorted[0] as Uint8Array)
+    await expect(
+      chain.insertChain([await sealedBy(chain, g, s0, { difficulty: 2n })]),
+    ).rejects.toSatisfy(code('ErrInvalidDifficulty'))
+    const b1 = await sealedBy(chain, g, s0)
+    await chain.insertChain([b1])
+    await expect(chain.insertChain([await sealedBy(chain, b1.header, s0)])).rejects.toSatisfy(
+      code('ErrRecentlySigned'),
+    )
+    const s2 = keyOf(sorted[2] as Uint8Array)
+    await expect(
+      chain.insertChain([await sealedBy(chain, b1.header, s2, { time: b1.header.time + 1n })]),
+    ).rejects.toSatisfy(code('ErrInvalidTimestamp'))
+    const good = await sealedBy(chain, b1.header, s2)
+    const extra = good.header.extra.slice()
+    extra[40] = (extra[40] as number) ^ 1 // flips a byte of r: another (unauthorised) key recovers
+    const tampered = new Block(
+      BlockHeader.fromData({ ...good.header.toData(), extra }),
+      good.body(),
+    )
+    await expect(chain.insertChain([tampered])).rejects.toSatisfy(
+      (e) => isChainError(e, 'ErrUnauthorizedSigner') || isChainError(e, 'ErrInvalidSeal'),
+    )
+    await chain.insertChain([good])
+    expect(chain.currentHeader().number).toBe(2n)
+  })
+
+  it('checkpoints list the signers every epoch; a wrong list is refused', async () => {
+    const one = [addrs[0] as Uint8Array]
+    const chain = await setup({ signers: one, epoch: 3 })
+    const k0 = keys[0] as Uint8Array
+    let p = chain.genesis
+    for (let i = 0; i < 2; i++) {
+      const b = await sealedBy(chain, p, k0)
+      await chain.insertChain([b])
+      p = b.header
+    }
+    const cp = await sealedBy(chain, p, k0)
+    expect(cliqueCheckpointSigners(cp.header)).toEqual(one)
+    const badExtra = concatBytes(new Uint8Array(32), addrs[1] as Uint8Array, new Uint8Array(65))
+    const bad = await sealedBy(chain, p, k0, { extra: badExtra })
+    await expect(chain.insertChain([bad])).rejects.toSatisfy(code('ErrInvalidCheckpoint'))
+    await chain.insertChain([cp])
+    expect(chain.currentHeader().number).toBe(3n)
+  })
+
+  it('the dev sealer seals an empty block every period and leaves no timer after stop', async () => {
+    const k0 = keys[0] as Uint8Array
+    const g = devGenesis({ signer: addrs[0] as Uint8Array, periodSeconds: 2 })
+    const t = await tempChain({
+      genesis: g,
+      engine: createClique({ crypto }, { period: 2, signerKey: k0 }),
+    })
+    cleanups.push(t.cleanup)
+    const timers = new Map<number, () => void>()
+    let id = 0
+    let nowMs = 1_000_000
+    const sealer = createDevSealer({
+      chain: t.chain,
+      now: () => nowMs,
+      setTimeout: (f, ms) => {
+        expect(ms).toBe(2000)
+        timers.set(++id, f)
+        return id
+      },
+      clearTimeout: (x) => timers.delete(x as number),
+    })
+    sealer.start()
+    for (let i = 1; i <= 3; i++) {
+      const [tid, f] = [...timers][0] as [number, () => void]
+      timers.delete(tid)
+      nowMs += 2000
+      f()
+      await new Promise((r) => setTimeout(r, 50))
+      while (t.chain.currentHeader().number < BigInt(i)) await new Promise((r) => setTimeout(r, 20))
+    }
+    await sealer.stop()
+    expect(timers.size).toBe(0)
+    const head = t.chain.currentHeader()
+    expect(head.number).toBe(3n)
+    expect(head.difficulty).toBe(2n)
+    expect(t.chain.engine.author(head)).toEqual(addrs[0])
+    expect(head.baseFee).toBeDefined()
+    await t.chain.verifyIntegrity()
+  })
+})
