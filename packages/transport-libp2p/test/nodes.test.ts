@@ -235,6 +235,39 @@ describe('two libp2p nodes on 127.0.0.1', () => {
   })
 })
 
+describe('attaching to an existing libp2p node', () => {
+  it('uses the node as is and leaves it running at stop()', async () => {
+    const [{ createLibp2p }, { tcp }, { noise }, { yamux }] = await Promise.all([
+      import('libp2p'),
+      import('@libp2p/tcp'),
+      import('@chainsafe/libp2p-noise'),
+      import('@chainsafe/libp2p-yamux'),
+    ])
+    const node = await createLibp2p({
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+    })
+    cleanups.push(async () => {
+      await node.stop()
+    })
+    const attached = createLibp2pTransport({ libp2p: node }, { versions: [67, 68] })
+    await attached.start()
+    expect(attached.peerId).toBe(node.peerId.toString())
+    const dialer = await started({ versions: [68, 69] })
+    const accepted = attached.accept(AbortSignal.timeout(5_000))
+    const out = await dialer.dial(attached.multiaddrs()[0] as string)
+    const inn = await accepted
+    expect([out.version, inn.version]).toEqual([68, 68])
+    await attached.stop()
+    expect(inn.closeInfo).toEqual({ reason: DisconnectReason.ClientQuitting, remote: false })
+    expect(node.status).toBe('started')
+    // our protocols are gone from the node
+    expect(node.getProtocols().some((p) => p.startsWith('/ethwire/eth/'))).toBe(false)
+  })
+})
+
 describe('node key', () => {
   it('is created once in the data directory and the peer id survives restarts', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ethwire-libp2p-'))
