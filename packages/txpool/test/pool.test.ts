@@ -1,0 +1,230 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createRecoveryPool } from '@ethwire/crypto'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import {
+  createFileJournal,
+  createTxPool,
+  isTxPoolError,
+  type PoolTransaction,
+} from '../src/index.js'
+import { createMemoryState, testAccount } from '../src/testing.js'
+import { alice, bob, carol, chainId, tx1559, txLegacy } from './helpers.js'
+
+const hexOf = (b: Uint8Array) => `0x${Buffer.from(b).toString('hex')}`
+const nonces = (l: PoolTransaction[] | undefined) => (l ?? []).map((e) => e.tx.nonce)
+
+describe('pending and queued', () => {
+  it('queues gaps and promotes when they fill, with pending events', async () => {
+    const p = createTxPool({}, { chainId })
+    const events: bigint[][] = []
+    const off = p.onPending((txs) => events.push(txs.map((t) => t.tx.nonce)))
+    await p.add(tx1559(alice.key, 3n)) // first seen: pending
+    await p.add(tx1559(alice.key, 5n)) // gap at 4: queued
+    await p.add(tx1559(alice.key, 6n))
+    expect(p.status()).toEqual({ pending: 1, queued: 2 })
+    await p.add(tx1559(alice.key, 4n)) // fills the gap: 4, 5, 6 promoted
+    expect(p.status()).toEqual({ pending: 4, queued: 0 })
+    expect(nonces(p.pending().get(hexOf(alice.address)))).toEqual([3n, 4n, 5n, 6n])
+    expect(events).toEqual([[3n], [4n, 5n, 6n]])
+    off()
+    await p.add(tx1559(alice.key, 7n))
+    expect(events).toHaveLength(2)
+  })
+
+  it('a lower nonce than first seen re-bases the sender (no state)', async () => {
+    const p = createTxPool({}, { chainId })
+    await p.add(tx1559(alice.key, 5n))
+    await p.add(tx1559(alice.key, 3n))
+    expect(nonces(p.pending().get(hexOf(alice.address)))).toEqual([3n])
+    expect(p.status()).toEqual({ pending: 1, queued: 1 })
+  })
+
+  it('with state: pending starts at the state nonce', async () => {
+    const state = createMemoryState({ [hexOf(alice.address)]: { nonce: 2n, balance: 10n ** 18n } })
+    const p = createTxPool({ state }, { chainId })
+    await p.add(tx1559(alice.key, 3n))
+    expect(p.status()).toEqual({ pending: 0, queued: 1 })
+    await p.add(tx1559(alice.key, 2n))
+    expect(p.status()).toEqual({ pending: 2, queued: 0 })
+  })
+
+  it('get, has, content and status', async () => {
+    const p = createTxPool({}, { chainId })
+    const a = tx1559(alice.key, 0n)
+    const b = tx1559(bob.key, 1n)
+    await p.add(a)
+    await p.add(b)
+    await p.add(tx1559(bob.key, 3n))
+    expect(p.has(a.hash)).toBe(true)
+    expect(p.has(hexOf(a.hash))).toBe(true)
+    expect(p.get(hexOf(a.hash).toUpperCase().replace('0X', '0x'))?.tx.hash).toEqual(a.hash)
+    const c = p.content()
+    expect(Object.keys(c.pending).sort()).toEqual([hexOf(alice.address), hexOf(bob.address)].sort())
+    expect(c.pending[hexOf(bob.address)]?.['1']?.hash).toEqual(b.hash)
+    expect(Object.keys(c.queued[hexOf(bob.address)] ?? {})).toEqual(['3'])
+    expect(p.pendingList()).toHaveLength(2)
+    expect(p.size).toBe(3)
+  })
+
+  it('removeIncluded drops included and stale txs and promotes the rest', async () => {
+    const p = createTxPool({}, { chainId })
+    for (const n of [0n, 1n, 2n, 4n]) await p.add(tx1559(alice.key, n))
+    const included = [tx1559(alice.key, 0n), tx1559(alice.key, 1n, { tip: 3n })] // 1 is a different tx, same nonce
+    const promoted: bigint[] = []
+    p.onPending((txs) => promoted.push(...txs.map((t) => t.tx.nonce)))
+    await p.removeIncluded(included)
+    expect(nonces(p.pending().get(hexOf(alice.address)))).toEqual([2n])
+    expect(p.status()).toEqual({ pending: 1, queued: 1 })
+    await p.removeIncluded([tx1559(alice.key, 2n), tx1559(alice.key, 3n)])
+    expect(nonces(p.pending().get(hexOf(alice.address)))).toEqual([4n])
+    expect(promoted).toEqual([4n])
+    await expect(p.add(tx1559(alice.key, 3n, { tip: 9n }))).rejects.toMatchObject({
+      code: 'ErrNonceTooLow',
+    })
+  })
+})
+
+describe('replacement', () => {
+  it('needs a 10% bump of both fee cap and tip', async () => {
+    const p = createTxPool({}, { chainId })
+    const first = await p.add(tx1559(alice.key, 0n, { tip: 10n, cap: 100n }))
+    await expect(p.add(tx1559(alice.key, 0n, { tip: 10n, cap: 109n }))).rejects.toMatchObject({
+      code: 'ErrReplaceUnderpriced',
+    })
+    await expect(p.add(tx1559(alice.key, 0n, { tip: 10n, cap: 200n }))).rejects.toMatchObject({
+      code: 'ErrReplaceUnderpriced',
+    })
+    const events: string[] = []
+    p.onPending((txs) => events.push(...txs.map((t) => t.hashHex)))
+    const second = await p.add(tx1559(alice.key, 0n, { tip: 11n, cap: 110n }))
+    expect(p.has(first.hash)).toBe(false)
+    expect(p.get(second.hash)?.pending).toBe(true)
+    expect(events).toEqual([second.hashHex])
+    expect(p.size).toBe(1)
+  })
+
+  it('legacy replacement with a configured bump', async () => {
+    const p = createTxPool({}, { chainId, priceBumpPercent: 50 })
+    await p.add(txLegacy(alice.key, 0n, 100n))
+    await expect(p.add(txLegacy(alice.key, 0n, 149n))).rejects.toMatchObject({
+      code: 'ErrReplaceUnderpriced',
+    })
+    await p.add(txLegacy(alice.key, 0n, 150n))
+    expect(p.size).toBe(1)
+  })
+})
+
+describe('limits and eviction', () => {
+  it('per-sender limit: higher nonce rejected, lower nonce evicts the highest', async () => {
+    const p = createTxPool({}, { chainId, accountSlots: 3 })
+    for (const n of [1n, 2n, 4n]) await p.add(tx1559(alice.key, n))
+    await expect(p.add(tx1559(alice.key, 5n))).rejects.toMatchObject({ code: 'ErrAccountLimit' })
+    await p.add(tx1559(alice.key, 3n))
+    expect(nonces(p.pending().get(hexOf(alice.address)))).toEqual([1n, 2n, 3n])
+    expect(p.size).toBe(3)
+  })
+
+  it('global limit evicts the cheapest remote, rejects cheaper ones, never evicts locals', async () => {
+    const p = createTxPool({}, { chainId, globalSlots: 3 })
+    const local = await p.add(tx1559(carol.key, 0n, { tip: 1n, cap: 1n }), { local: true })
+    const cheap = await p.add(tx1559(alice.key, 0n, { tip: 2n, cap: 20n }))
+    const mid = await p.add(tx1559(bob.key, 0n, { tip: 2n, cap: 50n }))
+    await expect(
+      p.add(tx1559(testAccount(9).key, 0n, { tip: 2n, cap: 20n })),
+    ).rejects.toMatchObject({
+      code: 'ErrTxPoolOverflow',
+    })
+    const rich = await p.add(tx1559(testAccount(9).key, 0n, { tip: 2n, cap: 60n }))
+    expect(p.has(cheap.hash)).toBe(false)
+    expect([local, mid, rich].every((t) => p.has(t.hash))).toBe(true)
+    // a local goes in even when the pool is full of dearer remotes (evicting the cheapest remote)
+    await p.add(tx1559(carol.key, 1n, { tip: 1n, cap: 1n }), { local: true })
+    expect(p.has(mid.hash)).toBe(false)
+    expect(p.has(local.hash)).toBe(true)
+    expect(p.size).toBe(3)
+  })
+
+  it('evicting a tx in the middle of a nonce run demotes the later ones to queued', async () => {
+    const p = createTxPool({}, { chainId, globalSlots: 3 })
+    await p.add(tx1559(alice.key, 0n, { cap: 90n }))
+    await p.add(tx1559(alice.key, 1n, { cap: 10n }))
+    await p.add(tx1559(alice.key, 2n, { cap: 90n }))
+    await p.add(tx1559(bob.key, 0n, { cap: 50n }))
+    expect(p.status()).toEqual({ pending: 2, queued: 1 })
+  })
+})
+
+describe('batch add from the network', () => {
+  it('addRemotes recovers senders through a worker pool and reports per-tx errors', async () => {
+    const workers = createRecoveryPool({ workers: 2 })
+    try {
+      const p = createTxPool({ batchRecoverer: workers }, { chainId })
+      const txs = [
+        tx1559(alice.key, 0n),
+        tx1559(bob.key, 0n),
+        tx1559(alice.key, 0n),
+        tx1559(carol.key, 0n, { tip: 200n }),
+      ]
+      const out = await p.addRemotes(txs)
+      expect((out[0] as PoolTransaction).sender).toEqual(alice.address)
+      expect((out[1] as PoolTransaction).sender).toEqual(bob.address)
+      expect(isTxPoolError(out[2], 'ErrAlreadyKnown')).toBe(true)
+      expect(isTxPoolError(out[3], 'ErrTipAboveFeeCap')).toBe(true)
+      expect(p.status()).toEqual({ pending: 2, queued: 0 })
+    } finally {
+      await workers.close()
+    }
+  })
+})
+
+describe('journal', () => {
+  let dir: string
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'txpool-'))
+  })
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('keeps local transactions across a restart, not remote ones', async () => {
+    const path = join(dir, 'sub', 'transactions.journal')
+    const p1 = createTxPool({ journal: createFileJournal(path) }, { chainId })
+    await p1.start()
+    const l0 = await p1.add(tx1559(alice.key, 0n), { local: true })
+    const l1 = await p1.addRaw(tx1559(alice.key, 1n).encode(), { local: true })
+    const r = await p1.add(tx1559(bob.key, 0n))
+    const replaced = await p1.add(tx1559(alice.key, 1n, { tip: 5n, cap: 200n }), { local: true })
+    expect((await readFile(path, 'utf8')).trim().split('\n')).toHaveLength(3) // appended
+    await p1.stop()
+    expect((await readFile(path, 'utf8')).trim().split('\n')).toHaveLength(2) // rotated
+
+    const p2 = createTxPool({ journal: createFileJournal(path) }, { chainId })
+    await p2.start()
+    expect(p2.has(l0.hash)).toBe(true)
+    expect(p2.has(l1.hash)).toBe(false) // replaced before the restart
+    expect(p2.has(replaced.hash)).toBe(true)
+    expect(p2.has(r.hash)).toBe(false)
+    expect(p2.get(l0.hash)?.local).toBe(true)
+    expect((await readFile(path, 'utf8')).trim().split('\n')).toHaveLength(2)
+    await p2.removeIncluded([l0.tx])
+    await p2.stop()
+
+    const p3 = createTxPool({ journal: createFileJournal(path) }, { chainId })
+    await p3.start()
+    // the included one is gone after the rotation at start; its successor is back (nonces from the first seen)
+    expect(p3.status()).toEqual({ pending: 1, queued: 0 })
+    expect(p3.get(replaced.hash)?.pending).toBe(true)
+    await p3.stop()
+  })
+
+  it('skips a torn last line', async () => {
+    const path = join(dir, 'j')
+    const j = createFileJournal(path)
+    await j.append(tx1559(alice.key, 0n).encode())
+    const { appendFile } = await import('node:fs/promises')
+    await appendFile(path, 'abc')
+    expect(await j.load()).toHaveLength(1)
+  })
+})
