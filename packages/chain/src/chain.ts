@@ -172,7 +172,9 @@ export class Chain {
   // ------------------------------------------------------------ readers
 
   private async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    return (await this.db.get(key)) ?? undefined
+    const v = await this.db.get(key)
+    // level's 'view' encoding hands out Buffers under Node; readers return plain Uint8Arrays.
+    return v === undefined ? undefined : new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
   }
   currentHeader(): BlockHeader {
     return this.head
