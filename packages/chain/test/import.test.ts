@@ -111,6 +111,7 @@ describe('ethtest chain', () => {
     const chain = await openChain({ location: dir })
     const h = chain.currentHeader().number
     expect(h).toBeGreaterThanOrEqual(killedAt)
+    expect(h).toBeLessThan(600n) // really half-way
     await chain.verifyIntegrity()
     const p = await importChainFile(chain, fx('chain.rlp'))
     expect(p.inserted).toBe(Number(600n - h))
@@ -118,4 +119,33 @@ describe('ethtest chain', () => {
     await chain.verifyIntegrity()
     await chain.close()
   }, 60_000)
+})
+
+describe('fork fields on the ethtest chain (Cancun at 60 s, Prague at 120 s)', () => {
+  it('rejects a wrong excessBlobGas, a blob-gas overflow and a missing requestsHash', async () => {
+    const { BlockHeader } = await import('@ethwire/rlp-wire')
+    const blocks = rlpSplitConcat(readFileSync(fx('chain.rlp'))).map((b) => Block.decode(b))
+    const chain = await openChain({ location: tmp() }, { genesis: genesisJson })
+    const firstPrague = blocks.findIndex((b) => b.header.requestsHash !== undefined)
+    const firstCancun = blocks.findIndex((b) => b.header.excessBlobGas !== undefined)
+    expect(firstCancun).toBeGreaterThan(0)
+    expect(firstPrague).toBeGreaterThan(firstCancun)
+    await chain.insertChain(blocks.slice(0, firstPrague))
+    const next = blocks[firstPrague] as Block
+    const tamper = (over: Record<string, unknown>) =>
+      new Block(BlockHeader.fromData({ ...next.header.toData(), ...over }), next.body())
+    const cases: [Record<string, unknown>, string][] = [
+      [{ excessBlobGas: (next.header.excessBlobGas as bigint) + 131072n }, 'ErrInvalidBlobGas'],
+      [{ blobGasUsed: 10n * 131072n }, 'ErrInvalidBlobGas'],
+      [{ blobGasUsed: 1n }, 'ErrInvalidBlobGas'],
+      [{ requestsHash: undefined }, 'ErrForkFieldMissing'],
+    ]
+    for (const [over, c] of cases)
+      await expect(chain.insertChain([tamper(over)]), c).rejects.toSatisfy((e) =>
+        isChainError(e, c as never),
+      )
+    await chain.insertChain([next])
+    expect(chain.currentHeader().number).toBe(next.header.number)
+    await chain.close()
+  })
 })
