@@ -30,3 +30,5 @@ export const cliqueDiffNoTurn = 1n
 export const importBatchBlocks = 256
 /** Default dev sealer period (seconds) when the clique period is 0. */
 export const devPeriodSecondsDefault = 1
+/** Clique: headers whose signer set is cached (saves walking back to the checkpoint). */
+export const cliqueSnapshotCacheEntries = 8192

@@ -14,6 +14,7 @@ import {
   cliqueDiffInTurn,
   cliqueDiffNoTurn,
   cliqueSealBytes,
+  cliqueSnapshotCacheEntries,
   cliqueVanityBytes,
   maxExtraDataBytes,
 } from './constants.js'
@@ -204,18 +205,41 @@ export function createClique(
     return addr
   }
 
+  // Signer set in force after a header, by header hash (bounded, oldest evicted first), so
+  // verification does not walk back to the checkpoint for every block.
+  const setAfter = new Map<string, Uint8Array[]>()
+  const remember = (hash: Uint8Array, set: Uint8Array[]) => {
+    if (setAfter.size >= cliqueSnapshotCacheEntries) {
+      const oldest = setAfter.keys().next().value
+      if (oldest !== undefined) setAfter.delete(oldest)
+    }
+    setAfter.set(bytesToHex(hash), set)
+  }
   const signers = async (chain: HeaderReader, parent: BlockHeader): Promise<Uint8Array[]> => {
-    // Walk back to the most recent checkpoint at or below parent.
+    // Walk back to a cached header or the most recent checkpoint at or below parent.
     const cpNumber = (parent.number / epoch) * epoch
+    const path: BlockHeader[] = []
     let h: BlockHeader | undefined = parent
-    while (h && h.number > cpNumber) h = await chain.getHeader(h.parentHash, h.number - 1n)
-    if (!h)
+    let set: Uint8Array[] | undefined
+    while (h) {
+      set = setAfter.get(bytesToHex(h.hash))
+      if (set) break
+      if (h.number <= cpNumber) {
+        set = cliqueCheckpointSigners(h).sort(cmpBytes)
+        remember(h.hash, set)
+        break
+      }
+      path.push(h)
+      h = await chain.getHeader(h.parentHash, h.number - 1n)
+    }
+    if (!set)
       throw new ChainError(
         'ErrUnknownParent',
         `checkpoint ${cpNumber} not found`,
         parent.number + 1n,
       )
-    return cliqueCheckpointSigners(h).sort(cmpBytes)
+    for (const p of path) remember(p.hash, set)
+    return set
   }
 
   const indexOf = (list: Uint8Array[], a: Uint8Array) => list.findIndex((x) => equalBytes(x, a))
