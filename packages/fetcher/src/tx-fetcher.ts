@@ -1,0 +1,395 @@
+/**
+ * The transaction fetcher: hashes announced with NewPooledTransactionHashes that the pool lacks
+ * are requested with GetPooledTransactions from a peer that announced them, after a short wait
+ * (a broadcast of the full transaction may still arrive). A request that times out, or comes back
+ * without some hashes, moves them to another announcer. Behaviour modelled on go-ethereum's
+ * eth/fetcher/tx_fetcher.go, simplified: one request in flight per peer, hashes grouped by peer.
+ */
+import { bytesToHex, type Transaction } from '@ethwire/rlp-wire'
+import * as C from './constants.js'
+import { FetcherError } from './errors.js'
+import { type Clock, type RandomSource, systemClock, type TxFetcherDeps } from './types.js'
+
+export interface TxFetcherOptions {
+  arriveTimeoutMs?: number
+  fetchTimeoutMs?: number
+  /** Hashes per request. */
+  maxRetrievals?: number
+  /** Announced bytes per request (only eth/68 announcements carry sizes). */
+  maxRetrievalSizeBytes?: number
+  /** Announcements tracked per peer. */
+  maxAnnounces?: number
+  /** Size a transaction is announced with; default: its network encoding (with a blob sidecar). */
+  txSize?: (tx: Transaction) => number
+}
+
+/** What `notify` did with an announcement. */
+export interface TxNotifyResult {
+  /** Hashes now tracked (new, or a new announcer of a tracked hash). */
+  accepted: number
+  /** Hashes the pool already has, or this peer already announced. */
+  known: number
+  /** Hashes ignored because the peer reached its announcement limit. */
+  overflow: number
+}
+
+export interface TxFetcherStats {
+  /** Hashes waiting for the arrive timeout. */
+  waiting: number
+  /** Hashes ready to be requested. */
+  queued: number
+  /** Hashes in a request. */
+  fetching: number
+  /** Requests in flight (including timed-out ones not yet answered). */
+  requests: number
+}
+
+export interface TxFetcher {
+  start(): void
+  /** Clears every timer and all state; later inputs are ignored. */
+  stop(): void
+  /**
+   * Hashes announced by a peer. `types` and `sizes` come with eth/68 announcements and are checked
+   * against the delivery.
+   */
+  notify(peerId: string, hashes: Uint8Array[], types?: number[], sizes?: number[]): TxNotifyResult
+  /**
+   * Transactions from a peer: `direct` for a PooledTransactions answer to our request, false for a
+   * Transactions broadcast. Accepted ones are passed to `addTxs`; returns them.
+   */
+  enqueue(peerId: string, txs: Transaction[], direct: boolean): Transaction[]
+  /** Forgets a disconnected peer; its in-flight hashes go to other announcers. */
+  removePeer(peerId: string): void
+  /** Whether the fetcher tracks the hash (waiting, queued or fetching). */
+  has(hash: Uint8Array): boolean
+  stats(): TxFetcherStats
+}
+
+interface Meta {
+  type?: number
+  size?: number
+}
+
+interface TxEntry {
+  key: string
+  hash: Uint8Array
+  state: 'waiting' | 'queued' | 'fetching'
+  since: number
+  /** Peers that announced the hash and have not failed to deliver it. */
+  announcers: Map<string, Meta>
+  fetchingFrom?: string
+}
+
+interface Request {
+  peerId: string
+  sentAt: number
+  timedOut: boolean
+  /** What was asked, with the announcement each hash was asked for. */
+  asked: Map<string, Meta>
+}
+
+/** Size of the network form of a transaction (what eth/68 announces). */
+export function txNetworkSize(tx: Transaction): number {
+  if (tx.sidecar === undefined) return tx.size
+  const n = tx.encodeNetwork()
+  return n instanceof Uint8Array ? n.length : tx.size
+}
+
+/** Creates a transaction fetcher. */
+export function createTxFetcher(deps: TxFetcherDeps, options: TxFetcherOptions = {}): TxFetcher {
+  const clock: Clock = deps.clock ?? systemClock
+  const random: RandomSource = deps.random ?? Math.random
+  const arriveTimeout = options.arriveTimeoutMs ?? C.txArriveTimeoutMs
+  const fetchTimeout = options.fetchTimeoutMs ?? C.txFetchTimeoutMs
+  const maxRetrievals = options.maxRetrievals ?? C.maxTxRetrievals
+  const maxBytes = options.maxRetrievalSizeBytes ?? C.maxTxRetrievalSizeBytes
+  const maxAnnounces = options.maxAnnounces ?? C.maxTxAnnounces
+  const sizeOf = options.txSize ?? txNetworkSize
+
+  const entries = new Map<string, TxEntry>()
+  /** Per peer: keys it announced that are still tracked. */
+  const byPeer = new Map<string, Set<string>>()
+  const requests = new Map<string, Request>()
+  let running = false
+  let timer: unknown
+  let timerAt = Number.POSITIVE_INFINITY
+
+  const unlinkPeer = (peerId: string, key: string) => {
+    const set = byPeer.get(peerId)
+    if (set === undefined) return
+    set.delete(key)
+    if (set.size === 0) byPeer.delete(peerId)
+  }
+
+  const forget = (e: TxEntry) => {
+    for (const p of e.announcers.keys()) unlinkPeer(p, e.key)
+    e.announcers.clear()
+    entries.delete(e.key)
+  }
+
+  /** The peer will not deliver this hash: try another announcer or give up. */
+  const failFrom = (e: TxEntry, peerId: string) => {
+    e.announcers.delete(peerId)
+    unlinkPeer(peerId, e.key)
+    if (e.fetchingFrom === peerId) {
+      e.fetchingFrom = undefined
+      e.state = 'queued'
+    }
+    if (e.announcers.size === 0 && e.state !== 'fetching') forget(e)
+  }
+
+  const deadline = (): number => {
+    let next = Number.POSITIVE_INFINITY
+    for (const e of entries.values()) {
+      if (e.state === 'waiting' && e.since + arriveTimeout < next) next = e.since + arriveTimeout
+    }
+    for (const r of requests.values()) {
+      if (!r.timedOut && r.sentAt + fetchTimeout < next) next = r.sentAt + fetchTimeout
+    }
+    return next
+  }
+
+  const schedule = () => {
+    if (!running) return
+    const next = deadline()
+    if (next === timerAt) return
+    if (timer !== undefined) clock.clearTimeout(timer)
+    timer = undefined
+    timerAt = next
+    if (next !== Number.POSITIVE_INFINITY)
+      timer = clock.setTimeout(tick, Math.max(0, next - clock.now()))
+  }
+
+  const timeoutRequest = (r: Request) => {
+    // Keep the request (the peer stays busy until it answers) but move its hashes elsewhere.
+    r.timedOut = true
+    for (const key of r.asked.keys()) {
+      const e = entries.get(key)
+      if (e !== undefined && e.fetchingFrom === r.peerId) failFrom(e, r.peerId)
+    }
+  }
+
+  const shuffledPeers = (): string[] => {
+    const peers = [...byPeer.keys()]
+    for (let i = peers.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1))
+      const t = peers[i]!
+      peers[i] = peers[j]!
+      peers[j] = t
+    }
+    return peers
+  }
+
+  const assign = () => {
+    const now = clock.now()
+    for (const peerId of shuffledPeers()) {
+      if (requests.has(peerId)) continue
+      const keys = byPeer.get(peerId)
+      if (keys === undefined) continue
+      const asked = new Map<string, Meta>()
+      let bytes = 0
+      for (const key of keys) {
+        const e = entries.get(key)
+        if (e === undefined || e.state !== 'queued') continue
+        const meta = e.announcers.get(peerId) ?? {}
+        const size = meta.size ?? 0
+        if (asked.size > 0 && bytes + size > maxBytes) continue
+        asked.set(key, meta)
+        bytes += size
+        if (asked.size >= maxRetrievals || bytes >= maxBytes) break
+      }
+      if (asked.size === 0) continue
+      const hashes: Uint8Array[] = []
+      for (const key of asked.keys()) {
+        const e = entries.get(key)!
+        e.state = 'fetching'
+        e.fetchingFrom = peerId
+        hashes.push(e.hash)
+      }
+      const req: Request = { peerId, sentAt: now, timedOut: false, asked }
+      requests.set(peerId, req)
+      void (async () => {
+        await deps.requestTxs(peerId, hashes)
+      })().catch(() => {
+        // could not even send: nothing will come, treat as an empty answer
+        if (running && requests.get(peerId) === req) answered(req, new Set())
+      })
+    }
+  }
+
+  /** A request was answered (delivered keys): hashes it did not deliver go to another announcer. */
+  const answered = (req: Request, delivered: Set<string>) => {
+    requests.delete(req.peerId)
+    for (const key of req.asked.keys()) {
+      if (delivered.has(key)) continue
+      const e = entries.get(key)
+      if (e !== undefined) failFrom(e, req.peerId)
+    }
+    assign()
+    schedule()
+  }
+
+  const tick = () => {
+    timer = undefined
+    timerAt = Number.POSITIVE_INFINITY
+    if (!running) return
+    const now = clock.now()
+    for (const e of entries.values()) {
+      if (e.state === 'waiting' && e.since + arriveTimeout <= now) e.state = 'queued'
+    }
+    for (const r of requests.values()) {
+      if (!r.timedOut && r.sentAt + fetchTimeout <= now) timeoutRequest(r)
+    }
+    assign()
+    schedule()
+  }
+
+  return {
+    start() {
+      running = true
+      schedule()
+    },
+
+    stop() {
+      running = false
+      if (timer !== undefined) clock.clearTimeout(timer)
+      timer = undefined
+      timerAt = Number.POSITIVE_INFINITY
+      entries.clear()
+      byPeer.clear()
+      requests.clear()
+    },
+
+    notify(peerId, hashes, types, sizes) {
+      const res: TxNotifyResult = { accepted: 0, known: 0, overflow: 0 }
+      if (!running) return res
+      const now = clock.now()
+      let mine = byPeer.get(peerId)
+      let any = false
+      for (let i = 0; i < hashes.length; i++) {
+        const hash = hashes[i]!
+        const key = bytesToHex(hash)
+        if (mine?.has(key) || deps.hasTx(hash)) {
+          res.known++
+          continue
+        }
+        if ((mine?.size ?? 0) >= maxAnnounces) {
+          res.overflow++
+          continue
+        }
+        const meta: Meta = {}
+        const t = types?.[i]
+        const s = sizes?.[i]
+        if (t !== undefined) meta.type = t
+        if (s !== undefined) meta.size = s
+        let e = entries.get(key)
+        if (e === undefined) {
+          e = { key, hash, state: 'waiting', since: now, announcers: new Map() }
+          entries.set(key, e)
+        }
+        e.announcers.set(peerId, meta)
+        if (mine === undefined) {
+          mine = new Set()
+          byPeer.set(peerId, mine)
+        }
+        mine.add(key)
+        res.accepted++
+        any = true
+      }
+      if (any) {
+        assign()
+        schedule()
+      }
+      return res
+    },
+
+    enqueue(peerId, txs, direct) {
+      if (!running) return []
+      const req = direct ? requests.get(peerId) : undefined
+      const accepted: Transaction[] = []
+      const delivered = new Set<string>()
+      for (const tx of txs) {
+        const key = bytesToHex(tx.hash)
+        if (direct) {
+          const meta = req?.asked.get(key)
+          if (meta === undefined) {
+            deps.penalize(
+              peerId,
+              new FetcherError('ErrUnrequestedTx', peerId, `${key} was not requested`),
+            )
+            continue
+          }
+          delivered.add(key)
+          if (meta.type !== undefined && meta.type !== tx.type) {
+            deps.penalize(
+              peerId,
+              new FetcherError(
+                'ErrTxTypeMismatch',
+                peerId,
+                `${key}: announced type ${meta.type}, got ${tx.type}`,
+              ),
+            )
+            continue
+          }
+          if (meta.size !== undefined) {
+            const size = sizeOf(tx)
+            if (size !== meta.size) {
+              deps.penalize(
+                peerId,
+                new FetcherError(
+                  'ErrTxSizeMismatch',
+                  peerId,
+                  `${key}: announced ${meta.size} bytes, got ${size}`,
+                ),
+              )
+              continue
+            }
+          }
+        }
+        accepted.push(tx)
+        const e = entries.get(key)
+        if (e !== undefined) forget(e)
+      }
+      if (req !== undefined) answered(req, delivered)
+      else if (accepted.length > 0) {
+        assign()
+        schedule()
+      }
+      if (accepted.length > 0) {
+        void (async () => {
+          await deps.addTxs(accepted, peerId)
+        })().catch(() => {})
+      }
+      return accepted
+    },
+
+    removePeer(peerId) {
+      requests.delete(peerId)
+      const keys = byPeer.get(peerId)
+      if (keys !== undefined) {
+        for (const key of [...keys]) {
+          const e = entries.get(key)
+          if (e !== undefined) failFrom(e, peerId)
+        }
+      }
+      byPeer.delete(peerId)
+      for (const e of [...entries.values()]) {
+        if (e.fetchingFrom === peerId) failFrom(e, peerId)
+      }
+      if (running) {
+        assign()
+        schedule()
+      }
+    },
+
+    has(hash) {
+      return entries.has(bytesToHex(hash))
+    },
+
+    stats() {
+      const s: TxFetcherStats = { waiting: 0, queued: 0, fetching: 0, requests: requests.size }
+      for (const e of entries.values()) s[e.state]++
+      return s
+    },
+  }
+}

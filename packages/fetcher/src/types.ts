@@ -1,0 +1,91 @@
+/**
+ * What the fetchers consume, declared as narrowly as they need it. Anything with these shapes
+ * (a chain, a consensus engine, a peer set, a tx pool) can be plugged in; nothing here imports
+ * another ethwire package except the wire types of `@ethwire/rlp-wire`.
+ */
+import type { Block, BlockBody, BlockHeader, Transaction } from '@ethwire/rlp-wire'
+
+/** Injected time source; the same shape across ethwire packages. */
+export interface Clock {
+  /** Milliseconds. */
+  now(): number
+  setTimeout(callback: () => void, ms: number): unknown
+  clearTimeout(handle: unknown): void
+}
+
+/** A random source returning a float in [0, 1); picks between peers that announced the same thing. */
+export type RandomSource = () => number
+
+/** The clock of the host (Date.now and the global timers). */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (cb, ms) => setTimeout(cb, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+}
+
+/** A value or a promise of it: callbacks may answer synchronously or not. */
+export type MaybePromise<T> = T | Promise<T>
+
+/**
+ * Sends `GetBlockHeaders` for one hash to the announcing peer. Fire and forget: the answer comes
+ * back through `filterHeaders`. A rejected promise is treated like a request that timed out.
+ */
+export type HeaderRequester = (hash: Uint8Array) => MaybePromise<unknown>
+
+/** Sends `GetBlockBodies` for the hashes to the announcing peer; answers come through `filterBodies`. */
+export type BodiesRequester = (hashes: Uint8Array[]) => MaybePromise<unknown>
+
+/** One `NewBlockHashes` entry as the block fetcher sees it. */
+export interface BlockAnnouncement {
+  peerId: string
+  hash: Uint8Array
+  number: bigint
+  /** When the announcement arrived (clock milliseconds); defaults to `clock.now()`. */
+  time?: number
+  fetchHeader: HeaderRequester
+  fetchBodies: BodiesRequester
+}
+
+/** The callbacks the block fetcher needs from the node. */
+export interface BlockFetcherDeps {
+  /** A block of the local chain by hash (undefined when we do not have it). */
+  getBlock(hash: Uint8Array): MaybePromise<Block | undefined>
+  /**
+   * Consensus check of a header (the engine looks up the parent itself). Throws when invalid; an
+   * error whose `code` is `'ErrFutureBlock'` means "valid but from the future": the block is not
+   * propagated but is still imported and the peer is not dropped.
+   */
+  verifyHeader(header: BlockHeader): MaybePromise<void>
+  /** `propagate`: send the whole block to √n peers; otherwise announce its hash to the rest. */
+  broadcastBlock(block: Block, propagate: boolean): void
+  /** Number of the local head block. */
+  chainHeight(): bigint
+  /** Imports blocks (given in order); throws on failure. */
+  insertChain(blocks: Block[]): MaybePromise<unknown>
+  /** Disconnects a peer that announced or delivered something invalid. */
+  dropPeer(peerId: string, reason: Error): void
+  clock?: Clock
+  random?: RandomSource
+}
+
+/** The callbacks the tx fetcher needs from the node. */
+export interface TxFetcherDeps {
+  /** True when the pool already has (or recently saw) the transaction. */
+  hasTx(hash: Uint8Array): boolean
+  /**
+   * Sends `GetPooledTransactions` for the hashes to the peer. Fire and forget: the answer comes
+   * back through `enqueue(peerId, txs, true)`. A rejected promise counts as "nothing delivered".
+   */
+  requestTxs(peerId: string, hashes: Uint8Array[]): MaybePromise<unknown>
+  /** Hands accepted transactions to the pool. */
+  addTxs(txs: Transaction[], peerId: string): MaybePromise<unknown>
+  /**
+   * A peer broke a rule (delivered what was not requested, or something that disagrees with its
+   * eth/68 announcement). The consumer decides: count it, or drop the peer.
+   */
+  penalize(peerId: string, error: Error): void
+  clock?: Clock
+  random?: RandomSource
+}
+
+export type { Block, BlockBody, BlockHeader, Transaction }
