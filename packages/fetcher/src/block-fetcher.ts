@@ -441,8 +441,9 @@ export function createBlockFetcher(
 
   /** Forgets the entry (and drops the peer when the header is invalid) unless the header may go on. */
   const checkHeader = async (e: Entry, header: BlockHeader, peer: string) => {
+    const stillOurs = () => entries.get(e.key) === e && e.state === 'fetched'
     if ((await deps.getBlock(e.hash)) !== undefined) {
-      forget(e)
+      if (stillOurs()) forget(e)
       return
     }
     if ((await deps.getBlock(header.parentHash)) !== undefined) {
@@ -451,7 +452,7 @@ export function createBlockFetcher(
         e.verified = true
       } catch (err) {
         if ((err as { code?: unknown })?.code !== 'ErrFutureBlock') {
-          if (entries.get(e.key) === e) forget(e)
+          if (stillOurs()) forget(e)
           drop(
             peer,
             new FetcherError('ErrInvalidHeader', peer, `header ${header.number} ${e.key}`, {
@@ -567,7 +568,7 @@ export function createBlockFetcher(
       return 'queued'
     },
 
-    filterHeaders(peerId, headers, _time) {
+    filterHeaders(peerId, headers, time) {
       if (!running) return headers
       const rest: BlockHeader[] = []
       for (const h of headers) {
@@ -590,7 +591,7 @@ export function createBlockFetcher(
         }
         e.state = 'fetched'
         e.header = h
-        e.since = clock.now()
+        e.since = time ?? clock.now()
         void headerArrived(e, h, peerId).catch(() => forget(e))
       }
       schedule()

@@ -319,6 +319,7 @@ export function createTxFetcher(deps: TxFetcherDeps, options: TxFetcherOptions =
             )
             continue
           }
+          if (delivered.has(key)) continue // the same transaction twice in one answer
           delivered.add(key)
           if (meta.type !== undefined && meta.type !== tx.type) {
             deps.penalize(
