@@ -103,7 +103,14 @@ export interface TxPool {
    * Drops transactions included in a block and everything of the same senders with a lower or
    * equal nonce; the next nonce of each sender becomes the floor (or the state's nonce).
    */
-  removeIncluded(txs: readonly Transaction[]): Promise<void>
+  removeIncluded(
+    txs: readonly Transaction[],
+    opts?: {
+      /** Senders of `txs` by index, when the caller knows them (saves recoveries). */ senders?: ReadonlyArray<
+        Uint8Array | undefined
+      >
+    },
+  ): Promise<void>
   /** Called with transactions that became pending (new, promoted or replacements). Returns unsubscribe. */
   onPending(listener: (txs: PoolTransaction[]) => void): () => void
 }
@@ -217,7 +224,10 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
     const a = accounts.get(e.senderHex)
     if (a === undefined) return
     if (a.txs.get(e.tx.nonce) === e) a.txs.delete(e.tx.nonce)
-    if (a.txs.size === 0 && !a.local && a.floor === undefined) accounts.delete(e.senderHex)
+    // With a state reader the floor is read again on the next add, so empty accounts can go.
+    if (a.txs.size === 0 && !a.local && (a.floor === undefined || deps.state !== undefined)) {
+      accounts.delete(e.senderHex)
+    }
   }
 
   /** The cheapest remote tx (lowest fee cap, then tip; the highest nonce of a sender first). */
@@ -420,15 +430,20 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
           results[i] = err as TxPoolError
         }
       }
-      let senders: Array<Uint8Array | null>
+      let senders: Array<Uint8Array | null> | undefined
       if (deps.batchRecoverer !== undefined && ok.length > 1) {
-        senders = await deps.batchRecoverer.recoverAddresses(
-          ok.map((i) => {
-            const tx = txs[i] as Transaction
-            return { hash: tx.sigHash(), r: tx.r, s: tx.s, recovery: tx.recovery }
-          }),
-        )
-      } else {
+        try {
+          senders = await deps.batchRecoverer.recoverAddresses(
+            ok.map((i) => {
+              const tx = txs[i] as Transaction
+              return { hash: tx.sigHash(), r: tx.r, s: tx.s, recovery: tx.recovery }
+            }),
+          )
+        } catch {
+          senders = undefined // pool closed or a worker died: recover here instead
+        }
+      }
+      if (senders === undefined) {
         senders = ok.map((i) => {
           try {
             return recoverSender(txs[i] as Transaction)
@@ -491,12 +506,15 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
     get size() {
       return all.size
     },
-    removeIncluded(txs) {
+    removeIncluded(txs, opts = {}) {
       return serialize(async () => {
+        if (accounts.size === 0) return
         const next = new Map<string, bigint>()
-        for (const tx of txs) {
+        for (let i = 0; i < txs.length; i++) {
+          const tx = txs[i] as Transaction
           const e = all.get(hex(tx.hash))
-          let senderHex = e?.senderHex
+          const given = opts.senders?.[i]
+          let senderHex = e?.senderHex ?? (given === undefined ? undefined : hex(given))
           if (senderHex === undefined) {
             // Not ours: still advances the sender's nonce if we hold txs of that sender.
             try {

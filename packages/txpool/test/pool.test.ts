@@ -179,6 +179,28 @@ describe('batch add from the network', () => {
   })
 })
 
+describe('resilience', () => {
+  it('addRemotes falls back to local recovery when the batch recoverer fails', async () => {
+    const workers = createRecoveryPool({ workers: 1 })
+    await workers.close()
+    const p = createTxPool({ batchRecoverer: workers }, { chainId })
+    const out = await p.addRemotes([tx1559(alice.key, 0n), tx1559(bob.key, 0n)])
+    expect(out.map((r) => (r as PoolTransaction).senderHex)).toEqual([
+      hexOf(alice.address),
+      hexOf(bob.address),
+    ])
+  })
+
+  it('removeIncluded uses given senders for txs it does not hold', async () => {
+    const p = createTxPool({}, { chainId })
+    await p.add(tx1559(alice.key, 2n))
+    await p.add(tx1559(alice.key, 3n))
+    const foreign = tx1559(alice.key, 2n, { tip: 7n }) // same nonce, other tx
+    await p.removeIncluded([foreign], { senders: [alice.address] })
+    expect(nonces(p.pending().get(hexOf(alice.address)))).toEqual([3n])
+  })
+})
+
 describe('journal', () => {
   let dir: string
   beforeEach(async () => {
