@@ -1,0 +1,31 @@
+/**
+ * Process-level network benches of the ethwire CLI on loopback (not run in CI):
+ *
+ *   pnpm bench                 # all: sync, txs, blocks
+ *   pnpm bench -- sync txs     # a subset
+ *
+ * Sizes can be lowered through environment variables (SYNC_BENCH_BLOCKS, TX_BENCH_TXS,
+ * TX_BENCH_NODES, BLOCK_BENCH_NODES, BLOCK_BENCH_BLOCKS, …) for a quick look.
+ */
+import { runBlockBench } from './blocks.js'
+import { log } from './common.js'
+import { runSyncBench } from './sync.js'
+import { runTxBench } from './txs.js'
+
+const all: Record<string, () => Promise<void>> = {
+  sync: runSyncBench,
+  txs: () => runTxBench(),
+  blocks: runBlockBench,
+}
+const picked = process.argv.slice(2).filter((a) => a !== '--')
+const names = picked.length > 0 ? picked : Object.keys(all)
+for (const name of names) {
+  const run = all[name]
+  if (!run) {
+    process.stderr.write(`unknown bench ${name}; choose from ${Object.keys(all).join(', ')}\n`)
+    process.exit(2)
+  }
+  const t0 = performance.now()
+  await run()
+  log(`${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+}

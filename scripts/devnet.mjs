@@ -1,0 +1,245 @@
+#!/usr/bin/env node
+// A local devnet on loopback: one mining `--dev` node and late joiners that catch up over libp2p.
+// A live line per node shows head, peers and blocks/s. Ctrl-C stops every node cleanly (SIGINT,
+// the node's own shutdown), then each database is reopened with `ethwire export` to show it is
+// consistent.
+//
+//   node scripts/devnet.mjs [--nodes 3] [--join-every 8] [--period 1] [--prefill 0]
+//                           [--dir .devnet] [--duration 0]
+//
+//   --nodes       number of nodes, the miner included (default 3)
+//   --join-every  seconds between joiners (default 8)
+//   --period      dev block period in seconds (default 1)
+//   --prefill     blocks sealed into the miner's datadir before it starts (default 0)
+//   --dir         where datadirs and logs go (wiped first; default .devnet)
+//   --duration    stop by itself after this many seconds (0: run until Ctrl-C)
+import { spawn } from 'node:child_process'
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join, resolve } from 'node:path'
+
+const args = process.argv.slice(2)
+const opt = (name, def) => {
+  const i = args.indexOf(`--${name}`)
+  return i === -1 ? def : args[i + 1]
+}
+const nodeCount = Math.max(2, Number(opt('nodes', 3)))
+const joinEverySec = Number(opt('join-every', 8))
+const period = Number(opt('period', 1))
+const prefill = Number(opt('prefill', 0))
+const durationSec = Number(opt('duration', 0))
+const root = resolve(opt('dir', '.devnet'))
+const cli = resolve(import.meta.dirname, '../packages/node/bin/ethwire.mjs')
+const interactive = process.stdout.isTTY === true
+
+rmSync(root, { recursive: true, force: true })
+mkdirSync(root, { recursive: true })
+
+const nodes = []
+let stopping = false
+let rendered = 0
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer()
+    srv.once('error', rej)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => res(port))
+    })
+  })
+}
+
+function run(argv, logFile) {
+  const child = spawn(process.execPath, [cli, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const chunks = []
+  child.stdout.on('data', (d) => chunks.push(d))
+  child.stderr.on('data', (d) => chunks.push(d))
+  child.on('exit', () => writeFileSync(logFile, Buffer.concat(chunks)))
+  return child
+}
+
+function runToEnd(argv, timeoutMs = 120_000) {
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [cli, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const out = []
+    const err = []
+    child.stdout.on('data', (d) => out.push(d))
+    child.stderr.on('data', (d) => err.push(d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      if (code === 0) res(Buffer.concat(out).toString())
+      else
+        rej(
+          new Error(
+            `ethwire ${argv.join(' ')} exited ${code}: ${Buffer.concat(err).toString().slice(-2000)}`,
+          ),
+        )
+    })
+  })
+}
+
+async function rpc(port, method, params = []) {
+  const res = await fetch(`http://127.0.0.1:${port}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    signal: AbortSignal.timeout(2000),
+  })
+  const body = await res.json()
+  if (body.error) throw new Error(body.error.message)
+  return body.result
+}
+
+const genesisFile = join(root, 'genesis.json')
+
+async function startNode(i, bootnodes) {
+  const dir = join(root, `node${i}`)
+  const httpPort = await freePort()
+  const argv = [
+    '--datadir',
+    dir,
+    '--port',
+    '0',
+    '--http',
+    '--http.addr',
+    '127.0.0.1',
+    '--http.port',
+    String(httpPort),
+  ]
+  if (i === 0) {
+    argv.push('--dev', '--dev.period', String(period))
+  } else {
+    await runToEnd(['init', genesisFile, '--datadir', dir])
+    argv.push('--bootnodes', bootnodes.join(','), '--syncinterval', '2000', '--minsyncpeers', '1')
+  }
+  const child = run(argv, join(root, `node${i}.log`))
+  const node = {
+    i,
+    dir,
+    httpPort,
+    child,
+    head: 0,
+    peers: 0,
+    rate: 0,
+    last: undefined,
+    status: 'starting',
+    addrs: [],
+  }
+  child.on('exit', (code, signal) => {
+    node.status = `exited (${code ?? signal})`
+  })
+  nodes.push(node)
+  for (let t = 0; t < 150 && !stopping && child.exitCode === null; t++) {
+    try {
+      const info = await rpc(httpPort, 'admin_nodeInfo')
+      node.addrs = (info.listenAddrs ?? []).filter((a) => a.startsWith('/ip4/127.0.0.1/'))
+      node.status = 'running'
+      return node
+    } catch {
+      await new Promise((r) => setTimeout(r, 200))
+    }
+  }
+  if (stopping) return node
+  throw new Error(`node${i} did not start; see ${join(root, `node${i}.log`)}`)
+}
+
+function lines() {
+  const top = Math.max(1, ...nodes.map((n) => n.head))
+  return nodes.map((n) => {
+    const bar = '█'.repeat(Math.min(30, Math.round((n.head / top) * 30))).padEnd(30, '░')
+    return `node${n.i} ${n.i === 0 ? '(miner)' : '       '} ${bar} head ${String(n.head).padStart(6)}  peers ${n.peers}  ${n.rate.toFixed(1).padStart(7)} blocks/s  ${n.status}`
+  })
+}
+
+function render() {
+  const ls = lines()
+  if (interactive) {
+    const up = rendered > 0 ? `\x1b[${rendered}A\x1b[J` : ''
+    process.stdout.write(`${up}ethwire devnet — ${root} (Ctrl-C to stop)\n${ls.join('\n')}\n`)
+    rendered = ls.length + 1
+  } else {
+    const t = new Date().toISOString().slice(11, 19)
+    process.stdout.write(`${ls.map((l) => `${t} ${l}`).join('\n')}\n`)
+  }
+}
+
+async function poll() {
+  await Promise.all(
+    nodes.map(async (n) => {
+      if (n.status !== 'running') return
+      try {
+        const head = Number(BigInt(await rpc(n.httpPort, 'eth_blockNumber')))
+        const peers = Number(BigInt(await rpc(n.httpPort, 'net_peerCount')))
+        const now = Date.now()
+        if (n.last) n.rate = ((head - n.last.head) * 1000) / Math.max(1, now - n.last.t)
+        n.last = { head, t: now }
+        n.head = head
+        n.peers = peers
+      } catch {}
+    }),
+  )
+}
+
+let timer
+async function stopAll() {
+  if (stopping) return
+  stopping = true
+  clearInterval(timer)
+  process.stdout.write('\nstopping nodes (SIGINT)…\n')
+  await Promise.all(
+    nodes.map(
+      (n) =>
+        new Promise((res) => {
+          if (n.child.exitCode !== null || n.child.signalCode !== null) return res()
+          n.child.once('exit', res)
+          n.child.kill('SIGINT')
+          setTimeout(() => n.child.kill('SIGKILL'), 15_000).unref()
+        }),
+    ),
+  )
+  // Reopen every database: a clean shutdown leaves a chain that exports from genesis to its head.
+  let bad = 0
+  for (const n of nodes) {
+    const file = join(root, `node${n.i}.export.rlp`)
+    try {
+      await runToEnd(['export', file, '--datadir', n.dir])
+      process.stdout.write(
+        `node${n.i}: ${n.status}, last head seen ${n.head}; database reopened, exported ${statSync(file).size} bytes; log ${join(root, `node${n.i}.log`)}\n`,
+      )
+    } catch (err) {
+      bad++
+      process.stdout.write(`node${n.i}: ${n.status}; database check FAILED: ${err.message}\n`)
+    }
+  }
+  process.exit(bad === 0 ? 0 : 1)
+}
+process.on('SIGINT', stopAll)
+process.on('SIGTERM', stopAll)
+
+try {
+  // The miner's datadir first (dev genesis and signer, optional prefilled blocks), then the genesis file the joiners init from.
+  await runToEnd(['devchain', String(prefill), '--datadir', join(root, 'node0')], 600_000)
+  writeFileSync(
+    genesisFile,
+    extractJson(await runToEnd(['dumpgenesis', '--datadir', join(root, 'node0')])),
+  )
+  const miner = await startNode(0, [])
+  timer = setInterval(() => void poll().then(() => !stopping && render()), 1000)
+  if (durationSec > 0) setTimeout(() => void stopAll(), durationSec * 1000)
+  for (let i = 1; i < nodeCount && !stopping; i++) {
+    await new Promise((r) => setTimeout(r, joinEverySec * 1000))
+    if (!stopping) await startNode(i, miner.addrs)
+  }
+} catch (err) {
+  process.stderr.write(`devnet: ${err.message}\n`)
+  await stopAll()
+}
+
+function extractJson(text) {
+  const s = text.indexOf('{')
+  const e = text.lastIndexOf('}')
+  if (s === -1 || e < s) throw new Error(`dumpgenesis printed no JSON: ${text.slice(0, 300)}`)
+  return text.slice(s, e + 1)
+}
