@@ -1,0 +1,36 @@
+/** Defaults and limits of the protocol manager (go-ethereum's values where it has them). */
+
+/** Soft cap on the size of one response we serve (headers, bodies, receipts, node data, txs). */
+export const softResponseLimitBytes = 2 * 1024 * 1024
+/** Estimated RLP size of a header, used to bound header responses cheaply. */
+export const estHeaderRlpSizeBytes = 500
+/** Most headers served per GetBlockHeaders on eth/62-63. */
+export const maxHeadersServeEth63 = 192
+/** Most headers served per GetBlockHeaders on eth/66+. */
+export const maxHeadersServeEth66 = 1024
+/** Most bodies served per GetBlockBodies. */
+export const maxBodiesServe = 1024
+/** Most receipts lists served per GetReceipts. */
+export const maxReceiptsServe = 1024
+/** Most trie nodes / code entries served per GetNodeData. */
+export const maxNodeDataServe = 1024
+/** Most pooled transactions served per GetPooledTransactions. */
+export const maxPooledTxsServe = 256
+/** How far back a hash-mode header query may walk non-canonical ancestors. */
+export const maxNonCanonicalAncestors = 100n
+/** Default most peers. */
+export const defaultMaxPeers = 50
+/** Peers needed before a newly arrived peer triggers a sync. */
+export const minDesiredPeerCount = 5
+/** Forced sync interval. */
+export const forceSyncIntervalMs = 10_000
+/** Highest uint64, for the skip-overflow rules of header queries. */
+export const maxUint64 = (1n << 64n) - 1n
+/** Status exchange timeout (go-ethereum's handshakeTimeout). */
+export const handshakeTimeoutMs = 5_000
+/** Largest message payload accepted from a peer (go-ethereum's ProtocolMaxMsgSize). */
+export const maxMessageSizeBytes = 10 * 1024 * 1024
+/** Timeout of one request we send to a peer (headers, bodies, pooled transactions). */
+export const requestTimeoutMs = 10_000
+/** eth/69: a BlockRangeUpdate goes out when our head moved this many blocks since the last one. */
+export const blockRangeUpdateIntervalBlocks = 32n

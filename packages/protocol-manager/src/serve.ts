@@ -1,0 +1,262 @@
+/**
+ * Answers to the requests a peer may send, computed from a chain reader. Pure functions of the
+ * chain and the request, with go-ethereum's traversal rules and limits, so they can be tested
+ * without a network.
+ */
+import {
+  type BlockBody,
+  type BlockHeader,
+  equalBytes,
+  type GetBlockHeadersRequest,
+  type ReceiptData,
+  type Transaction,
+} from '@ethwire/rlp-wire'
+import {
+  estHeaderRlpSizeBytes,
+  maxBodiesServe,
+  maxHeadersServeEth63,
+  maxHeadersServeEth66,
+  maxNodeDataServe,
+  maxNonCanonicalAncestors,
+  maxPooledTxsServe,
+  maxReceiptsServe,
+  maxUint64,
+  softResponseLimitBytes,
+} from './constants.js'
+import type { PooledTx, ServeChain, ServeTxPool } from './types.js'
+
+export interface ServeLimits {
+  softResponseLimitBytes: number
+  maxHeaders: number
+}
+
+export function serveLimits(version: number): ServeLimits {
+  return {
+    softResponseLimitBytes,
+    maxHeaders: version >= 66 ? maxHeadersServeEth66 : maxHeadersServeEth63,
+  }
+}
+
+export interface HeaderQueryResult {
+  headers: BlockHeader[]
+  /** Set when the query asked for a skip that overflows uint64 (go-ethereum logs it as an attack). */
+  skipOverflow: boolean
+}
+
+/**
+ * GetBlockHeaders: by hash or number, forward or reverse, with skip. An unknown origin (or a
+ * step that leaves the canonical chain) ends the answer; arithmetic is uint64 as on the wire.
+ */
+export async function answerGetBlockHeaders(
+  chain: ServeChain,
+  req: GetBlockHeadersRequest,
+  limits: ServeLimits,
+): Promise<HeaderQueryResult> {
+  const headers: BlockHeader[] = []
+  const hashMode = 'hash' in req.origin
+  let originHash = 'hash' in req.origin ? req.origin.hash : undefined
+  let originNumber = 'number' in req.origin ? req.origin.number : 0n
+  const skip = req.skip & maxUint64
+  const amount = req.amount
+  let bytes = 0
+  let first = true
+  let unknown = false
+  let skipOverflow = false
+  const nonCanonical = { left: maxNonCanonicalAncestors }
+  while (
+    !unknown &&
+    BigInt(headers.length) < amount &&
+    bytes < limits.softResponseLimitBytes &&
+    headers.length < limits.maxHeaders
+  ) {
+    let origin: BlockHeader | undefined
+    if (hashMode) {
+      if (first) {
+        first = false
+        origin = await chain.getHeaderByHash(originHash!)
+        if (origin) originNumber = origin.number
+      } else {
+        origin = await chain.getHeader(originHash!, originNumber)
+      }
+    } else {
+      origin = await chain.getHeaderByNumber(originNumber)
+    }
+    if (!origin) break
+    headers.push(origin)
+    bytes += origin.encode().length
+    const step = (skip + 1n) & maxUint64 // wraps to 0 when skip = 2^64-1
+    if (hashMode && req.reverse) {
+      if (step === 0n) {
+        unknown = true
+      } else {
+        const anc = await getAncestor(chain, originHash!, originNumber, step, nonCanonical)
+        if (!anc) unknown = true
+        else [originHash, originNumber] = [anc.hash, anc.number]
+      }
+    } else if (hashMode) {
+      const current = origin.number
+      const next = (current + skip + 1n) & maxUint64
+      if (next <= current) {
+        skipOverflow = true
+        unknown = true
+      } else {
+        const header = await chain.getHeaderByNumber(next)
+        if (!header) {
+          unknown = true
+        } else {
+          const nextHash = header.hash
+          const back = await getAncestor(chain, nextHash, next, step, nonCanonical)
+          if (back && equalBytes(back.hash, originHash!)) {
+            originHash = nextHash
+            originNumber = next
+          } else {
+            unknown = true
+          }
+        }
+      }
+    } else if (req.reverse) {
+      if (step !== 0n && originNumber >= step) originNumber -= step
+      else unknown = true
+    } else {
+      const next = (originNumber + skip + 1n) & maxUint64
+      if (next <= originNumber) {
+        skipOverflow = true
+        unknown = true
+      } else {
+        originNumber = next
+      }
+    }
+  }
+  return { headers, skipOverflow }
+}
+
+/**
+ * The ancestor `distance` blocks below (hash, number): through the canonical index when the
+ * block is canonical, otherwise by walking parents (at most `nonCanonical.left` steps in all).
+ */
+async function getAncestor(
+  chain: ServeChain,
+  hash: Uint8Array,
+  number: bigint,
+  distance: bigint,
+  nonCanonical: { left: bigint },
+): Promise<{ hash: Uint8Array; number: bigint } | undefined> {
+  if (distance > number) return undefined
+  if (distance === 1n) {
+    const header = await chain.getHeader(hash, number)
+    return header ? { hash: header.parentHash, number: number - 1n } : undefined
+  }
+  const canonical = await chain.getCanonicalHash(number)
+  if (canonical && equalBytes(canonical, hash)) {
+    const target = number - distance
+    const ancHash = await chain.getCanonicalHash(target)
+    if (!ancHash) return undefined
+    // The canonical index may have moved under us: make sure the block itself is still canonical.
+    const again = await chain.getCanonicalHash(number)
+    if (again && equalBytes(again, hash)) return { hash: ancHash, number: target }
+  }
+  let h = hash
+  let n = number
+  for (let d = 0n; d < distance; d++) {
+    if (nonCanonical.left <= 0n) return undefined
+    nonCanonical.left--
+    const header = await chain.getHeader(h, n)
+    if (!header) return undefined
+    h = header.parentHash
+    n -= 1n
+  }
+  return { hash: h, number: n }
+}
+
+export async function answerGetBlockBodies(
+  chain: ServeChain,
+  hashes: readonly Uint8Array[],
+): Promise<BlockBody[]> {
+  const bodies: BlockBody[] = []
+  let bytes = 0
+  for (const hash of hashes) {
+    if (bodies.length >= maxBodiesServe || bytes >= softResponseLimitBytes) break
+    const body = await chain.getBody(hash)
+    if (!body) continue
+    bodies.push(body)
+    bytes += bodySizeEstimate(body)
+  }
+  return bodies
+}
+
+export async function answerGetReceipts(
+  chain: ServeChain,
+  hashes: readonly Uint8Array[],
+): Promise<ReceiptData[][]> {
+  const out: ReceiptData[][] = []
+  let bytes = 0
+  for (const hash of hashes) {
+    if (out.length >= maxReceiptsServe || bytes >= softResponseLimitBytes) break
+    const receipts = await chain.getReceipts(hash)
+    if (!receipts) continue // unknown blocks are skipped
+    out.push(receipts)
+    bytes += receiptsSizeEstimate(receipts)
+  }
+  return out
+}
+
+export async function answerGetNodeData(
+  chain: ServeChain,
+  hashes: readonly Uint8Array[],
+): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = []
+  let bytes = 0
+  if (!chain.getNodeData) return out
+  for (const hash of hashes) {
+    if (out.length >= maxNodeDataServe || bytes >= softResponseLimitBytes) break
+    const data = await chain.getNodeData(hash)
+    if (!data) continue
+    out.push(data)
+    bytes += data.length
+  }
+  return out
+}
+
+/**
+ * GetPooledTransactions: the pool's transactions for the hashes, unknown ones skipped, at most
+ * {@link maxPooledTxsServe} and about {@link softResponseLimitBytes}.
+ */
+export function answerGetPooledTransactions(
+  pool: ServeTxPool | undefined,
+  hashes: readonly Uint8Array[],
+): Transaction[] {
+  const out: Transaction[] = []
+  if (!pool) return out
+  let bytes = 0
+  for (const hash of hashes) {
+    if (out.length >= maxPooledTxsServe || bytes >= softResponseLimitBytes) break
+    const entry = pool.get(hash)
+    if (!entry) continue
+    const tx = txOf(entry)
+    out.push(tx)
+    bytes += tx.size
+  }
+  return out
+}
+
+/** Size of a body on the wire, from its parts' cached encodings (no re-encoding). */
+function bodySizeEstimate(body: BlockBody): number {
+  let n = body.uncles.length * estHeaderRlpSizeBytes + (body.withdrawals?.length ?? 0) * 50
+  for (const tx of body.transactions) n += tx.size
+  return n
+}
+
+/** Receipt sizes: 256-byte bloom, gas and status, and the logs' payloads. */
+function receiptsSizeEstimate(receipts: readonly ReceiptData[]): number {
+  let n = 0
+  for (const r of receipts) {
+    n += 300
+    for (const log of r.logs) n += 30 + log.topics.length * 33 + log.data.length
+  }
+  return n
+}
+
+/** The unwrapped wire transaction of a pool entry. */
+export function txOf(p: PooledTx): Transaction {
+  return 'tx' in p ? p.tx : p
+}

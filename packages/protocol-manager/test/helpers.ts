@@ -1,0 +1,95 @@
+/** Shared test fixtures: pre-merge faker chains on temporary LevelDB directories, and managers over them. */
+import { buildEmptyBlock, type Chain, createFaker } from '@ethwire/chain'
+import { tempChain } from '@ethwire/chain/testing'
+import type { ForkConfig } from '@ethwire/handshake'
+import type { Block } from '@ethwire/rlp-wire'
+import {
+  createProtocolManager,
+  type ProtocolManager,
+  type ProtocolManagerDeps,
+  type ProtocolManagerOptions,
+} from '../src/index.js'
+import { recordingLogger } from '../src/testing.js'
+
+/** A proof-of-work style genesis (no terminal TD), so every block adds its difficulty to the TD. */
+export function powGenesis() {
+  return {
+    config: {
+      chainId: 1337,
+      homesteadBlock: 0,
+      eip150Block: 0,
+      eip155Block: 0,
+      eip158Block: 0,
+      byzantiumBlock: 0,
+      constantinopleBlock: 0,
+      petersburgBlock: 0,
+      istanbulBlock: 0,
+      berlinBlock: 0,
+      londonBlock: 0,
+    },
+    gasLimit: '0x1c9c380',
+    difficulty: '0x20000',
+    alloc: { '0x00000000000000000000000000000000000000aa': { balance: '0x100' } },
+  }
+}
+
+export interface TestChain {
+  chain: Chain
+  cleanup(): Promise<void>
+}
+
+const cleanups: (() => Promise<void>)[] = []
+
+/** A fresh chain at genesis (faker engine: difficulty copied from the parent). */
+export async function newChain(): Promise<Chain> {
+  const t = await tempChain({ genesis: powGenesis(), engine: createFaker() })
+  cleanups.push(t.cleanup)
+  return t.chain
+}
+
+export async function cleanupChains(): Promise<void> {
+  for (const c of cleanups.splice(0)) await c().catch(() => {})
+}
+
+/** Builds `n` empty blocks on top of `chain`'s head (not inserted). `salt` varies the timestamps to fork. */
+export async function buildBlocks(chain: Chain, n: number, salt = 0n): Promise<Block[]> {
+  const out: Block[] = []
+  let parent = chain.currentHeader()
+  for (let i = 0; i < n; i++) {
+    const block = await buildEmptyBlock(chain, parent, parent.time + 10n + salt)
+    out.push(block)
+    parent = block.header
+  }
+  return out
+}
+
+/** Extends the chain by `n` blocks in one insert; returns them. */
+export async function extend(chain: Chain, n: number, salt = 0n): Promise<Block[]> {
+  const blocks = await buildBlocks(chain, n, salt)
+  if (blocks.length > 0) await chain.insertChain(blocks)
+  return blocks
+}
+
+export function forkConfig(chain: Chain): ForkConfig {
+  return { genesisHash: chain.genesis.hash, forksByBlock: [], forksByTime: [] }
+}
+
+const managers: ProtocolManager[] = []
+
+export function newManager(
+  chain: Chain,
+  deps: Partial<ProtocolManagerDeps> = {},
+  options: Partial<ProtocolManagerOptions> = {},
+): ProtocolManager & { log: ReturnType<typeof recordingLogger> } {
+  const log = recordingLogger(process.env.PM_TEST_LOG === '1')
+  const pm = createProtocolManager(
+    { chain, log, ...deps },
+    { networkId: 1337n, forkConfig: forkConfig(chain), minSyncPeers: 1, ...options },
+  )
+  managers.push(pm)
+  return Object.assign(pm, { log })
+}
+
+export async function stopManagers(): Promise<void> {
+  for (const pm of managers.splice(0)) await pm.stop()
+}
