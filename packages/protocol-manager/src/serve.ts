@@ -6,6 +6,7 @@
 import {
   type BlockBody,
   type BlockHeader,
+  EMPTY_TRIE_ROOT,
   equalBytes,
   type GetBlockHeadersRequest,
   type ReceiptData,
@@ -192,8 +193,14 @@ export async function answerGetReceipts(
   let bytes = 0
   for (const hash of hashes) {
     if (out.length >= maxReceiptsServe || bytes >= softResponseLimitBytes) break
-    const receipts = await chain.getReceipts(hash)
-    if (!receipts) continue // unknown blocks are skipped
+    let receipts = await chain.getReceipts(hash)
+    if (!receipts) {
+      // go-ethereum: a known block whose receipt root is empty has an empty list; unknown
+      // blocks (and blocks whose receipts we do not keep) are skipped.
+      const header = await chain.getHeaderByHash(hash)
+      if (!header || !equalBytes(header.receiptRoot, EMPTY_TRIE_ROOT)) continue
+      receipts = []
+    }
     out.push(receipts)
     bytes += receiptsSizeEstimate(receipts)
   }

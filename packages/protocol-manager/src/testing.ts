@@ -10,7 +10,15 @@
  * await link.close()
  * ```
  */
-import type { EthConnection } from '@ethwire/rlp-wire'
+import { handshake, type LocalStatus } from '@ethwire/handshake'
+import {
+  decodeMessage,
+  type EthConnection,
+  type EthMessage,
+  encodeMessage,
+  type MsgName,
+  type Status,
+} from '@ethwire/rlp-wire'
 import { type MsgPipeOptions, msgPipe } from '@ethwire/rlp-wire/testing'
 import type { Logger } from './types.js'
 
@@ -94,5 +102,73 @@ export async function waitFor(
     if (await cond()) return
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+/** The far end of a connection to a manager, played by a test: raw sends and decoded reads. */
+export interface RemotePeer {
+  /** Our end of the pipe. */
+  readonly conn: EthConnection
+  /** The Status the manager sent. */
+  readonly status: Status
+  /** Resolves when the manager's `handle` returned. */
+  readonly done: Promise<void>
+  send(msg: EthMessage): Promise<void>
+  sendRaw(code: number, payload: Uint8Array): Promise<void>
+  /** The next message from the manager (throws after `timeoutMs`, default 2 s). */
+  read(timeoutMs?: number): Promise<EthMessage>
+  /** Reads until a message named `name` (others are kept in `seen`). */
+  readUntil<N extends MsgName>(
+    name: N,
+    timeoutMs?: number,
+  ): Promise<Extract<EthMessage, { name: N }>>
+  readonly seen: EthMessage[]
+  close(reason?: number): Promise<void>
+}
+
+/**
+ * Connects a test-played peer to `pm` over a msgPipe: `pm.handle` runs on one end, this side
+ * handshakes with `local` and returns helpers to talk to the manager.
+ */
+export async function attachRemote(
+  pm: Handles,
+  opts: { version: number; local: LocalStatus; id?: string; maxMessageSize?: number },
+): Promise<RemotePeer> {
+  const [mine, theirs] = pipePair({
+    version: opts.version,
+    ...(opts.id !== undefined ? { idA: opts.id } : {}),
+    ...(opts.maxMessageSize !== undefined ? { maxMessageSize: opts.maxMessageSize } : {}),
+  })
+  // `theirs` is the manager's end: its remote id is ours.
+  const done = pm.handle(theirs)
+  const { remote } = await handshake({ conn: mine, local: opts.local })
+  const seen: EthMessage[] = []
+  const read = async (timeoutMs = 2_000): Promise<EthMessage> => {
+    const msg = await mine.readMsg(AbortSignal.timeout(timeoutMs))
+    return decodeMessage(opts.version, msg)
+  }
+  return {
+    conn: mine,
+    status: remote,
+    done,
+    seen,
+    async send(msg) {
+      const { code, payload } = encodeMessage(opts.version, msg)
+      await mine.writeMsg(code, payload)
+    },
+    sendRaw: (code, payload) => mine.writeMsg(code, payload),
+    read,
+    async readUntil(name, timeoutMs = 2_000) {
+      const end = Date.now() + timeoutMs
+      for (;;) {
+        const m = await read(Math.max(1, end - Date.now()))
+        if (m.name === name) return m as never
+        seen.push(m)
+      }
+    },
+    async close(reason) {
+      await mine.close(reason)
+      await done
+    },
   }
 }

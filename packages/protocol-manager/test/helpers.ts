@@ -1,8 +1,9 @@
 /** Shared test fixtures: pre-merge faker chains on temporary LevelDB directories, and managers over them. */
 import { buildEmptyBlock, type Chain, createFaker } from '@ethwire/chain'
 import { tempChain } from '@ethwire/chain/testing'
-import type { ForkConfig } from '@ethwire/handshake'
-import type { Block } from '@ethwire/rlp-wire'
+import type { ForkConfig, LocalStatus } from '@ethwire/handshake'
+import { Block, BlockHeader, type Transaction, transactionsRoot } from '@ethwire/rlp-wire'
+import { signTx, testAccount } from '@ethwire/txpool/testing'
 import {
   createProtocolManager,
   type ProtocolManager,
@@ -51,12 +52,47 @@ export async function cleanupChains(): Promise<void> {
   for (const c of cleanups.splice(0)) await c().catch(() => {})
 }
 
-/** Builds `n` empty blocks on top of `chain`'s head (not inserted). `salt` varies the timestamps to fork. */
-export async function buildBlocks(chain: Chain, n: number, salt = 0n): Promise<Block[]> {
+let txNonce = 0n
+
+/** A signed legacy transfer from test account `from` (nonces count up across the test run). */
+export function makeTx(from = 0, nonce?: bigint, dataBytes = 0): Transaction {
+  return signTx(
+    {
+      type: 0,
+      chainId: 1337n,
+      nonce: nonce ?? txNonce++,
+      gasPrice: 1_000_000_000n,
+      gasLimit: 21_000n + 16n * BigInt(dataBytes),
+      to: new Uint8Array(20).fill(0xbb),
+      value: 1n,
+      data: new Uint8Array(dataBytes).fill(1),
+    },
+    testAccount(from).key,
+  )
+}
+
+/**
+ * Builds `n` blocks on top of `chain`'s head (not inserted). `salt` varies the timestamps (to
+ * fork); every `txEvery`-th block carries one signed transaction (0: none).
+ */
+export async function buildBlocks(
+  chain: Chain,
+  n: number,
+  opts: { salt?: bigint; txEvery?: number; parent?: BlockHeader } = {},
+): Promise<Block[]> {
   const out: Block[] = []
-  let parent = chain.currentHeader()
+  let parent = opts.parent ?? chain.currentHeader()
   for (let i = 0; i < n; i++) {
-    const block = await buildEmptyBlock(chain, parent, parent.time + 10n + salt)
+    let block = await buildEmptyBlock(chain, parent, parent.time + 10n + (opts.salt ?? 0n))
+    if (opts.txEvery && (i + 1) % opts.txEvery === 0) {
+      const txs = [makeTx(1)]
+      const header = BlockHeader.fromData({
+        ...block.header.toData(),
+        txRoot: transactionsRoot(txs),
+        gasUsed: 21_000n,
+      })
+      block = new Block(header, { transactions: txs, uncles: [] })
+    }
     out.push(block)
     parent = block.header
   }
@@ -64,10 +100,26 @@ export async function buildBlocks(chain: Chain, n: number, salt = 0n): Promise<B
 }
 
 /** Extends the chain by `n` blocks in one insert; returns them. */
-export async function extend(chain: Chain, n: number, salt = 0n): Promise<Block[]> {
-  const blocks = await buildBlocks(chain, n, salt)
+export async function extend(
+  chain: Chain,
+  n: number,
+  opts: { salt?: bigint; txEvery?: number } = {},
+): Promise<Block[]> {
+  const blocks = await buildBlocks(chain, n, opts)
   if (blocks.length > 0) await chain.insertChain(blocks)
   return blocks
+}
+
+/** The Status a test-played peer on `chain` sends. */
+export async function localStatusOf(chain: Chain): Promise<LocalStatus> {
+  const head = chain.currentHeader()
+  return {
+    networkId: 1337n,
+    genesisHash: chain.genesis.hash,
+    head: { hash: head.hash, number: head.number, time: head.time },
+    td: (await chain.getTd(head.hash)) ?? 0n,
+    forks: forkConfig(chain),
+  }
 }
 
 export function forkConfig(chain: Chain): ForkConfig {
