@@ -1,0 +1,245 @@
+/**
+ * go-ethereum style command line: `ethwire [command] [--flag value | --flag=value | --bool] [args]`.
+ * Single or double dashes; a boolean flag takes `--flag`, `--flag=false` or `--flag false`.
+ */
+import {
+  defaultDevPeriodSeconds,
+  defaultHttpHost,
+  defaultHttpPort,
+  defaultLibp2pPort,
+  defaultListenHost,
+  defaultMaxPeers,
+  defaultMinSyncPeers,
+  defaultSyncIntervalMs,
+} from './constants.js'
+
+export interface NodeFlags {
+  datadir: string
+  networkid?: bigint
+  /** libp2p TCP port. */
+  port: number
+  /** Listen address of both transports. */
+  addr: string
+  'rlpx.port'?: number
+  http: boolean
+  'http.port': number
+  'http.addr': string
+  bootnodes: string[]
+  maxpeers: number
+  dev: boolean
+  'dev.period': number
+  fakepow: boolean
+  verbosity: number
+  nodiscover: boolean
+  syncinterval: number
+  minsyncpeers: number
+  /** Allowed eth versions (both transports). Empty = all supported. */
+  eth: number[]
+  txannounce: boolean
+}
+
+export interface ParsedArgs {
+  command: Command | undefined
+  positional: string[]
+  flags: NodeFlags
+  /** Flags given explicitly on the command line. */
+  given: Set<string>
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError'
+}
+
+type FlagKind = 'string' | 'int' | 'bigint' | 'bool' | 'list' | 'intlist'
+const FLAGS: Record<string, FlagKind> = {
+  datadir: 'string',
+  networkid: 'bigint',
+  port: 'int',
+  addr: 'string',
+  'rlpx.port': 'int',
+  http: 'bool',
+  'http.port': 'int',
+  'http.addr': 'string',
+  bootnodes: 'list',
+  maxpeers: 'int',
+  dev: 'bool',
+  'dev.period': 'int',
+  fakepow: 'bool',
+  verbosity: 'int',
+  nodiscover: 'bool',
+  syncinterval: 'int',
+  minsyncpeers: 'int',
+  eth: 'intlist',
+  txannounce: 'bool',
+}
+
+export const COMMANDS = [
+  'init',
+  'import',
+  'export',
+  'dumpgenesis',
+  'devchain',
+  'help',
+  'version',
+] as const
+export type Command = (typeof COMMANDS)[number]
+
+export function defaultFlags(): NodeFlags {
+  return {
+    datadir: '.ethwire',
+    port: defaultLibp2pPort,
+    addr: defaultListenHost,
+    http: false,
+    'http.port': defaultHttpPort,
+    'http.addr': defaultHttpHost,
+    bootnodes: [],
+    maxpeers: defaultMaxPeers,
+    dev: false,
+    'dev.period': defaultDevPeriodSeconds,
+    fakepow: false,
+    verbosity: 3,
+    nodiscover: true,
+    syncinterval: defaultSyncIntervalMs,
+    minsyncpeers: defaultMinSyncPeers,
+    eth: [],
+    txannounce: true,
+  }
+}
+
+const ETH_VERSIONS = new Set([62, 63, 66, 67, 68, 69])
+
+function parseIntFlag(name: string, value: string): number {
+  if (!/^\d+$/.test(value))
+    throw new UsageError(`invalid value "${value}" for flag -${name}: not a number`)
+  const n = Number(value)
+  if (!Number.isSafeInteger(n))
+    throw new UsageError(`invalid value "${value}" for flag -${name}: too large`)
+  return n
+}
+
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const flags = defaultFlags() as unknown as Record<string, unknown>
+  const positional: string[] = []
+  const given = new Set<string>()
+  let command: Command | undefined
+  let onlyPositional = false
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string
+    if (onlyPositional || !arg.startsWith('-') || arg === '-') {
+      if (
+        command === undefined &&
+        positional.length === 0 &&
+        (COMMANDS as readonly string[]).includes(arg)
+      )
+        command = arg as Command
+      else positional.push(arg)
+      continue
+    }
+    if (arg === '--') {
+      onlyPositional = true
+      continue
+    }
+    const body = arg.replace(/^--?/, '')
+    const eq = body.indexOf('=')
+    const name = eq === -1 ? body : body.slice(0, eq)
+    if (name === 'help' || name === 'h') {
+      command = 'help'
+      continue
+    }
+    if (name === 'version') {
+      command = 'version'
+      continue
+    }
+    const kind = Object.hasOwn(FLAGS, name) ? FLAGS[name] : undefined
+    if (!kind) throw new UsageError(`flag provided but not defined: -${name}`)
+    given.add(name)
+    let value: string | undefined = eq === -1 ? undefined : body.slice(eq + 1)
+    if (kind === 'bool') {
+      if (value === undefined && (argv[i + 1] === 'true' || argv[i + 1] === 'false'))
+        value = argv[++i]
+      if (value === undefined || value === 'true' || value === '1') flags[name] = true
+      else if (value === 'false' || value === '0') flags[name] = false
+      else throw new UsageError(`invalid boolean value "${value}" for -${name}`)
+      continue
+    }
+    if (value === undefined) {
+      value = argv[++i]
+      if (value === undefined) throw new UsageError(`flag needs an argument: -${name}`)
+    }
+    switch (kind) {
+      case 'string':
+        flags[name] = value
+        break
+      case 'int':
+        flags[name] = parseIntFlag(name, value)
+        break
+      case 'bigint':
+        if (!/^\d+$/.test(value))
+          throw new UsageError(`invalid value "${value}" for flag -${name}: not a number`)
+        flags[name] = BigInt(value)
+        break
+      case 'list':
+        flags[name] = value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+        break
+      case 'intlist': {
+        const list = value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+          .map((s) => parseIntFlag(name, s))
+        if (list.length === 0) throw new UsageError(`flag -${name} needs at least one value`)
+        flags[name] = list
+        break
+      }
+    }
+  }
+  const f = flags as unknown as NodeFlags
+  for (const v of f.eth)
+    if (!ETH_VERSIONS.has(v))
+      throw new UsageError(`unsupported eth version ${v} (supported: 62,63,66,67,68,69)`)
+  if (f.verbosity > 5) throw new UsageError('invalid value for -verbosity: 0..5')
+  if (f['dev.period'] < 1) throw new UsageError('invalid value for -dev.period: at least 1 second')
+  for (const p of ['port', 'rlpx.port', 'http.port'] as const) {
+    const v = f[p]
+    if (v !== undefined && v > 65535)
+      throw new UsageError(`invalid value for -${p}: not a TCP port`)
+  }
+  if (f.dev && !given.has('http')) f.http = true
+  return { command, positional, flags: f, given }
+}
+
+export const USAGE = `ethwire — an Ethereum eth-protocol node
+
+Usage:
+  ethwire [flags]                        run a node
+  ethwire --dev                          run a single-node dev chain (mines, JSON-RPC on)
+  ethwire init <genesis.json>            write a genesis into the data directory
+  ethwire import <chain.rlp>             import blocks from an RLP file (resumable)
+  ethwire export <file> [first] [last]   export canonical blocks to an RLP file
+  ethwire dumpgenesis                    print the genesis of the data directory
+  ethwire devchain <n>                   seal n empty dev blocks into a --dev data directory, fast
+  ethwire version | help
+
+Flags:
+  --datadir <dir>        data directory (default .ethwire)
+  --networkid <n>        network id (default: the genesis chain id)
+  --addr <ip>            listen address of both transports (default 127.0.0.1)
+  --port <n>             libp2p TCP port (default 30313; 0 = any free port)
+  --rlpx.port <n>        RLPx TCP port (RLPx listening is off unless given; 0 = any free port)
+  --http                 enable the JSON-RPC HTTP server
+  --http.addr <host>     JSON-RPC listen address (default 127.0.0.1)
+  --http.port <n>        JSON-RPC port (default 8545; 0 = any free port)
+  --bootnodes <list>     comma-separated libp2p multiaddrs and/or enode:// URLs to dial (redialed)
+  --maxpeers <n>         maximum number of peers over both transports (default 50)
+  --dev                  dev mode: clique dev genesis and signer key in the datadir, mining, JSON-RPC on
+  --dev.period <s>       seconds between dev blocks (default 2)
+  --fakepow              accept proof-of-work (ethash) seals unchecked
+  --syncinterval <ms>    forced sync interval (default 10000)
+  --minsyncpeers <n>     peers needed before a new peer triggers a sync (default 5)
+  --eth <list>           allowed eth versions, e.g. 68 or 66,67,68 (default: 62-68, and 69 on a merged chain)
+  --txannounce <bool>    eth/66+: full txs to sqrt(peers), hashes to the rest (default true)
+  --verbosity <0-5>      0 silent, 1 error, 2 warn, 3 info, 4 debug, 5 trace (default 3)
+`

@@ -1,0 +1,47 @@
+/** Defaults and limits of the ethwire node. */
+
+/** libp2p TCP port (`--port`). */
+export const defaultLibp2pPort = 30313
+/** RLPx TCP port shown in help; RLPx is off unless `--rlpx.port` is given. */
+export const defaultRlpxPort = 30303
+export const defaultHttpPort = 8545
+export const defaultHttpHost = '127.0.0.1'
+/** Address both transports listen on (`--addr`). */
+export const defaultListenHost = '127.0.0.1'
+export const defaultMaxPeers = 50
+export const defaultDevPeriodSeconds = 2
+export const defaultDevChainId = 1337
+/** Syncer: forced sync interval (`--syncinterval`). */
+export const defaultSyncIntervalMs = 10_000
+/** Syncer: peers needed before an arriving peer triggers a sync (`--minsyncpeers`). */
+export const defaultMinSyncPeers = 5
+/** The status log line interval. */
+export const logIntervalMs = 8_000
+/** Import progress log interval (`ethwire import`). */
+export const importLogIntervalMs = 2_000
+/** JSON-RPC: largest request body accepted. */
+export const rpcMaxBodyBytes = 5 * 1024 * 1024
+/** JSON-RPC: most calls in one batch. */
+export const rpcMaxBatchItems = 100
+/** JSON-RPC: idle/request timeout of an HTTP request. */
+export const rpcRequestTimeoutMs = 30_000
+/** Redial of a bootnode / added peer: first wait, doubling up to the max. */
+export const redialInitialMs = 1_000
+export const redialMaxMs = 30_000
+/** A connection that lasted this long resets the redial backoff. */
+export const redialResetAfterMs = 30_000
+/** Dial timeout for bootnodes and admin_addPeer. */
+export const dialTimeoutMs = 10_000
+/** `ethwire devchain`: blocks sealed per database write. */
+export const devchainBatchBlocks = 512
+/** Mined transaction index (eth_getTransactionByHash): most recent canonical txs remembered. */
+export const minedTxIndexEntries = 100_000
+/** Stop: how long to wait for the node to stop before a forced exit (CLI). */
+export const stopTimeoutMs = 15_000
+export const clientName = 'ethwire'
+export const clientVersion = '0.0.0'
+/** File names inside the data directory. */
+export const chaindataDirName = 'chaindata'
+export const genesisFileName = 'genesis.json'
+export const devKeyFileName = 'dev-signer-key'
+export const txJournalFileName = 'transactions.rlp'

@@ -1,0 +1,39 @@
+/**
+ * @ethwire/node — the ethwire node: chain database, transaction pool, the eth protocol manager
+ * over libp2p and RLPx at once, JSON-RPC over HTTP, a clique dev sealer, and the `ethwire` CLI.
+ *
+ * @example
+ * ```ts
+ * import { createNode } from '@ethwire/node'
+ *
+ * const node = createNode({ datadir: './dev-data', dev: { periodSeconds: 1 }, http: { port: 0 } })
+ * await node.start()
+ * console.log(node.rpcUrl, node.multiaddrs)
+ * // … eth_blockNumber via any JSON-RPC client (viem, curl)
+ * await node.stop()
+ * ```
+ */
+export { type NodeFlags, type ParsedArgs, parseArgs, USAGE, UsageError } from './args.js'
+export {
+  type CommandContext,
+  devchainCommand,
+  dumpGenesisCommand,
+  exportCommand,
+  importCommand,
+  initCommand,
+} from './commands.js'
+export * as constants from './constants.js'
+export { checkEngineSupported, paths as datadirPaths } from './datadir.js'
+export { isNodeError, NodeError, type NodeErrorCode } from './errors.js'
+export { createLogger, type LogContext, type Logger, type LogLevel, silentLogger } from './log.js'
+export { createNode, type EthwireNode, type NodeConfig, type PeerAddResult } from './node.js'
+export {
+  dispatch,
+  RpcError,
+  RpcErrorCode,
+  type RpcHandler,
+  type RpcMethods,
+  type RpcServer,
+  startRpcServer,
+} from './rpc.js'
+export { createRpcMethods, formatBlock, formatTransaction, rpcServerErrorCode } from './rpc-api.js'
