@@ -6,6 +6,7 @@ import {
   defaultDevPeriodSeconds,
   defaultHttpHost,
   defaultHttpPort,
+  defaultImportBatchBlocks,
   defaultLibp2pPort,
   defaultListenHost,
   defaultMaxPeers,
@@ -36,6 +37,8 @@ export interface NodeFlags {
   /** Allowed eth versions (both transports). Empty = all supported. */
   eth: number[]
   txannounce: boolean
+  /** `import`: blocks per database write. */
+  'import.batch': number
 }
 
 export interface ParsedArgs {
@@ -71,6 +74,7 @@ const FLAGS: Record<string, FlagKind> = {
   minsyncpeers: 'int',
   eth: 'intlist',
   txannounce: 'bool',
+  'import.batch': 'int',
 }
 
 export const COMMANDS = [
@@ -103,6 +107,7 @@ export function defaultFlags(): NodeFlags {
     minsyncpeers: defaultMinSyncPeers,
     eth: [],
     txannounce: true,
+    'import.batch': defaultImportBatchBlocks,
   }
 }
 
@@ -201,6 +206,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (!ETH_VERSIONS.has(v))
       throw new UsageError(`unsupported eth version ${v} (supported: 62,63,66,67,68,69)`)
   if (f.verbosity > 5) throw new UsageError('invalid value for -verbosity: 0..5')
+  if (f['import.batch'] < 1)
+    throw new UsageError('invalid value for -import.batch: at least 1 block')
   if (f['dev.period'] < 1) throw new UsageError('invalid value for -dev.period: at least 1 second')
   for (const p of ['port', 'rlpx.port', 'http.port'] as const) {
     const v = f[p]
@@ -241,5 +248,6 @@ Flags:
   --minsyncpeers <n>     peers needed before a new peer triggers a sync (default 5)
   --eth <list>           allowed eth versions, e.g. 68 or 66,67,68 (default: 62-68, and 69 on a merged chain)
   --txannounce <bool>    eth/66+: full txs to sqrt(peers), hashes to the rest (default true)
+  --import.batch <n>     import: blocks per database write (default 256)
   --verbosity <0-5>      0 silent, 1 error, 2 warn, 3 info, 4 debug, 5 trace (default 3)
 `

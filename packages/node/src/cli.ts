@@ -70,6 +70,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     log,
     out: (t) => process.stdout.write(t),
     signal: abort.signal,
+    importBatchBlocks: flags['import.batch'],
   }
   const expectArgs = (min: number, max: number, usage: string) => {
     if (positional.length < min || positional.length > max)

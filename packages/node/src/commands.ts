@@ -27,6 +27,8 @@ export interface CommandContext {
   /** Where results meant for stdout go (dumpgenesis). */
   out: (text: string) => void
   signal?: AbortSignal
+  /** `import`: blocks per database write. */
+  importBatchBlocks?: number
 }
 
 /** `ethwire init <genesis.json>`: writes the genesis block and config into the data directory. */
@@ -68,6 +70,7 @@ export async function importCommand(
       file,
       (pr) => {
         const now = Date.now()
+        ctx.log.debug('Imported batch', { read: pr.read, inserted: pr.inserted, head: pr.head })
         if (now - lastLog < importLogIntervalMs) return
         lastLog = now
         ctx.log.info('Importing', {
@@ -77,7 +80,7 @@ export async function importCommand(
           'blocks/s': ((pr.inserted * 1000) / Math.max(1, now - started)).toFixed(0),
         })
       },
-      { signal: ctx.signal },
+      { signal: ctx.signal, batchBlocks: ctx.importBatchBlocks },
     )
     const head = chain.currentHeader()
     const hash = bytesToHex(head.hash)

@@ -17,6 +17,8 @@ export const defaultSyncIntervalMs = 10_000
 export const defaultMinSyncPeers = 5
 /** The status log line interval. */
 export const logIntervalMs = 8_000
+/** `ethwire import`: blocks per database write (`--import.batch`). */
+export const defaultImportBatchBlocks = 256
 /** Import progress log interval (`ethwire import`). */
 export const importLogIntervalMs = 2_000
 /** JSON-RPC: largest request body accepted. */

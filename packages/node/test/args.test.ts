@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest'
+import { defaultFlags, parseArgs, UsageError } from '../src/args.js'
+
+describe('parseArgs', () => {
+  it('gives the defaults with no arguments', () => {
+    const p = parseArgs([])
+    expect(p.command).toBeUndefined()
+    expect(p.positional).toEqual([])
+    expect(p.flags).toEqual(defaultFlags())
+    expect(p.flags.http).toBe(false)
+    expect(p.flags.txannounce).toBe(true)
+  })
+
+  it('reads commands and their positional arguments', () => {
+    expect(parseArgs(['init', 'g.json', '--datadir', 'd'])).toMatchObject({
+      command: 'init',
+      positional: ['g.json'],
+      flags: { datadir: 'd' },
+    })
+    expect(parseArgs(['export', 'out.rlp', '5', '10'])).toMatchObject({
+      command: 'export',
+      positional: ['out.rlp', '5', '10'],
+    })
+    expect(parseArgs(['--datadir=x', 'devchain', '10000']).command).toBe('devchain')
+    // a command word after a positional is positional
+    expect(parseArgs(['import', 'init']).positional).toEqual(['init'])
+  })
+
+  it('takes --flag value, --flag=value and single dashes', () => {
+    const p = parseArgs([
+      '-datadir',
+      '/tmp/a',
+      '--port=0',
+      '--rlpx.port',
+      '30304',
+      '--http.port',
+      '9000',
+      '--http.addr=0.0.0.0',
+      '--networkid',
+      '3503995874084926',
+      '--maxpeers',
+      '3',
+      '--syncinterval',
+      '2000',
+      '--minsyncpeers=1',
+      '--verbosity',
+      '5',
+    ])
+    expect(p.flags).toMatchObject({
+      datadir: '/tmp/a',
+      port: 0,
+      'rlpx.port': 30304,
+      'http.port': 9000,
+      'http.addr': '0.0.0.0',
+      networkid: 3503995874084926n,
+      maxpeers: 3,
+      syncinterval: 2000,
+      minsyncpeers: 1,
+      verbosity: 5,
+    })
+  })
+
+  it('splits bootnodes of both kinds', () => {
+    const enode = `enode://${'ab'.repeat(64)}@127.0.0.1:30303`
+    const p = parseArgs(['--bootnodes', `/ip4/127.0.0.1/tcp/30313/p2p/12D3KooWabc, ${enode},`])
+    expect(p.flags.bootnodes).toEqual(['/ip4/127.0.0.1/tcp/30313/p2p/12D3KooWabc', enode])
+  })
+
+  it('parses eth version lists and refuses unknown versions', () => {
+    expect(parseArgs(['--eth', '63']).flags.eth).toEqual([63])
+    expect(parseArgs(['--eth=66,67,68']).flags.eth).toEqual([66, 67, 68])
+    expect(() => parseArgs(['--eth', '65'])).toThrow(/unsupported eth version 65/)
+    expect(() => parseArgs(['--eth', ','])).toThrow(UsageError)
+  })
+
+  it('booleans: bare, =value and a following true/false', () => {
+    expect(parseArgs(['--txannounce', 'false']).flags.txannounce).toBe(false)
+    expect(parseArgs(['--txannounce=false']).flags.txannounce).toBe(false)
+    expect(parseArgs(['--txannounce', 'true']).flags.txannounce).toBe(true)
+    expect(parseArgs(['--fakepow']).flags.fakepow).toBe(true)
+    // a following word that is not a boolean is not taken as its value
+    expect(parseArgs(['--fakepow', 'import', 'x'])).toMatchObject({
+      command: 'import',
+      positional: ['x'],
+    })
+    expect(() => parseArgs(['--http=maybe'])).toThrow(/invalid boolean/)
+  })
+
+  it('--dev turns JSON-RPC on unless --http=false is given', () => {
+    expect(parseArgs(['--dev']).flags.http).toBe(true)
+    expect(parseArgs(['--dev', '--http=false']).flags.http).toBe(false)
+    expect(parseArgs(['--dev', '--dev.period', '1']).flags['dev.period']).toBe(1)
+  })
+
+  it('refuses unknown flags, missing values and bad numbers', () => {
+    expect(() => parseArgs(['--nope'])).toThrow('flag provided but not defined: -nope')
+    expect(() => parseArgs(['--datadir'])).toThrow('flag needs an argument: -datadir')
+    expect(() => parseArgs(['--port', 'abc'])).toThrow(/not a number/)
+    expect(() => parseArgs(['--port', '-1'])).toThrow(UsageError)
+    expect(() => parseArgs(['--port', '70000'])).toThrow(/not a TCP port/)
+    expect(() => parseArgs(['--verbosity', '9'])).toThrow(/verbosity/)
+    expect(() => parseArgs(['--dev.period', '0'])).toThrow(/dev.period/)
+    expect(() => parseArgs(['--networkid', '0x10'])).toThrow(/not a number/)
+  })
+
+  it('help and version', () => {
+    expect(parseArgs(['--help']).command).toBe('help')
+    expect(parseArgs(['help']).command).toBe('help')
+    expect(parseArgs(['version']).command).toBe('version')
+  })
+
+  it('-- ends the flags', () => {
+    expect(parseArgs(['import', '--', '--weird-name.rlp']).positional).toEqual(['--weird-name.rlp'])
+  })
+})

@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { rpcMaxBatchItems } from '../src/constants.js'
+import {
+  dispatch,
+  RpcError,
+  RpcErrorCode,
+  type RpcMethods,
+  type RpcServer,
+  startRpcServer,
+} from '../src/rpc.js'
+
+const methods: RpcMethods = {
+  echo: (params) => params,
+  add: (params) => {
+    const [a, b] = params
+    if (typeof a !== 'number' || typeof b !== 'number')
+      throw new RpcError(RpcErrorCode.InvalidParams, 'two numbers expected')
+    return a + b
+  },
+  big: () => 255n,
+  boom: () => {
+    throw new Error('kaput')
+  },
+  nothing: () => undefined,
+}
+
+let server: RpcServer
+
+// the shapes JSON-RPC answers take (single or batch), loosely
+type Reply = {
+  error: { code: number; message: string }
+  result: unknown
+  length: number
+  [i: number]: { error: { code: number }; result: unknown; id: unknown }
+}
+
+async function post(body: string | Uint8Array, headers: Record<string, string> = {}) {
+  const res = await fetch(server.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+    signal: AbortSignal.timeout(5000),
+  })
+  return { status: res.status, json: (await res.json()) as Reply }
+}
+
+beforeAll(async () => {
+  server = await startRpcServer(methods, { host: '127.0.0.1', port: 0, maxBodyBytes: 64 * 1024 })
+})
+afterAll(async () => {
+  await server.close()
+})
+
+describe('dispatch', () => {
+  it('answers a call and keeps the id', async () => {
+    expect(
+      await dispatch(methods, { jsonrpc: '2.0', id: 7, method: 'add', params: [1, 2] }),
+    ).toEqual({
+      jsonrpc: '2.0',
+      id: 7,
+      result: 3,
+    })
+    expect(await dispatch(methods, { jsonrpc: '2.0', id: 'x', method: 'nothing' })).toEqual({
+      jsonrpc: '2.0',
+      id: 'x',
+      result: null,
+    })
+  })
+
+  it('unknown method, bad params, not a request, thrown errors', async () => {
+    const unknown = await dispatch(methods, {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'eth_nope',
+      params: [],
+    })
+    expect(unknown.error).toEqual({
+      code: -32601,
+      message: 'the method eth_nope does not exist/is not available',
+    })
+    const bad = await dispatch(methods, { jsonrpc: '2.0', id: 2, method: 'add', params: ['a'] })
+    expect(bad.error).toEqual({ code: -32602, message: 'two numbers expected' })
+    const notArray = await dispatch(methods, {
+      jsonrpc: '2.0',
+      id: 3,
+      method: 'add',
+      params: { a: 1 },
+    })
+    expect(notArray.error?.code).toBe(-32602)
+    expect((await dispatch(methods, 5)).error?.code).toBe(-32600)
+    expect((await dispatch(methods, { jsonrpc: '1.0', id: 1, method: 'echo' })).error?.code).toBe(
+      -32600,
+    )
+    expect((await dispatch(methods, { jsonrpc: '2.0', id: 1, method: 42 })).error?.code).toBe(
+      -32600,
+    )
+    // prototype names are not methods
+    expect(
+      (await dispatch(methods, { jsonrpc: '2.0', id: 1, method: 'toString' })).error?.code,
+    ).toBe(-32601)
+    const boom = await dispatch(methods, { jsonrpc: '2.0', id: 4, method: 'boom' })
+    expect(boom.error).toEqual({ code: -32603, message: 'kaput' })
+  })
+})
+
+describe('HTTP server', () => {
+  it('serves a call and encodes bigints as hex quantities', async () => {
+    const r = await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'big' }))
+    expect(r.status).toBe(200)
+    expect(r.json).toEqual({ jsonrpc: '2.0', id: 1, result: '0xff' })
+  })
+
+  it('bad JSON is a parse error (-32700)', async () => {
+    const r = await post('{"jsonrpc":"2.0",')
+    expect(r.json).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32700, message: 'parse error' },
+    })
+  })
+
+  it('batches: answers each item in order; empty and over-limit batches are refused', async () => {
+    const r = await post(
+      JSON.stringify([
+        { jsonrpc: '2.0', id: 1, method: 'add', params: [2, 3] },
+        { jsonrpc: '2.0', id: 2, method: 'missing' },
+        'junk',
+      ]),
+    )
+    expect(r.json).toHaveLength(3)
+    expect(r.json[0]).toEqual({ jsonrpc: '2.0', id: 1, result: 5 })
+    expect(r.json[1]?.error.code).toBe(-32601)
+    expect(r.json[2]?.error.code).toBe(-32600)
+    expect((await post('[]')).json.error).toEqual({ code: -32600, message: 'empty batch' })
+    const tooMany = Array.from({ length: rpcMaxBatchItems + 1 }, (_, i) => ({
+      jsonrpc: '2.0',
+      id: i,
+      method: 'echo',
+    }))
+    expect((await post(JSON.stringify(tooMany))).json.error).toEqual({
+      code: -32600,
+      message: 'batch too large',
+    })
+    const justRight = tooMany.slice(0, rpcMaxBatchItems)
+    expect((await post(JSON.stringify(justRight))).json).toHaveLength(rpcMaxBatchItems)
+  })
+
+  it('refuses a body over the limit with 413 and keeps serving', async () => {
+    const big = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'echo',
+      params: ['x'.repeat(70 * 1024)],
+    })
+    const r = await post(big)
+    expect(r.status).toBe(413)
+    expect(r.json.error).toEqual({ code: -32600, message: 'request too large' })
+    expect(
+      (await post(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'add', params: [1, 1] }))).json
+        .result,
+    ).toBe(2)
+  })
+
+  it('only POST (and CORS preflight)', async () => {
+    const get = await fetch(server.url, { signal: AbortSignal.timeout(5000) })
+    expect(get.status).toBe(405)
+    await get.arrayBuffer()
+    const opt = await fetch(server.url, { method: 'OPTIONS', signal: AbortSignal.timeout(5000) })
+    expect(opt.status).toBe(204)
+    expect(opt.headers.get('access-control-allow-origin')).toBe('*')
+  })
+})
