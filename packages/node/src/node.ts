@@ -171,8 +171,14 @@ export function createNode(config: NodeConfig): EthwireNode {
     })
 
   /** Hands a connection (either transport, either direction) to the protocol manager. */
-  const handleConn = (conn: EthConnection): Promise<void> => {
+  const handleConn = (conn: EthConnection, inbound: boolean): Promise<void> => {
     const p = need(pm, 'handle')
+    // the protocol manager reports `conn.inbound` in peerInfos (admin_peers)
+    if (!('inbound' in conn)) {
+      try {
+        Object.defineProperty(conn, 'inbound', { value: inbound, enumerable: true })
+      } catch {}
+    }
     log.debug('Peer connected', {
       transport: conn.transport,
       version: conn.version,
@@ -196,14 +202,17 @@ export function createNode(config: NodeConfig): EthwireNode {
     const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(dialTimeoutMs)])
     if (address.startsWith('enode://')) {
       const r = need(rlpx, 'dial')
-      const conn = await r.dial(address, { signal })
+      const id = Buffer.from(parseEnode(address).id).toString("hex")
+      rlpxDialing.add(id)
+      const conn = await r.dial(address, { signal }).finally(() => rlpxDialing.delete(id))
       // onConnection ran before dial() resolved and registered the handler
       return { conn, done: rlpxDone.get(conn) ?? Promise.resolve() }
     }
     const conn = await need(libp2p, 'dial').dial(address, { signal })
-    return { conn, done: handleConn(conn) }
+    return { conn, done: handleConn(conn, false) }
   }
   const rlpxDone = new WeakMap<EthConnection, Promise<void>>()
+  const rlpxDialing = new Set<string>()
 
   const validateAddress = (address: string) => {
     if (address.startsWith('enode://')) {
@@ -434,7 +443,7 @@ export function createNode(config: NodeConfig): EthwireNode {
           datadir: cfg.datadir,
           versions,
           listen: [`/ip4/${host}/tcp/${cfg.port ?? 0}`],
-          onConnection: (conn) => void handleConn(conn),
+          onConnection: (conn) => void handleConn(conn, true),
         },
       )
       await libp2p.start()
@@ -451,7 +460,7 @@ export function createNode(config: NodeConfig): EthwireNode {
           maxPeers: cfg.maxPeers,
           admit: () => (p.peerCount >= cfg.maxPeers ? DisconnectReason.TooManyPeers : undefined),
           onConnection: (conn) => {
-            rlpxDone.set(conn, handleConn(conn))
+            rlpxDone.set(conn, handleConn(conn, !rlpxDialing.has(conn.remoteId.toLowerCase())))
           },
           onInboundError: (err, addr) => log.debug('RLPx inbound failed', { addr, err }),
         },
