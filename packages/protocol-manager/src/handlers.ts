@@ -185,14 +185,20 @@ const onNewBlockHashes: MsgHandler = async (ctx, peer, raw) => {
       peerId: peer.id,
       hash: e.hash.slice(),
       number: e.number,
-      fetchHeader: (hash) =>
-        peer.requestHeadersByHash({ hash, amount: 1 }).then((headers) => {
-          ctx.blockFetcher.filterHeaders(peer.id, headers)
-        }),
-      fetchBodies: (hashes) =>
-        peer.requestBodies(hashes).then((bodies) => {
-          ctx.blockFetcher.filterBodies(peer.id, bodies)
-        }),
+      // Fire and forget: the fetcher's own timeout decides when to ask someone else, and an
+      // answer that comes after the request's timeout still reaches it (as unsolicited).
+      fetchHeader: (hash) => {
+        peer.requestHeadersByHash({ hash, amount: 1 }).then(
+          (headers) => void ctx.blockFetcher.filterHeaders(peer.id, headers),
+          () => {},
+        )
+      },
+      fetchBodies: (hashes) => {
+        peer.requestBodies(hashes).then(
+          (bodies) => void ctx.blockFetcher.filterBodies(peer.id, bodies),
+          () => {},
+        )
+      },
     })
   }
 }

@@ -309,8 +309,9 @@ export function createProtocolManager(
           () => {},
         )
       },
+      // Only reached after acceptTxs: Transactions and announcements are dropped before it.
       addTxs: async (txs) => {
-        if (txPool !== undefined && acceptTxs) await txPool.addRemotes(txs)
+        if (txPool !== undefined) await txPool.addRemotes(txs)
       },
       penalize: (peerId, err) => {
         const code = (err as { code?: string }).code

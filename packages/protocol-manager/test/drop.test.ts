@@ -168,9 +168,14 @@ describe('protocol violations drop the peer, the node goes on', () => {
       const logged = pm.log.entries.find((e) => e.message === 'dropping peer')
       expect(logged?.context?.code).toBe(c.code)
       expect(pm.peerInfos().map((p) => p.id)).toEqual(['bystander'])
+      expect(pm.parts.downloader.peerIds()).toEqual(['bystander'])
+      expect(pm.parts.txSync.peerCount).toBe(1)
       await stillServes(bystander)
       await bystander.close()
       expect(pm.peerCount).toBe(0)
+      // Unregistered everywhere.
+      expect(pm.parts.downloader.peerIds()).toEqual([])
+      expect(pm.parts.txSync.peerCount).toBe(0)
     })
   }
 })
