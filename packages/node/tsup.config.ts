@@ -8,6 +8,8 @@ export default defineConfig([
     clean: true,
     sourcemap: true,
     target: 'node20',
+    // import.meta.url in testing.ts (the CLI path) works in the CJS build too
+    shims: true,
   },
   {
     // the CLI entry of bin/ethwire.mjs (ESM only, no types)

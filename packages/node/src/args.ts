@@ -13,6 +13,7 @@ import {
   defaultMinSyncPeers,
   defaultSyncIntervalMs,
 } from './constants.js'
+import type { NodeConfig } from './node.js'
 
 export interface NodeFlags {
   datadir: string
@@ -216,6 +217,27 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   }
   if (f.dev && !given.has('http')) f.http = true
   return { command, positional, flags: f, given }
+}
+
+/** The `createNode` config the CLI builds from its flags (run mode). */
+export function nodeConfigFromFlags(flags: NodeFlags): NodeConfig {
+  return {
+    datadir: flags.datadir,
+    networkId: flags.networkid,
+    listenHost: flags.addr,
+    port: flags.port,
+    rlpxPort: flags['rlpx.port'],
+    http: flags.http ? { host: flags['http.addr'], port: flags['http.port'] } : undefined,
+    bootnodes: flags.bootnodes,
+    maxPeers: flags.maxpeers,
+    dev: flags.dev ? { periodSeconds: flags['dev.period'] } : undefined,
+    fakePow: flags.fakepow,
+    syncIntervalMs: flags.syncinterval,
+    minSyncPeers: flags.minsyncpeers,
+    ethVersions: flags.eth.length ? flags.eth : undefined,
+    txAnnounce: flags.txannounce,
+    verbosity: flags.verbosity,
+  }
 }
 
 export const USAGE = `ethwire — an Ethereum eth-protocol node

@@ -3,7 +3,7 @@
  * 130 forced exit on a second signal.
  */
 
-import { parseArgs, USAGE, UsageError } from './args.js'
+import { nodeConfigFromFlags, parseArgs, USAGE, UsageError } from './args.js'
 import {
   type CommandContext,
   devchainCommand,
@@ -132,23 +132,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   // run a node
-  const node = createNode({
-    datadir: flags.datadir,
-    networkId: flags.networkid,
-    listenHost: flags.addr,
-    port: flags.port,
-    rlpxPort: flags['rlpx.port'],
-    http: flags.http ? { host: flags['http.addr'], port: flags['http.port'] } : undefined,
-    bootnodes: flags.bootnodes,
-    maxPeers: flags.maxpeers,
-    dev: flags.dev ? { periodSeconds: flags['dev.period'] } : undefined,
-    fakePow: flags.fakepow,
-    syncIntervalMs: flags.syncinterval,
-    minSyncPeers: flags.minsyncpeers,
-    ethVersions: flags.eth.length ? flags.eth : undefined,
-    txAnnounce: flags.txannounce,
-    logger: log,
-  })
+  const node = createNode({ ...nodeConfigFromFlags(flags), logger: log })
   let stopRequested: ((signal: string) => void) | undefined
   const stopped = new Promise<string>((resolve) => {
     stopRequested = resolve

@@ -198,4 +198,3 @@ export async function prepareDev(
   return { key, genesis }
 }
 
-export { parseGenesis }

@@ -13,7 +13,17 @@
  * await node.stop()
  * ```
  */
-export { type NodeFlags, type ParsedArgs, parseArgs, USAGE, UsageError } from './args.js'
+export {
+  COMMANDS,
+  type Command,
+  defaultFlags,
+  type NodeFlags,
+  nodeConfigFromFlags,
+  type ParsedArgs,
+  parseArgs,
+  USAGE,
+  UsageError,
+} from './args.js'
 export {
   type CommandContext,
   devchainCommand,
@@ -26,7 +36,13 @@ export * as constants from './constants.js'
 export { checkEngineSupported, paths as datadirPaths } from './datadir.js'
 export { isNodeError, NodeError, type NodeErrorCode } from './errors.js'
 export { createLogger, type LogContext, type Logger, type LogLevel, silentLogger } from './log.js'
-export { createNode, type EthwireNode, type NodeConfig, type PeerAddResult } from './node.js'
+export {
+  createNode,
+  defaultEthVersions,
+  type EthwireNode,
+  type NodeConfig,
+  type PeerAddResult,
+} from './node.js'
 export {
   dispatch,
   RpcError,

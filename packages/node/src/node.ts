@@ -202,7 +202,7 @@ export function createNode(config: NodeConfig): EthwireNode {
     const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(dialTimeoutMs)])
     if (address.startsWith('enode://')) {
       const r = need(rlpx, 'dial')
-      const id = Buffer.from(parseEnode(address).id).toString("hex")
+      const id = Buffer.from(parseEnode(address).id).toString('hex')
       rlpxDialing.add(id)
       const conn = await r.dial(address, { signal }).finally(() => rlpxDialing.delete(id))
       // onConnection ran before dial() resolved and registered the handler
