@@ -139,7 +139,10 @@ export interface ProtocolManagerEvents {
 }
 
 export interface ProtocolManager {
-  /** Starts the syncer timer, the fetchers and txsync; subscribes to the pool's new transactions. */
+  /**
+   * Starts the syncer timer, the fetchers and txsync; subscribes to the pool's new transactions.
+   * Connections handed to `handle` before `start` wait for it.
+   */
   start(): void
   /** Stops the loops, disconnects every peer with ClientQuitting; leaves no timers. */
   stop(): Promise<void>
@@ -232,6 +235,12 @@ export function createProtocolManager(
   /** Why each peer is being dropped (for the 'peer:removed' event). */
   const dropReasons = new Map<Peer, string>()
   let lastRangeUpdate = chain.currentHeader().number
+  let releaseWaiting: () => void = () => {}
+  const startedOrStopped = {
+    promise: new Promise<void>((resolve) => {
+      releaseWaiting = resolve
+    }),
+  }
 
   // ---------------------------------------------------------------------------------------------
   // Parts
@@ -482,6 +491,8 @@ export function createProtocolManager(
   }
 
   const run = async (conn: EthConnection): Promise<void> => {
+    // A connection that arrives before start() waits for it (transports may start first).
+    if (!running && !stopped) await startedOrStopped.promise
     if (!running || stopped) {
       await conn.close(DisconnectReason.ClientQuitting).catch(() => {})
       return
@@ -698,11 +709,13 @@ export function createProtocolManager(
         })
       }
       syncTimer = clock.setTimeout(forceSync, syncIntervalMs)
+      releaseWaiting()
     },
     async stop() {
       if (stopped) return
       stopped = true
       running = false
+      releaseWaiting()
       if (syncTimer !== undefined) clock.clearTimeout(syncTimer)
       syncTimer = undefined
       unsubscribePool?.()

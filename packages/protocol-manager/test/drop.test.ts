@@ -263,6 +263,18 @@ describe('admission', () => {
     expect(isWireError(await mine.readMsg().catch((e) => e), 'ErrClosed')).toBe(true)
   })
 
+  it('a connection handed over before start() waits for it', async () => {
+    const pm = newManager(chain, {}, { minSyncPeers: 100 })
+    const local = await localStatusOf(chain)
+    const pending = attachRemote(pm, { version: 68, local })
+    await new Promise((r) => setTimeout(r, 50))
+    expect(pm.peerCount).toBe(0)
+    pm.start()
+    const r = await pending
+    await waitFor(() => pm.peerCount === 1)
+    await stillServes(r)
+  })
+
   it('after stop() new connections are refused with ClientQuitting', async () => {
     const pm = newManager(chain, {}, { minSyncPeers: 100 })
     pm.start()
