@@ -108,8 +108,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'devchain': {
         expectArgs(1, 1, 'devchain <n>')
         const n = parseBlockArg(positional[0], 'n')
-        if (n === undefined || n < 1n || n > 10_000_000n)
-          throw new UsageError('devchain: n must be 1..10000000')
+        if (n === undefined || n > 10_000_000n)
+          throw new UsageError('devchain: n must be 0..10000000')
         const off = onSignals(() => abort.abort())
         try {
           await devchainCommand(ctx, Number(n))

@@ -131,10 +131,10 @@ export async function dumpGenesisCommand(ctx: CommandContext): Promise<string> {
 }
 
 /**
- * `ethwire devchain <n>`: seals n empty clique blocks on the head of a `--dev` data directory (made
- * on first use) as fast as it can, `devchainBatchBlocks` per database write. Timestamps are one
- * second apart and end no later than now, so the chain is valid for a node started right after;
- * if the head is too recent for that, it refuses (ErrDevchainFuture).
+ * `ethwire devchain <n>`: seals n empty clique blocks on the head of a `--dev` data directory
+ * (made on first use; n = 0 only makes it) as fast as it can, `devchainBatchBlocks` per database
+ * write. Timestamps are one second apart and end no later than now, so the chain is valid for a
+ * node started right after; if the head is too recent for that, it refuses (ErrDevchainFuture).
  */
 export async function devchainCommand(
   ctx: CommandContext,

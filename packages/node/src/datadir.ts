@@ -197,4 +197,3 @@ export async function prepareDev(
   await saveGenesis(datadir, genesis)
   return { key, genesis }
 }
-
