@@ -34,3 +34,5 @@ export const maxMessageSizeBytes = 10 * 1024 * 1024
 export const requestTimeoutMs = 10_000
 /** eth/69: a BlockRangeUpdate goes out when our head moved this many blocks since the last one. */
 export const blockRangeUpdateIntervalBlocks = 32n
+/** A NewBlock total difficulty at or above 2^100 is refused (go-ethereum's sanity check). */
+export const maxNewBlockTd = 1n << 100n

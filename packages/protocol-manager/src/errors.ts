@@ -12,6 +12,8 @@ export type ProtocolErrorCode =
   | 'ErrDecode'
   /** eth/69: NewBlock or NewBlockHashes (block announcements are gone since the merge). */
   | 'ErrBlockAnnounceForbidden'
+  /** NewBlock with an implausible total difficulty (over 100 bits, go-ethereum's sanity check). */
+  | 'ErrInvalidNewBlock'
   /** The block fetcher found an invalid header/body, or the downloader gave up on the peer. */
   | 'ErrBadPeer'
 
@@ -21,6 +23,7 @@ const reasons: Record<ProtocolErrorCode, number> = {
   ErrExtraStatusMsg: DisconnectReason.ProtocolError,
   ErrDecode: DisconnectReason.ProtocolError,
   ErrBlockAnnounceForbidden: DisconnectReason.ProtocolError,
+  ErrInvalidNewBlock: DisconnectReason.ProtocolError,
   ErrBadPeer: DisconnectReason.UselessPeer,
 }
 

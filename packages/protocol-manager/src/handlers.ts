@@ -16,6 +16,7 @@ import {
   type MsgName,
   messageCodes,
 } from '@ethwire/rlp-wire'
+import { maxNewBlockTd } from './constants.js'
 import { ProtocolError } from './errors.js'
 import {
   answerGetBlockBodies,
@@ -206,6 +207,16 @@ const onNewBlockHashes: MsgHandler = async (ctx, peer, raw) => {
 const onNewBlock: MsgHandler = async (ctx, peer, raw) => {
   ctx.stats.newBlockReceived++
   const msg = decode(peer, raw, 'NewBlock')
+  if (msg.td >= maxNewBlockTd) {
+    throw new ProtocolError(
+      'ErrInvalidNewBlock',
+      peer.id,
+      `NewBlock TD of ${msg.td.toString(2).length} bits`,
+      {
+        msgCode: raw.code,
+      },
+    )
+  }
   const before = peer.td
   peer.observe(msg) // known; head := parent, TD := td − difficulty, if higher
   ctx.blockFetcher.enqueue(peer.id, msg.block)

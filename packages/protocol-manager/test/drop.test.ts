@@ -139,6 +139,15 @@ const cases: DropCase[] = [
       await r.sendRaw(MsgCode.NewBlock, rlpEncode([block.toRlpInput(), 1n]))
     },
   },
+  {
+    name: 'NewBlock with a TD over 100 bits',
+    version: 68,
+    code: 'ErrInvalidNewBlock',
+    send: async (r) => {
+      const block = (await chain.getBlockByNumber(5n))!
+      await r.send({ name: 'NewBlock', block, td: 1n << 100n })
+    },
+  },
 ]
 
 describe('protocol violations drop the peer, the node goes on', () => {
