@@ -132,8 +132,9 @@ export async function answerGetBlockHeaders(
 }
 
 /**
- * The ancestor `distance` blocks below (hash, number): through the canonical index when the
- * block is canonical, otherwise by walking parents (at most `nonCanonical.left` steps in all).
+ * The ancestor `distance` blocks below (hash, number), as go-ethereum's `GetAncestor`: while the
+ * block is not canonical, step to its parent (at most `nonCanonical.left` such steps in the whole
+ * query); as soon as it is canonical, jump through the canonical index.
  */
 async function getAncestor(
   chain: ServeChain,
@@ -147,24 +148,25 @@ async function getAncestor(
     const header = await chain.getHeader(hash, number)
     return header ? { hash: header.parentHash, number: number - 1n } : undefined
   }
-  const canonical = await chain.getCanonicalHash(number)
-  if (canonical && equalBytes(canonical, hash)) {
-    const target = number - distance
-    const ancHash = await chain.getCanonicalHash(target)
-    if (!ancHash) return undefined
-    // The canonical index may have moved under us: make sure the block itself is still canonical.
-    const again = await chain.getCanonicalHash(number)
-    if (again && equalBytes(again, hash)) return { hash: ancHash, number: target }
-  }
   let h = hash
   let n = number
-  for (let d = 0n; d < distance; d++) {
+  let left = distance
+  while (left > 0n) {
+    const canonical = await chain.getCanonicalHash(n)
+    if (canonical && equalBytes(canonical, h)) {
+      const target = n - left
+      const ancHash = await chain.getCanonicalHash(target)
+      // The canonical index may have moved under us: the block must still be canonical.
+      const again = await chain.getCanonicalHash(n)
+      if (ancHash && again && equalBytes(again, h)) return { hash: ancHash, number: target }
+    }
     if (nonCanonical.left <= 0n) return undefined
     nonCanonical.left--
     const header = await chain.getHeader(h, n)
     if (!header) return undefined
     h = header.parentHash
     n -= 1n
+    left -= 1n
   }
   return { hash: h, number: n }
 }

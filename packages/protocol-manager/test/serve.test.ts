@@ -5,6 +5,7 @@
  */
 import type { Chain } from '@ethwire/chain'
 import {
+  type Block,
   type BlockHeader,
   bytesToHex,
   type EthMessage,
@@ -16,6 +17,7 @@ import { maxUint64 } from '../src/constants.js'
 import type { ProtocolManager } from '../src/index.js'
 import { attachRemote } from '../src/testing.js'
 import {
+  buildBlocks,
   cleanupChains,
   extend,
   localStatusOf,
@@ -25,12 +27,16 @@ import {
 } from './helpers.js'
 
 let chain: Chain
+let side: Block[]
 let pm: ProtocolManager & { log: { entries: { level: string; message: string }[] } }
 const HEAD = 1100n
 
 beforeAll(async () => {
   chain = await newChain()
   await extend(chain, Number(HEAD), { txEvery: 50 })
+  // A side chain (same length, so not canonical) forking off at 1050: 1051'..1100'.
+  side = await buildBlocks(chain, 50, { salt: 1n, parent: (await chain.getHeaderByNumber(1050n))! })
+  await chain.insertChain(side)
   pm = newManager(chain, {}, { minSyncPeers: 100 })
   pm.start()
 }, 60_000)
@@ -218,6 +224,22 @@ describe('GetBlockHeaders', () => {
     expect(await query(68, { number: 5n }, 3, maxUint64, true)).toEqual([5])
     // The peer is not dropped for it and the pm keeps serving.
     expect(await query(68, { number: 7n }, 1)).toEqual([7])
+  })
+
+  it('side chains: by hash reverse walks non-canonical parents, then jumps through the canonical index', async () => {
+    const tip = side[49]!
+    expect(bytesToHex(chain.currentHeader().hash)).not.toBe(bytesToHex(tip.hash)) // not canonical
+    // 50 side steps to reach 1050 (canonical), then one jump of 100 (as go-ethereum's GetAncestor).
+    expect(await query(68, { hash: tip.hash }, 2, 149n, true)).toEqual([1100, 950])
+    // Within the side chain: every step on side blocks.
+    const got = await query(68, { hash: tip.hash }, 4, 9n, true)
+    expect(got).toEqual([1100, 1090, 1080, 1070])
+    // Forward by hash from a side block: the next canonical block is not its descendant: stop.
+    expect(await query(68, { hash: side[10]!.hash }, 3)).toEqual([1061])
+    // Step 1 reads the parent straight from the header (no non-canonical budget, as in geth).
+    const walk = await query(68, { hash: tip.hash }, 200, 0n, true)
+    expect(walk).toHaveLength(200)
+    expect(walk.at(-1)).toBe(901)
   })
 
   it('echoes request ids on eth/66+ and has none on eth/63', async () => {
