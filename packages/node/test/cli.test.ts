@@ -6,10 +6,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openChain } from '@ethwire/chain'
 import { Block, bytesToHex } from '@ethwire/rlp-wire'
 import { afterAll, describe, expect, it } from 'vitest'
-import { runCli, spawnCli } from '../src/testing.js'
+import { openDatadirChain } from '../src/datadir.js'
+import { rpcCall, runCli, spawnCli } from '../src/testing.js'
 
 const fx = (f: string) => join(import.meta.dirname, 'fixtures', f)
 const headblock = JSON.parse(readFileSync(fx('headblock.json'), 'utf8')) as {
@@ -27,7 +27,7 @@ afterAll(() => {
 })
 
 async function canonicalHash(datadir: string, n: bigint): Promise<{ head: bigint; hash?: string }> {
-  const chain = await openChain({ location: join(datadir, 'chaindata') })
+  const chain = await openDatadirChain(datadir)
   try {
     await chain.verifyIntegrity()
     const h = await chain.getCanonicalHash(n)
@@ -138,6 +138,54 @@ describe('ethwire CLI (child process)', () => {
     const run = await runCli(['--datadir', join(d, 'b'), '--port', '0'], { timeoutMs: 30_000 })
     expect(run.code).toBe(1)
     expect(run.stderr).toMatch(/--fakepow/)
+  }, 60_000)
+
+  it('a --dev node answers JSON-RPC and stops cleanly on SIGINT (exit 0); devchain extends its chain', async () => {
+    const d = tmp()
+    const made = await runCli(['devchain', '300', '--datadir', d])
+    expect(made.code, made.stderr).toBe(0)
+    expect(made.stderr).toMatch(/Dev chain sealed +blocks=300 head=300/)
+    const child = spawnCli([
+      '--dev',
+      '--dev.period',
+      '1',
+      '--datadir',
+      d,
+      '--http.port',
+      '0',
+      '--port',
+      '0',
+    ])
+    let err = ''
+    child.stderr?.on('data', (b: Buffer) => {
+      err += b.toString()
+    })
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no RPC url: ${err}`)), 30_000)
+      const check = () => {
+        const m = /HTTP server started +url=(\S+)/.exec(err)
+        if (m) {
+          clearTimeout(timer)
+          resolve(m[1] as string)
+        } else setTimeout(check, 50)
+      }
+      check()
+    })
+    // the miner continues the devchain-made chain
+    const deadline = Date.now() + 15_000
+    let head = 0n
+    while (head <= 300n && Date.now() < deadline) {
+      head = BigInt((await rpcCall(url, 'eth_blockNumber')) as string)
+      if (head <= 300n) await new Promise((r) => setTimeout(r, 200))
+    }
+    expect(head).toBeGreaterThan(300n)
+    const closed = new Promise<number | null>((r) => child.once('close', (c) => r(c)))
+    child.kill('SIGINT')
+    expect(await closed).toBe(0)
+    expect(err).toMatch(/Got interrupt, shutting down/)
+    expect(err).toMatch(/Node stopped/)
+    // the database is consistent and holds what was mined
+    expect((await canonicalHash(d, 0n)).head).toBeGreaterThan(300n)
   }, 60_000)
 
   it('usage errors exit 2; missing chain exits 1 with a hint', async () => {
