@@ -64,6 +64,7 @@ export async function answerGetBlockHeaders(
   let unknown = false
   let skipOverflow = false
   const nonCanonical = { left: maxNonCanonicalAncestors }
+  const prefetched = new Map<bigint, Promise<BlockHeader | undefined>>()
   while (
     !unknown &&
     BigInt(headers.length) < amount &&
@@ -80,7 +81,15 @@ export async function answerGetBlockHeaders(
         origin = await chain.getHeader(originHash!, originNumber)
       }
     } else {
-      origin = await chain.getHeaderByNumber(originNumber)
+      if (!prefetched.has(originNumber)) {
+        const room = Math.min(
+          Number(amount - BigInt(headers.length)),
+          limits.maxHeaders - headers.length,
+        )
+        prefetchNumbers(chain, prefetched, originNumber, skip, req.reverse, room)
+      }
+      origin = await prefetched.get(originNumber)
+      prefetched.delete(originNumber)
     }
     if (!origin) break
     headers.push(origin)
@@ -131,6 +140,44 @@ export async function answerGetBlockHeaders(
   return { headers, skipOverflow }
 }
 
+/** Reads that many at once: LevelDB answers concurrent gets from its thread pool. */
+const readAheadItems = 32
+
+/**
+ * Starts reading the canonical headers a number-mode query will visit next (up to
+ * {@link readAheadItems}), so the answer does not wait for one database read after another.
+ */
+function prefetchNumbers(
+  chain: ServeChain,
+  into: Map<bigint, Promise<BlockHeader | undefined>>,
+  from: bigint,
+  skip: bigint,
+  reverse: boolean,
+  room: number,
+): void {
+  const step = skip + 1n
+  let n = from
+  for (let i = 0; i < Math.min(room, readAheadItems); i++) {
+    const read = chain.getHeaderByNumber(n)
+    read.catch(() => {}) // a read nobody awaits (the answer ended first) must not go unhandled
+    into.set(n, read)
+    if (reverse ? n < step : n + step > maxUint64) break
+    n = reverse ? n - step : n + step
+  }
+}
+
+/** `read` for every item, `readAheadItems` at a time, handed to `take` in order until it says stop. */
+async function readInOrder<K, V>(
+  keys: readonly K[],
+  read: (key: K) => Promise<V>,
+  take: (value: V) => boolean,
+): Promise<void> {
+  for (let i = 0; i < keys.length; i += readAheadItems) {
+    const values = await Promise.all(keys.slice(i, i + readAheadItems).map(read))
+    for (const v of values) if (!take(v)) return
+  }
+}
+
 /**
  * The ancestor `distance` blocks below (hash, number), as go-ethereum's `GetAncestor`: while the
  * block is not canonical, step to its parent (at most `nonCanonical.left` such steps in the whole
@@ -177,13 +224,19 @@ export async function answerGetBlockBodies(
 ): Promise<BlockBody[]> {
   const bodies: BlockBody[] = []
   let bytes = 0
-  for (const hash of hashes) {
-    if (bodies.length >= maxBodiesServe || bytes >= softResponseLimitBytes) break
-    const body = await chain.getBody(hash)
-    if (!body) continue
-    bodies.push(body)
-    bytes += bodySizeEstimate(body)
-  }
+  const full = () => bodies.length >= maxBodiesServe || bytes >= softResponseLimitBytes
+  await readInOrder(
+    hashes.slice(0, maxBodiesServe * 2),
+    (hash) => chain.getBody(hash),
+    (body) => {
+      if (full()) return false
+      if (body) {
+        bodies.push(body)
+        bytes += bodySizeEstimate(body)
+      }
+      return true
+    },
+  )
   return bodies
 }
 
@@ -193,19 +246,26 @@ export async function answerGetReceipts(
 ): Promise<ReceiptData[][]> {
   const out: ReceiptData[][] = []
   let bytes = 0
-  for (const hash of hashes) {
-    if (out.length >= maxReceiptsServe || bytes >= softResponseLimitBytes) break
-    let receipts = await chain.getReceipts(hash)
-    if (!receipts) {
+  const full = () => out.length >= maxReceiptsServe || bytes >= softResponseLimitBytes
+  await readInOrder(
+    hashes.slice(0, maxReceiptsServe * 2),
+    async (hash) => {
+      const receipts = await chain.getReceipts(hash)
+      if (receipts) return receipts
       // go-ethereum: a known block whose receipt root is empty has an empty list; unknown
       // blocks (and blocks whose receipts we do not keep) are skipped.
       const header = await chain.getHeaderByHash(hash)
-      if (!header || !equalBytes(header.receiptRoot, EMPTY_TRIE_ROOT)) continue
-      receipts = []
-    }
-    out.push(receipts)
-    bytes += receiptsSizeEstimate(receipts)
-  }
+      return header && equalBytes(header.receiptRoot, EMPTY_TRIE_ROOT) ? [] : undefined
+    },
+    (receipts) => {
+      if (full()) return false
+      if (receipts) {
+        out.push(receipts)
+        bytes += receiptsSizeEstimate(receipts)
+      }
+      return true
+    },
+  )
   return out
 }
 
@@ -214,15 +274,22 @@ export async function answerGetNodeData(
   hashes: readonly Uint8Array[],
 ): Promise<Uint8Array[]> {
   const out: Uint8Array[] = []
+  const getNodeData = chain.getNodeData?.bind(chain)
+  if (!getNodeData) return out
   let bytes = 0
-  if (!chain.getNodeData) return out
-  for (const hash of hashes) {
-    if (out.length >= maxNodeDataServe || bytes >= softResponseLimitBytes) break
-    const data = await chain.getNodeData(hash)
-    if (!data) continue
-    out.push(data)
-    bytes += data.length
-  }
+  const full = () => out.length >= maxNodeDataServe || bytes >= softResponseLimitBytes
+  await readInOrder(
+    hashes.slice(0, maxNodeDataServe * 2),
+    (hash) => getNodeData(hash),
+    (data) => {
+      if (full()) return false
+      if (data) {
+        out.push(data)
+        bytes += data.length
+      }
+      return true
+    },
+  )
   return out
 }
 

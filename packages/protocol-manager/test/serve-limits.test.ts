@@ -128,6 +128,17 @@ describe('soft response size (2 MiB)', () => {
     expect(got.map((t) => key(t.hash))).toEqual(txs.slice(0, got.length).map((t) => key(t.hash)))
   })
 
+  it('bodies/receipts: at most 2 × 1,024 lookups per request (unknown hashes count too)', async () => {
+    const { chain, headers } = memoryChain(10, 0, 10, 10)
+    const unknown = Array.from({ length: 2048 }, (_, i) => new Uint8Array(32).fill(i % 250))
+    const known = headers.map((h) => h.hash)
+    expect((await answerGetBlockBodies(chain, [...unknown.slice(0, 2047), ...known])).length).toBe(
+      1,
+    )
+    expect((await answerGetBlockBodies(chain, [...unknown, ...known])).length).toBe(0)
+    expect((await answerGetReceipts(chain, [...unknown, ...known])).length).toBe(0)
+  })
+
   it('serveLimits per version', () => {
     expect(serveLimits(62).maxHeaders).toBe(192)
     expect(serveLimits(63).maxHeaders).toBe(192)
