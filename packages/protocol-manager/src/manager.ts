@@ -341,7 +341,8 @@ export function createProtocolManager(
 
   const txSync = createTxSync<import('@ethwire/rlp-wire').Transaction, Peer>(
     {
-      pending: () => (txPool !== undefined && acceptTxs ? txPool.pendingList().map(txOf) : []),
+      // Outbound is not gated by acceptTxs (as in go-ethereum): our own transactions go out.
+      pending: () => (txPool !== undefined ? txPool.pendingList().map(txOf) : []),
       clock,
       random,
       onPeerFailed: (peer, err) =>
