@@ -4,13 +4,13 @@
 // the node's own shutdown), then each database is reopened with `ethwire export` to show it is
 // consistent.
 //
-//   node scripts/devnet.mjs [--nodes 3] [--join-every 8] [--period 1] [--prefill 0]
+//   node scripts/devnet.mjs [--nodes 3] [--join-every 8] [--period 1] [--prefill 1]
 //                           [--dir .devnet] [--duration 0]
 //
 //   --nodes       number of nodes, the miner included (default 3)
 //   --join-every  seconds between joiners (default 8)
 //   --period      dev block period in seconds (default 1)
-//   --prefill     blocks sealed into the miner's datadir before it starts (default 0)
+//   --prefill     blocks sealed into the miner's datadir before it starts (default 1, at least 1)
 //   --dir         where datadirs and logs go (wiped first; default .devnet)
 //   --duration    stop by itself after this many seconds (0: run until Ctrl-C)
 import { spawn } from 'node:child_process'
@@ -26,7 +26,7 @@ const opt = (name, def) => {
 const nodeCount = Math.max(2, Number(opt('nodes', 3)))
 const joinEverySec = Number(opt('join-every', 8))
 const period = Number(opt('period', 1))
-const prefill = Number(opt('prefill', 0))
+const prefill = Math.max(1, Number(opt('prefill', 1)))
 const durationSec = Number(opt('duration', 0))
 const root = resolve(opt('dir', '.devnet'))
 const cli = resolve(import.meta.dirname, '../packages/node/bin/ethwire.mjs')

@@ -11,6 +11,7 @@ import {
   meshDials,
   percentile,
   statsDelta,
+  statsNode,
   table,
   type WireStats,
   wireStats,
@@ -22,7 +23,7 @@ const degree = Number(process.env.BLOCK_BENCH_DEGREE ?? 3)
 const periodS = Number(process.env.BLOCK_BENCH_PERIOD ?? 2)
 
 export async function runBlockBench(): Promise<void> {
-  const net = new Cluster('bench-blocks')
+  const net = new Cluster('bench-blocks', { entry: statsNode })
   try {
     const genesis = await net.devchain('n0', 0)
     const dials = meshDials(nodeCount, degree, 11)

@@ -1,5 +1,5 @@
 /**
- * Issue 6: 10,000 transactions injected (JSON-RPC) at one node of an 8-node loopback mesh: time
+ * Issue 6: 6,000 (goal 10,000, see txCount) transactions injected (JSON-RPC) at one node of an 8-node loopback mesh: time
  * until every pool holds them all, and the bytes each node received per transaction byte, with
  * announcements on (eth/68) and off (eth/63).
  */
@@ -13,12 +13,25 @@ import {
   sleep,
   waitFor,
 } from '../test/e2e/harness.js'
-import { fmt, log, meshDials, statsDelta, table, type WireStats, wireStats } from './common.js'
+import {
+  fmt,
+  log,
+  meshDials,
+  statsDelta,
+  statsNode,
+  table,
+  type WireStats,
+  wireStats,
+} from './common.js'
 
 const nodeCount = Number(process.env.TX_BENCH_NODES ?? 8)
-const txCount = Number(process.env.TX_BENCH_TXS ?? 10_000)
+// 10,000 is the goal, but the node's pool keeps at most 6,144 transactions (txpool
+// defaultGlobalSlots) and the CLI has no flag to raise it, so every pool cannot hold 10,000.
+const txCount = Number(process.env.TX_BENCH_TXS ?? 6_000)
 const degree = Number(process.env.TX_BENCH_DEGREE ?? 3)
 const timeoutMs = Number(process.env.TX_BENCH_TIMEOUT_MS ?? 300_000)
+/** How long after the injection ended every pool may take to hold every transaction. */
+const settleMs = Number(process.env.TX_BENCH_SETTLE_MS ?? 60_000)
 
 interface Mode {
   label: string
@@ -31,7 +44,7 @@ const modes: Mode[] = [
 ]
 
 async function runMode(mode: Mode, extra: string[]): Promise<(string | number)[][]> {
-  const net = new Cluster('bench-txs')
+  const net = new Cluster('bench-txs', { entry: statsNode })
   try {
     const genesis = await net.devchain('n0', 2)
     const chainId = chainIdOf(readFileSync(genesis, 'utf8'))
@@ -66,9 +79,12 @@ async function runMode(mode: Mode, extra: string[]): Promise<(string | number)[]
     const before: (WireStats | undefined)[] = await Promise.all(nodes.map((n) => wireStats(n)))
 
     const t0 = performance.now()
+    let injectMs = Number.NaN
     const done: number[] = new Array(nodeCount).fill(Number.NaN)
     const watcher = (async () => {
       while (done.some((d) => Number.isNaN(d))) {
+        // Give up one settle period after the injection ended (or at the overall timeout).
+        if (!Number.isNaN(injectMs) && performance.now() - t0 > injectMs + settleMs) return
         await Promise.all(
           nodes.map(async (n, i) => {
             if (!Number.isNaN(done[i]!)) return
@@ -81,19 +97,23 @@ async function runMode(mode: Mode, extra: string[]): Promise<(string | number)[]
       }
     })()
     const errors = await sendRawTransactions(nodes[0]!.rpc, txs)
-    const injectMs = performance.now() - t0
+    injectMs = performance.now() - t0
     if (errors.length > 0) log(`${errors.length} rejected by n0, first: ${errors[0]}`)
     await watcher
-    const status = await Promise.all(nodes.map((n) => n.rpc.txpoolStatus()))
+    const status = await Promise.all(
+      nodes.map((n) => n.rpc.txpoolStatus().catch(() => ({ pending: -1, queued: -1 }))),
+    )
+    const peersAfter = await Promise.all(nodes.map((n) => n.rpc.peerCount().catch(() => -1)))
     await sleep(1_000) // let late duplicate announcements/answers land before reading counters
     const after = await Promise.all(nodes.map((n) => wireStats(n)))
-    log(`${mode.label}: injected in ${fmt(injectMs)} ms`)
+    log(`${mode.label}: injected in ${fmt(injectMs)} ms, ${errors.length} not accepted by n0`)
     return nodes.map((n, i) => {
       const recv = statsDelta(after[i], before[i], 'bytesReceived')
       const txRecv = statsDelta(after[i], before[i], 'txBytesReceived')
       return [
-        `${mode.label} — ${n.name}${i === 0 ? ' (injector)' : ''}`,
-        peerCounts[i]!,
+        `${mode.label} — ${n.name}${i === 0 ? ` (injector, ${fmt(injectMs)} ms to inject)` : ''}`,
+        `${peerCounts[i]!}→${peersAfter[i]!}`,
+        fmt(statsDelta(after[i], before[i], 'peersDropped')),
         `${status[i]!.pending}/${status[i]!.queued}`,
         fmt(done[i]!),
         fmt(recv / txCount, 1),
@@ -111,12 +131,20 @@ async function runMode(mode: Mode, extra: string[]): Promise<(string | number)[]
 
 export async function runTxBench(extra: string[] = []): Promise<void> {
   const rows: (string | number)[][] = []
-  for (const mode of modes) rows.push(...(await runMode(mode, extra)))
+  for (const mode of modes) {
+    try {
+      rows.push(...(await runMode(mode, extra)))
+    } catch (err) {
+      log(`${mode.label}: failed: ${(err as Error).message.split('\n')[0]}`)
+      rows.push([`${mode.label}: FAILED (${(err as Error).message.split('\n')[0]})`])
+    }
+  }
   table(
     `${txCount} transactions injected at n0 of a ${nodeCount}-node loopback mesh (target: < 1.5× tx bytes received with announcements)`,
     [
       'mode — node',
-      'peers',
+      'peers before→after',
+      'peers dropped',
       'pending/queued',
       'all in pool (ms)',
       'bytes recv / tx',

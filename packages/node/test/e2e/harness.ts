@@ -15,8 +15,8 @@ export const repoRoot = resolve(import.meta.dirname, '../../../..')
 export const cliPath = join(repoRoot, 'packages/node/src/cli.ts')
 
 /** argv (after the node binary) that runs the CLI from TypeScript sources. */
-export function cliArgv(args: readonly string[]): string[] {
-  return ['--conditions=@ethwire/source', '--import', 'tsx', cliPath, ...args]
+export function cliArgv(args: readonly string[], entry = cliPath): string[] {
+  return ['--conditions=@ethwire/source', '--import', 'tsx', entry, ...args]
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
@@ -284,7 +284,12 @@ export class Cluster {
   #failed = false
   #oneShots = new Set<ChildProcess>()
 
-  constructor(label: string, root?: string) {
+  /** `entry`: the script `start()` runs instead of the CLI (same flags), e.g. a bench node with extra RPC. */
+  constructor(
+    label: string,
+    readonly opts: { root?: string; entry?: string } = {},
+  ) {
+    const root = opts.root
     if (root) {
       mkdirSync(root, { recursive: true })
       this.root = root
@@ -365,7 +370,7 @@ export class Cluster {
       String(opts.port ?? 0),
       ...(opts.args ?? []),
     ]
-    const child = spawn(process.execPath, cliArgv(args), {
+    const child = spawn(process.execPath, cliArgv(args, this.opts.entry), {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...opts.env },
@@ -476,14 +481,20 @@ export async function sendRawTransactions(
   rpc: RpcClient,
   txs: readonly SignedTx[],
   batchSize = 100,
+  batchTimeoutMs = 60_000,
 ): Promise<string[]> {
   const errors: string[] = []
   for (let i = 0; i < txs.length; i += batchSize) {
     const chunk = txs.slice(i, i + batchSize)
-    const res = await rpc.batch(
-      chunk.map((t) => ({ method: 'eth_sendRawTransaction', params: [t.raw] })),
-    )
-    for (const r of res) if ('error' in r && r.error) errors.push(r.error.message)
+    try {
+      const res = await rpc.batch(
+        chunk.map((t) => ({ method: 'eth_sendRawTransaction', params: [t.raw] })),
+        batchTimeoutMs,
+      )
+      for (const r of res) if ('error' in r && r.error) errors.push(r.error.message)
+    } catch (err) {
+      for (const _ of chunk) errors.push(`batch at ${i}: ${(err as Error).message}`)
+    }
   }
   return errors
 }
