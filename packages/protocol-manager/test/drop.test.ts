@@ -284,6 +284,19 @@ describe('admission', () => {
     await stillServes(r)
   })
 
+  it('stop() during a handshake ends it at once (ClientQuitting)', async () => {
+    const pm = newManager(chain, {}, { minSyncPeers: 100 })
+    pm.start()
+    const [mine, theirs] = pipePair({ version: 68 })
+    const done = pm.handle(theirs)
+    await mine.readMsg() // the pm's Status; we never answer
+    const t0 = Date.now()
+    await pm.stop()
+    await done
+    expect(Date.now() - t0).toBeLessThan(2_000)
+    expect(mine.closeInfo?.reason).toBe(DisconnectReason.ClientQuitting)
+  })
+
   it('after stop() new connections are refused with ClientQuitting', async () => {
     const pm = newManager(chain, {}, { minSyncPeers: 100 })
     pm.start()
