@@ -12,10 +12,11 @@ import {
   importCommand,
   initCommand,
 } from './commands.js'
-import { clientName, clientVersion, stopTimeoutMs } from './constants.js'
+import { clientName, stopTimeoutMs } from './constants.js'
 import { isNodeError } from './errors.js'
 import { createLogger } from './log.js'
 import { createNode } from './node.js'
+import { clientVersion } from './version.js'
 
 function parseBlockArg(v: string | undefined, name: string): bigint | undefined {
   if (v === undefined) return undefined

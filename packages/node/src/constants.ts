@@ -41,7 +41,6 @@ export const minedTxIndexEntries = 100_000
 /** Stop: how long to wait for the node to stop before a forced exit (CLI). */
 export const stopTimeoutMs = 15_000
 export const clientName = 'ethwire'
-export const clientVersion = '0.0.0'
 /** File names inside the data directory. */
 export const chaindataDirName = 'chaindata'
 export const genesisFileName = 'genesis.json'

@@ -30,8 +30,6 @@ import {
 } from '@ethwire/transport-rlpx'
 import { createFileJournal, createTxPool, type TxPool } from '@ethwire/txpool'
 import {
-  clientName,
-  clientVersion,
   defaultDevPeriodSeconds,
   defaultListenHost,
   defaultMaxPeers,
@@ -50,6 +48,7 @@ import { NodeError } from './errors.js'
 import { createLogger, type Logger } from './log.js'
 import { type RpcServer, startRpcServer } from './rpc.js'
 import { createRpcMethods } from './rpc-api.js'
+import { clientId } from './version.js'
 
 export interface NodeConfig {
   /** Data directory (created if missing). */
@@ -455,7 +454,7 @@ export function createNode(config: NodeConfig): EthwireNode {
           nodeKey,
           listen: { host, port: cfg.rlpxPort ?? 0 },
           announceHost: host === '0.0.0.0' ? '127.0.0.1' : host,
-          clientId: `${clientName}/v${clientVersion}/${process.platform}-${process.arch}/node${process.versions.node}`,
+          clientId,
           ethVersions: versions,
           maxPeers: cfg.maxPeers,
           admit: () => (p.peerCount >= cfg.maxPeers ? DisconnectReason.TooManyPeers : undefined),

@@ -9,10 +9,10 @@ import {
   type Transaction,
 } from '@ethwire/rlp-wire'
 import { isTxPoolError } from '@ethwire/txpool'
-import { clientName, clientVersion } from './constants.js'
 import { isNodeError } from './errors.js'
 import type { EthwireNode } from './node.js'
 import { RpcError, RpcErrorCode, type RpcMethods } from './rpc.js'
+import { clientId } from './version.js'
 
 /** go-ethereum's code for "server error" (transaction rejected, dial failed, …). */
 export const rpcServerErrorCode = -32000
@@ -204,8 +204,6 @@ function peerInfoJson(p: ReturnType<EthwireNode['pm']['peerInfos']>[number]) {
 
 /** The method table for a started node. */
 export function createRpcMethods(node: EthwireNode): RpcMethods {
-  const clientId = `${clientName}/v${clientVersion}/${process.platform}-${process.arch}/node${process.versions.node}`
-
   const blockResult = async (block: Block | undefined, full: boolean) =>
     block ? formatBlock(block, await node.chain.getTd(block.hash), full) : null
 
