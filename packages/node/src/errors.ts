@@ -7,6 +7,7 @@ export type NodeErrorCode =
   | 'ErrNotDevDatadir'
   | 'ErrDevchainFuture'
   | 'ErrBadPeerAddress'
+  | 'ErrNotConnected'
   | 'ErrNotRunning'
   | 'ErrUsage'
 

@@ -131,7 +131,8 @@ export function createNode(config: NodeConfig): EthwireNode {
   const abort = new AbortController()
   const timers = new Set<ReturnType<typeof setTimeout>>()
   const cleanups: Array<() => void> = []
-  const dialing = new Set<string>()
+  /** Addresses kept connected (bootnodes, admin_addPeer) → the current connection, if any. */
+  const dialing = new Map<string, PeerAddResult | undefined>()
   const dialLoops = new Set<Promise<void>>()
   const handling = new Set<Promise<void>>()
   // mined tx index: tx hash hex → block hash hex (canonical blocks seen since start), bounded
@@ -233,12 +234,13 @@ export function createNode(config: NodeConfig): EthwireNode {
   const keepConnected = (address: string): Promise<PeerAddResult> => {
     validateAddress(address)
     if (dialing.has(address)) {
-      return dialOnce(address).then(({ conn }) => ({
-        transport: conn.transport as 'libp2p' | 'rlpx',
-        remoteId: conn.remoteId,
-      }))
+      const current = dialing.get(address)
+      if (current) return Promise.resolve(current)
+      return Promise.reject(
+        new NodeError('ErrNotConnected', `${address}: not connected yet, redialing with backoff`),
+      )
     }
-    dialing.add(address)
+    dialing.set(address, undefined)
     let reportFirst:
       | { resolve: (r: PeerAddResult) => void; reject: (e: unknown) => void }
       | undefined
@@ -253,12 +255,15 @@ export function createNode(config: NodeConfig): EthwireNode {
         try {
           const { conn, done } = await dialOnce(address)
           log.info('Dialed peer', { addr: address, version: conn.version })
-          reportFirst?.resolve({
+          const current = {
             transport: conn.transport as 'libp2p' | 'rlpx',
             remoteId: conn.remoteId,
-          })
+          }
+          dialing.set(address, current)
+          reportFirst?.resolve(current)
           reportFirst = undefined
           await done
+          dialing.set(address, undefined)
           if (abort.signal.aborted) break
           if (Date.now() - startedAt >= redialResetAfterMs) backoff = redialInitialMs
           log.info('Peer dropped, redialing', { addr: address, inMs: backoff })

@@ -100,6 +100,9 @@ describe('node lifecycle', () => {
     await p1.stop()
     await waitFor('p2 in over RLPx', () => p2.pm.peerCount === 1 && m.pm.peerCount === 1, 20_000)
     expect(m.pm.peerInfos().map((p) => [p.transport, p.inbound])).toEqual([['rlpx', true]])
+    // adding it again reports the live connection instead of dialing twice
+    expect(await rpcCall(p2.rpcUrl as string, 'admin_addPeer', [m.enode])).toBe(true)
+    expect(p2.pm.peerCount).toBe(1)
     await waitFor(
       'p2 synced',
       () => p2.chain.currentHeader().number >= m.chain.currentHeader().number - 1n,
