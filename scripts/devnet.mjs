@@ -50,8 +50,13 @@ function freePort() {
   })
 }
 
+// Nodes run in their own process group: a terminal Ctrl-C reaches only this script, which then
+// sends each node exactly one SIGINT (a second one would make the CLI force its exit).
 function run(argv, logFile) {
-  const child = spawn(process.execPath, [cli, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [cli, ...argv], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  })
   const chunks = []
   child.stdout.on('data', (d) => chunks.push(d))
   child.stderr.on('data', (d) => chunks.push(d))
@@ -159,7 +164,8 @@ function render() {
     const up = rendered > 0 ? `\x1b[${rendered}A\x1b[J` : ''
     process.stdout.write(`${up}ethwire devnet — ${root} (Ctrl-C to stop)\n${ls.join('\n')}\n`)
     rendered = ls.length + 1
-  } else {
+  } else if (++rendered % 5 === 1) {
+    // Not a terminal: a block of lines every 5 s.
     const t = new Date().toISOString().slice(11, 19)
     process.stdout.write(`${ls.map((l) => `${t} ${l}`).join('\n')}\n`)
   }
@@ -217,6 +223,11 @@ async function stopAll() {
 }
 process.on('SIGINT', stopAll)
 process.on('SIGTERM', stopAll)
+// Never leave a detached node behind, whatever ends this script.
+process.on('exit', () => {
+  for (const n of nodes)
+    if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill('SIGKILL')
+})
 
 try {
   // The miner's datadir first (dev genesis and signer, optional prefilled blocks), then the genesis file the joiners init from.
