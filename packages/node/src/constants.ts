@@ -15,6 +15,8 @@ export const defaultDevChainId = 1337
 export const defaultSyncIntervalMs = 10_000
 /** Syncer: peers needed before an arriving peer triggers a sync (`--minsyncpeers`). */
 export const defaultMinSyncPeers = 5
+/** Worker threads for sender recovery of peers' transactions. */
+export const defaultRecoveryWorkers = 1
 /** The status log line interval. */
 export const logIntervalMs = 8_000
 /** `ethwire import`: blocks per database write (`--import.batch`). */

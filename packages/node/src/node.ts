@@ -10,6 +10,7 @@ import {
   type GenesisJson,
   terminalTotalDifficulty,
 } from '@ethwire/chain'
+import { createRecoveryPool, loadRecoverer, type RecoveryPool } from '@ethwire/crypto'
 import { forksFromGethConfig } from '@ethwire/handshake'
 import { createProtocolManager, type ProtocolManager } from '@ethwire/protocol-manager'
 import {
@@ -34,6 +35,7 @@ import {
   defaultListenHost,
   defaultMaxPeers,
   defaultMinSyncPeers,
+  defaultRecoveryWorkers,
   defaultSyncIntervalMs,
   dialTimeoutMs,
   logIntervalMs,
@@ -77,6 +79,8 @@ export interface NodeConfig {
   /** Logger (default: info level to stderr); or a verbosity 0..5. */
   logger?: Logger
   verbosity?: number
+  /** Worker threads recovering senders of transactions from peers (default 1). */
+  recoveryWorkers?: number
   /** Status log line interval; 0 turns it off. */
   logIntervalMs?: number
 }
@@ -121,6 +125,7 @@ export function createNode(config: NodeConfig): EthwireNode {
   const cfg = { maxPeers: defaultMaxPeers, ...config }
   let chain: Chain | undefined
   let txPool: TxPool | undefined
+  let recoveryPool: RecoveryPool | undefined
   let pm: ProtocolManager | undefined
   let libp2p: Libp2pTransport | undefined
   let rlpx: RlpxTransport | undefined
@@ -388,8 +393,14 @@ export function createNode(config: NodeConfig): EthwireNode {
         }),
       )
 
+      // sender recovery of transactions from peers runs in a worker thread (in-thread fallback)
+      recoveryPool = createRecoveryPool({ workers: cfg.recoveryWorkers ?? defaultRecoveryWorkers })
       txPool = createTxPool(
-        { journal: createFileJournal(join(cfg.datadir, txJournalFileName)) },
+        {
+          journal: createFileJournal(join(cfg.datadir, txJournalFileName)),
+          recoverer: loadRecoverer(),
+          batchRecoverer: recoveryPool,
+        },
         { chainId, blockGasLimit: c.currentHeader().gasLimit },
       )
       await txPool.start()
@@ -531,6 +542,7 @@ export function createNode(config: NodeConfig): EthwireNode {
       ])
       await Promise.allSettled([...dialLoops])
       await step('txpool', () => txPool?.stop())
+      await step('recovery workers', () => recoveryPool?.close())
       await step('database', () => chain?.close())
       if (wasRunning) log.info('Node stopped')
     })()
