@@ -307,6 +307,17 @@ export function createRpcMethods(node: EthwireNode): RpcMethods {
         },
       }
     },
+    debug_wireStats: () => {
+      const p = node.pm.parts.downloader.progress()
+      return {
+        ...node.pm.stats(),
+        // headers known to the downloader: imported blocks plus header slots waiting for bodies
+        headersDownloaded: Number(p.currentBlock) + p.pendingResults,
+        syncHighest: Number(p.highestBlock),
+        peers: node.pm.peerCount,
+        head: Number(node.chain.currentHeader().number),
+      }
+    },
     admin_peers: () => node.pm.peerInfos().map(peerInfoJson),
     admin_addPeer: async (params) => {
       const url = param(params, 0, 'url')

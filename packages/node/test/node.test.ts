@@ -93,6 +93,12 @@ describe('dev node over JSON-RPC (viem)', () => {
     expect(await client.request({ method: 'net_peerCount' } as never)).toBe('0x0')
     expect(await client.request({ method: 'web3_clientVersion' } as never)).toMatch(/^ethwire\/v/)
     expect(await client.request({ method: 'eth_syncing' } as never)).toBe(false)
+    const stats = (await client.request({ method: 'debug_wireStats' } as never)) as Record<
+      string,
+      number
+    >
+    expect(stats).toMatchObject({ peers: 0, bytesReceived: 0, newBlockReceived: 0 })
+    expect(stats.head).toBeGreaterThanOrEqual(2)
   })
 
   it('takes a raw transaction into the pool and serves it back', async () => {
