@@ -3,7 +3,7 @@
  * sync every syncIntervalMs regardless, the new head announced afterwards (a BlockRangeUpdate to
  * eth/69 peers), progress while syncing, and no timers left after stop().
  */
-import { bytesToHex } from '@ethwire/rlp-wire'
+import { bytesToHex, DisconnectReason } from '@ethwire/rlp-wire'
 import { afterEach, describe, expect, it } from 'vitest'
 import { attachRemote, connectManagers, FakeClock, waitFor } from '../src/testing.js'
 import {
@@ -142,6 +142,11 @@ describe('syncer', () => {
     })()
     await pmB.syncNow()
     expect(failed.length).toBe(1)
+    expect(failed).toMatchObject([{ error: { code: 'ErrEmptyHeaderSet' } }])
+    // The downloader gave up on the peer: dropped as ErrBadPeer (UselessPeer).
+    await liar.done
+    expect(liar.conn.closeInfo).toEqual({ reason: DisconnectReason.UselessPeer, remote: true })
+    expect(pmB.stats().peersDropped).toBe(1)
     expect(pmB.acceptTxs).toBe(false)
     expect(b.currentHeader().number).toBe(0n)
     await liar.close().catch(() => {})
