@@ -596,9 +596,14 @@ export function createProtocolManager(
 
   const synchronise = (peer: Peer | undefined): Promise<void> => {
     if (peer === undefined || !running || syncInFlight !== undefined) return Promise.resolve()
-    const p = doSync(peer).finally(() => {
-      syncInFlight = undefined
-    })
+    const p = doSync(peer)
+      .catch((err) => {
+        // A chain read failed (the downloader's own failures are handled in doSync).
+        log.warn('sync round failed', { peer: peer.id, error: String(err) })
+      })
+      .finally(() => {
+        syncInFlight = undefined
+      })
     syncInFlight = p
     return p
   }
