@@ -93,12 +93,33 @@ export function checkEngineSupported(g: GenesisJson, fakePow: boolean): void {
   )
 }
 
+/**
+ * @ethwire/crypto for the clique engine, with the signer address memoised: the engine derives it
+ * from the key for every block it prepares, and that costs as much as the signature itself.
+ */
+const cliqueCrypto = (() => {
+  const addresses = new Map<string, Uint8Array>()
+  return {
+    recoverAddress: crypto.recoverAddress,
+    sign: crypto.sign,
+    privateKeyToAddress(key: Uint8Array): Uint8Array {
+      const k = bytesToHex(key)
+      let a = addresses.get(k)
+      if (!a) {
+        a = crypto.privateKeyToAddress(key)
+        addresses.set(k, a)
+      }
+      return a
+    },
+  }
+})()
+
 /** Engine factory for a stored config: clique (with the dev key to seal, if any), else the chain's default. */
 export function engineFor(signerKey?: Uint8Array): (config: ChainConfig) => Engine {
   return (config) => {
     if (config.clique)
       return createClique(
-        { crypto },
+        { crypto: cliqueCrypto },
         { period: config.clique.period ?? 0, epoch: config.clique.epoch ?? undefined, signerKey },
       )
     throw new NodeError(
