@@ -408,7 +408,7 @@ export function createProtocolManager(
     const code = (err as { code?: string }).code ?? 'Error'
     dropReasons.set(peer, code)
     stats.peersDropped++
-    log.warn('dropping peer', { peer: peer.id, code, error: err.message })
+    log.warn('dropping peer', { peer: peer.id, code, error: err.message, ...causes(err) })
     await peer.disconnect(
       reason ?? (isProtocolError(err) ? err.disconnectReason : DisconnectReason.SubprotocolError),
     )
@@ -778,4 +778,16 @@ export function createProtocolManager(
 
 function insertedCount(r: number | { readonly inserted: number }): number {
   return typeof r === 'number' ? r : r.inserted
+}
+
+/** The codes along an error's cause chain (e.g. ErrBadPeer ← ErrInvalidHeader ← ErrUnauthorizedSigner). */
+function causes(err: unknown): { causes?: string[] } {
+  const out: string[] = []
+  let c = (err as { cause?: unknown }).cause
+  for (let i = 0; i < 5 && c !== undefined && c !== null; i++) {
+    const e = c as { code?: unknown; message?: unknown; cause?: unknown }
+    out.push(typeof e.code === 'string' ? e.code : String(e.message ?? c))
+    c = e.cause
+  }
+  return out.length > 0 ? { causes: out } : {}
 }
