@@ -40,6 +40,8 @@ export interface NodeFlags {
   txannounce: boolean
   /** `import`: blocks per database write. */
   'import.batch': number
+  /** `extip:<ip>` (the address in our enode URL), `none` or `any` (default: the listen address). */
+  nat?: string
 }
 
 export interface ParsedArgs {
@@ -76,6 +78,7 @@ const FLAGS: Record<string, FlagKind> = {
   eth: 'intlist',
   txannounce: 'bool',
   'import.batch': 'int',
+  nat: 'string',
 }
 
 export const COMMANDS = [
@@ -215,6 +218,13 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (v !== undefined && v > 65535)
       throw new UsageError(`invalid value for -${p}: not a TCP port`)
   }
+  if (
+    f.nat !== undefined &&
+    f.nat !== 'none' &&
+    f.nat !== 'any' &&
+    !/^extip:[0-9a-fA-F.:]+$/.test(f.nat)
+  )
+    throw new UsageError(`invalid value "${f.nat}" for -nat: extip:<ip>, none or any`)
   if (f.dev && !given.has('http')) f.http = true
   return { command, positional, flags: f, given }
 }
@@ -225,6 +235,7 @@ export function nodeConfigFromFlags(flags: NodeFlags): NodeConfig {
     datadir: flags.datadir,
     networkId: flags.networkid,
     listenHost: flags.addr,
+    externalIp: flags.nat?.startsWith('extip:') ? flags.nat.slice('extip:'.length) : undefined,
     port: flags.port,
     rlpxPort: flags['rlpx.port'],
     http: flags.http ? { host: flags['http.addr'], port: flags['http.port'] } : undefined,
@@ -258,6 +269,7 @@ Flags:
   --addr <ip>            listen address of both transports (default 127.0.0.1)
   --port <n>             libp2p TCP port (default 30313; 0 = any free port)
   --rlpx.port <n>        RLPx TCP port (RLPx listening is off unless given; 0 = any free port)
+  --nat extip:<ip>       the address to put in our enode URL (no NAT traversal is done)
   --http                 enable the JSON-RPC HTTP server
   --http.addr <host>     JSON-RPC listen address (default 127.0.0.1)
   --http.port <n>        JSON-RPC port (default 8545; 0 = any free port)

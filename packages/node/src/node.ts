@@ -59,6 +59,8 @@ export interface NodeConfig {
   networkId?: bigint
   /** Listen address of both transports (default 127.0.0.1). */
   listenHost?: string
+  /** Address put into our enode URL (`--nat extip:<ip>`); default the listen address. */
+  externalIp?: string
   /** libp2p TCP port (0 = any free port). Default 0. */
   port?: number
   /** RLPx TCP port; RLPx listening is off when undefined (enode dials still work). */
@@ -469,7 +471,8 @@ export function createNode(config: NodeConfig): EthwireNode {
         {
           nodeKey,
           listen: { host, port: cfg.rlpxPort ?? 0 },
-          announceHost: host === '0.0.0.0' ? '127.0.0.1' : host,
+          announceHost:
+            cfg.externalIp ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host),
           clientId,
           ethVersions: versions,
           maxPeers: cfg.maxPeers,

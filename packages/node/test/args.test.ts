@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { defaultFlags, parseArgs, UsageError } from '../src/args.js'
+import { defaultFlags, nodeConfigFromFlags, parseArgs, UsageError } from '../src/args.js'
 
 describe('parseArgs', () => {
   it('gives the defaults with no arguments', () => {
@@ -101,6 +101,61 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['--verbosity', '9'])).toThrow(/verbosity/)
     expect(() => parseArgs(['--dev.period', '0'])).toThrow(/dev.period/)
     expect(() => parseArgs(['--networkid', '0x10'])).toThrow(/not a number/)
+  })
+
+  it('--nat extip:<ip> becomes the enode address; other forms are refused', () => {
+    expect(nodeConfigFromFlags(parseArgs(['--nat', 'extip:203.0.113.7']).flags).externalIp).toBe(
+      '203.0.113.7',
+    )
+    expect(nodeConfigFromFlags(parseArgs(['--nat', 'none']).flags).externalIp).toBeUndefined()
+    expect(() => parseArgs(['--nat', 'upnp'])).toThrow(/-nat/)
+  })
+
+  it('nodeConfigFromFlags maps every run flag', () => {
+    const c = nodeConfigFromFlags(
+      parseArgs([
+        '--datadir=d',
+        '--networkid=5',
+        '--addr=0.0.0.0',
+        '--port=1',
+        '--rlpx.port=2',
+        '--http',
+        '--http.port=3',
+        '--bootnodes=/ip4/1.2.3.4/tcp/5',
+        '--maxpeers=7',
+        '--dev',
+        '--dev.period=4',
+        '--fakepow',
+        '--syncinterval=100',
+        '--minsyncpeers=2',
+        '--eth=66,68',
+        '--txannounce=false',
+        '--verbosity=1',
+      ]).flags,
+    )
+    expect(c).toEqual({
+      datadir: 'd',
+      networkId: 5n,
+      listenHost: '0.0.0.0',
+      externalIp: undefined,
+      port: 1,
+      rlpxPort: 2,
+      http: { host: '127.0.0.1', port: 3 },
+      bootnodes: ['/ip4/1.2.3.4/tcp/5'],
+      maxPeers: 7,
+      dev: { periodSeconds: 4 },
+      fakePow: true,
+      syncIntervalMs: 100,
+      minSyncPeers: 2,
+      ethVersions: [66, 68],
+      txAnnounce: false,
+      verbosity: 1,
+    })
+    expect(nodeConfigFromFlags(parseArgs([]).flags)).toMatchObject({
+      http: undefined,
+      dev: undefined,
+      ethVersions: undefined,
+    })
   })
 
   it('help and version', () => {
