@@ -40,6 +40,8 @@ export const dialTimeoutMs = 10_000
 export const devchainBatchBlocks = 512
 /** Mined transaction index (eth_getTransactionByHash): most recent canonical txs remembered. */
 export const minedTxIndexEntries = 100_000
+/** … and the blocks read into that index at start (the most recent canonical ones). */
+export const minedTxStartupBlocks = 128
 /** Stop: how long to wait for the node to stop before a forced exit (CLI). */
 export const stopTimeoutMs = 15_000
 export const clientName = 'ethwire'

@@ -40,6 +40,7 @@ import {
   dialTimeoutMs,
   logIntervalMs,
   minedTxIndexEntries,
+  minedTxStartupBlocks,
   redialInitialMs,
   redialMaxMs,
   redialResetAfterMs,
@@ -394,6 +395,17 @@ export function createNode(config: NodeConfig): EthwireNode {
             void txPool.removeIncluded(e.block.transactions).catch(() => {})
         }),
       )
+
+      // and the transactions of the most recent canonical blocks already in the database
+      const head = c.currentHeader().number
+      const from =
+        head >= BigInt(minedTxStartupBlocks) ? head - BigInt(minedTxStartupBlocks) + 1n : 1n
+      for (let n = from; n <= head; n++) {
+        const block = await c.getBlockByNumber(n)
+        if (!block) continue
+        const bh = bytesToHex(block.hash)
+        for (const tx of block.transactions) minedTx.set(bytesToHex(tx.hash), bh)
+      }
 
       // sender recovery of transactions from peers runs in a worker thread (in-thread fallback)
       recoveryPool = createRecoveryPool({ workers: cfg.recoveryWorkers ?? defaultRecoveryWorkers })

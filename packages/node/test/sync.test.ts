@@ -113,5 +113,12 @@ describe('sync of the ethtest chain between two nodes', () => {
     }
     expect(full.hash).toBe(got.blockHash)
     expect(full.transactions[0]).toMatchObject({ hash: got.hash, from: got.from })
+    // A imported the chain before it started: it indexed the transactions of its last 128 blocks
+    const recent = [...blocks].reverse().find((bl) => bl.transactions.length > 0) as Block
+    expect(recent.header.number).toBeGreaterThan(600n - 128n)
+    const onA = (await rpcCall(a.rpcUrl as string, 'eth_getTransactionByHash', [
+      bytesToHex((recent.transactions[0] as { hash: Uint8Array }).hash),
+    ])) as { blockHash: string }
+    expect(onA.blockHash).toBe(bytesToHex(recent.hash))
   }, 120_000)
 })
