@@ -11,7 +11,6 @@ import {
   meshDials,
   percentile,
   statsDelta,
-  statsNode,
   table,
   type WireStats,
   wireStats,
@@ -23,7 +22,7 @@ const degree = Number(process.env.BLOCK_BENCH_DEGREE ?? 3)
 const periodS = Number(process.env.BLOCK_BENCH_PERIOD ?? 2)
 
 export async function runBlockBench(): Promise<void> {
-  const net = new Cluster('bench-blocks', { entry: statsNode })
+  const net = new Cluster('bench-blocks')
   try {
     const genesis = await net.devchain('n0', 0)
     const dials = meshDials(nodeCount, degree, 11)

@@ -27,7 +27,7 @@ export const mb = (bytes: number | undefined) =>
 /** Wire counters of the node's protocol manager (pm.stats()), or undefined if the node has no such RPC. */
 export type WireStats = Record<string, number>
 
-const statsMethods = ['debug_wireStats', 'debug_stats', 'admin_stats']
+const statsMethods = ['debug_wireStats']
 let statsMethod: string | undefined | null
 
 export async function wireStats(node: EthwireProcess): Promise<WireStats | undefined> {
@@ -82,6 +82,3 @@ export function meshDials(count: number, degree: number, seed = 7): number[][] {
 export function log(msg: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`)
 }
-
-/** The bench node entry (the CLI's run mode plus `debug_wireStats`). */
-export const statsNode = new URL('./stats-node.ts', import.meta.url).pathname

@@ -5,7 +5,7 @@
  */
 import { cpSync, statSync } from 'node:fs'
 import { Cluster, type EthwireProcess, sleep } from '../test/e2e/harness.js'
-import { fmt, log, mb, statsNode, table, wireStats } from './common.js'
+import { fmt, log, mb, table, wireStats } from './common.js'
 
 const blocks = Number(process.env.SYNC_BENCH_BLOCKS ?? 10_000)
 const timeoutMs = Number(process.env.SYNC_BENCH_TIMEOUT_MS ?? 600_000)
@@ -66,7 +66,7 @@ async function timeSync(
 }
 
 export async function runSyncBench(): Promise<void> {
-  const net = new Cluster('bench-sync', { entry: statsNode })
+  const net = new Cluster('bench-sync')
   try {
     log(`devchain ${blocks} blocks…`)
     const made = await net.exec(

@@ -13,16 +13,7 @@ import {
   sleep,
   waitFor,
 } from '../test/e2e/harness.js'
-import {
-  fmt,
-  log,
-  meshDials,
-  statsDelta,
-  statsNode,
-  table,
-  type WireStats,
-  wireStats,
-} from './common.js'
+import { fmt, log, meshDials, statsDelta, table, type WireStats, wireStats } from './common.js'
 
 const nodeCount = Number(process.env.TX_BENCH_NODES ?? 8)
 // 10,000 is the goal, but the node's pool keeps at most 6,144 transactions (txpool
@@ -44,7 +35,7 @@ const modes: Mode[] = [
 ]
 
 async function runMode(mode: Mode, extra: string[]): Promise<(string | number)[][]> {
-  const net = new Cluster('bench-txs', { entry: statsNode })
+  const net = new Cluster('bench-txs')
   try {
     const genesis = await net.devchain('n0', 2)
     const chainId = chainIdOf(readFileSync(genesis, 'utf8'))
