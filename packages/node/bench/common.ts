@@ -6,7 +6,7 @@ export function table(title: string, header: string[], rows: (string | number)[]
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)))
   const line = (r: string[]) =>
     `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`
-  const sep = `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`
+  const sep = `| ${widths.map((w, i) => (i === 0 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`
   process.stdout.write(
     `\n${title}\n\n${line(cells[0]!)}\n${sep}\n${cells.slice(1).map(line).join('\n')}\n\n`,
   )
