@@ -153,7 +153,7 @@ describe('issue 6: transactions cross a line of five nodes', () => {
     onTestFailed(() => net.fail())
     const genesis = await net.devchain('line0', 3)
     const chainId = chainIdOf(readFileSync(genesis, 'utf8'))
-    // The first node mines so it accepts transactions; a long period keeps blocks (and inclusion) out of the way.
+    // The first node is a --dev miner (accepts transactions from the start); the long period keeps the chain still.
     const first = await net.start('line0', { args: ['--dev', '--dev.period', '3600'] })
     const line = await startLine(net, first, genesis, 4, ['--minsyncpeers', '1'])
     for (const [i, n] of line.entries()) {
@@ -277,6 +277,16 @@ describe('issue 8: mined blocks cross a line of five nodes by announcement alone
     for (const n of line) {
       expect(await n.rpc.call('eth_syncing')).toBe(false)
       expect(n.log()).not.toMatch(/sync started/i)
+      // …and the node's own counters say the blocks came through the block fetcher.
+      const stats = await n.rpc.call<{
+        blocksImportedByFetcher: number
+        newBlockReceived: number
+        newBlockHashesReceived: number
+      }>('debug_wireStats')
+      expect(stats.blocksImportedByFetcher).toBeGreaterThanOrEqual(lags.length)
+      expect(stats.newBlockReceived + stats.newBlockHashesReceived).toBeGreaterThanOrEqual(
+        lags.length,
+      )
     }
     process.stderr.write(
       `[e2e] far-end lag per block (ms): ${lags.map((l) => l.toFixed(0)).join(' ')}\n`,
