@@ -161,6 +161,20 @@ export interface PeerInfo {
 
 const logTailBytes = 6_000
 
+/** Every child this process spawned and has not seen exit: killed if this process exits first. */
+const liveChildren = new Set<ChildProcess>()
+let exitHookInstalled = false
+function track(child: ChildProcess): void {
+  liveChildren.add(child)
+  child.once('exit', () => liveChildren.delete(child))
+  if (!exitHookInstalled) {
+    exitHookInstalled = true
+    process.once('exit', () => {
+      for (const c of liveChildren) c.kill('SIGKILL')
+    })
+  }
+}
+
 /** One running `ethwire` process. */
 export class EthwireProcess {
   readonly rpc: RpcClient
@@ -317,6 +331,7 @@ export class Cluster {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     this.#oneShots.add(child)
+    track(child)
     const out: Buffer[] = []
     const err: Buffer[] = []
     child.stdout.on('data', (d: Buffer) => out.push(d))
@@ -375,6 +390,7 @@ export class Cluster {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...opts.env },
     })
+    track(child)
     const node = new EthwireProcess(name, datadir, httpPort, child, join(this.root, `${name}.log`))
     this.nodes.push(node)
     const timeoutMs = opts.startTimeoutMs ?? 30_000
