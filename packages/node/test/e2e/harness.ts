@@ -293,23 +293,26 @@ export interface StartOptions {
  * and log tails are printed.
  */
 export class Cluster {
-  readonly root: string
   readonly nodes: EthwireProcess[] = []
+  #root: string | undefined
   #failed = false
   #oneShots = new Set<ChildProcess>()
 
-  /** `entry`: the script `start()` runs instead of the CLI (same flags), e.g. a bench node with extra RPC. */
+  /**
+   * `entry`: the script `start()` runs instead of the CLI (same flags). The directory is made on
+   * first use, so a Cluster of a skipped suite leaves nothing behind.
+   */
   constructor(
-    label: string,
+    readonly label: string,
     readonly opts: { root?: string; entry?: string } = {},
-  ) {
-    const root = opts.root
-    if (root) {
-      mkdirSync(root, { recursive: true })
-      this.root = root
-    } else {
-      this.root = mkdtempSync(join(tmpdir(), `ethwire-${label}-`))
+  ) {}
+
+  get root(): string {
+    if (this.#root === undefined) {
+      if (this.opts.root) mkdirSync(this.opts.root, { recursive: true })
+      this.#root = this.opts.root ?? mkdtempSync(join(tmpdir(), `ethwire-${this.label}-`))
     }
+    return this.#root
   }
 
   dir(name: string): string {
@@ -421,8 +424,8 @@ export class Cluster {
         (n) => `--- ${n.name} (exit ${n.exitCode}) ${n.logFile}\n${n.logTail(3_000)}`,
       )
       process.stderr.write(`[e2e] kept ${this.root} after a failure\n${tails.join('\n')}\n`)
-    } else {
-      rmSync(this.root, { recursive: true, force: true })
+    } else if (this.#root !== undefined) {
+      rmSync(this.#root, { recursive: true, force: true })
     }
   }
 }
