@@ -40,6 +40,10 @@ export interface NodeFlags {
   txannounce: boolean
   /** `import`: blocks per database write. */
   'import.batch': number
+  /** txpool: most transactions held (all senders). */
+  'txpool.globalslots'?: number
+  /** txpool: most transactions per remote sender. */
+  'txpool.accountslots'?: number
   /** `extip:<ip>` (the address in our enode URL), `none` or `any` (default: the listen address). */
   nat?: string
 }
@@ -79,6 +83,8 @@ const FLAGS: Record<string, FlagKind> = {
   txannounce: 'bool',
   'import.batch': 'int',
   nat: 'string',
+  'txpool.globalslots': 'int',
+  'txpool.accountslots': 'int',
 }
 
 export const COMMANDS = [
@@ -248,6 +254,10 @@ export function nodeConfigFromFlags(flags: NodeFlags): NodeConfig {
     ethVersions: flags.eth.length ? flags.eth : undefined,
     txAnnounce: flags.txannounce,
     verbosity: flags.verbosity,
+    txPool: {
+      globalSlots: flags['txpool.globalslots'],
+      accountSlots: flags['txpool.accountslots'],
+    },
   }
 }
 
@@ -282,6 +292,8 @@ Flags:
   --minsyncpeers <n>     peers needed before a new peer triggers a sync (default 5)
   --eth <list>           allowed eth versions, e.g. 68 or 66,67,68 (default: 62-68, and 69 on a merged chain)
   --txannounce <bool>    eth/66+: full txs to sqrt(peers), hashes to the rest (default true)
+  --txpool.globalslots <n>   most transactions in the pool (default 6144)
+  --txpool.accountslots <n>  most transactions per remote sender (default 80)
   --import.batch <n>     import: blocks per database write (default 256)
   --verbosity <0-5>      0 silent, 1 error, 2 warn, 3 info, 4 debug, 5 trace (default 3)
 `

@@ -82,6 +82,8 @@ export interface NodeConfig {
   /** Logger (default: info level to stderr); or a verbosity 0..5. */
   logger?: Logger
   verbosity?: number
+  /** Pool limits (default: @ethwire/txpool's, 6144 in all and 80 per remote sender). */
+  txPool?: { globalSlots?: number; accountSlots?: number }
   /** Worker threads recovering senders of transactions from peers (default 1). */
   recoveryWorkers?: number
   /** Status log line interval; 0 turns it off. */
@@ -415,7 +417,14 @@ export function createNode(config: NodeConfig): EthwireNode {
           recoverer: loadRecoverer(),
           batchRecoverer: recoveryPool,
         },
-        { chainId, blockGasLimit: c.currentHeader().gasLimit },
+        {
+          chainId,
+          blockGasLimit: c.currentHeader().gasLimit,
+          ...(cfg.txPool?.globalSlots !== undefined ? { globalSlots: cfg.txPool.globalSlots } : {}),
+          ...(cfg.txPool?.accountSlots !== undefined
+            ? { accountSlots: cfg.txPool.accountSlots }
+            : {}),
+        },
       )
       await txPool.start()
 

@@ -131,6 +131,8 @@ describe('parseArgs', () => {
         '--eth=66,68',
         '--txannounce=false',
         '--verbosity=1',
+        '--txpool.globalslots=20000',
+        '--txpool.accountslots=500',
       ]).flags,
     )
     expect(c).toEqual({
@@ -150,6 +152,7 @@ describe('parseArgs', () => {
       ethVersions: [66, 68],
       txAnnounce: false,
       verbosity: 1,
+      txPool: { globalSlots: 20000, accountSlots: 500 },
     })
     expect(nodeConfigFromFlags(parseArgs([]).flags)).toMatchObject({
       http: undefined,
