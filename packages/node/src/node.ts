@@ -471,6 +471,13 @@ export function createNode(config: NodeConfig): EthwireNode {
         log.info('Peer added', { id: info.id, version: info.version, transport: info.transport }),
       )
       p.on('peer:removed', (info) => log.info('Peer removed', { id: info.id, err: info.error }))
+      // go-ethereum marks the initial sync done on any block-fetcher import too (a node that
+      // follows by announcements and never needed a sync still starts taking transactions)
+      p.on('block:imported', ({ source, number }) => {
+        if (source !== 'fetcher' || p.acceptTxs) return
+        p.setAcceptTxs(true)
+        log.info('Imported an announced block, accepting transactions', { number })
+      })
 
       const versions = cfg.ethVersions?.length ? cfg.ethVersions : defaultEthVersions(c)
       log.debug('eth versions offered', { versions: versions.join(',') })

@@ -3,13 +3,13 @@
  * both transports (a libp2p peer fills the only slot, an RLPx dialer is refused and gets in by
  * redial once the slot frees); admin_addPeer.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { bytesToHex, hexToBytes } from '@ethwire/rlp-wire'
 import { signTx } from '@ethwire/txpool/testing'
 import { afterAll, describe, expect, it } from 'vitest'
-import { initCommand } from '../src/commands.js'
+import { devchainCommand, initCommand } from '../src/commands.js'
 import { silentLogger } from '../src/log.js'
 import { createNode, type EthwireNode, type NodeConfig } from '../src/node.js'
 import { rpcCall } from '../src/testing.js'
@@ -107,5 +107,29 @@ describe('node lifecycle', () => {
       'p2 synced',
       () => p2.chain.currentHeader().number >= m.chain.currentHeader().number - 1n,
     )
+  }, 60_000)
+
+  it('a node that follows by announcements alone (no sync) starts accepting transactions', async () => {
+    // both start with the same block 1 (made by devchain, then copied), so f is never behind
+    const ctx = (d: string) => ({ datadir: d, fakePow: false, log: silentLogger, out: () => {} })
+    await devchainCommand(ctx(join(root, 'ann-m')), 1)
+    cpSync(join(root, 'ann-m', 'chaindata'), join(root, 'ann-f', 'chaindata'), { recursive: true })
+    const m = await start({ datadir: join(root, 'ann-m'), dev: { periodSeconds: 1 } })
+    // never syncs: too few peers for a sync on arrival, no forced sync in the test's lifetime
+    const f = await start({
+      datadir: join(root, 'ann-f'),
+      bootnodes: [m.multiaddrs[0] as string],
+      minSyncPeers: 100,
+      syncIntervalMs: 3_600_000,
+    })
+    let synced = false
+    f.pm.on('sync:start', () => {
+      synced = true
+    })
+    expect(f.pm.acceptTxs).toBe(false)
+    // new blocks arrive by NewBlock / NewBlockHashes and go in through the block fetcher
+    await waitFor('f follows m', () => f.chain.currentHeader().number >= 2n, 20_000)
+    expect(synced).toBe(false)
+    expect(f.pm.acceptTxs).toBe(true)
   }, 60_000)
 })
