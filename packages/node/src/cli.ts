@@ -139,6 +139,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     stopRequested = resolve
   })
   const off = onSignals((signal) => stopRequested?.(signal))
+  // a stray rejection somewhere below (a peer's connection failing in a library callback) is
+  // logged, not fatal: the node goes on
+  process.on('unhandledRejection', (reason) => log.error('Unhandled rejection', { err: reason }))
   try {
     log.info(`Starting ${clientName}`, {
       version: clientVersion,
