@@ -157,6 +157,8 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
   const listeners = new Set<(txs: PoolTransaction[]) => void>()
   let stopped = false
   let journalEntries = 0
+  /** Local transactions in `all` (kept so a journal rotation check costs nothing per insert). */
+  let localCount = 0
   let lock: Promise<unknown> = Promise.resolve()
 
   const serialize = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -220,7 +222,7 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
   }
 
   const removeEntry = (e: Entry): void => {
-    all.delete(e.hashHex)
+    if (all.delete(e.hashHex) && e.local) localCount--
     const a = accounts.get(e.senderHex)
     if (a === undefined) return
     if (a.txs.get(e.tx.nonce) === e) a.txs.delete(e.tx.nonce)
@@ -261,8 +263,9 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
 
   const maybeRotate = async (): Promise<void> => {
     if (deps.journal === undefined) return
-    const locals = journalLocals()
-    if (journalEntries > locals.length + journalRotateSlackEntries) {
+    // Counted, not encoded: encoding every local on each insert made adding n locals O(n²).
+    if (journalEntries > localCount + journalRotateSlackEntries) {
+      const locals = journalLocals()
       await deps.journal.rewrite(locals)
       journalEntries = locals.length
     }
@@ -359,6 +362,7 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
     accounts.set(senderHex, a)
     a.txs.set(tx.nonce, entry)
     all.set(hashHex, entry)
+    if (entry.local) localCount++
     const promoted: Entry[] = []
     for (const t of touched) promoted.push(...reorg(t))
     if (journal && isLocal && deps.journal !== undefined) {

@@ -5,6 +5,7 @@ import { createRecoveryPool } from '@ethwire/crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   createFileJournal,
+  createMemoryJournal,
   createTxPool,
   isTxPoolError,
   type PoolTransaction,
@@ -239,6 +240,27 @@ describe('journal', () => {
     expect(p3.status()).toEqual({ pending: 1, queued: 0 })
     expect(p3.get(replaced.hash)?.pending).toBe(true)
     await p3.stop()
+  })
+
+  it('adding n local transactions encodes each about once (the rotation check does not re-encode every local)', async () => {
+    const journal = createMemoryJournal()
+    const pool = createTxPool({ journal }, { chainId })
+    await pool.start()
+    const n = 300
+    let encodes = 0
+    for (let i = 0; i < n; i++) {
+      const tx = tx1559(alice.key, BigInt(i))
+      const encode = tx.encode.bind(tx)
+      tx.encode = () => {
+        encodes++
+        return encode()
+      }
+      await pool.add(tx, { local: true })
+    }
+    expect(journal.entries).toHaveLength(n)
+    // a few per transaction (validation, journal append); before the fix every insert encoded every local (~n²/2)
+    expect(encodes).toBeLessThanOrEqual(5 * n)
+    await pool.stop()
   })
 
   it('skips a torn last line', async () => {
