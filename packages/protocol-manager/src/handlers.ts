@@ -38,6 +38,15 @@ export interface HandlerContext {
     newBlockHashesReceived: number
     txMessagesReceived: number
     txBytesReceived: number
+    txBroadcastBytesReceived: number
+    txsBroadcastReceived: number
+    txsBroadcastKnown: number
+    pooledTxBytesReceived: number
+    pooledTxsReceived: number
+    pooledTxsKnown: number
+    txAnnounceBytesReceived: number
+    txHashesAnnounced: number
+    txHashesAnnouncedKnown: number
   }
   readonly acceptTxs: boolean
   readonly blockFetcher: BlockFetcher
@@ -149,10 +158,20 @@ const onNodeData: MsgHandler = async (ctx, peer, raw) => {
   if (peer.deliver(msg) === 'unsolicited' && msg.data.length > 0) unrequested(ctx, peer, 'NodeData')
 }
 
+/** How many of `txs` the pool already holds (a duplicate copy, for the stats). */
+const countKnown = (ctx: HandlerContext, txs: readonly { hash: Uint8Array }[]): number => {
+  let n = 0
+  for (const tx of txs) if (ctx.txPool?.has(tx.hash)) n++
+  return n
+}
+
 const onPooledTransactions: MsgHandler = async (ctx, peer, raw) => {
   ctx.stats.txMessagesReceived++
   ctx.stats.txBytesReceived += raw.size
   const msg = decode(peer, raw, 'PooledTransactions')
+  ctx.stats.pooledTxBytesReceived += raw.size
+  ctx.stats.pooledTxsReceived += msg.txs.length
+  ctx.stats.pooledTxsKnown += countKnown(ctx, msg.txs)
   peer.observe(msg)
   // A matched answer goes to the tx fetcher through the request's promise. An unsolicited one
   // may be a late answer to a request that timed out: the tx fetcher decides.
@@ -165,6 +184,9 @@ const onTransactions: MsgHandler = async (ctx, peer, raw) => {
   ctx.stats.txBytesReceived += raw.size
   if (!ctx.acceptTxs) return // go-ethereum: not before the initial sync
   const msg = decode(peer, raw, 'Transactions')
+  ctx.stats.txBroadcastBytesReceived += raw.size
+  ctx.stats.txsBroadcastReceived += msg.txs.length
+  ctx.stats.txsBroadcastKnown += countKnown(ctx, msg.txs)
   peer.observe(msg) // the peer knows them: never send them back
   ctx.txFetcher.enqueue(peer.id, msg.txs, false) // → txPool.addRemotes
 }
@@ -172,6 +194,9 @@ const onTransactions: MsgHandler = async (ctx, peer, raw) => {
 const onNewPooledTransactionHashes: MsgHandler = async (ctx, peer, raw) => {
   if (!ctx.acceptTxs) return
   const msg = decode(peer, raw, 'NewPooledTransactionHashes')
+  ctx.stats.txAnnounceBytesReceived += raw.size
+  ctx.stats.txHashesAnnounced += msg.hashes.length
+  for (const h of msg.hashes) if (ctx.txPool?.has(h)) ctx.stats.txHashesAnnouncedKnown++
   peer.observe(msg)
   ctx.txFetcher.notify(peer.id, msg.hashes, msg.types, msg.sizes)
 }

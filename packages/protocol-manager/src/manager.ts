@@ -119,6 +119,21 @@ export interface ProtocolManagerStats {
   blocksImportedByFetcher: number
   txMessagesReceived: number
   txBytesReceived: number
+  /** Payload bytes of `Transactions` messages (after acceptTxs). */
+  txBroadcastBytesReceived: number
+  /** Transactions in `Transactions` messages, and how many of them the pool already held. */
+  txsBroadcastReceived: number
+  txsBroadcastKnown: number
+  /** Payload bytes of `PooledTransactions` answers. */
+  pooledTxBytesReceived: number
+  /** Transactions in `PooledTransactions` answers, and how many of them the pool already held. */
+  pooledTxsReceived: number
+  pooledTxsKnown: number
+  /** Payload bytes of `NewPooledTransactionHashes` (after acceptTxs). */
+  txAnnounceBytesReceived: number
+  /** Hashes announced to us, and how many of them the pool already held. */
+  txHashesAnnounced: number
+  txHashesAnnouncedKnown: number
   bytesReceived: number
   bytesSent: number
   peersDropped: number
@@ -214,6 +229,15 @@ export function createProtocolManager(
     blocksImportedByFetcher: 0,
     txMessagesReceived: 0,
     txBytesReceived: 0,
+    txBroadcastBytesReceived: 0,
+    txsBroadcastReceived: 0,
+    txsBroadcastKnown: 0,
+    pooledTxBytesReceived: 0,
+    pooledTxsReceived: 0,
+    pooledTxsKnown: 0,
+    txAnnounceBytesReceived: 0,
+    txHashesAnnounced: 0,
+    txHashesAnnouncedKnown: 0,
     bytesReceived: 0,
     bytesSent: 0,
     peersDropped: 0,

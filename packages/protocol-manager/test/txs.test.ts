@@ -103,6 +103,13 @@ describe('with acceptTxs', () => {
     await waitFor(() => txs.every((t) => pool.has(t.hash)), 5_000, 'pool has the txs')
     expect(pm.stats().txMessagesReceived).toBe(1)
     expect(pm.stats().txBytesReceived).toBeGreaterThan(0)
+    expect(pm.stats()).toMatchObject({
+      txBroadcastBytesReceived: pm.stats().txBytesReceived,
+      txsBroadcastReceived: 2,
+      txsBroadcastKnown: 0,
+      pooledTxsReceived: 0,
+      txHashesAnnounced: 0,
+    })
     // Read until every transaction reached all four peers (whole or by hash), then a bit more.
     const got: EthMessage[][] = others.map(() => [])
     const delivered = () =>
@@ -196,6 +203,11 @@ describe('with acceptTxs', () => {
       expect(req.hashes.map(bytesToHex).sort()).toEqual(hexes(txs))
       await r.send({ name: 'PooledTransactions', requestId: req.requestId, txs })
       await waitFor(() => txs.every((t) => pool.has(t.hash)), 5_000, 'pool has them')
+      const s = pm.stats()
+      expect(s).toMatchObject({ txHashesAnnounced: 3, txHashesAnnouncedKnown: 0 })
+      expect(s).toMatchObject({ pooledTxsReceived: 3, pooledTxsKnown: 0, txsBroadcastReceived: 0 })
+      expect(s.txAnnounceBytesReceived).toBeGreaterThan(3 * 32)
+      expect(s.pooledTxBytesReceived).toBe(s.txBytesReceived)
     })
   }
 
