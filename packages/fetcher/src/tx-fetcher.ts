@@ -110,6 +110,11 @@ export function createTxFetcher(deps: TxFetcherDeps, options: TxFetcherOptions =
   /** Per peer: keys it announced that are still tracked. */
   const byPeer = new Map<string, Set<string>>()
   const requests = new Map<string, Request>()
+  /**
+   * Keys handed to `addTxs` whose add has not settled (sender recovery and insertion are async):
+   * the pool does not know them yet, but an announcement of one must not start a fetch.
+   */
+  const adding = new Map<string, number>()
   let running = false
   let timer: unknown
   let timerAt = Number.POSITIVE_INFINITY
@@ -191,6 +196,10 @@ export function createTxFetcher(deps: TxFetcherDeps, options: TxFetcherOptions =
       for (const key of keys) {
         const e = entries.get(key)
         if (e === undefined || e.state !== 'queued') continue
+        if (deps.hasTx(e.hash)) {
+          forget(e) // arrived some other way while it waited
+          continue
+        }
         const meta = e.announcers.get(peerId) ?? {}
         const size = meta.size ?? 0
         if (asked.size > 0 && bytes + size > maxBytes) continue
@@ -258,6 +267,7 @@ export function createTxFetcher(deps: TxFetcherDeps, options: TxFetcherOptions =
       entries.clear()
       byPeer.clear()
       requests.clear()
+      adding.clear()
     },
 
     notify(peerId, hashes, types, sizes) {
@@ -269,7 +279,7 @@ export function createTxFetcher(deps: TxFetcherDeps, options: TxFetcherOptions =
       for (let i = 0; i < hashes.length; i++) {
         const hash = hashes[i]!
         const key = bytesToHex(hash)
-        if (mine?.has(key) || deps.hasTx(hash)) {
+        if (mine?.has(key) || adding.has(key) || deps.hasTx(hash)) {
           res.known++
           continue
         }
@@ -357,9 +367,19 @@ export function createTxFetcher(deps: TxFetcherDeps, options: TxFetcherOptions =
         schedule()
       }
       if (accepted.length > 0) {
+        const keys = accepted.map((tx) => bytesToHex(tx.hash))
+        for (const k of keys) adding.set(k, (adding.get(k) ?? 0) + 1)
         void (async () => {
           await deps.addTxs(accepted, peerId)
-        })().catch(() => {})
+        })()
+          .catch(() => {})
+          .finally(() => {
+            for (const k of keys) {
+              const n = (adding.get(k) ?? 1) - 1
+              if (n <= 0) adding.delete(k)
+              else adding.set(k, n)
+            }
+          })
       }
       return accepted
     },

@@ -2,7 +2,7 @@ import { bytesToHex, type Transaction } from '@ethwire/rlp-wire'
 import { genBlobTxWithSidecar, genTransaction, Rand } from '@ethwire/rlp-wire/testing'
 import { describe, expect, it } from 'vitest'
 import { createTxFetcher, type TxFetcherOptions, txNetworkSize } from '../src/index.js'
-import { FakeClock, seededRandom } from '../src/testing.js'
+import { FakeClock, flush, seededRandom } from '../src/testing.js'
 
 function txs(n: number, seed = 1, type?: 0 | 1 | 2): Transaction[] {
   const r = new Rand(seed)
@@ -244,5 +244,58 @@ describe('tx fetcher', () => {
     expect(s.fetcher.notify('a', hashes(txs(2, 8))).accepted).toBe(0)
     await s.clock.advance(10_000)
     expect(s.requests).toEqual([])
+  })
+})
+
+describe('tx fetcher: a transaction still being added to the pool', () => {
+  it('is not requested when announced while the pool add is pending', async () => {
+    const clock = new FakeClock(5_000)
+    const pool = new Set<string>()
+    const requests: string[][] = []
+    let release: () => void = () => {}
+    const fetcher = createTxFetcher({
+      hasTx: (h) => pool.has(bytesToHex(h)),
+      requestTxs: (_peerId, hs) => {
+        requests.push(hs.map(bytesToHex))
+      },
+      // the pool takes its time (sender recovery in a worker, a queue of inserts)
+      addTxs: (list) =>
+        new Promise<void>((resolve) => {
+          release = () => {
+            for (const t of list) pool.add(bytesToHex(t.hash))
+            resolve()
+          }
+        }),
+      penalize: () => {},
+      clock,
+      random: seededRandom(3),
+    })
+    fetcher.start()
+    const list = txs(2, 9)
+    expect(fetcher.enqueue('a', list, false)).toHaveLength(2) // a Transactions broadcast from a
+    // b announces the same hashes before the pool has them
+    expect(fetcher.notify('b', hashes(list), ...meta(list))).toEqual({
+      accepted: 0,
+      known: 2,
+      overflow: 0,
+    })
+    await clock.advance(600)
+    expect(requests).toEqual([])
+    release()
+    await flush()
+    // once added, the pool answers for them
+    expect(fetcher.notify('c', hashes(list), ...meta(list)).known).toBe(2)
+    await clock.advance(600)
+    expect(requests).toEqual([])
+    fetcher.stop()
+  })
+
+  it('drops a waiting hash the pool got meanwhile instead of requesting it', async () => {
+    const s = setup()
+    const list = txs(2, 11)
+    s.fetcher.notify('a', hashes(list), ...meta(list))
+    s.pool.add(bytesToHex(list[0]!.hash)) // arrived some other way (a block, the RPC)
+    await s.clock.advance(500)
+    expect(s.requests).toEqual([{ peerId: 'a', hashes: [bytesToHex(list[1]!.hash)] }])
   })
 })
