@@ -35,13 +35,20 @@ export async function freePort(): Promise<number> {
   })
 }
 
+/**
+ * Every wait in these tests is bounded, but process start-up (tsx, libp2p) slows down a lot when
+ * the whole suite shares two cores: waits and test timeouts are multiplied by `E2E_TIME_SCALE`
+ * (default 2). Assertions about latency (e.g. announcement lag) are not scaled.
+ */
+export const timeScale = Math.max(1, Number(process.env.E2E_TIME_SCALE ?? 2) || 2)
+
 /** Polls `fn` until it returns a truthy value; throws after `timeoutMs` with the last value or error. */
 export async function waitFor<T>(
   what: string,
   fn: () => T | Promise<T>,
   opts: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<NonNullable<T>> {
-  const timeoutMs = opts.timeoutMs ?? 20_000
+  const timeoutMs = (opts.timeoutMs ?? 20_000) * timeScale
   const intervalMs = opts.intervalMs ?? 100
   const deadline = Date.now() + timeoutMs
   let last: unknown
@@ -396,7 +403,7 @@ export class Cluster {
     track(child)
     const node = new EthwireProcess(name, datadir, httpPort, child, join(this.root, `${name}.log`))
     this.nodes.push(node)
-    const timeoutMs = opts.startTimeoutMs ?? 30_000
+    const timeoutMs = (opts.startTimeoutMs ?? 30_000) * timeScale
     try {
       await waitFor(
         `${name} JSON-RPC`,
