@@ -36,3 +36,5 @@ export const requestTimeoutMs = 10_000
 export const blockRangeUpdateIntervalBlocks = 32n
 /** A NewBlock total difficulty at or above 2^100 is refused (go-ethereum's sanity check). */
 export const maxNewBlockTd = 1n << 100n
+/** New pending transactions collected this long before one broadcast (one message per peer). */
+export const txBroadcastDelayMs = 10

@@ -81,6 +81,12 @@ export interface ProtocolManagerOptions {
   acceptTxs?: boolean
   /** eth/66+: whole transactions to √n peers and hashes to the rest (default true); false: whole to all. */
   txAnnounce?: boolean
+  /**
+   * New pending transactions are collected for this long and broadcast together (one message per
+   * peer instead of one per transaction, as go-ethereum's pool emits one event per reorg run).
+   * Default 10 ms; 0 broadcasts each pool event at once.
+   */
+  txBroadcastDelayMs?: number
   /** Default 5 s. */
   handshakeTimeoutMs?: number
   /** Timeout of each request we send to a peer (default 10 s). */
@@ -254,6 +260,15 @@ export function createProtocolManager(
   let syncTimer: unknown
   let syncInFlight: Promise<void> | undefined
   let unsubscribePool: (() => void) | undefined
+  const txBroadcastDelayMs = options.txBroadcastDelayMs ?? C.txBroadcastDelayMs
+  let txBatch: PooledTx[] = []
+  let txBatchTimer: unknown
+  const flushTxBatch = () => {
+    txBatchTimer = undefined
+    const batch = txBatch
+    txBatch = []
+    if (running && batch.length > 0) txSync.broadcast(batch.map(txOf))
+  }
   const handshakeAbort = new AbortController()
   const active = new Set<Promise<void>>()
   /** Why each peer is being dropped (for the 'peer:removed' event). */
@@ -735,7 +750,13 @@ export function createProtocolManager(
       txSync.start()
       if (txPool?.onPending !== undefined) {
         unsubscribePool = txPool.onPending((txs: readonly PooledTx[]) => {
-          if (running) txSync.broadcast(txs.map(txOf))
+          if (!running) return
+          if (txBroadcastDelayMs <= 0) {
+            txSync.broadcast(txs.map(txOf))
+            return
+          }
+          for (const t of txs) txBatch.push(t)
+          txBatchTimer ??= clock.setTimeout(flushTxBatch, txBroadcastDelayMs)
         })
       }
       syncTimer = clock.setTimeout(forceSync, syncIntervalMs)
@@ -750,6 +771,9 @@ export function createProtocolManager(
       syncTimer = undefined
       unsubscribePool?.()
       unsubscribePool = undefined
+      if (txBatchTimer !== undefined) clock.clearTimeout(txBatchTimer)
+      txBatchTimer = undefined
+      txBatch = []
       handshakeAbort.abort(new Error('protocol manager stopped'))
       await downloader.terminate().catch(() => {})
       blockFetcher.stop()

@@ -274,3 +274,24 @@ describe('between managers', () => {
     expect(poolA.size).toBe(2)
   })
 })
+
+describe('broadcast batching', () => {
+  it('transactions added in a burst go out in one message per peer, not one per transaction', async () => {
+    const pool = await newPool()
+    const pm = newManager(
+      chain,
+      { txPool: pool },
+      { minSyncPeers: 100, acceptTxs: true, txBroadcastDelayMs: 200 },
+    )
+    pm.start()
+    const r = await attachRemote(pm, { version: 68, local: await localStatusOf(chain) })
+    const txs = Array.from({ length: 10 }, (_, i) => makeTx(20, BigInt(i)))
+    for (const t of txs) {
+      await pool.add(t, { local: true })
+      await new Promise((res) => setImmediate(res)) // an I/O turn between adds (journal, RPC)
+    }
+    const got = (await drain(r, 600)).filter((m) => m.name === 'Transactions')
+    expect(got.flatMap((m) => (m.name === 'Transactions' ? m.txs : [])).length).toBe(10)
+    expect(got.length).toBeLessThan(txs.length)
+  })
+})
