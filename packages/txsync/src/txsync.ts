@@ -19,6 +19,11 @@ export interface BroadcastPolicy {
   direct: 'sqrt' | 'all' | 'none'
   /** Transactions larger than this are only announced to peers that can take announcements. Default: no limit. */
   maxBroadcastSizeBytes: number
+  /**
+   * Initial sync to a peer that takes announcements (version ≥ announceFromVersion, `direct` not
+   * 'all'): 'full' packs (default) or 'announce' the pending hashes (go-ethereum on eth/65+).
+   */
+  initialSync: 'full' | 'announce'
 }
 
 export interface TxSyncDeps<T extends TxSyncTx> {
@@ -80,8 +85,10 @@ interface SyncState<T> {
 /**
  * Creates the scheduler. Initial sync as go-ethereum's txsyncLoop: packs of at most
  * `packSizeBytes` (at least one transaction), one pack in flight across all peers, the next
- * peer picked at random, a failed or timed-out peer dropped from the schedule. Blob
- * transactions are never sent in full (not in packs, not in broadcasts).
+ * peer picked at random, a failed or timed-out peer dropped from the schedule. With
+ * `initialSync: 'announce'`, a peer that takes announcements gets the pending hashes in
+ * `NewPooledTransactionHashes` packs of at most 4096 instead (go-ethereum's syncTransactions on
+ * eth/65+). Blob transactions are never sent in full (not in packs, not in broadcasts).
  */
 export function createTxSync<T extends TxSyncTx, P extends TxSyncPeer<T> = TxSyncPeer<T>>(
   deps: TxSyncDeps<T>,
@@ -98,6 +105,7 @@ export function createTxSync<T extends TxSyncTx, P extends TxSyncPeer<T> = TxSyn
     ),
     direct: options.policy?.direct ?? 'sqrt',
     maxBroadcastSizeBytes: options.policy?.maxBroadcastSizeBytes ?? Number.POSITIVE_INFINITY,
+    initialSync: options.policy?.initialSync ?? 'full',
   }
   const peers = new Map<string, P>()
   const syncs = new Map<string, SyncState<T>>()
@@ -122,26 +130,39 @@ export function createTxSync<T extends TxSyncTx, P extends TxSyncPeer<T> = TxSyn
         syncs.delete(id)
         continue
       }
+      // initialSync 'announce' (go-ethereum on eth/65+): a peer that takes announcements gets our
+      // pending hashes, not the transactions, and fetches what it lacks.
+      const announce = canAnnounce(peer)
       const pack: T[] = []
       let bytes = 0
       while (state.next < state.txs.length) {
         const tx = state.txs[state.next] as T
-        if (peer.knowsTx(tx.hash)) {
+        if (peer.knowsTx(tx.hash) || (!announce && tx.type === blobTxType)) {
           state.next++
           continue
         }
-        if (pack.length > 0 && bytes + tx.size > packSize) break
+        if (
+          announce
+            ? pack.length >= maxAnnounceHashes
+            : pack.length > 0 && bytes + tx.size > packSize
+        )
+          break
         pack.push(tx)
         bytes += tx.size
         state.next++
       }
       if (state.next >= state.txs.length) syncs.delete(id)
       if (pack.length === 0) continue
-      send(peer, pack)
+      send(peer, pack, announce)
     }
   }
 
-  const send = (peer: P, pack: T[]): void => {
+  const canAnnounce = (peer: P): boolean =>
+    policy.initialSync === 'announce' &&
+    policy.direct !== 'all' &&
+    peer.version >= policy.announceFromVersion
+
+  const send = (peer: P, pack: T[], announce: boolean): void => {
     const token = {}
     const settle = (err: TxSyncError | undefined) => {
       if (flight?.token !== token) return
@@ -168,7 +189,7 @@ export function createTxSync<T extends TxSyncTx, P extends TxSyncPeer<T> = TxSyn
     for (const tx of pack) peer.markTransaction(tx.hash)
     let p: Promise<void>
     try {
-      p = peer.sendTransactions(pack)
+      p = announce ? peer.sendPooledTransactionHashes(pack) : peer.sendTransactions(pack)
     } catch (err) {
       p = Promise.reject(err)
     }
@@ -203,7 +224,7 @@ export function createTxSync<T extends TxSyncTx, P extends TxSyncPeer<T> = TxSyn
     },
     addPeer(peer) {
       peers.set(peer.id, peer)
-      const txs = deps.pending().filter((tx) => tx.type !== blobTxType)
+      const txs = deps.pending()
       if (txs.length > 0) syncs.set(peer.id, { txs, next: 0 })
       pump()
     },

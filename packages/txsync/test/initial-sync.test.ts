@@ -42,6 +42,35 @@ describe('initial sync', () => {
     expect(p.full.flat().map((t) => t.index)).toEqual([1, 4])
   })
 
+  it("initialSync 'announce': a peer that takes announcements gets the pending hashes (blob ones too)", async () => {
+    const pending = [...txs(5000, 100), fakeTx(9_000, 100, 3)]
+    const sync = createTxSync<FakeTx>(
+      { pending: () => pending, clock: new FakeClock() },
+      { policy: { initialSync: 'announce' } },
+    )
+    sync.start()
+    const p = new FakePeer('a', 68)
+    p.markTransaction(pending[1]!.hash)
+    sync.addPeer(p)
+    for (let i = 0; i < 3; i++) await flushMicrotasks()
+    expect(p.full).toEqual([])
+    expect(p.announced.map((x) => x.length)).toEqual([4096, 904])
+    expect(p.announced.flat().map((t) => t.index)).toEqual(
+      pending.filter((_, i) => i !== 1).map((t) => t.index),
+    )
+    // with policy 'all' (no announcements) the same peer gets full packs
+    const all = createTxSync<FakeTx>(
+      { pending: () => pending.slice(0, 3), clock: new FakeClock() },
+      { policy: { direct: 'all', initialSync: 'announce' } },
+    )
+    all.start()
+    const q = new FakePeer('q', 68)
+    all.addPeer(q)
+    await flushMicrotasks()
+    expect(q.full.flat()).toHaveLength(3)
+    expect(q.announced).toEqual([])
+  })
+
   it('one pack in flight across all peers', async () => {
     const clock = new FakeClock()
     const sync = createTxSync<FakeTx>({
