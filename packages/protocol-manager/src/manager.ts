@@ -388,7 +388,14 @@ export function createProtocolManager(
         log.debug('txsync: peer failed', { peer: peer.id, code: err.code }),
       onBroadcastError: () => {},
     },
-    { policy: { direct: (options.txAnnounce ?? true) ? 'sqrt' : 'all' } },
+    {
+      // With announcements, a new peer gets our pending hashes, not the transactions (go-ethereum
+      // eth/65+): a peer that reconnects does not get the whole pool again in full.
+      policy:
+        (options.txAnnounce ?? true)
+          ? { direct: 'sqrt', initialSync: 'announce' }
+          : { direct: 'all', initialSync: 'full' },
+    },
   )
 
   // ---------------------------------------------------------------------------------------------

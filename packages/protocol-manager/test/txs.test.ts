@@ -211,15 +211,27 @@ describe('with acceptTxs', () => {
     })
   }
 
-  it('a new peer gets our pending transactions (txsync)', async () => {
+  it('a new peer gets our pending transactions (txsync): hashes on eth/68, in full on eth/63 or without announcements', async () => {
     const pool = await newPool()
     const pending = [makeTx(7), makeTx(7), makeTx(7)]
     for (const t of pending) await pool.add(t, { local: true })
     const pm = newManager(chain, { txPool: pool }, { minSyncPeers: 100, acceptTxs: true })
     pm.start()
     const r = await attachRemote(pm, { version: 68, local: await localStatusOf(chain) })
-    const m = await r.readUntil('Transactions')
+    const a = await r.readUntil('NewPooledTransactionHashes')
+    expect(a.hashes.map(bytesToHex).sort()).toEqual(hexes(pending))
+    expect(r.seen.filter((m) => m.name === 'Transactions')).toEqual([])
+    const r63 = await attachRemote(pm, { version: 63, local: await localStatusOf(chain) })
+    const m = await r63.readUntil('Transactions')
     expect(hexes(m.txs)).toEqual(hexes(pending))
+    const pmAll = newManager(
+      chain,
+      { txPool: pool },
+      { minSyncPeers: 100, acceptTxs: true, txAnnounce: false },
+    )
+    pmAll.start()
+    const rAll = await attachRemote(pmAll, { version: 68, local: await localStatusOf(chain) })
+    expect(hexes((await rAll.readUntil('Transactions')).txs)).toEqual(hexes(pending))
   })
 
   it('GetPooledTransactions: known ones in order, unknown skipped, at most 256', async () => {
@@ -253,7 +265,11 @@ describe('between managers', () => {
     const b = await newChain()
     const poolA = await newPool()
     const poolB = await newPool()
-    const pmA = newManager(a, { txPool: poolA }, { minSyncPeers: 100, acceptTxs: true }) // a miner
+    const pmA = newManager(
+      a,
+      { txPool: poolA },
+      { minSyncPeers: 100, acceptTxs: true, txAnnounce: false },
+    ) // a miner
     const pmB = newManager(b, { txPool: poolB }, { minSyncPeers: 100, syncIntervalMs: 60_000 })
     pmA.start()
     pmB.start()
