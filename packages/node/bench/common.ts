@@ -27,25 +27,22 @@ export const mb = (bytes: number | undefined) =>
 /** Wire counters of the node's protocol manager (pm.stats()), or undefined if the node has no such RPC. */
 export type WireStats = Record<string, number>
 
-const statsMethods = ['debug_wireStats']
-let statsMethod: string | undefined | null
-
+/** Reads `debug_wireStats`; retried a few times (a busy node may time out), undefined if it never answers. */
 export async function wireStats(node: EthwireProcess): Promise<WireStats | undefined> {
-  const tryMethods =
-    statsMethod === undefined ? statsMethods : statsMethod === null ? [] : [statsMethod]
-  for (const m of tryMethods) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const raw = await node.rpc.call<Record<string, unknown>>(m, [])
-      statsMethod = m
+      const raw = await node.rpc.call<Record<string, unknown>>('debug_wireStats', [], 30_000)
       const out: WireStats = {}
       for (const [k, v] of Object.entries(raw ?? {})) {
         if (typeof v === 'number') out[k] = v
         else if (typeof v === 'string' && /^(0x[0-9a-f]+|\d+)$/i.test(v)) out[k] = Number(BigInt(v))
       }
       return out
-    } catch {}
+    } catch (err) {
+      log(`${node.name}: debug_wireStats failed (${(err as Error).message.split('\n')[0]})`)
+      await new Promise((r) => setTimeout(r, 500))
+    }
   }
-  if (statsMethod === undefined) statsMethod = null
   return undefined
 }
 
