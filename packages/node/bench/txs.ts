@@ -6,8 +6,8 @@
  * (debug_wireStats): full copies (Transactions + PooledTransactions), announcements, the rest.
  */
 import { readFileSync } from 'node:fs'
-import { randomPrivateKey } from '@ethwire/crypto'
-import { bytesToHex } from '@ethwire/rlp-wire'
+import { randomPrivateKey, sign } from '@ethwire/crypto'
+import { bytesToHex, Transaction, type TxData } from '@ethwire/rlp-wire'
 import {
   Cluster,
   chainIdOf,
@@ -27,8 +27,8 @@ const timeoutMs = Number(process.env.TX_BENCH_TIMEOUT_MS ?? 300_000)
 const settleMs = Number(process.env.TX_BENCH_SETTLE_MS ?? 60_000)
 /** Which configurations to run (comma-separated names from `configs`); default all. */
 const picked = process.env.TX_BENCH_CONFIGS?.split(',')
-/** Per-hash size of an eth/68 announcement inside a large batch: 33 (hash) + ~4 (size) + 1 (type). */
-const announceBytesPerHash = 38
+/** Bytes one hash adds to a batched eth/68 announcement: 33 (hash) + 1 (type) + the RLP size. */
+const announceBytesPerHash = (txSize: number) => 34 + (txSize < 128 ? 1 : txSize < 256 ? 2 : 3)
 
 interface Mode {
   label: string
@@ -100,15 +100,36 @@ function makeTxs(count: number, chainId: bigint, calldata: number): SignedTx[] {
   for (let i = 4; i < calldata; i++) data[i] = i % 7 === 0 ? 0 : (i * 37) & 0xff
   const out: SignedTx[] = []
   for (let i = 0; i < count; i++) {
-    const tx = signTransfer(keys[i % senders]!, {
-      chainId,
-      nonce: BigInt(Math.floor(i / senders)),
-      ...(calldata > 0 ? { data } : {}),
-    })
+    const nonce = BigInt(Math.floor(i / senders))
+    const tx =
+      calldata === 0
+        ? signTransfer(keys[i % senders]!, { chainId, nonce })
+        : signCall(keys[i % senders]!, chainId, nonce, data)
     const raw = tx.encode()
     out.push({ raw: bytesToHex(raw), hash: bytesToHex(tx.hash), size: raw.length })
   }
   return out
+}
+
+/** A signed EIP-1559 contract call with `data`, gas limit 60,000 (an ERC-20 transfer uses ~52,000). */
+function signCall(key: Uint8Array, chainId: bigint, nonce: bigint, data: Uint8Array): Transaction {
+  const fields: TxData = {
+    type: 2,
+    chainId,
+    nonce,
+    maxPriorityFeePerGas: 1_000_000_000n,
+    maxFeePerGas: 100_000_000_000n,
+    gasLimit: 60_000n,
+    to: new Uint8Array(20).fill(0x22),
+    value: 0n,
+    data,
+    accessList: [],
+    v: 0n,
+    r: 0n,
+    s: 0n,
+  }
+  const sig = sign(Transaction.fromData(fields).sigHash(), key)
+  return Transaction.fromData({ ...fields, v: BigInt(sig.recovery), r: sig.r, s: sig.s })
 }
 
 interface NodeResult {
@@ -263,7 +284,7 @@ function report(r: ModeResult): void {
     ]
   })
   table(
-    `${r.config.describe}; ${r.mode.label} (${r.mode.args.join(' ')}); ${txCount} txs of ${fmt(r.txSize, 0)} bytes injected at n0 in ${fmt(r.injectMs)} ms (${fmt(txCount / (r.injectMs / 1000))} tx/s)`,
+    `${r.config.describe}; ${r.mode.label} (${r.mode.args.join(' ')}); ${txCount} txs of ${fmt(r.txSize, 0)} bytes injected at n0 in ${fmt(r.injectMs)} ms (${fmt(txCount / (r.injectMs / 1000))} tx/s); one announced hash ≈ ${announceBytesPerHash(Math.round(r.txSize))} bytes (${fmt(announceBytesPerHash(Math.round(r.txSize)) / r.txSize, 2)}× tx)`,
     [
       'node',
       'peers',
@@ -294,9 +315,7 @@ export async function runTxBench(): Promise<void> {
     }
   }
   process.stdout.write(
-    `(floor with announcements: 1 full copy + ${announceBytesPerHash} bytes per hash announced by each peer that had it first; load average ${(
-      await import('node:os')
-    )
+    `(load average ${(await import('node:os'))
       .loadavg()
       .map((x) => x.toFixed(2))
       .join(' ')})\n`,
