@@ -1,6 +1,15 @@
-/** A small typed event emitter: `on` returns the function that unsubscribes. */
+/**
+ * A small typed event emitter: `on` returns the function that unsubscribes. A throwing listener
+ * does not stop the others; its error goes to `onListenerError` when given (say, a logger),
+ * otherwise it is rethrown asynchronously.
+ */
 export class TypedEmitter<Events extends object> {
   readonly #listeners = new Map<keyof Events, Set<(value: never) => void>>()
+  readonly #onListenerError: ((err: unknown, event: keyof Events) => void) | undefined
+
+  constructor(options: { onListenerError?: (err: unknown, event: keyof Events) => void } = {}) {
+    this.#onListenerError = options.onListenerError
+  }
 
   on<K extends keyof Events>(event: K, listener: (value: Events[K]) => void): () => void {
     let set = this.#listeners.get(event)
@@ -16,7 +25,7 @@ export class TypedEmitter<Events extends object> {
     this.#listeners.get(event)?.delete(listener as (value: never) => void)
   }
 
-  /** Calls every listener; a throwing listener does not stop the others (its error is rethrown async). */
+  /** Calls every listener; a throwing listener does not stop the others. */
   emit<K extends keyof Events>(event: K, value: Events[K]): void {
     const set = this.#listeners.get(event)
     if (set === undefined) return
@@ -24,9 +33,12 @@ export class TypedEmitter<Events extends object> {
       try {
         ;(l as (v: Events[K]) => void)(value)
       } catch (err) {
-        queueMicrotask(() => {
-          throw err
-        })
+        const report = this.#onListenerError
+        if (report !== undefined) report(err, event)
+        else
+          queueMicrotask(() => {
+            throw err
+          })
       }
     }
   }

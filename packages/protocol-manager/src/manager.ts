@@ -25,7 +25,7 @@ import {
   isHandshakeError,
   type LocalStatus,
 } from '@ethwire/handshake'
-import { isPeerError, Peer, PeerSet } from '@ethwire/peerset'
+import { isPeerError, Peer, PeerSet, TypedEmitter } from '@ethwire/peerset'
 import {
   type Block,
   type BlockHeader,
@@ -38,7 +38,6 @@ import {
 import { createTxSync, type TxSync } from '@ethwire/txsync'
 import { pickRandom, propagationCount } from './broadcast.js'
 import * as C from './constants.js'
-import { Emitter } from './emitter.js'
 import { isProtocolError, ProtocolError } from './errors.js'
 import { type HandlerContext, handlerTable, type MsgHandler } from './handlers.js'
 import { txOf } from './serve.js'
@@ -228,7 +227,10 @@ export function createProtocolManager(
   const hsTimeoutMs = options.handshakeTimeoutMs ?? C.handshakeTimeoutMs
   const reqTimeoutMs = options.requestTimeoutMs ?? C.requestTimeoutMs
 
-  const events = new Emitter<ProtocolManagerEvents>(log)
+  const events = new TypedEmitter<ProtocolManagerEvents>({
+    onListenerError: (err, event) =>
+      log.warn('event listener failed', { event: String(event), error: String(err) }),
+  })
   const stats: ProtocolManagerStats = {
     newBlockReceived: 0,
     newBlockHashesReceived: 0,
