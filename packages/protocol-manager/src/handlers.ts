@@ -18,6 +18,7 @@ import {
 } from '@ethwire/rlp-wire'
 import { maxNewBlockTd } from './constants.js'
 import { ProtocolError } from './errors.js'
+import type { ProtocolManagerStats } from './manager.js'
 import {
   answerGetBlockBodies,
   answerGetBlockHeaders,
@@ -33,21 +34,8 @@ export interface HandlerContext {
   readonly chain: PmChain
   readonly txPool: PmTxPool | undefined
   readonly log: Logger
-  readonly stats: {
-    newBlockReceived: number
-    newBlockHashesReceived: number
-    txMessagesReceived: number
-    txBytesReceived: number
-    txBroadcastBytesReceived: number
-    txsBroadcastReceived: number
-    txsBroadcastKnown: number
-    pooledTxBytesReceived: number
-    pooledTxsReceived: number
-    pooledTxsKnown: number
-    txAnnounceBytesReceived: number
-    txHashesAnnounced: number
-    txHashesAnnouncedKnown: number
-  }
+  /** The manager's counters; handlers add to the received-side ones. */
+  readonly stats: ProtocolManagerStats
   readonly acceptTxs: boolean
   readonly blockFetcher: BlockFetcher
   readonly txFetcher: TxFetcher
