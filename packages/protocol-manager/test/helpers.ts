@@ -2,7 +2,13 @@
 import { buildEmptyBlock, type Chain, createFaker } from '@ethwire/chain'
 import { tempChain } from '@ethwire/chain/testing'
 import type { ForkConfig, LocalStatus } from '@ethwire/handshake'
-import { Block, BlockHeader, type Transaction, transactionsRoot } from '@ethwire/rlp-wire'
+import {
+  Block,
+  BlockHeader,
+  type EthMessage,
+  type Transaction,
+  transactionsRoot,
+} from '@ethwire/rlp-wire'
 import { signTx, testAccount } from '@ethwire/txpool/testing'
 import {
   createProtocolManager,
@@ -10,7 +16,7 @@ import {
   type ProtocolManagerDeps,
   type ProtocolManagerOptions,
 } from '../src/index.js'
-import { recordingLogger } from '../src/testing.js'
+import { type RemotePeer, recordingLogger } from '../src/testing.js'
 
 /** A proof-of-work style genesis (no terminal TD), so every block adds its difficulty to the TD. */
 export function powGenesis() {
@@ -144,4 +150,19 @@ export function newManager(
 
 export async function stopManagers(): Promise<void> {
   for (const pm of managers.splice(0)) await pm.stop()
+}
+
+/** What arrives at `r` within `ms` (real time). */
+export async function drain(r: RemotePeer, ms = 150): Promise<EthMessage[]> {
+  const out: EthMessage[] = []
+  const end = Date.now() + ms
+  for (;;) {
+    const left = end - Date.now()
+    if (left <= 0) return out
+    try {
+      out.push(await r.read(left))
+    } catch {
+      return out
+    }
+  }
 }

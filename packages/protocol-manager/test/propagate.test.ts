@@ -4,13 +4,14 @@
  * the block fetcher; a NewBlock that shows a heavier chain triggers a sync.
  */
 import type { Chain } from '@ethwire/chain'
-import { type Block, bytesToHex, type EthMessage } from '@ethwire/rlp-wire'
+import { type Block, bytesToHex } from '@ethwire/rlp-wire'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ProtocolManager } from '../src/index.js'
-import { attachRemote, connectManagers, type RemotePeer, waitFor } from '../src/testing.js'
+import { attachRemote, connectManagers, waitFor } from '../src/testing.js'
 import {
   buildBlocks,
   cleanupChains,
+  drain,
   extend,
   localStatusOf,
   newChain,
@@ -22,21 +23,6 @@ afterEach(async () => {
   await stopManagers()
   await cleanupChains()
 })
-
-/** What arrives at `r` within `ms` (real time). */
-async function drain(r: RemotePeer, ms = 150): Promise<EthMessage[]> {
-  const out: EthMessage[] = []
-  const end = Date.now() + ms
-  for (;;) {
-    const left = end - Date.now()
-    if (left <= 0) return out
-    try {
-      out.push(await r.read(left))
-    } catch {
-      return out
-    }
-  }
-}
 
 describe('broadcastBlock', () => {
   for (const n of [1, 2, 4, 9, 16]) {

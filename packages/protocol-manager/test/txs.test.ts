@@ -8,9 +8,10 @@ import type { Chain } from '@ethwire/chain'
 import { bytesToHex, type EthMessage, type Transaction } from '@ethwire/rlp-wire'
 import { createTxPool, type TxPool } from '@ethwire/txpool'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { attachRemote, connectManagers, type RemotePeer, waitFor } from '../src/testing.js'
+import { attachRemote, connectManagers, waitFor } from '../src/testing.js'
 import {
   cleanupChains,
+  drain,
   extend,
   localStatusOf,
   makeTx,
@@ -37,20 +38,6 @@ afterEach(async () => {
   for (const p of pools.splice(0)) await p.stop()
   await cleanupChains()
 })
-
-async function drain(r: RemotePeer, ms = 150): Promise<EthMessage[]> {
-  const out: EthMessage[] = []
-  const end = Date.now() + ms
-  for (;;) {
-    const left = end - Date.now()
-    if (left <= 0) return out
-    try {
-      out.push(await r.read(left))
-    } catch {
-      return out
-    }
-  }
-}
 
 const hexes = (txs: readonly Transaction[]) => txs.map((t) => bytesToHex(t.hash)).sort()
 
