@@ -98,7 +98,7 @@ export class Libp2pEthConnection implements EthConnection {
   #batch: Uint8Array[] = []
   #batchBytes = 0
   #pumping = false
-  #finished = false
+  #finished: Promise<void> | undefined
 
   constructor(init: Libp2pEthConnectionInit) {
     this.#stream = init.stream
@@ -361,6 +361,10 @@ export class Libp2pEthConnection implements EthConnection {
 
   // ---- closing ----
 
+  /**
+   * Sends the Disconnect frame with `reason`, closes our end, and resolves once the peer has closed
+   * its end as well (bounded by the close timeout, after which the stream is aborted). Idempotent.
+   */
   close(reason: DisconnectReason | number = DisconnectReason.Requested): Promise<void> {
     if (this.#closing !== undefined) return this.#closing
     const alreadyClosed = this.#closeInfo !== undefined
@@ -393,7 +397,7 @@ export class Libp2pEthConnection implements EthConnection {
         stream.abort(err instanceof Error ? err : new Error(String(err)))
       }
     }
-    this.#finish()
+    await this.#finish()
   }
 
   readonly #onStreamEnd = (): void => {
@@ -408,7 +412,7 @@ export class Libp2pEthConnection implements EthConnection {
       // The stream ended without a Disconnect frame: reset, EOF or the connection went away.
       this.#setClosed({ reason: DisconnectReason.NetworkError, remote: evt.local !== true })
     }
-    this.#finish()
+    void this.#finish()
   }
 
   #setClosed(info: CloseInfo): void {
@@ -426,23 +430,40 @@ export class Libp2pEthConnection implements EthConnection {
     for (const w of this.#writes.splice(0)) w.reject(this.#closedError())
   }
 
-  #finish(): void {
-    if (this.#finished) return
-    this.#finished = true
+  /** Resolves once the stream is done and `onClosed` has run; `close()` waits for it. */
+  #finish(): Promise<void> {
+    this.#finished ??= this.#awaitStreamDone()
+    return this.#finished
+  }
+
+  #awaitStreamDone(): Promise<void> {
     this.#stream.removeEventListener('message', this.#onMessage as (evt: never) => void)
     this.#stream.removeEventListener('close', this.#onStreamClose as (evt: never) => void)
     this.#stream.removeEventListener('end', this.#onStreamEnd as (evt: never) => void)
     const info = this.#closeInfo as CloseInfo
-    // The other end may keep its half open; do not wait on it past the close timeout.
-    if (this.#stream.status === 'open' || this.#stream.status === 'closing') {
-      const stream = this.#stream
+    const stream = this.#stream
+    if (stream.status !== 'open' && stream.status !== 'closing') {
+      this.#onClosed?.(info)
+      return Promise.resolve()
+    }
+    // Our end is closed; the peer closes its end once it has read our Disconnect frame. Only then
+    // is the stream done: hanging up the libp2p connection earlier can drop the frame still on its
+    // way out, and the peer would see a bare reset. A peer that keeps its half open is aborted
+    // after the close timeout.
+    return new Promise<void>((resolve) => {
       const timer = setTimeout(
         () => stream.abort(new Error('stream not closed by peer in time')),
         this.#closeTimeoutMs,
       )
-      stream.addEventListener('close', () => clearTimeout(timer))
-    }
-    this.#onClosed?.(info)
+      let done = false
+      stream.addEventListener('close', () => {
+        if (done) return
+        done = true
+        clearTimeout(timer)
+        this.#onClosed?.(info)
+        resolve()
+      })
+    })
   }
 
   #closedError(cause?: unknown): WireError {

@@ -163,6 +163,25 @@ describe('two libp2p nodes on 127.0.0.1', () => {
     )
   })
 
+  it('the peer reads the Disconnect reason even though the closer hangs up the libp2p connection', async () => {
+    // Hanging up as soon as our end was closed used to drop the Disconnect frame now and then, and
+    // the peer saw a bare reset (NetworkError). Many fresh pairs make that race show.
+    const seen: number[] = []
+    for (let i = 0; i < 20; i++) {
+      const p = await connectedPair({ versions: [68] }, { versions: [68] })
+      try {
+        const pending = closedError(p.inbound)
+        await p.outbound.close(DisconnectReason.TooManyPeers)
+        const err = await pending
+        expect(err.code).toBe('ErrClosed')
+        seen.push(err.reason as number)
+      } finally {
+        await p.stop()
+      }
+    }
+    expect(seen).toEqual(Array(20).fill(DisconnectReason.TooManyPeers))
+  })
+
   it('dialling the same peer again right after a close opens a fresh connection', async () => {
     const listener = await started({ versions: [68] })
     const dialer = await started({ versions: [68] })
