@@ -134,14 +134,15 @@ describe('two libp2p nodes on 127.0.0.1', () => {
 
   it('close sends the reason: both sides see it, pending reads and later writes fail with ErrClosed', async () => {
     const { outbound, inbound, dialer, listener } = await pair([68], [68])
-    const pendingLocal = outbound.readMsg()
-    const pendingRemote = inbound.readMsg()
+    // Both reads fail while close() is still waiting for the peer's end: catch them from the start.
+    const pendingLocal = outbound.readMsg().catch((e: unknown) => e)
+    const pendingRemote = inbound.readMsg().catch((e: unknown) => e)
     await outbound.close(DisconnectReason.UselessPeer)
     expect(outbound.closeInfo).toEqual({ reason: DisconnectReason.UselessPeer, remote: false })
-    const local = (await pendingLocal.catch((e: unknown) => e)) as WireError
+    const local = (await pendingLocal) as WireError
     expect(local.code).toBe('ErrClosed')
     expect(local).toMatchObject({ reason: DisconnectReason.UselessPeer, remote: false })
-    const remote = (await pendingRemote.catch((e: unknown) => e)) as WireError
+    const remote = (await pendingRemote) as WireError
     expect(remote).toMatchObject({
       code: 'ErrClosed',
       reason: DisconnectReason.UselessPeer,
