@@ -14,26 +14,73 @@
 //   --dir         where datadirs and logs go (wiped first; default .devnet)
 //   --duration    stop by itself after this many seconds (0: run until Ctrl-C)
 import { spawn } from 'node:child_process'
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 
-const args = process.argv.slice(2)
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`)
-  return i === -1 ? def : args[i + 1]
+const usage = `usage: node scripts/devnet.mjs [--nodes 3] [--join-every 8] [--period 1] [--prefill 1]
+                              [--dir .devnet] [--duration 0]
+  --nodes       number of nodes, the miner included (default 3, at least 2)
+  --join-every  seconds between joiners (default 8)
+  --period      dev block period in seconds (default 1)
+  --prefill     blocks sealed into the miner's datadir before it starts (default 1, at least 1)
+  --dir         where datadirs and logs go (default .devnet); wiped first, so it must be empty,
+                missing, or a directory an earlier devnet run made
+  --duration    stop by itself after this many seconds (0: run until Ctrl-C)`
+
+const known = new Set(['nodes', 'join-every', 'period', 'prefill', 'dir', 'duration'])
+const given = new Map()
+{
+  const argv = process.argv.slice(2)
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    if (a === '--help' || a === '-h') {
+      console.log(usage)
+      process.exit(0)
+    }
+    const name = a.startsWith('--') ? a.slice(2) : undefined
+    if (name === undefined || !known.has(name) || i + 1 >= argv.length) {
+      console.error(
+        `devnet: ${name !== undefined && known.has(name) ? `${a} needs a value` : `unknown argument ${a}`}\n${usage}`,
+      )
+      process.exit(2)
+    }
+    given.set(name, argv[++i])
+  }
 }
-const nodeCount = Math.max(2, Number(opt('nodes', 3)))
-const joinEverySec = Number(opt('join-every', 8))
-const period = Number(opt('period', 1))
-const prefill = Math.max(1, Number(opt('prefill', 1)))
-const durationSec = Number(opt('duration', 0))
-const root = resolve(opt('dir', '.devnet'))
+const num = (name, def, min, integer = false) => {
+  const raw = given.get(name)
+  const v = raw === undefined ? def : Number(raw)
+  if (!Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) {
+    const what = integer ? 'an integer' : 'a number'
+    console.error(`devnet: --${name} must be ${what} ≥ ${min}, got ${raw}\n${usage}`)
+    process.exit(2)
+  }
+  return v
+}
+const nodeCount = num('nodes', 3, 2, true)
+const joinEverySec = num('join-every', 8, 0)
+const period = num('period', 1, 1, true)
+const prefill = num('prefill', 1, 1, true)
+const durationSec = num('duration', 0, 0)
+const root = resolve(given.get('dir') ?? '.devnet')
 const cli = resolve(import.meta.dirname, '../packages/node/bin/ethwire.mjs')
 const interactive = process.stdout.isTTY === true
 
+// The data directory is wiped at start: refuse anything that is not ours to wipe.
+const marker = join(root, '.ethwire-devnet')
+// Directories from before the marker existed hold only what a devnet run writes.
+const devnetEntry = /^(\.ethwire-devnet|genesis\.json|node\d+(\.log|\.export\.rlp)?)$/
+const ours = (dir) => existsSync(marker) || readdirSync(dir).every((f) => devnetEntry.test(f))
+if (existsSync(root) && readdirSync(root).length > 0 && !ours(root)) {
+  console.error(
+    `devnet: ${root} is not empty and was not made by an earlier devnet run; pick another --dir`,
+  )
+  process.exit(2)
+}
 rmSync(root, { recursive: true, force: true })
 mkdirSync(root, { recursive: true })
+writeFileSync(marker, 'made by scripts/devnet.mjs; wiped at its next start\n')
 
 const nodes = []
 let stopping = false

@@ -170,6 +170,11 @@ async function runMode(config: Config, mode: Mode): Promise<ModeResult> {
   try {
     const genesis = await net.devchain('n0', 2)
     const chainId = chainIdOf(readFileSync(genesis, 'utf8'))
+    // Signing blocks this process for seconds: do it before any RPC connection is open, or the
+    // first call after it may pick a keep-alive socket the node has closed in the meantime.
+    log(`${config.name} ${mode.label}: signing ${txCount} txs`)
+    const txs = makeTxs(txCount, chainId, config.calldata)
+    const txBytes = txs.reduce((a, t) => a + t.size, 0)
     const dials = config.dials(nodeCount)
     await net.init(genesis, ...dials.slice(1).map((_, i) => net.dir(`n${i + 1}`)))
     const nodes: EthwireProcess[] = []
@@ -202,10 +207,8 @@ async function runMode(config: Config, mode: Mode): Promise<ModeResult> {
     }
     const peerCounts = await Promise.all(nodes.map((n) => n.rpc.peerCount()))
     log(
-      `${config.name} ${mode.label}: ${nodeCount} nodes up, peers ${peerCounts.join(' ')}; signing ${txCount} txs`,
+      `${config.name} ${mode.label}: ${nodeCount} nodes up, peers ${peerCounts.join(' ')}`,
     )
-    const txs = makeTxs(txCount, chainId, config.calldata)
-    const txBytes = txs.reduce((a, t) => a + t.size, 0)
     const before: (WireStats | undefined)[] = await Promise.all(nodes.map((n) => wireStats(n)))
 
     const t0 = performance.now()
