@@ -206,9 +206,7 @@ async function runMode(config: Config, mode: Mode): Promise<ModeResult> {
       )
     }
     const peerCounts = await Promise.all(nodes.map((n) => n.rpc.peerCount()))
-    log(
-      `${config.name} ${mode.label}: ${nodeCount} nodes up, peers ${peerCounts.join(' ')}`,
-    )
+    log(`${config.name} ${mode.label}: ${nodeCount} nodes up, peers ${peerCounts.join(' ')}`)
     const before: (WireStats | undefined)[] = await Promise.all(nodes.map((n) => wireStats(n)))
 
     const t0 = performance.now()
