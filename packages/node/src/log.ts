@@ -27,7 +27,6 @@ function formatValue(v: unknown): string {
   if (v instanceof Uint8Array) return `0x${Buffer.from(v).toString('hex')}`
   if (v instanceof Error) return JSON.stringify(v.message)
   if (typeof v === 'string') return /[\s"=]/.test(v) || v === '' ? JSON.stringify(v) : v
-  if (v === undefined) return 'undefined'
   try {
     return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))
   } catch {
@@ -44,7 +43,9 @@ export function formatLine(
   const ts = `${pad(now.getUTCMonth() + 1)}-${pad(now.getUTCDate())}|${pad(now.getUTCHours())}:${pad(now.getUTCMinutes())}:${pad(now.getUTCSeconds())}.${pad(now.getUTCMilliseconds(), 3)}`
   let line = `${TAGS[level]} [${ts}] ${message}`
   if (context) {
+    // A key whose value is undefined is left out (a peer removed without an error has no `err`).
     const kv = Object.entries(context)
+      .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}=${formatValue(v)}`)
       .join(' ')
     if (kv) line = `${line.padEnd(48)} ${kv}`
