@@ -6,27 +6,17 @@
 import type { Chain } from '@ethwire/chain'
 import { isHandshakeError } from '@ethwire/handshake'
 import { DisconnectReason, encodeStatus, isWireError, MsgCode, rlpEncode } from '@ethwire/rlp-wire'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import type { ProtocolManagerEvents } from '../src/index.js'
 import { attachRemote, pipePair, type RemotePeer, waitFor } from '../src/testing.js'
-import {
-  cleanupChains,
-  extend,
-  localStatusOf,
-  newChain,
-  newManager,
-  stopManagers,
-} from './helpers.js'
+import { extend, localStatusOf, newChain, newManager, stopAllAfterEach } from './helpers.js'
 
 let chain: Chain
 beforeEach(async () => {
   chain = await newChain()
   await extend(chain, 20)
 })
-afterEach(async () => {
-  await stopManagers()
-  await cleanupChains()
-})
+stopAllAfterEach()
 
 async function stillServes(r: RemotePeer): Promise<void> {
   await r.send({

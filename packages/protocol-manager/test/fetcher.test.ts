@@ -4,23 +4,19 @@
  * ignored; plus the peer API (events, infos, disconnect, byte counters).
  */
 import { Block, BlockHeader, bytesToHex, DisconnectReason } from '@ethwire/rlp-wire'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ProtocolManagerEvents } from '../src/index.js'
 import { attachRemote, waitFor } from '../src/testing.js'
 import {
   buildBlocks,
-  cleanupChains,
   extend,
   localStatusOf,
   newChain,
   newManager,
-  stopManagers,
+  stopAllAfterEach,
 } from './helpers.js'
 
-afterEach(async () => {
-  await stopManagers()
-  await cleanupChains()
-})
+stopAllAfterEach()
 
 describe('block fetcher wiring', () => {
   it('a header answer that arrives after the request timed out is still taken by the fetcher', async () => {

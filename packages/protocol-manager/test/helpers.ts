@@ -10,6 +10,7 @@ import {
   transactionsRoot,
 } from '@ethwire/rlp-wire'
 import { signTx, testAccount } from '@ethwire/txpool/testing'
+import { afterEach } from 'vitest'
 import {
   createProtocolManager,
   type ProtocolManager,
@@ -150,6 +151,14 @@ export function newManager(
 
 export async function stopManagers(): Promise<void> {
   for (const pm of managers.splice(0)) await pm.stop()
+}
+
+/** Registers an afterEach that stops the managers `newManager` made and removes the chains. */
+export function stopAllAfterEach(): void {
+  afterEach(async () => {
+    await stopManagers()
+    await cleanupChains()
+  })
 }
 
 /** What arrives at `r` within `ms` (real time). */

@@ -5,24 +5,20 @@
  */
 import type { Chain } from '@ethwire/chain'
 import { type Block, bytesToHex } from '@ethwire/rlp-wire'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ProtocolManager } from '../src/index.js'
 import { attachRemote, connectManagers, waitFor } from '../src/testing.js'
 import {
   buildBlocks,
-  cleanupChains,
   drain,
   extend,
   localStatusOf,
   newChain,
   newManager,
-  stopManagers,
+  stopAllAfterEach,
 } from './helpers.js'
 
-afterEach(async () => {
-  await stopManagers()
-  await cleanupChains()
-})
+stopAllAfterEach()
 
 describe('broadcastBlock', () => {
   for (const n of [1, 2, 4, 9, 16]) {

@@ -1,12 +1,9 @@
 import { bytesToHex } from '@ethwire/rlp-wire'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { connectManagers, waitFor } from '../src/testing.js'
-import { cleanupChains, extend, newChain, newManager, stopManagers } from './helpers.js'
+import { extend, newChain, newManager, stopAllAfterEach } from './helpers.js'
 
-afterEach(async () => {
-  await stopManagers()
-  await cleanupChains()
-})
+stopAllAfterEach()
 
 describe('syncer', () => {
   for (const version of [62, 63, 66, 67, 68, 69]) {

@@ -4,21 +4,11 @@
  * eth/69 peers), progress while syncing, and no timers left after stop().
  */
 import { bytesToHex, DisconnectReason } from '@ethwire/rlp-wire'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { attachRemote, connectManagers, FakeClock, waitFor } from '../src/testing.js'
-import {
-  cleanupChains,
-  extend,
-  localStatusOf,
-  newChain,
-  newManager,
-  stopManagers,
-} from './helpers.js'
+import { extend, localStatusOf, newChain, newManager, stopAllAfterEach } from './helpers.js'
 
-afterEach(async () => {
-  await stopManagers()
-  await cleanupChains()
-})
+stopAllAfterEach()
 
 async function pair(heightA: number, heightB: number) {
   const a = await newChain()
