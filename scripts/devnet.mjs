@@ -3,16 +3,7 @@
 // A live line per node shows head, peers and blocks/s. Ctrl-C stops every node cleanly (SIGINT,
 // the node's own shutdown), then each database is reopened with `ethwire export` to show it is
 // consistent.
-//
-//   node scripts/devnet.mjs [--nodes 3] [--join-every 8] [--period 1] [--prefill 1]
-//                           [--dir .devnet] [--duration 0]
-//
-//   --nodes       number of nodes, the miner included (default 3)
-//   --join-every  seconds between joiners (default 8)
-//   --period      dev block period in seconds (default 1)
-//   --prefill     blocks sealed into the miner's datadir before it starts (default 1, at least 1)
-//   --dir         where datadirs and logs go (wiped first; default .devnet)
-//   --duration    stop by itself after this many seconds (0: run until Ctrl-C)
+// Options: see `usage` below (`node scripts/devnet.mjs --help`).
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -71,8 +62,8 @@ const interactive = process.stdout.isTTY === true
 const marker = join(root, '.ethwire-devnet')
 // Directories from before the marker existed hold only what a devnet run writes.
 const devnetEntry = /^(\.ethwire-devnet|genesis\.json|node\d+(\.log|\.export\.rlp)?)$/
-const ours = (dir) => existsSync(marker) || readdirSync(dir).every((f) => devnetEntry.test(f))
-if (existsSync(root) && readdirSync(root).length > 0 && !ours(root)) {
+const ours = () => existsSync(marker) || readdirSync(root).every((f) => devnetEntry.test(f))
+if (existsSync(root) && readdirSync(root).length > 0 && !ours()) {
   console.error(
     `devnet: ${root} is not empty and was not made by an earlier devnet run; pick another --dir`,
   )
