@@ -99,41 +99,28 @@ describe('with acceptTxs', () => {
     })
     // Read until every transaction reached all four peers (whole or by hash), then a bit more.
     const got: EthMessage[][] = others.map(() => [])
-    const delivered = () =>
-      got
-        .flat()
-        .reduce(
-          (a, m) =>
-            a +
-            (m.name === 'Transactions'
-              ? m.txs.length
-              : m.name === 'NewPooledTransactionHashes'
-                ? m.hashes.length
-                : 0),
-          0,
-        )
+    // Transactions carried by messages, whole or by hash.
+    const carried = (ms: EthMessage[]) =>
+      ms.reduce(
+        (a, m) =>
+          a +
+          (m.name === 'Transactions'
+            ? m.txs.length
+            : m.name === 'NewPooledTransactionHashes'
+              ? m.hashes.length
+              : 0),
+        0,
+      )
     await Promise.all(
       others.map(async (r, i) => {
         const end = Date.now() + 5_000
-        while (
-          Date.now() < end &&
-          got[i]!.reduce(
-            (a, m) =>
-              a +
-              (m.name === 'Transactions'
-                ? m.txs.length
-                : m.name === 'NewPooledTransactionHashes'
-                  ? m.hashes.length
-                  : 0),
-            0,
-          ) < txs.length
-        ) {
+        while (Date.now() < end && carried(got[i]!) < txs.length) {
           got[i]!.push(await r.read(Math.max(1, end - Date.now())))
         }
       }),
     )
     for (const [i, r] of others.entries()) got[i]!.push(...(await drain(r, 50)))
-    expect(delivered()).toBe(txs.length * others.length)
+    expect(carried(got.flat())).toBe(txs.length * others.length)
     // Per transaction: ⌊√4⌋ = 2 peers get it whole, the other 2 its hash (with type and size).
     for (const tx of txs) {
       const key = bytesToHex(tx.hash)
