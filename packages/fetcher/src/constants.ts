@@ -23,3 +23,5 @@ export const maxTxRetrievals = 256
 export const maxTxRetrievalSizeBytes = 128 * 1024
 /** Tx fetcher: announcements tracked per peer (waiting or in flight). */
 export const maxTxAnnounces = 4096
+/** Tx fetcher: bytes a delivery may differ from its announced size without a penalty (go-ethereum's slack). */
+export const txSizeSlackBytes = 8

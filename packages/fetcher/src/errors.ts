@@ -3,9 +3,18 @@ export type FetcherErrorCode =
   | 'ErrInvalidHeader'
   | 'ErrHeaderNumberMismatch'
   | 'ErrInvalidBody'
+  /** A PooledTransactions answer carried a transaction that was not asked for. */
   | 'ErrUnrequestedTx'
+  /** The same transaction twice in one Transactions / PooledTransactions message. */
+  | 'ErrDuplicateTx'
+  /** A blob transaction in a Transactions broadcast (they are only sent on request). */
+  | 'ErrBroadcastBlobTx'
+  /** A delivered transaction's type differs from the peer's eth/68 announcement of it. */
   | 'ErrTxTypeMismatch'
+  /** A delivered transaction's size differs from the peer's eth/68 announcement of it. */
   | 'ErrTxSizeMismatch'
+  /** The pool refused a delivered transaction as malformed (e.g. a blob sidecar that does not match); `cause` is the pool's error. */
+  | 'ErrInvalidTx'
 
 /** An error a peer caused; handed to `dropPeer` / `penalize` with a stable `code`. */
 export class FetcherError extends Error {

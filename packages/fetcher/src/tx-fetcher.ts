@@ -7,7 +7,7 @@
  */
 import { bytesToHex, type Transaction } from '@ethwire/rlp-wire'
 import * as C from './constants.js'
-import { FetcherError } from './errors.js'
+import { FetcherError, type FetcherErrorCode } from './errors.js'
 import { type Clock, type RandomSource, systemClock, type TxFetcherDeps } from './types.js'
 
 export interface TxFetcherOptions {
@@ -21,6 +21,11 @@ export interface TxFetcherOptions {
   maxAnnounces?: number
   /** Size a transaction is announced with; default: its network encoding (with a blob sidecar). */
   txSize?: (tx: Transaction) => number
+  /**
+   * Bytes a delivered transaction's size may differ from its eth/68 announcement before the
+   * announcer is penalized (go-ethereum allows 8). Default {@link C.txSizeSlackBytes}.
+   */
+  sizeSlackBytes?: number
 }
 
 /** What `notify` did with an announcement. */
@@ -55,7 +60,13 @@ export interface TxFetcher {
   notify(peerId: string, hashes: Uint8Array[], types?: number[], sizes?: number[]): TxNotifyResult
   /**
    * Transactions from a peer: `direct` for a PooledTransactions answer to our request, false for a
-   * Transactions broadcast. Accepted ones are passed to `addTxs`; returns them.
+   * Transactions broadcast. Every transaction is checked against the announcements: one that was
+   * not requested (direct), sent twice, a blob transaction in a broadcast, or one that disagrees
+   * with the sender's own eth/68 announcement is passed to `penalize` and not to `addTxs`. Once
+   * the pool has taken the rest, any other peer whose announcement of one of them had another
+   * type or size is penalized, and a transaction the pool refused as malformed (`peerFault`)
+   * gets the sender penalized and is fetched again from another announcer. Returns the
+   * transactions handed to `addTxs`.
    */
   enqueue(peerId: string, txs: Transaction[], direct: boolean): Transaction[]
   /** Forgets a disconnected peer; its in-flight hashes go to other announcers. */
@@ -88,6 +99,10 @@ interface Request {
   asked: Map<string, Meta>
 }
 
+/** A pool result that blames the peer which sent the transaction (txpool's `peerFault`). */
+const isPeerFault = (r: unknown): boolean =>
+  typeof r === 'object' && r !== null && (r as { peerFault?: unknown }).peerFault === true
+
 /** Size of the network form of a transaction (what eth/68 announces). */
 export function txNetworkSize(tx: Transaction): number {
   if (tx.sidecar === undefined) return tx.size
@@ -105,6 +120,7 @@ export function createTxFetcher(deps: TxFetcherDeps, options: TxFetcherOptions =
   const maxBytes = options.maxRetrievalSizeBytes ?? C.maxTxRetrievalSizeBytes
   const maxAnnounces = options.maxAnnounces ?? C.maxTxAnnounces
   const sizeOf = options.txSize ?? txNetworkSize
+  const sizeSlack = options.sizeSlackBytes ?? C.txSizeSlackBytes
 
   const entries = new Map<string, TxEntry>()
   /** Per peer: keys it announced that are still tracked. */
@@ -238,6 +254,89 @@ export function createTxFetcher(deps: TxFetcherDeps, options: TxFetcherOptions =
     schedule()
   }
 
+  /** Why a delivered transaction contradicts an announcement of it, if it does. */
+  const disagrees = (m: Meta, tx: Transaction): [FetcherErrorCode, string] | undefined => {
+    if (m.type !== undefined && m.type !== tx.type) {
+      return ['ErrTxTypeMismatch', `announced type ${m.type}, got ${tx.type}`]
+    }
+    if (m.size !== undefined) {
+      const size = sizeOf(tx)
+      if (Math.abs(size - m.size) > sizeSlack) {
+        return ['ErrTxSizeMismatch', `announced ${m.size} bytes, got ${size}`]
+      }
+    }
+    return undefined
+  }
+
+  /** A transaction the pool refused as malformed goes back to the peers that announced it. */
+  const restore = (tx: Transaction, announcers: Map<string, Meta>) => {
+    if (announcers.size === 0 || deps.hasTx(tx.hash)) return
+    const key = bytesToHex(tx.hash)
+    let e = entries.get(key)
+    if (e === undefined) {
+      e = { key, hash: tx.hash, state: 'queued', since: clock.now(), announcers: new Map() }
+      entries.set(key, e)
+    }
+    for (const [p, m] of announcers) {
+      if (e.announcers.has(p)) continue
+      e.announcers.set(p, m)
+      let set = byPeer.get(p)
+      if (set === undefined) {
+        set = new Set()
+        byPeer.set(p, set)
+      }
+      set.add(key)
+    }
+  }
+
+  /**
+   * The pool has answered for delivered transactions (`results`: one per transaction when the
+   * pool gives them). Malformed ones are the sender's fault; for the others, every other
+   * announcer's type and size are now checked against the real transaction.
+   */
+  const settled = (
+    sender: string,
+    txs: Transaction[],
+    others: Array<Map<string, Meta>>,
+    results: unknown,
+  ) => {
+    const list = Array.isArray(results) ? (results as unknown[]) : undefined
+    let faulted = false
+    let restored = false
+    for (let i = 0; i < txs.length; i++) {
+      const tx = txs[i]!
+      const r = list?.[i]
+      const rest = others[i]!
+      if (isPeerFault(r)) {
+        if (!faulted) {
+          faulted = true
+          deps.penalize(
+            sender,
+            new FetcherError(
+              'ErrInvalidTx',
+              sender,
+              `${bytesToHex(tx.hash)}: ${(r as { message?: unknown }).message}`,
+              { cause: r },
+            ),
+          )
+        }
+        restore(tx, rest)
+        restored = true
+        continue
+      }
+      for (const [p, m] of rest) {
+        const why = disagrees(m, tx)
+        if (why !== undefined) {
+          deps.penalize(p, new FetcherError(why[0], p, `${bytesToHex(tx.hash)}: ${why[1]}`))
+        }
+      }
+    }
+    if (restored) {
+      assign()
+      schedule()
+    }
+  }
+
   const tick = () => {
     timer = undefined
     timerAt = Number.POSITIVE_INFINITY
@@ -317,49 +416,54 @@ export function createTxFetcher(deps: TxFetcherDeps, options: TxFetcherOptions =
       if (!running) return []
       const req = direct ? requests.get(peerId) : undefined
       const accepted: Transaction[] = []
+      /** Per accepted tx: the other peers' announcements, checked once the pool has it. */
+      const others: Array<Map<string, Meta>> = []
       const delivered = new Set<string>()
+      const seen = new Set<string>()
+      const penalized = new Set<FetcherErrorCode>()
+      const penalize = (code: FetcherErrorCode, message: string) => {
+        // One report per rule and message: a peer that sends 256 extras is one violation.
+        if (penalized.has(code)) return
+        penalized.add(code)
+        deps.penalize(peerId, new FetcherError(code, peerId, message))
+      }
       for (const tx of txs) {
         const key = bytesToHex(tx.hash)
+        if (seen.has(key)) {
+          penalize('ErrDuplicateTx', `${key} delivered twice in one message`)
+          continue
+        }
+        seen.add(key)
+        const e = entries.get(key)
+        let own: Meta | undefined
         if (direct) {
-          const meta = req?.asked.get(key)
-          if (meta === undefined) {
-            deps.penalize(
-              peerId,
-              new FetcherError('ErrUnrequestedTx', peerId, `${key} was not requested`),
-            )
+          own = req?.asked.get(key)
+          if (own === undefined) {
+            penalize('ErrUnrequestedTx', `${key} was not requested`)
             continue
           }
-          if (delivered.has(key)) continue // the same transaction twice in one answer
           delivered.add(key)
-          if (meta.type !== undefined && meta.type !== tx.type) {
-            deps.penalize(
-              peerId,
-              new FetcherError(
-                'ErrTxTypeMismatch',
-                peerId,
-                `${key}: announced type ${meta.type}, got ${tx.type}`,
-              ),
-            )
+        } else {
+          if (tx.type === 3) {
+            // Blob transactions travel only as PooledTransactions answers (eth/68 spec).
+            penalize('ErrBroadcastBlobTx', `${key}: blob transaction in a Transactions broadcast`)
             continue
           }
-          if (meta.size !== undefined) {
-            const size = sizeOf(tx)
-            if (size !== meta.size) {
-              deps.penalize(
-                peerId,
-                new FetcherError(
-                  'ErrTxSizeMismatch',
-                  peerId,
-                  `${key}: announced ${meta.size} bytes, got ${size}`,
-                ),
-              )
-              continue
-            }
-          }
+          own = e?.announcers.get(peerId)
+        }
+        const mismatch = own === undefined ? undefined : disagrees(own, tx)
+        if (mismatch !== undefined) {
+          penalize(mismatch[0], `${key}: ${mismatch[1]}`)
+          if (e !== undefined && !direct) failFrom(e, peerId)
+          continue
         }
         accepted.push(tx)
-        const e = entries.get(key)
-        if (e !== undefined) forget(e)
+        const rest = new Map<string, Meta>()
+        if (e !== undefined) {
+          for (const [p, m] of e.announcers) if (p !== peerId) rest.set(p, m)
+          forget(e)
+        }
+        others.push(rest)
       }
       if (req !== undefined) answered(req, delivered)
       else if (accepted.length > 0) {
@@ -369,8 +473,9 @@ export function createTxFetcher(deps: TxFetcherDeps, options: TxFetcherOptions =
       if (accepted.length > 0) {
         const keys = accepted.map((tx) => bytesToHex(tx.hash))
         for (const k of keys) adding.set(k, (adding.get(k) ?? 0) + 1)
+        let results: unknown
         void (async () => {
-          await deps.addTxs(accepted, peerId)
+          results = await deps.addTxs(accepted, peerId)
         })()
           .catch(() => {})
           .finally(() => {
@@ -379,6 +484,7 @@ export function createTxFetcher(deps: TxFetcherDeps, options: TxFetcherOptions =
               if (n <= 0) adding.delete(k)
               else adding.set(k, n)
             }
+            if (running) settled(peerId, accepted, others, results)
           })
       }
       return accepted

@@ -77,11 +77,20 @@ export interface TxFetcherDeps {
    * back through `enqueue(peerId, txs, true)`. A rejected promise counts as "nothing delivered".
    */
   requestTxs(peerId: string, hashes: Uint8Array[]): MaybePromise<unknown>
-  /** Hands accepted transactions to the pool. */
+  /**
+   * Hands accepted transactions to the pool. It may resolve to one result per transaction (as
+   * `@ethwire/txpool`'s `addRemotes` does): a result that is an object with `peerFault: true`
+   * (a blob transaction without its sidecar, or whose sidecar does not match) makes the fetcher
+   * penalize the sender with `ErrInvalidTx` and fetch the transaction from another announcer.
+   */
   addTxs(txs: Transaction[], peerId: string): MaybePromise<unknown>
   /**
-   * A peer broke a rule (delivered what was not requested, or something that disagrees with its
-   * eth/68 announcement). The consumer decides: count it, or drop the peer.
+   * A peer broke a rule: delivered what was not requested (`ErrUnrequestedTx`), the same
+   * transaction twice (`ErrDuplicateTx`), a blob transaction by broadcast (`ErrBroadcastBlobTx`),
+   * a transaction the pool found malformed (`ErrInvalidTx`), or announced a transaction with
+   * another type or size than the one delivered (`ErrTxTypeMismatch`, `ErrTxSizeMismatch`; the
+   * announcer is penalized, whoever delivered). go-ethereum drops the peer for each of these.
+   * At most one call per rule per delivered message.
    */
   penalize(peerId: string, error: Error): void
   clock?: Clock

@@ -112,9 +112,10 @@ describe('tx fetcher edge cases', () => {
     expect(clock.pendingTimers).toBe(0)
   })
 
-  it('a transaction repeated in one answer is passed on once', async () => {
+  it('a transaction repeated in one answer is passed on once and the peer penalized', async () => {
     const clock = new FakeClock()
     const added: string[] = []
+    const penalties: string[] = []
     const tx = genTransaction(new Rand(12), 2)
     const f = createTxFetcher({
       hasTx: () => false,
@@ -122,17 +123,17 @@ describe('tx fetcher edge cases', () => {
       addTxs: (txs) => {
         for (const t of txs) added.push(bytesToHex(t.hash))
       },
-      penalize: () => {
-        throw new Error('no penalty expected')
-      },
+      // go-ethereum drops a peer that sends "multiple copies of the same hash"
+      penalize: (_p, err) => penalties.push((err as unknown as { code: string }).code),
       clock,
     })
     f.start()
     f.notify('a', [tx.hash])
     await clock.advance(500)
-    expect(f.enqueue('a', [tx, tx], true)).toHaveLength(1)
+    expect(f.enqueue('a', [tx, tx, tx], true)).toHaveLength(1)
     await clock.advance(0)
     expect(added).toEqual([bytesToHex(tx.hash)])
+    expect(penalties).toEqual(['ErrDuplicateTx'])
     f.stop()
   })
 })
