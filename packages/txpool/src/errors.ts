@@ -1,53 +1,96 @@
-/** Every reason the pool rejects a transaction is a {@link TxPoolError} with a stable code. */
+/**
+ * Every reason the pool rejects a transaction is a {@link TxPoolError} with a stable code. The
+ * message is go-ethereum's error text (core/error.go, core/txpool/errors.go,
+ * core/txpool/legacypool) with its details, so JSON-RPC callers see what geth would say.
+ */
 export type TxPoolErrorCode =
   /** The raw bytes are not a transaction rlp-wire can decode. */
   | 'ErrDecode'
-  /** Encoded size above the limit (128 KiB). */
+  /** "oversized data": encoded size above the limit (128 KiB without a blob sidecar). */
   | 'ErrOversized'
-  /** The transaction type is not accepted by this pool's options. */
+  /** "transaction type not supported": the type is not accepted by this pool's options. */
   | 'ErrTxTypeNotSupported'
-  /** Signature values out of range, high s (EIP-2) or a bad v. */
+  /** "invalid sender: invalid transaction v, r, s values": out of range, high s (EIP-2) or a bad v. */
   | 'ErrInvalidSignature'
-  /** No sender recovers from the signature. */
+  /** "invalid sender": no sender recovers from the signature. */
   | 'ErrInvalidSender'
-  /** Chain id of the transaction differs from the pool's (or a legacy tx without EIP-155 when those are refused). */
+  /** "invalid sender: invalid chain id for signer" (or a legacy tx without EIP-155 when refused). */
   | 'ErrInvalidChainId'
-  /** Gas limit below the intrinsic gas (base, data, access list, authorizations, init code words, EIP-7623 floor). */
+  /** "intrinsic gas too low": gas limit below base, data, access list, authorizations, init code words. */
   | 'ErrIntrinsicGas'
-  /** Gas limit above the block gas limit. */
+  /** "insufficient gas for floor data gas cost": gas limit below the EIP-7623 floor (Prague). */
+  | 'ErrFloorDataGas'
+  /** "exceeds block gas limit". */
   | 'ErrGasLimit'
-  /** Contract creation with init code over 49152 bytes (EIP-3860). */
+  /** "transaction gas limit too high": above the EIP-7825 cap of 2^24 (Osaka). */
+  | 'ErrGasLimitTooHigh'
+  /** "max initcode size exceeded": creation with more than 49,152 bytes of init code (EIP-3860). */
   | 'ErrInitCodeSize'
-  /** maxPriorityFeePerGas above maxFeePerGas. */
+  /** "max priority fee per gas higher than max fee per gas". */
   | 'ErrTipAboveFeeCap'
-  /** Gas price or priority fee below the pool's minimum. */
+  /** "transaction gas price below minimum": tip (or legacy gas price, or blob fee cap) below the pool's minimum. */
+  | 'ErrTxGasPriceTooLow'
+  /** "transaction underpriced": the pool is full and the transaction is not dearer than its cheapest remote one. */
   | 'ErrUnderpriced'
-  /** Type-4 transaction with an empty authorization list, or a type-3 transaction without blobs. */
+  /** Type-4 without authorizations, type 3 without blobs, type 3/4 creating a contract (go-ethereum's texts). */
   | 'ErrInvalidTxFields'
-  /** Nonce at 2^64-1 (EIP-2681). */
+  /** "nonce has max value" (EIP-2681). */
   | 'ErrNonceMax'
-  /** Nonce below the account's nonce. */
+  /** "nonce too low": nonce below the account's nonce at the head. */
   | 'ErrNonceTooLow'
-  /** Balance below value + gas × fee cap of this and the sender's earlier pooled transactions. */
+  /** "insufficient funds for gas * price + value": balance below the cost (with the sender's pending transactions). */
   | 'ErrInsufficientFunds'
-  /** The pool already holds this transaction. */
+  /** "sender not an eoa": the sender has code that is not an EIP-7702 delegation (EIP-3607). */
+  | 'ErrSenderNoEOA'
+  /** "already known". */
   | 'ErrAlreadyKnown'
-  /** Same sender and nonce as a pooled transaction, without the required fee bump. */
+  /** "replacement transaction underpriced": same sender and nonce without the fee bump. */
   | 'ErrReplaceUnderpriced'
-  /** The sender already has the maximum number of pooled transactions. */
+  /** "account limit exceeded": the sender's queue (`accountQueue`) is full of lower nonces. */
   | 'ErrAccountLimit'
-  /** The pool is full and the transaction is not more expensive than the cheapest one in it. */
+  /** "txpool is full": no remote transaction can make room. */
   | 'ErrTxPoolOverflow'
+  /** "future transaction tries to replace pending": a gapped transaction would evict executable ones. */
+  | 'ErrFutureReplacePending'
+  /** "missing sidecar in blob transaction": a type-3 transaction without blobs, commitments and proofs. */
+  | 'ErrBlobSidecarMissing'
+  /** "Wrong sidecar format": counts of blobs, commitments, proofs and hashes disagree, or the wrong sidecar version for the fork. */
+  | 'ErrBlobSidecarFormat'
+  /** "blob N: computed hash … mismatches transaction one …": a versioned hash is not 0x01 ‖ sha256(commitment)[1:]. */
+  | 'ErrBlobHashMismatch'
+  /** "KZG verification error": a blob (or cell) proof does not verify. */
+  | 'ErrKzgVerification'
+  /** "transaction blob limit exceeded": more blobs than a transaction may carry. */
+  | 'ErrBlobLimit'
   /** The pool was stopped. */
   | 'ErrPoolStopped'
+
+/**
+ * Codes that only a faulty or hostile peer produces: go-ethereum disconnects the peer that sent
+ * such a transaction (`ErrKZGVerificationError`, `ErrSidecarFormatError`, and the handler's
+ * sidecar checks). Marked with `peerFault: true` on the error.
+ */
+export const peerFaultCodes: ReadonlySet<TxPoolErrorCode> = new Set<TxPoolErrorCode>([
+  'ErrBlobSidecarMissing',
+  'ErrBlobSidecarFormat',
+  'ErrBlobHashMismatch',
+  'ErrKzgVerification',
+])
 
 export class TxPoolError extends Error {
   override readonly name = 'TxPoolError'
   readonly code: TxPoolErrorCode
+  /**
+   * True when the transaction is malformed in a way only a faulty or hostile peer sends: the
+   * caller should drop the peer that delivered it (`@ethwire/fetcher` does, through `penalize`).
+   */
+  readonly peerFault: boolean
 
+  /** `message` is go-ethereum's text for the error (see {@link TxPoolErrorCode}). */
   constructor(code: TxPoolErrorCode, message: string, opts: { cause?: unknown } = {}) {
-    super(`${code}: ${message}`, opts.cause === undefined ? undefined : { cause: opts.cause })
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
     this.code = code
+    this.peerFault = peerFaultCodes.has(code)
   }
 }
 

@@ -1,9 +1,13 @@
 import type { Transaction } from '@ethwire/rlp-wire'
 import {
+  baseFeeChangeDenominator,
+  elasticityMultiplier,
   gasPerBlob,
   initCodeWordGas,
   maxInitCodeSizeBytes,
+  maxTxGas,
   maxTxSizeBytes,
+  minBlobGasPriceWei,
   perEmptyAccountCostGas,
   totalCostFloorPerTokenGas,
   txAccessListAddressGas,
@@ -15,6 +19,7 @@ import {
 } from './constants.js'
 import { TxPoolError } from './errors.js'
 
+/** The rules a transaction is checked by without state, as of the pool's head. */
 export interface StatelessRules {
   chainId: bigint
   blockGasLimit: bigint
@@ -23,8 +28,14 @@ export interface StatelessRules {
   types: ReadonlySet<number>
   /** Accept legacy transactions without EIP-155 replay protection. */
   allowUnprotected: boolean
-  /** Apply the EIP-7623 calldata floor to the gas limit. */
-  eip7623: boolean
+  /** Prague at the head: the EIP-7623 calldata floor applies. */
+  prague: boolean
+  /**
+   * Osaka at the head: EIP-7825 gas cap, cell-proof sidecars (version 1), 6 blobs per tx.
+   * `undefined` when the fork schedule is not known: either sidecar version is accepted (and
+   * verified its own way).
+   */
+  osaka: boolean | undefined
 }
 
 /** The gas a transaction costs before execution (Prague rules), and its EIP-7623 floor. */
@@ -57,6 +68,18 @@ export function tipOf(tx: Transaction): bigint {
   return tx.type === 0 || tx.type === 1 ? (tx.gasPrice ?? 0n) : (tx.maxPriorityFeePerGas ?? 0n)
 }
 
+/**
+ * The tip a miner earns per gas at `baseFee` (`min(tip, feeCap − baseFee)`, negative when the fee
+ * cap is below the base fee); the tip itself when there is no base fee.
+ */
+export function effectiveTipOf(tx: Transaction, baseFee: bigint | undefined): bigint {
+  if (baseFee === undefined) return tipOf(tx)
+  const room = feeCapOf(tx) - baseFee
+  const tip = tipOf(tx)
+  // biome-ignore lint/complexity/useMathMinMax: bigints
+  return tip < room ? tip : room
+}
+
 /** Most wei the transaction can take from its sender: value + gas × fee cap (+ blob gas × blob fee cap). */
 export function costOf(tx: Transaction): bigint {
   let c = tx.value + tx.gasLimit * feeCapOf(tx)
@@ -66,66 +89,124 @@ export function costOf(tx: Transaction): bigint {
   return c
 }
 
+/**
+ * The base fee of the block after `parent` (EIP-1559: elasticity 2, change denominator 8), or
+ * undefined before London (no base fee in the parent).
+ */
+export function nextBaseFee(parent: {
+  baseFee?: bigint
+  gasLimit: bigint
+  gasUsed: bigint
+}): bigint | undefined {
+  const base = parent.baseFee
+  if (base === undefined) return undefined
+  const target = parent.gasLimit / elasticityMultiplier
+  if (target === 0n || parent.gasUsed === target) return base
+  if (parent.gasUsed > target) {
+    const delta = (base * (parent.gasUsed - target)) / target / baseFeeChangeDenominator
+    return base + (delta > 1n ? delta : 1n)
+  }
+  const delta = (base * (target - parent.gasUsed)) / target / baseFeeChangeDenominator
+  return base - delta > 0n ? base - delta : 0n
+}
+
 const uint64Max = (1n << 64n) - 1n
 
-/** Every check that needs no state and no signature recovery. Throws {@link TxPoolError}. */
+/**
+ * Every check that needs no state and no signature recovery, in go-ethereum's order
+ * (`txpool.ValidateTransaction`), with its error texts. Blob sidecars are checked separately
+ * (`validateBlobSidecar`). Throws {@link TxPoolError}.
+ */
 export function validateStateless(tx: Transaction, rules: StatelessRules): void {
   if (!rules.types.has(tx.type)) {
-    throw new TxPoolError('ErrTxTypeNotSupported', `transaction type ${tx.type} is not accepted`)
+    throw new TxPoolError(
+      'ErrTxTypeNotSupported',
+      `transaction type not supported: tx type ${tx.type} not supported by this pool`,
+    )
   }
   if (tx.size > maxTxSizeBytes) {
-    throw new TxPoolError('ErrOversized', `${tx.size} bytes > ${maxTxSizeBytes}`)
+    throw new TxPoolError(
+      'ErrOversized',
+      `oversized data: transaction size ${tx.size}, limit ${maxTxSizeBytes}`,
+    )
   }
-  if (tx.type === 0) {
-    if (tx.chainId === undefined) {
-      if (!rules.allowUnprotected) {
-        throw new TxPoolError('ErrInvalidChainId', 'legacy transaction without EIP-155 protection')
-      }
-    } else if (tx.chainId !== rules.chainId) {
-      throw new TxPoolError('ErrInvalidChainId', `chain id ${tx.chainId}, want ${rules.chainId}`)
+  if (tx.type === 0 && tx.chainId === undefined) {
+    if (!rules.allowUnprotected) {
+      throw new TxPoolError(
+        'ErrInvalidChainId',
+        'only replay-protected (EIP-155) transactions allowed over RPC',
+      )
     }
   } else if (tx.chainId !== rules.chainId) {
-    throw new TxPoolError('ErrInvalidChainId', `chain id ${tx.chainId}, want ${rules.chainId}`)
-  }
-  if (tx.nonce >= uint64Max) throw new TxPoolError('ErrNonceMax', 'nonce at 2^64-1')
-  if (tx.gasLimit > rules.blockGasLimit) {
     throw new TxPoolError(
-      'ErrGasLimit',
-      `gas limit ${tx.gasLimit} > block gas limit ${rules.blockGasLimit}`,
+      'ErrInvalidChainId',
+      `invalid sender: invalid chain id for signer: have ${tx.chainId} want ${rules.chainId}`,
     )
   }
   if (tx.to === null && tx.data.length > maxInitCodeSizeBytes) {
-    throw new TxPoolError('ErrInitCodeSize', `init code of ${tx.data.length} bytes`)
-  }
-  if (tx.type === 4 && (tx.authorizationList?.length ?? 0) === 0) {
     throw new TxPoolError(
-      'ErrInvalidTxFields',
-      'set-code transaction with an empty authorization list',
+      'ErrInitCodeSize',
+      `max initcode size exceeded: code size ${tx.data.length}, limit ${maxInitCodeSizeBytes}`,
     )
   }
-  if (tx.type === 3 && (tx.blobVersionedHashes?.length ?? 0) === 0) {
-    throw new TxPoolError('ErrInvalidTxFields', 'blob transaction without blobs')
+  if (rules.osaka === true && tx.gasLimit > maxTxGas) {
+    throw new TxPoolError(
+      'ErrGasLimitTooHigh',
+      `transaction gas limit too high (cap: ${maxTxGas}, tx: ${tx.gasLimit})`,
+    )
   }
+  if (tx.gasLimit > rules.blockGasLimit) {
+    throw new TxPoolError('ErrGasLimit', 'exceeds block gas limit')
+  }
+  if (tx.type >= 2 && tipOf(tx) > feeCapOf(tx)) {
+    throw new TxPoolError(
+      'ErrTipAboveFeeCap',
+      'max priority fee per gas higher than max fee per gas',
+    )
+  }
+  if (tx.nonce >= uint64Max) throw new TxPoolError('ErrNonceMax', 'nonce has max value')
   if ((tx.type === 3 || tx.type === 4) && tx.to === null) {
     throw new TxPoolError(
       'ErrInvalidTxFields',
-      `type ${tx.type} transaction cannot create a contract`,
-    )
-  }
-  if (tx.type >= 2 && tipOf(tx) > feeCapOf(tx)) {
-    throw new TxPoolError('ErrTipAboveFeeCap', `tip ${tipOf(tx)} > fee cap ${feeCapOf(tx)}`)
-  }
-  if (tipOf(tx) < rules.minGasPrice) {
-    throw new TxPoolError(
-      'ErrUnderpriced',
-      `gas price/tip ${tipOf(tx)} < minimum ${rules.minGasPrice}`,
+      tx.type === 3
+        ? 'blob transaction of type create'
+        : 'EIP-7702 transaction cannot be used to create contract',
     )
   }
   const { gas, floor } = intrinsicGas(tx)
   if (tx.gasLimit < gas) {
-    throw new TxPoolError('ErrIntrinsicGas', `gas limit ${tx.gasLimit} < intrinsic gas ${gas}`)
+    throw new TxPoolError(
+      'ErrIntrinsicGas',
+      `intrinsic gas too low: gas ${tx.gasLimit}, minimum needed ${gas}`,
+    )
   }
-  if (rules.eip7623 && tx.gasLimit < floor) {
-    throw new TxPoolError('ErrIntrinsicGas', `gas limit ${tx.gasLimit} < EIP-7623 floor ${floor}`)
+  if (rules.prague && tx.gasLimit < floor) {
+    throw new TxPoolError(
+      'ErrFloorDataGas',
+      `insufficient gas for floor data gas cost: gas ${tx.gasLimit}, minimum needed ${floor}`,
+    )
+  }
+  if (tipOf(tx) < rules.minGasPrice) {
+    throw new TxPoolError(
+      'ErrTxGasPriceTooLow',
+      `transaction gas price below minimum: gas tip cap ${tipOf(tx)}, minimum needed ${rules.minGasPrice}`,
+    )
+  }
+  if (tx.type === 3) {
+    if ((tx.maxFeePerBlobGas ?? 0n) < minBlobGasPriceWei) {
+      throw new TxPoolError(
+        'ErrTxGasPriceTooLow',
+        `transaction gas price below minimum: blob fee cap ${tx.maxFeePerBlobGas ?? 0n}, minimum needed ${minBlobGasPriceWei}`,
+      )
+    }
+    if ((tx.blobVersionedHashes?.length ?? 0) === 0) {
+      throw new TxPoolError('ErrInvalidTxFields', 'blobless blob transaction')
+    }
+  }
+  if (tx.type === 4 && (tx.authorizationList?.length ?? 0) === 0) {
+    throw new TxPoolError(
+      'ErrInvalidTxFields',
+      'set code tx must have at least one authorization tuple',
+    )
   }
 }

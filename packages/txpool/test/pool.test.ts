@@ -118,24 +118,30 @@ describe('replacement', () => {
 })
 
 describe('limits and eviction', () => {
-  it('per-sender limit: higher nonce rejected, lower nonce evicts the highest', async () => {
-    const p = createTxPool({}, { chainId, accountSlots: 3 })
-    for (const n of [1n, 2n, 4n]) await p.add(tx1559(alice.key, n))
-    await expect(p.add(tx1559(alice.key, 5n))).rejects.toMatchObject({ code: 'ErrAccountLimit' })
-    await p.add(tx1559(alice.key, 3n))
-    expect(nonces(p.pending().get(hexOf(alice.address)))).toEqual([1n, 2n, 3n])
-    expect(p.size).toBe(3)
+  it('per-sender queue limit: a higher queued nonce is refused, a lower one evicts the highest', async () => {
+    const p = createTxPool({}, { chainId, accountQueue: 2 })
+    for (const n of [0n, 3n, 4n]) await p.add(tx1559(alice.key, n))
+    expect(p.status()).toEqual({ pending: 1, queued: 2 })
+    const err = await p.add(tx1559(alice.key, 5n)).catch((e) => e)
+    expect(err).toMatchObject({ code: 'ErrAccountLimit' })
+    expect(err.message).toMatch(/^account limit exceeded/)
+    await p.add(tx1559(alice.key, 2n)) // below the highest queued: 4 leaves
+    expect(Object.keys(p.content().queued[hexOf(alice.address)] ?? {})).toEqual(['2', '3'])
+    await p.add(tx1559(alice.key, 1n))
+    expect(nonces(p.pending().get(hexOf(alice.address)))).toEqual([0n, 1n, 2n, 3n])
+    expect(p.size).toBe(4)
   })
 
   it('global limit evicts the cheapest remote, rejects cheaper ones, never evicts locals', async () => {
-    const p = createTxPool({}, { chainId, globalSlots: 3 })
+    const p = createTxPool({}, { chainId, globalSlots: 3, globalQueue: 0 })
     const local = await p.add(tx1559(carol.key, 0n, { tip: 1n, cap: 1n }), { local: true })
     const cheap = await p.add(tx1559(alice.key, 0n, { tip: 2n, cap: 20n }))
     const mid = await p.add(tx1559(bob.key, 0n, { tip: 2n, cap: 50n }))
     await expect(
       p.add(tx1559(testAccount(9).key, 0n, { tip: 2n, cap: 20n })),
     ).rejects.toMatchObject({
-      code: 'ErrTxPoolOverflow',
+      code: 'ErrUnderpriced',
+      message: 'transaction underpriced',
     })
     const rich = await p.add(tx1559(testAccount(9).key, 0n, { tip: 2n, cap: 60n }))
     expect(p.has(cheap.hash)).toBe(false)
@@ -148,7 +154,7 @@ describe('limits and eviction', () => {
   })
 
   it('evicting a tx in the middle of a nonce run demotes the later ones to queued', async () => {
-    const p = createTxPool({}, { chainId, globalSlots: 3 })
+    const p = createTxPool({}, { chainId, globalSlots: 2, globalQueue: 1 })
     await p.add(tx1559(alice.key, 0n, { cap: 90n }))
     await p.add(tx1559(alice.key, 1n, { cap: 10n }))
     await p.add(tx1559(alice.key, 2n, { cap: 90n }))

@@ -49,26 +49,9 @@ describe('stateless validation', () => {
       tx1559(alice.key, 3n),
       signTx(
         {
-          type: 3,
-          chainId,
-          nonce: 4n,
-          maxPriorityFeePerGas: 2n,
-          maxFeePerGas: 100n,
-          maxFeePerBlobGas: 5n,
-          blobVersionedHashes: [new Uint8Array(32).fill(1)],
-          gasLimit: 21_000n,
-          to,
-          value: 0n,
-          data: new Uint8Array(),
-          accessList: [],
-        },
-        alice.key,
-      ),
-      signTx(
-        {
           type: 4,
           chainId,
-          nonce: 5n,
+          nonce: 4n,
           maxPriorityFeePerGas: 2n,
           maxFeePerGas: 100n,
           gasLimit: 50_000n,
@@ -85,7 +68,7 @@ describe('stateless validation', () => {
       const added = await p.addRaw(tx.encode())
       expect(added.senderHex).toBe(`0x${Buffer.from(alice.address).toString('hex')}`)
     }
-    expect(p.status()).toEqual({ pending: 6, queued: 0 })
+    expect(p.status()).toEqual({ pending: 5, queued: 0 }) // blob txs: test/blob.test.ts
   })
 
   it('computes intrinsic gas with data, access list, auths and init code words', () => {
@@ -183,7 +166,7 @@ describe('stateless validation', () => {
             { data: new Uint8Array(100).fill(1), gasLimit: 21_000n + 1600n },
           ),
         ),
-      'ErrIntrinsicGas',
+      'ErrFloorDataGas',
     ],
     [
       'gas over block gas limit',
@@ -211,12 +194,12 @@ describe('stateless validation', () => {
     [
       'tip below minimum',
       () => pool({ minGasPrice: 3n }).add(tx1559(alice.key, 0n, { tip: 2n })),
-      'ErrUnderpriced',
+      'ErrTxGasPriceTooLow',
     ],
     [
       'gas price below minimum',
       () => pool({ minGasPrice: 11n }).add(txLegacy(alice.key, 0n, 10n)),
-      'ErrUnderpriced',
+      'ErrTxGasPriceTooLow',
     ],
     [
       'empty authorization list',
