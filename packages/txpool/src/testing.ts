@@ -87,7 +87,7 @@ export interface MemoryChain extends PoolChain {
 
 export function createMemoryChain(
   genesisState: Record<string, MemoryAccount> = {},
-  genesisSpec: { baseFee?: bigint; gasLimit?: bigint; time?: bigint } = {},
+  genesisSpec: { baseFee?: bigint; gasLimit?: bigint; gasUsed?: bigint; time?: bigint } = {},
 ): MemoryChain {
   const blocks = new Map<string, Block>()
   const states = new Map<string, Record<string, MemoryAccount>>()
@@ -137,7 +137,7 @@ export function createMemoryChain(
       number: 0n,
       time: genesisSpec.time ?? 0n,
       gasLimit: genesisSpec.gasLimit ?? 30_000_000n,
-      gasUsed: 0n,
+      gasUsed: genesisSpec.gasUsed ?? (genesisSpec.gasLimit ?? 30_000_000n) / 2n,
       baseFee: genesisSpec.baseFee,
       txs: [],
       root: groot,
