@@ -225,6 +225,8 @@ interface Account {
 interface Prepared {
   tx: Transaction
   sender: Uint8Array
+  /** A blob transaction whose KZG proofs were verified (or that was verified when first added). */
+  verified?: boolean
 }
 
 const hex = (b: Uint8Array) =>
@@ -619,12 +621,21 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
     checkSignature(tx)
   }
 
-  /** The KZG proofs of a blob transaction not already in the pool. */
-  const checkProofs = async (tx: Transaction): Promise<void> => {
-    if (tx.type !== 3) return
-    if (all.has(hex(tx.hash))) return // insert answers "already known" without the expensive part
+  /**
+   * The KZG proofs of a blob transaction, unless a cheap check already refuses it: known, or (with
+   * state) a spent nonce or a balance below its own cost. Those are left for `insert` to report.
+   */
+  const checkProofs = async (tx: Transaction, sender: Uint8Array): Promise<boolean> => {
+    if (tx.type !== 3) return true
+    if (all.has(hex(tx.hash))) return false
+    const state = headState
+    if (state !== undefined) {
+      if (tx.nonce < (await state.getNonce(sender))) return false
+      if ((await state.getBalance(sender)) < costOf(tx)) return false
+    }
     verifier ??= createKzgVerifier()
     await verifyBlobSidecar(tx, verifier)
+    return true
   }
 
   // ------------------------------------------------------------------ insertion
@@ -698,6 +709,11 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
             `insufficient funds for gas * price + value: balance ${balance}, queued cost ${spent}, tx cost ${cost}, overshot ${spent + cost - balance}`,
           )
         }
+      }
+      if (tx.type === 3 && p.verified !== true) {
+        // skipped before as hopeless, but the head moved meanwhile: verify now (rare)
+        verifier ??= createKzgVerifier()
+        await verifyBlobSidecar(tx, verifier)
       }
       const entry: Entry = {
         tx,
@@ -823,7 +839,7 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
     journal: boolean,
   ): Promise<PoolTransaction> => {
     const p = prepare(tx)
-    await checkProofs(tx)
+    p.verified = await checkProofs(tx, p.sender)
     return serialize(() => insert(p, local, journal))
   }
 
@@ -914,6 +930,7 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
       }
       try {
         const p = prepare(tx)
+        p.verified = true // verified when it first came in
         const a = accounts.get(hex(p.sender))
         await insert(p, a?.local === true, false)
       } catch {
@@ -1020,8 +1037,8 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
           continue
         }
         try {
-          await checkProofs(tx)
-          results[i] = await serialize(() => insert({ tx, sender }, false, false))
+          const verified = await checkProofs(tx, sender)
+          results[i] = await serialize(() => insert({ tx, sender, verified }, false, false))
         } catch (err) {
           results[i] = err as TxPoolError
         }
