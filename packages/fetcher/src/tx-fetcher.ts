@@ -454,7 +454,9 @@ export function createTxFetcher(deps: TxFetcherDeps, options: TxFetcherOptions =
         const mismatch = own === undefined ? undefined : disagrees(own, tx)
         if (mismatch !== undefined) {
           penalize(mismatch[0], `${key}: ${mismatch[1]}`)
-          if (e !== undefined && !direct) failFrom(e, peerId)
+          // not delivered as far as this peer goes: the hash moves to its other announcers
+          if (direct) delivered.delete(key)
+          else if (e !== undefined) failFrom(e, peerId)
           continue
         }
         accepted.push(tx)

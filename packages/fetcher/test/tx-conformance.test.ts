@@ -119,6 +119,23 @@ describe('tx fetcher: deliveries against announcements', () => {
     s.fetcher.stop()
   })
 
+  it('an answer that contradicts the asked peer’s announcement sends the hash to another announcer', async () => {
+    const s = setup()
+    const [tx] = txs(1, 9)
+    s.fetcher.notify('liar', [tx!.hash], [1], [txNetworkSize(tx!)])
+    await s.clock.advance(500)
+    expect(s.requests).toEqual([{ peerId: 'liar', hashes: [hx(tx!)] }])
+    s.fetcher.notify('honest', [tx!.hash], [tx!.type], [txNetworkSize(tx!)])
+    expect(s.fetcher.enqueue('liar', [tx!], true)).toEqual([])
+    expect(s.penalties).toEqual([{ peerId: 'liar', code: 'ErrTxTypeMismatch' }])
+    expect(s.requests[1]).toEqual({ peerId: 'honest', hashes: [hx(tx!)] })
+    s.fetcher.enqueue('honest', [tx!], true)
+    await flush()
+    expect(s.pool.has(hx(tx!))).toBe(true)
+    expect(s.fetcher.stats()).toEqual({ waiting: 0, queued: 0, fetching: 0, requests: 0 })
+    s.fetcher.stop()
+  })
+
   it('a blob transaction in a Transactions broadcast is penalized and not added', async () => {
     const s = setup()
     const blob = genBlobTxWithSidecar(new Rand(6))
