@@ -58,7 +58,7 @@ describe('pool bookkeeping', () => {
     await p.start()
     const nonces = new Map<string, bigint>()
     const nonceOf = (addr: string) => nonces.get(addr) ?? 0n
-    let fork = p.head!
+    let fork = chain.head
     let maxPending = 0
     for (let step = 0; step < 400; step++) {
       const k = keys[Math.floor(r(keys.length))]!
@@ -91,7 +91,7 @@ describe('pool bookkeeping', () => {
         const b = chain.extend(fork, { salt: step })
         fork = chain.head
         const st = chain.stateOf(b)
-        for (const kk of keys) nonces.set(hexOf(kk.address), st.getNonce(kk.address))
+        for (const kk of keys) nonces.set(hexOf(kk.address), await st.getNonce(kk.address))
         chain.setHead(b)
         await p.reset()
       }
