@@ -30,7 +30,7 @@ function check(p: TxPool, nonceOf: (addr: string) => bigint | undefined) {
       .sort((x, y) => (x < y ? -1 : 1))
     pending += ns.length
     const base = nonceOf(addr) ?? ns[0]!
-    ns.forEach((n, i) => expect(n).toBe(base + BigInt(i)))
+    expect(ns).toEqual(ns.map((_, i) => base + BigInt(i)))
     expect(
       p
         .pending()
