@@ -1,0 +1,19 @@
+/** Defaults and limits of the state database. */
+
+/** Default byte budget of the decoded-node cache shared across blocks (64 MiB). */
+export const defaultCacheBytes = 64 * 1024 * 1024
+/** Default byte budget of the contract-code cache (16 MiB). */
+export const defaultCodeCacheBytes = 16 * 1024 * 1024
+/** What one cached node costs beyond its RLP bytes (objects, map entry, key string), an estimate. */
+export const cacheNodeOverheadBytes = 240
+/** Most keys sent to the store in one `getMany` call. */
+export const maxGetManyKeys = 1024
+/** Key prefix of contract code: `'c' ++ codeHash`, as go-ethereum. */
+export const codePrefixByte = 0x63
+
+/** Trie sync: default most requests handed out and not yet delivered at once. */
+export const defaultSyncMaxInFlight = 4096
+/** Trie sync: default most hashes in one batch handed to a peer (eth/63 GetNodeData soft cap: 384). */
+export const defaultSyncBatchItems = 384
+/** Trie sync: default most nodes held in memory waiting for their children. */
+export const defaultSyncMaxPendingNodes = 100_000

@@ -1,0 +1,181 @@
+/**
+ * The node store: the caller's key-value reader behind a shared, byte-budgeted cache of decoded
+ * nodes, and the async driver that runs synchronous trie operations, loading what they miss.
+ */
+import { GenerationalCache, keyOf } from './cache.js'
+import { cacheNodeOverheadBytes, codePrefixByte, maxGetManyKeys } from './constants.js'
+import { StateError } from './errors.js'
+import {
+  type BranchNode,
+  decodeNode,
+  type ExtNode,
+  type HashNode,
+  type LeafNode,
+  type Node,
+} from './node.js'
+import { MissingNode, type Resolver, trieMissing } from './trie.js'
+import type { BatchOp, Hasher, KeyValueReader } from './types.js'
+
+export type Real = LeafNode | ExtNode | BranchNode
+
+/** Nodes one operation (or one world state) has loaded, kept so a retry never loses them. */
+export type LocalNodes = Map<string, Real>
+
+export function refKey(ref: HashNode): string {
+  if (ref.key === undefined) ref.key = keyOf(ref.hash)
+  return ref.key
+}
+
+export function codeKey(codeHash: Uint8Array): Uint8Array {
+  const k = new Uint8Array(33)
+  k[0] = codePrefixByte
+  k.set(codeHash, 1)
+  return k
+}
+
+class LocalResolver implements Resolver {
+  constructor(
+    readonly store: NodeStore,
+    readonly local: LocalNodes,
+  ) {}
+  resolve(ref: HashNode): Node {
+    const k = refKey(ref)
+    const l = this.local.get(k)
+    if (l !== undefined) return l
+    const n = this.store.cached(k, ref.hash)
+    if (n !== undefined) return n
+    throw new MissingNode(ref.hash)
+  }
+}
+
+export class NodeStore {
+  readonly db: KeyValueReader
+  readonly hasher: Hasher
+  /** Decoded nodes, or raw RLP of nodes written by the caller (decoded on first use). */
+  readonly cache: GenerationalCache<Real | Uint8Array>
+  readonly codeCache: GenerationalCache<Uint8Array>
+  storeReads = 0
+
+  constructor(db: KeyValueReader, hasher: Hasher, cacheBytes: number, codeCacheBytes: number) {
+    this.db = db
+    this.hasher = hasher
+    this.cache = new GenerationalCache(cacheBytes)
+    this.codeCache = new GenerationalCache(codeCacheBytes)
+  }
+
+  resolver(local: LocalNodes): Resolver {
+    return new LocalResolver(this, local)
+  }
+
+  cached(k: string, hash: Uint8Array): Real | undefined {
+    const v = this.cache.get(k)
+    if (v === undefined) return undefined
+    if (v instanceof Uint8Array) {
+      const n = decodeNode(v, hash)
+      this.cache.replace(k, n)
+      return n
+    }
+    return v
+  }
+
+  /** Raw values for `keys`, through `getMany` when the reader has it. */
+  async getRaw(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    this.storeReads += keys.length
+    const db = this.db
+    if (keys.length === 1) return [await db.get(keys[0]!)]
+    if (db.getMany === undefined) return Promise.all(keys.map((k) => db.get(k)))
+    if (keys.length <= maxGetManyKeys) return db.getMany(keys)
+    const out: (Uint8Array | undefined)[] = []
+    for (let i = 0; i < keys.length; i += maxGetManyKeys) {
+      out.push(...(await db.getMany(keys.slice(i, i + maxGetManyKeys))))
+    }
+    return out
+  }
+
+  /** Loads nodes by hash into the cache and `local`; throws `ErrMissingNode` for one not stored. */
+  async load(hashes: Uint8Array[], local: LocalNodes): Promise<void> {
+    const want = new Map<string, Uint8Array>()
+    for (const h of hashes) {
+      const k = keyOf(h)
+      if (local.has(k) || want.has(k)) continue
+      const c = this.cached(k, h)
+      if (c !== undefined) local.set(k, c)
+      else want.set(k, h)
+    }
+    if (want.size === 0) return
+    const keys = [...want.values()]
+    const values = await this.getRaw(keys)
+    let i = 0
+    for (const [k, h] of want) {
+      const v = values[i++]
+      if (v === undefined || v === null) {
+        throw new StateError('ErrMissingNode', `trie node ${k} is not in the store`, { hash: h })
+      }
+      const raw = v instanceof Uint8Array ? v : new Uint8Array(v)
+      const n = decodeNode(raw, h)
+      this.cache.set(k, n, raw.length + cacheNodeOverheadBytes)
+      local.set(k, n)
+    }
+  }
+
+  /** Runs a synchronous trie operation, loading each node it misses and running it again. */
+  async run<T>(op: () => T, local: LocalNodes): Promise<T> {
+    for (;;) {
+      try {
+        return op()
+      } catch (e) {
+        if (!(e instanceof MissingNode)) throw e
+        await this.load([e.hash], local)
+      }
+    }
+  }
+
+  /** Loads, in batches, every node the walks to `keys` need, until all of them are in memory. */
+  async prefetch(walks: readonly (readonly [Node | null, Uint8Array])[], local: LocalNodes) {
+    const r = this.resolver(local)
+    let todo = walks
+    while (todo.length > 0) {
+      const missing: Uint8Array[] = []
+      const next: (readonly [Node | null, Uint8Array])[] = []
+      for (const w of todo) {
+        const h = trieMissing(w[0], w[1], r)
+        if (h !== undefined) {
+          missing.push(h)
+          next.push(w)
+        }
+      }
+      if (missing.length === 0) return
+      await this.load(missing, local)
+      todo = next
+    }
+  }
+
+  async getCode(codeHash: Uint8Array): Promise<Uint8Array | undefined> {
+    const k = keyOf(codeHash)
+    const c = this.codeCache.get(k)
+    if (c !== undefined) return c
+    const [v] = await this.getRaw([codeKey(codeHash)])
+    if (v === undefined || v === null) return undefined
+    this.codeCache.set(k, v, v.length + cacheNodeOverheadBytes)
+    return v
+  }
+
+  /** Ops the caller has written: their nodes and code may now be served from the cache. */
+  written(ops: readonly BatchOp[]): void {
+    for (const op of ops) {
+      if (op.type !== 'put') continue
+      const key = op.key
+      if (key.length === 32) {
+        const k = keyOf(key)
+        if (!this.cache.has(k))
+          this.cache.set(k, op.value, op.value.length + cacheNodeOverheadBytes)
+      } else if (key.length === 33 && key[0] === codePrefixByte) {
+        this.codeCache.set(
+          keyOf(key.subarray(1)),
+          op.value,
+          op.value.length + cacheNodeOverheadBytes,
+        )
+      }
+    }
+  }
+}
