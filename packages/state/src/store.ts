@@ -33,6 +33,13 @@ export function codeKey(codeHash: Uint8Array): Uint8Array {
   return k
 }
 
+/** Values as plain Uint8Arrays (LevelDB hands out Buffers), without copying; null as undefined. */
+function plain(v: Uint8Array | undefined | null): Uint8Array | undefined {
+  if (v === undefined || v === null) return undefined
+  if (v.constructor === Uint8Array) return v
+  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
+}
+
 class LocalResolver implements Resolver {
   constructor(
     readonly store: NodeStore,
@@ -82,14 +89,17 @@ export class NodeStore {
   async getRaw(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
     this.storeReads += keys.length
     const db = this.db
-    if (keys.length === 1) return [await db.get(keys[0]!)]
-    if (db.getMany === undefined) return Promise.all(keys.map((k) => db.get(k)))
-    if (keys.length <= maxGetManyKeys) return db.getMany(keys)
-    const out: (Uint8Array | undefined)[] = []
-    for (let i = 0; i < keys.length; i += maxGetManyKeys) {
-      out.push(...(await db.getMany(keys.slice(i, i + maxGetManyKeys))))
+    let out: (Uint8Array | undefined | null)[]
+    if (keys.length === 1) out = [await db.get(keys[0]!)]
+    else if (db.getMany === undefined) out = await Promise.all(keys.map((k) => db.get(k)))
+    else if (keys.length <= maxGetManyKeys) out = await db.getMany(keys)
+    else {
+      out = []
+      for (let i = 0; i < keys.length; i += maxGetManyKeys) {
+        out.push(...(await db.getMany(keys.slice(i, i + maxGetManyKeys))))
+      }
     }
-    return out
+    return out.map(plain)
   }
 
   /** Loads nodes by hash into the cache and `local`; throws `ErrMissingNode` for one not stored. */
@@ -108,10 +118,10 @@ export class NodeStore {
     let i = 0
     for (const [k, h] of want) {
       const v = values[i++]
-      if (v === undefined || v === null) {
+      if (v === undefined) {
         throw new StateError('ErrMissingNode', `trie node ${k} is not in the store`, { hash: h })
       }
-      const raw = v instanceof Uint8Array ? v : new Uint8Array(v)
+      const raw = v
       const n = decodeNode(raw, h)
       this.cache.set(k, n, raw.length + cacheNodeOverheadBytes)
       local.set(k, n)
@@ -155,7 +165,7 @@ export class NodeStore {
     const c = this.codeCache.get(k)
     if (c !== undefined) return c
     const [v] = await this.getRaw([codeKey(codeHash)])
-    if (v === undefined || v === null) return undefined
+    if (v === undefined) return undefined
     this.codeCache.set(k, v, v.length + cacheNodeOverheadBytes)
     return v
   }

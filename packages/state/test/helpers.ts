@@ -50,3 +50,18 @@ export class MemTrie {
     return ops
   }
 }
+
+/** A test address: 0xaa then i in the last four bytes. */
+export const addr = (i: number) => {
+  const a = new Uint8Array(20)
+  new DataView(a.buffer).setUint32(16, i)
+  a[0] = 0xaa
+  return a
+}
+/** A 32-byte big-endian word. */
+export const word = (n: number | bigint) => {
+  const w = new Uint8Array(32)
+  let v = BigInt(n)
+  for (let i = 31; v > 0n; i--, v >>= 8n) w[i] = Number(v & 0xffn)
+  return w
+}

@@ -9,20 +9,8 @@ import {
   isStateError,
 } from '../src/index.js'
 import { MemoryKeyValueStore } from '../src/testing.js'
-import { hex } from './helpers.js'
+import { addr, hex, word } from './helpers.js'
 
-export const addr = (i: number) => {
-  const a = new Uint8Array(20)
-  new DataView(a.buffer).setUint32(16, i)
-  a[0] = 0xaa
-  return a
-}
-export const word = (n: number | bigint) => {
-  const w = new Uint8Array(32)
-  let v = BigInt(n)
-  for (let i = 31; v > 0n; i--, v >>= 8n) w[i] = Number(v & 0xffn)
-  return w
-}
 const acct = (nonce: bigint, balance: bigint, codeHash = EMPTY_CODE_HASH): Account => ({
   nonce,
   balance,
