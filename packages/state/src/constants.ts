@@ -4,8 +4,11 @@
 export const defaultCacheBytes = 64 * 1024 * 1024
 /** Default byte budget of the contract-code cache (16 MiB). */
 export const defaultCodeCacheBytes = 16 * 1024 * 1024
-/** What one cached node costs beyond its RLP bytes (objects, map entry, key string), an estimate. */
-export const cacheNodeOverheadBytes = 240
+/**
+ * What a cache entry costs beyond its RLP bytes (map entry, key string, the buffer's object), an
+ * estimate measured on Node 20; decoded nodes add their objects (see `decodedNodeBytes`).
+ */
+export const cacheNodeOverheadBytes = 300
 /** Most keys sent to the store in one `getMany` call. */
 export const maxGetManyKeys = 1024
 /** Key prefix of contract code: `'c' ++ codeHash`, as go-ethereum. */

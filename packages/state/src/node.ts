@@ -65,9 +65,21 @@ export class BranchNode {
 /** A child known only by its hash, to be loaded from the cache or the store when walked into. */
 export class HashNode {
   readonly kind = HASH
-  /** Map key of `hash`, computed on first use. */
+  /** Map key of the hash, computed on first use. */
   key: string | undefined = undefined
-  constructor(readonly hash: Uint8Array) {}
+  /**
+   * The hash is the 32 bytes at `buf[off..]`: inside the parent's RLP for decoded nodes, so a
+   * decoded branch costs no typed-array view per child.
+   */
+  constructor(
+    readonly buf: Uint8Array,
+    readonly off = 0,
+  ) {}
+  get hash(): Uint8Array {
+    return this.off === 0 && this.buf.length === 32
+      ? this.buf
+      : this.buf.subarray(this.off, this.off + 32)
+  }
 }
 
 export type Node = LeafNode | ExtNode | BranchNode | HashNode
@@ -164,7 +176,8 @@ function prepareChild(c: Node, hasher: Hasher): number {
 function writeChild(out: Uint8Array, pos: number, c: Node): number {
   if (c.kind === HASH) {
     out[pos] = 0xa0
-    out.set(c.hash, pos + 1)
+    const b = c.buf
+    for (let i = 0, o = c.off; i < 32; i++) out[pos + 1 + i] = b[o + i]!
     return pos + 33
   }
   const enc = c.enc!
@@ -227,11 +240,14 @@ export function hashRoot(n: LeafNode | ExtNode | BranchNode, hasher: Hasher): Ui
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
-function decodeRef(raw: Uint8Array): Node | null {
-  if (raw[0]! >= 0xc0) return decodeEmbedded(raw)
+/** A child reference inside `top` (the node's RLP): inline node, empty, or a 32-byte hash. */
+function decodeRef(raw: Uint8Array, top: Uint8Array): Node | null {
+  const b0 = raw[0]!
+  if (b0 >= 0xc0) return decodeEmbedded(raw)
+  if (b0 === 0x80 && raw.length === 1) return null
+  if (b0 === 0xa0 && raw.length === 33)
+    return new HashNode(top, raw.byteOffset - top.byteOffset + 1)
   const c = rlpStringContent(raw, 'child')
-  if (c.length === 0) return null
-  if (c.length === 32) return new HashNode(c)
   throw new StateError('ErrBadNode', `child reference of ${c.length} bytes`)
 }
 
@@ -247,13 +263,13 @@ function decodeNodeRaw(raw: Uint8Array): LeafNode | ExtNode | BranchNode {
     const { path, leaf } = hexPrefixDecode(rlpStringContent(items[0]!, 'path'))
     if (leaf) n = new LeafNode(path, rlpStringContent(items[1]!, 'value'), false)
     else {
-      const child = decodeRef(items[1]!)
+      const child = decodeRef(items[1]!, raw)
       if (child === null) throw new StateError('ErrBadNode', 'extension without a child')
       n = new ExtNode(path, child, false)
     }
   } else if (items.length === 17) {
     const children: (Node | null)[] = new Array(16)
-    for (let i = 0; i < 16; i++) children[i] = decodeRef(items[i]!)
+    for (let i = 0; i < 16; i++) children[i] = decodeRef(items[i]!, raw)
     const v = rlpStringContent(items[16]!, 'value')
     n = new BranchNode(children, v.length === 0 ? null : v, false)
   } else {

@@ -8,7 +8,7 @@ import {
   EMPTY_ROOT,
   equalBytes,
 } from './account.js'
-import { keyOf } from './cache.js'
+import { keyOf, toHex } from './cache.js'
 import { StateError } from './errors.js'
 import { decodeNode, HashNode, type Node, toNibbles } from './node.js'
 import type { LocalNodes, NodeStore } from './store.js'
@@ -61,7 +61,7 @@ export async function buildProof(
       const sroot = new HashNode(storageHash)
       const sp = toNibbles(sk)
       const v = await store.run(() => trieGet(sroot, sp, r), local)
-      if (v !== undefined) value = BigInt(`0x${keyOf(decodeStorageValue(v))}`)
+      if (v !== undefined) value = BigInt(`0x${toHex(decodeStorageValue(v))}`)
     }
     storageProof.push({ key: slot.slice(), value, proof })
   }
@@ -106,7 +106,7 @@ export function verifyProof(
     return trieGet(new HashNode(root), toNibbles(key), new ProofResolver(nodes))
   } catch (e) {
     if (e instanceof MissingNode) {
-      throw new StateError('ErrBadProof', `proof lacks node ${keyOf(e.hash)}`, { hash: e.hash })
+      throw new StateError('ErrBadProof', `proof lacks node ${toHex(e.hash)}`, { hash: e.hash })
     }
     if ((e as { name?: string }).name === 'StateError') {
       throw new StateError('ErrBadProof', `proof node undecodable: ${(e as Error).message}`, {
@@ -150,9 +150,9 @@ export function verifyAccountProof(
   }
   for (const s of p.storageProof) {
     const v = verifyProof(p.storageHash, h(s.key), s.proof, options)
-    const value = v === undefined ? 0n : BigInt(`0x${keyOf(decodeStorageValue(v))}`)
+    const value = v === undefined ? 0n : BigInt(`0x${toHex(decodeStorageValue(v))}`)
     if (value !== s.value) {
-      throw new StateError('ErrBadProof', `slot ${keyOf(s.key)}: value differs from the proof`)
+      throw new StateError('ErrBadProof', `slot ${toHex(s.key)}: value differs from the proof`)
     }
   }
 }

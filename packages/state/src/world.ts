@@ -14,7 +14,7 @@ import {
   equalBytes,
   isZero,
 } from './account.js'
-import { keyOf } from './cache.js'
+import { keyOf, toHex } from './cache.js'
 import { StateError } from './errors.js'
 import { HASH, HashNode, hashRoot, type Node, toNibbles } from './node.js'
 import { codeKey, type LocalNodes, type NodeStore, type Real } from './store.js'
@@ -157,7 +157,7 @@ export class World implements WorldState {
     if (p !== undefined) return p.code
     const c = await this.#store.getCode(codeHash)
     if (c === undefined) {
-      throw new StateError('ErrMissingCode', `code ${keyOf(codeHash)} is not in the store`, {
+      throw new StateError('ErrMissingCode', `code ${toHex(codeHash)} is not in the store`, {
         hash: codeHash,
       })
     }
