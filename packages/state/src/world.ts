@@ -249,11 +249,20 @@ export class World implements WorldState {
 
   async commit(): Promise<StateCommit> {
     const root = await this.root()
-    const ops: BatchOp[] = []
+    const all: BatchOp[] = []
     for (const e of this.#entries.values()) {
-      if (e.trie !== undefined) collectDirty(e.trie, ops, true)
+      if (e.trie !== undefined) collectDirty(e.trie, all, true)
     }
-    collectDirty(this.#accountTrie, ops, true)
+    collectDirty(this.#accountTrie, all, true)
+    // identical subtrees made in two tries (two accounts given the same storage) are one node
+    const seen = new Set<string>()
+    const ops: BatchOp[] = []
+    for (const op of all) {
+      const k = keyOf(op.key)
+      if (seen.has(k)) continue
+      seen.add(k)
+      ops.push(op)
+    }
     for (const { hash, code } of this.#code.values()) {
       ops.push({ type: 'put', key: codeKey(hash), value: code })
     }
