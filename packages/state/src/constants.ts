@@ -18,5 +18,3 @@ export const codePrefixByte = 0x63
 export const defaultSyncMaxInFlight = 4096
 /** Trie sync: default most hashes in one batch handed to a peer (eth/63 GetNodeData soft cap: 384). */
 export const defaultSyncBatchItems = 384
-/** Trie sync: default most nodes held in memory waiting for their children. */
-export const defaultSyncMaxPendingNodes = 100_000

@@ -10,8 +10,6 @@ export type StateErrorCode =
   | 'ErrBadProof'
   /** Trie sync: a delivered item hashes to nothing that was requested (drop the peer that sent it). */
   | 'ErrNotRequested'
-  /** Trie sync: a delivered item was already delivered and processed. */
-  | 'ErrAlreadyProcessed'
   /** Argument of the wrong length (address 20 bytes, slot and value 32). */
   | 'ErrInvalidArgument'
 

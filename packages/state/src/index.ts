@@ -34,7 +34,6 @@ export {
   defaultCodeCacheBytes,
   defaultSyncBatchItems,
   defaultSyncMaxInFlight,
-  defaultSyncMaxPendingNodes,
   maxGetManyKeys,
 } from './constants.js'
 export { createStateDatabase } from './database.js'
@@ -42,6 +41,15 @@ export { isStateError, StateError, type StateErrorCode } from './errors.js'
 export { applyAlloc, genesisCommit } from './genesis.js'
 export { verifyAccountProof, verifyProof } from './proof.js'
 export { codeKey } from './store.js'
+export {
+  createTrieSync,
+  type DeliverResult,
+  type TrieSync,
+  type TrieSyncComponents,
+  type TrieSyncOptions,
+  type TrieSyncProgress,
+  type TrieSyncRequest,
+} from './sync.js'
 export type {
   Account,
   AccountProof,

@@ -1,0 +1,463 @@
+/**
+ * Trie sync (fast sync's state download), after go-ethereum v1.8 `trie/sync.go` and
+ * `core/state/sync.go`: start at a state root, hand out the hashes of missing trie nodes and code
+ * for peers to fetch (GetNodeData), verify each delivered item by its hash, decode it and schedule
+ * its children, and commit a node only once every child below it is stored — bottom up, so the
+ * store never holds a node whose subtree is incomplete. That is what makes a restart cheap: a new
+ * scheduler over the same store skips every stored node (its whole subtree is there too).
+ *
+ * Account leaves add their storage trie and their code as children of the node that holds them.
+ * Requests are handed out deepest first (depth-first), which keeps the set of nodes waiting for
+ * their children small; in-flight requests are capped.
+ */
+import { keccak256 } from '@ethwire/rlp-wire'
+import { decodeAccount, EMPTY_CODE_HASH, EMPTY_ROOT, equalBytes } from './account.js'
+import { keyOf, toHex } from './cache.js'
+import { defaultSyncBatchItems, defaultSyncMaxInFlight } from './constants.js'
+import { StateError } from './errors.js'
+import { BRANCH, decodeNode, EXT, HASH, LEAF, type Node } from './node.js'
+import { codeKey } from './store.js'
+import type { BatchOp, Hasher, KeyValueReader } from './types.js'
+
+type Kind = 'account' | 'storage' | 'code'
+
+class Task {
+  /** Delivered bytes, held until every child is stored. */
+  data: Uint8Array | undefined = undefined
+  /** Children not yet stored. */
+  deps = 0
+  readonly parents: Task[] = []
+  /** Peers that answered a request for it without it (they are not asked again). */
+  attempts: Set<string> | undefined = undefined
+  inFlight = false
+  /** In the queue (entries of tasks taken since are skipped when popped). */
+  queued = false
+  constructor(
+    readonly key: string,
+    readonly hash: Uint8Array,
+    readonly kind: Kind,
+    readonly depth: number,
+  ) {}
+}
+
+/** A batch of hashes handed to one peer; give it back to `deliver` or `expire`. */
+export interface TrieSyncRequest {
+  readonly id: number
+  readonly peer: string
+  readonly hashes: readonly Uint8Array[]
+}
+
+export interface TrieSyncProgress {
+  /** Items delivered and accepted (go-ethereum's pulledStates). */
+  pulled: number
+  /** pulled plus the items still to fetch or being fetched (knownStates). */
+  known: number
+  /** Nodes delivered and waiting for their children. */
+  waiting: number
+  /** Hashes handed out and not yet delivered. */
+  inFlight: number
+  /** Hashes waiting to be handed out. */
+  queued: number
+  /** Items completed (stored or returned by `commit`). */
+  committed: number
+  duplicates: number
+  bytes: number
+  done: boolean
+}
+
+export interface DeliverResult {
+  /** Items accepted. */
+  accepted: number
+  /** Items that were asked for but had already been delivered. */
+  duplicates: number
+  /** Asked-for hashes the response did not carry (they go back to the queue). */
+  missing: number
+}
+
+export interface TrieSync {
+  readonly root: Uint8Array
+  /**
+   * Up to `max` (default 384, eth's GetNodeData soft cap) hashes for `peer` to fetch, deepest
+   * first; fewer when the in-flight cap is reached; undefined when there is nothing for this peer
+   * just now. A hash is not given again to a peer that answered a request for it empty.
+   */
+  request(peer: string, max?: number): TrieSyncRequest | undefined
+  /**
+   * The items a peer sent for `req`. Every item is hashed; items that are the asked-for nodes or code
+   * are taken. Throws `ErrNotRequested` (after taking the good ones) if an item hashes to nothing
+   * this request asked for: drop that peer. Hashes the response left out go back to the queue.
+   */
+  deliver(req: TrieSyncRequest, items: readonly Uint8Array[]): Promise<DeliverResult>
+  /** A request that timed out or whose peer went away: its hashes go back to the queue. */
+  expire(req: TrieSyncRequest): void
+  /**
+   * Put ops for everything completed since the last call (children before parents, the root
+   * last). Write them before calling `deliver` again, so its store check finds them.
+   */
+  commit(): BatchOp[]
+  progress(): TrieSyncProgress
+  /** True once the root is complete and `commit()` has returned everything (or it was stored). */
+  readonly done: boolean
+}
+
+export interface TrieSyncComponents {
+  /** The store being filled (checked for nodes and code already there). */
+  db: KeyValueReader
+  hasher?: Hasher
+}
+
+export interface TrieSyncOptions {
+  /** Most hashes handed out and not yet delivered, over all peers. */
+  maxInFlight?: number
+}
+
+const storageDepth = 64
+
+class Sync implements TrieSync {
+  readonly root: Uint8Array
+  readonly #db: KeyValueReader
+  readonly #hash: Hasher
+  readonly #maxInFlight: number
+  readonly #tasks = new Map<string, Task>()
+  /** Queue by depth: deepest first (depth-first), LIFO within a depth. */
+  readonly #queue: Task[][] = []
+  #queued = 0
+  #top = -1
+  #inFlight = 0
+  /** Completed and not yet returned by `commit()`; then remembered until the next call. */
+  #membatch: Task[] = []
+  #recent = new Set<string>()
+  #pending = new Set<string>()
+  #nextId = 1
+  readonly #requests = new Map<number, Set<string>>()
+  #rootComplete = false
+  #waiting = 0
+  #lock: Promise<unknown> = Promise.resolve()
+  #pulled = 0
+  #committed = 0
+  #duplicates = 0
+  #bytes = 0
+
+  constructor(root: Uint8Array, components: TrieSyncComponents, options: TrieSyncOptions) {
+    this.root = root.slice()
+    this.#db = components.db
+    this.#hash = components.hasher ?? keccak256
+    this.#maxInFlight = options.maxInFlight ?? defaultSyncMaxInFlight
+  }
+
+  async init(): Promise<void> {
+    if (equalBytes(this.root, EMPTY_ROOT)) {
+      this.#rootComplete = true
+      return
+    }
+    const [stored] = await this.#stored([{ hash: this.root, code: false }])
+    if (stored) this.#rootComplete = true
+    else this.#schedule(new Task(keyOf(this.root), this.root, 'account', 0))
+  }
+
+  get done(): boolean {
+    return this.#rootComplete && this.#membatch.length === 0
+  }
+
+  request(peer: string, max = defaultSyncBatchItems): TrieSyncRequest | undefined {
+    const room = Math.min(max, this.#maxInFlight - this.#inFlight)
+    if (room <= 0 || this.#queued === 0) return undefined
+    const picked: Task[] = []
+    const skipped: Task[] = []
+    while (picked.length < room) {
+      const t = this.#pop()
+      if (t === undefined) break
+      if (t.attempts?.has(peer)) skipped.push(t)
+      else picked.push(t)
+    }
+    for (let i = skipped.length - 1; i >= 0; i--) this.#push(skipped[i]!)
+    if (picked.length === 0) return undefined
+    const keys = new Set<string>()
+    for (const t of picked) {
+      t.inFlight = true
+      keys.add(t.key)
+    }
+    this.#inFlight += picked.length
+    const id = this.#nextId++
+    this.#requests.set(id, keys)
+    return { id, peer, hashes: picked.map((t) => t.hash) }
+  }
+
+  expire(req: TrieSyncRequest): void {
+    const keys = this.#requests.get(req.id)
+    if (keys === undefined) return
+    this.#requests.delete(req.id)
+    this.#requeue(keys, req.peer, false)
+  }
+
+  deliver(req: TrieSyncRequest, items: readonly Uint8Array[]): Promise<DeliverResult> {
+    // one delivery at a time: each checks the store and then schedules on what it found
+    const run = this.#lock.then(() => this.#deliver(req, items))
+    this.#lock = run.catch(() => undefined)
+    return run
+  }
+
+  async #deliver(req: TrieSyncRequest, items: readonly Uint8Array[]): Promise<DeliverResult> {
+    // A late answer to an expired request is still checked against what that request asked.
+    const open = this.#requests.get(req.id)
+    const asked = open ?? new Set(req.hashes.map(keyOf))
+    this.#requests.delete(req.id)
+    const remaining = new Set(asked)
+    let unexpected: Uint8Array | undefined
+    const accepted: { task: Task; children: Child[] }[] = []
+    let duplicates = 0
+    let failure: unknown
+    for (const item of items) {
+      const h = this.#hash(item)
+      const k = keyOf(h)
+      if (!asked.has(k)) {
+        unexpected ??= h
+        continue
+      }
+      if (!remaining.delete(k)) {
+        duplicates++ // the same item twice in one response
+        continue
+      }
+      const task = this.#tasks.get(k)
+      if (task === undefined || task.data !== undefined) {
+        duplicates++ // delivered before (through another request), or already complete
+        continue
+      }
+      try {
+        const children = task.kind === 'code' ? [] : this.#children(task, item)
+        this.#landed(task)
+        if (task.queued) {
+          task.queued = false
+          this.#queued--
+        }
+        task.data = item
+        this.#waiting++
+        this.#pulled++
+        this.#bytes += item.length
+        accepted.push({ task, children })
+      } catch (err) {
+        // It hashes to what was asked, so it is the real node: an undecodable one is a bad state.
+        failure ??= err
+      }
+    }
+    this.#duplicates += duplicates
+    // what the peer left out goes back to the queue (only if this request still held it)
+    if (open !== undefined) this.#requeue(remaining, req.peer, items.length === 0)
+    // children: skip those already stored, in one batched look-up
+    const all: Child[] = []
+    for (const a of accepted) for (const c of a.children) all.push(c)
+    const fresh = all.filter((c) => !this.#known(c.key))
+    const stored = await this.#stored(fresh)
+    const storedKeys = new Set<string>()
+    fresh.forEach((c, i) => {
+      if (stored[i]) storedKeys.add(c.key)
+    })
+    for (const { task, children } of accepted) {
+      for (const c of children) {
+        if (storedKeys.has(c.key) || this.#recent.has(c.key) || this.#pending.has(c.key)) continue
+        const existing = this.#tasks.get(c.key)
+        if (existing !== undefined) {
+          existing.parents.push(task)
+          task.deps++
+          continue
+        }
+        const child = new Task(c.key, c.hash, c.kind, c.depth)
+        child.parents.push(task)
+        task.deps++
+        this.#schedule(child)
+      }
+      if (task.deps === 0) this.#complete(task)
+    }
+    if (failure !== undefined) throw failure
+    if (unexpected !== undefined) {
+      throw new StateError(
+        'ErrNotRequested',
+        `peer ${req.peer} sent an item hashing to ${toHex(unexpected)}, which it was not asked for`,
+        { hash: unexpected },
+      )
+    }
+    return {
+      accepted: accepted.length,
+      duplicates,
+      missing: open === undefined ? 0 : remaining.size,
+    }
+  }
+
+  commit(): BatchOp[] {
+    const ops: BatchOp[] = []
+    this.#recent = this.#pending
+    this.#pending = new Set()
+    for (const t of this.#membatch) {
+      ops.push({ type: 'put', key: t.kind === 'code' ? codeKey(t.hash) : t.hash, value: t.data! })
+    }
+    this.#membatch = []
+    return ops
+  }
+
+  progress(): TrieSyncProgress {
+    const outstanding = this.#queued + this.#inFlight
+    return {
+      pulled: this.#pulled,
+      known: this.#pulled + outstanding,
+      waiting: this.#waiting,
+      inFlight: this.#inFlight,
+      queued: this.#queued,
+      committed: this.#committed,
+      duplicates: this.#duplicates,
+      bytes: this.#bytes,
+      done: this.done,
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  #landed(task: Task): void {
+    if (task.inFlight) {
+      task.inFlight = false
+      this.#inFlight--
+    }
+  }
+
+  /**
+   * Hashes of a request that were not delivered: back to the queue. A peer that answered empty
+   * is not asked for them again; one that answered in part, or timed out, may be (the gap may be a
+   * size limit or a slow link), as go-ethereum does.
+   */
+  #requeue(keys: Iterable<string>, peer: string, markAttempt: boolean): void {
+    for (const k of keys) {
+      const t = this.#tasks.get(k)
+      if (t === undefined || !t.inFlight) continue
+      this.#landed(t)
+      if (markAttempt) {
+        t.attempts ??= new Set()
+        t.attempts.add(peer)
+      } else t.attempts?.delete(peer)
+      if (t.data === undefined) this.#push(t)
+    }
+  }
+
+  #known(key: string): boolean {
+    return this.#tasks.has(key) || this.#recent.has(key) || this.#pending.has(key)
+  }
+
+  async #stored(cs: readonly { hash: Uint8Array; code: boolean }[]): Promise<boolean[]> {
+    if (cs.length === 0) return []
+    const keys = cs.map((c) => (c.code ? codeKey(c.hash) : c.hash))
+    const db = this.#db
+    const vs =
+      db.getMany !== undefined && keys.length > 1
+        ? await db.getMany(keys)
+        : await Promise.all(keys.map((k) => db.get(k)))
+    return vs.map((v) => v !== undefined && v !== null)
+  }
+
+  /** The children of a delivered node: hashed children, and storage roots and code of accounts. */
+  #children(task: Task, data: Uint8Array): Child[] {
+    const node = decodeNode(data, task.hash)
+    const out: Child[] = []
+    const walk = (n: Node, depth: number): void => {
+      switch (n.kind) {
+        case HASH:
+          out.push(child(n.hash.slice(), task.kind === 'account' ? 'account' : 'storage', depth))
+          return
+        case LEAF:
+          if (task.kind === 'account') this.#accountChildren(n.value, out)
+          return
+        case EXT:
+          walk(n.child, depth + n.path.length)
+          return
+        case BRANCH:
+          for (let i = 0; i < 16; i++) {
+            const c = n.children[i]!
+            if (c !== null) walk(c, depth + 1)
+          }
+          if (n.value !== null && task.kind === 'account') this.#accountChildren(n.value, out)
+      }
+    }
+    walk(node, task.depth)
+    return out
+  }
+
+  #accountChildren(value: Uint8Array, out: Child[]): void {
+    const a = decodeAccount(value)
+    if (!equalBytes(a.storageRoot, EMPTY_ROOT))
+      out.push(child(a.storageRoot, 'storage', storageDepth))
+    if (!equalBytes(a.codeHash, EMPTY_CODE_HASH)) out.push(child(a.codeHash, 'code', storageDepth))
+  }
+
+  #schedule(t: Task): void {
+    this.#tasks.set(t.key, t)
+    this.#push(t)
+  }
+
+  #push(t: Task): void {
+    if (t.queued) return
+    t.queued = true
+    const d = Math.min(t.depth, 200)
+    while (this.#queue.length <= d) this.#queue.push([])
+    this.#queue[d]!.push(t)
+    this.#queued++
+    if (d > this.#top) this.#top = d
+  }
+
+  #pop(): Task | undefined {
+    while (this.#top >= 0) {
+      const q = this.#queue[this.#top]!
+      const t = q.pop()
+      if (t === undefined) {
+        this.#top--
+        continue
+      }
+      if (!t.queued) continue // taken out of the queue since (delivered through a late answer)
+      t.queued = false
+      this.#queued--
+      return t
+    }
+    return undefined
+  }
+
+  /** A task whose data and children are all there: into the membatch; parents may complete too. */
+  #complete(first: Task): void {
+    const stack = [first]
+    while (stack.length > 0) {
+      const t = stack.pop()!
+      this.#tasks.delete(t.key)
+      this.#waiting--
+      this.#membatch.push(t)
+      this.#pending.add(t.key)
+      this.#committed++
+      if (t.parents.length === 0) this.#rootComplete = true
+      for (const p of t.parents) {
+        p.deps--
+        if (p.deps === 0 && p.data !== undefined) stack.push(p)
+      }
+    }
+  }
+}
+
+interface Child {
+  key: string
+  hash: Uint8Array
+  kind: Kind
+  depth: number
+  code: boolean
+}
+
+function child(hash: Uint8Array, kind: Kind, depth: number): Child {
+  return { key: keyOf(hash), hash, kind, depth, code: kind === 'code' }
+}
+
+/**
+ * A trie-sync scheduler for the state at `root`, filling `db` (the caller writes what `commit()`
+ * returns). Over a store that already holds part of the state (a restart), it asks only for what
+ * is missing.
+ */
+export async function createTrieSync(
+  root: Uint8Array,
+  components: TrieSyncComponents,
+  options: TrieSyncOptions = {},
+): Promise<TrieSync> {
+  const s = new Sync(root, components, options)
+  await s.init()
+  return s
+}
