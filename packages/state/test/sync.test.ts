@@ -183,7 +183,7 @@ function sameStore(dest: MemoryKeyValueStore, src: MemoryKeyValueStore) {
 
 describe('trie sync', () => {
   it('copies a state of thousands of accounts, with storage and code, from honest peers', async () => {
-    const src = await sourceState(3000)
+    const src = await sourceState(2000)
     const dest = new MemoryKeyValueStore()
     const sync = await createTrieSync(src.root, { db: dest }, { maxInFlight: 256 })
     expect(sync.done).toBe(false)
@@ -252,7 +252,7 @@ describe('trie sync', () => {
   })
 
   it('interrupted (scheduler lost, last batch cut half-way) and resumed without starting over', async () => {
-    const src = await sourceState(3000)
+    const src = await sourceState(2000)
     const dest = new MemoryKeyValueStore()
     const first = await createTrieSync(src.root, { db: dest }, { maxInFlight: 200 })
     const s1 = await drive(first, [honest('a', src.db), lossy('b', src.db, 7)], dest, {
