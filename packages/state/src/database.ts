@@ -13,6 +13,7 @@ import { defaultCacheBytes, defaultCodeCacheBytes } from './constants.js'
 import { HashNode, toNibbles } from './node.js'
 import { buildProof } from './proof.js'
 import { codeKey, type LocalNodes, NodeStore } from './store.js'
+import { createTrieSync, type TrieSync, type TrieSyncOptions } from './sync.js'
 import { trieGet } from './trie.js'
 import type {
   Account,
@@ -121,6 +122,11 @@ class Database implements StateDatabase {
 
   written(ops: readonly BatchOp[]): void {
     this.#store.written(ops)
+  }
+
+  trieSync(root: Uint8Array, options?: TrieSyncOptions): Promise<TrieSync> {
+    checkLength(root, 32, 'state root')
+    return createTrieSync(root, { db: this.#store.db, hasher: this.#store.hasher }, options)
   }
 
   stats(): StateStats {

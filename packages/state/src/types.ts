@@ -4,6 +4,8 @@
  * states and proofs.
  */
 
+import type { TrieSync, TrieSyncOptions } from './sync.js'
+
 /** Read side of the caller's key-value store (a LevelDB `Level` instance fits as it is). */
 export interface KeyValueReader {
   /** The value stored at `key`, or `undefined` when there is none. */
@@ -120,6 +122,8 @@ export interface StateDatabase {
   getNodeData(hashes: Uint8Array[], options?: GetNodeDataOptions): Promise<Uint8Array[]>
   /** Tells the state the caller has written these ops: their nodes may now be cached and shared. */
   written(ops: readonly BatchOp[]): void
+  /** A trie-sync scheduler for `root` over this database's store (see `createTrieSync`). */
+  trieSync(root: Uint8Array, options?: TrieSyncOptions): Promise<TrieSync>
   stats(): StateStats
 }
 

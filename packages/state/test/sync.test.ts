@@ -279,6 +279,9 @@ describe('trie sync', () => {
   it('a root already stored, and the empty root, are done at once', async () => {
     const src = await sourceState(50)
     expect((await createTrieSync(src.root, { db: src.kv })).done).toBe(true)
+    expect((await src.db.trieSync(src.root)).done).toBe(true)
+    const fresh = createStateDatabase({ db: new MemoryKeyValueStore() })
+    expect((await fresh.trieSync(src.root)).request('p')?.hashes.map(hex)).toEqual([hex(src.root)])
     const empty = await createTrieSync(EMPTY_ROOT, { db: new MemoryKeyValueStore() })
     expect(empty.done).toBe(true)
     expect(empty.request('p')).toBeUndefined()
