@@ -7,7 +7,8 @@
  * @example
  * ```ts
  * import { Level } from 'level'
- * import { createStateDatabase, EMPTY_ROOT } from '@ethwire/state'
+ * import { createStateDatabase, EMPTY_CODE_HASH, EMPTY_ROOT } from '@ethwire/state'
+ * const address = new Uint8Array(20).fill(0xaa)
  * const level = new Level<Uint8Array, Uint8Array>('./state', { keyEncoding: 'view', valueEncoding: 'view' })
  * const state = createStateDatabase({ db: level }, { cacheBytes: 64 << 20 })
  * const world = state.open(EMPTY_ROOT)
