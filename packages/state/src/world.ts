@@ -164,6 +164,24 @@ export class World implements WorldState {
     return c
   }
 
+  async prefetch(
+    accounts: readonly Uint8Array[],
+    slots: readonly (readonly [address: Uint8Array, slot: Uint8Array])[] = [],
+  ): Promise<void> {
+    const es = [...accounts, ...slots.map((s) => s[0])].map((a) => this.#entry(a))
+    await this.#load(es.filter((e) => !e.loaded))
+    const walks: (readonly [Node | null, Uint8Array])[] = []
+    for (const [address, slot] of slots) {
+      checkLength(slot, 32, 'slot')
+      const e = this.#entry(address)
+      const sk = keyOf(slot)
+      if (e.slots.has(sk) || e.fields() === undefined) continue
+      const t = this.#openStorage(e)
+      if (t !== null) walks.push([t, this.#slotPath(sk, slot)])
+    }
+    await this.#store.prefetch(walks, this.#local)
+  }
+
   // -------------------------------------------------------------------------------------------
   // writes (buffered)
 

@@ -61,3 +61,39 @@ describe('node cache', () => {
     expect(c.has('big')).toBe(false)
   })
 })
+
+describe('prefetch', () => {
+  it('loads accounts and slots in batched reads; the reads after it go to memory only', async () => {
+    const { kv, root } = await stored(3000)
+    let batches = 0
+    let singles = 0
+    const counting = {
+      get: (k: Uint8Array) => {
+        singles++
+        return kv.get(k)
+      },
+      getMany: (ks: Uint8Array[]) => {
+        batches++
+        return kv.getMany(ks)
+      },
+    }
+    const db = createStateDatabase({ db: counting })
+    const w = db.open(root)
+    const some = Array.from({ length: 100 }, (_, i) => addr(i * 29))
+    await w.prefetch(
+      some,
+      some.map((a) => [a, word(1)] as const),
+    )
+    // one read call per trie level (a level with one node, like the root, is a plain get), not
+    // one per node: 100 accounts and 100 slots are hundreds of nodes
+    expect(batches).toBeGreaterThan(0)
+    expect(singles + batches).toBeLessThan(16)
+    expect(db.stats().storeReads).toBeGreaterThan(200)
+    const reads = db.stats().storeReads
+    for (let i = 0; i < 100; i++) {
+      expect((await w.getAccount(addr(i * 29)))?.balance).toBe(BigInt(i * 29))
+      expect(await w.getStorage(addr(i * 29), word(1))).toEqual(word(i * 29 + 1))
+    }
+    expect(db.stats().storeReads).toBe(reads)
+  })
+})
