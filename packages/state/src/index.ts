@@ -41,6 +41,12 @@ export { createStateDatabase } from './database.js'
 export { isStateError, StateError, type StateErrorCode } from './errors.js'
 export { applyAlloc, genesisCommit } from './genesis.js'
 export { verifyAccountProof, verifyProof } from './proof.js'
+export {
+  createStateSync,
+  type StateSync,
+  type StateSyncComponents,
+  type StateSyncDelivery,
+} from './statesync.js'
 export { codeKey } from './store.js'
 export {
   createTrieSync,

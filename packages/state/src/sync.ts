@@ -79,17 +79,23 @@ export interface TrieSync {
   /**
    * Up to `max` (default 384, eth's GetNodeData soft cap) hashes for `peer` to fetch, deepest
    * first; fewer when the in-flight cap is reached; undefined when there is nothing for this peer
-   * just now. A hash is not given again to a peer that answered a request for it empty.
+   * just now. A hash is not given again to a peer that answered a request for it empty, unless
+   * nothing else is in flight (then waiting would stall the sync).
    */
   request(peer: string, max?: number): TrieSyncRequest | undefined
   /**
-   * The items a peer sent for `req`. Every item is hashed; items that are the asked-for nodes or code
-   * are taken. Throws `ErrNotRequested` (after taking the good ones) if an item hashes to nothing
-   * this request asked for: drop that peer. Hashes the response left out go back to the queue.
+   * The items a peer sent for `req`, any subset in any order. Every item is hashed first: if one
+   * hashes to nothing this request asked for, the whole answer is refused (nothing of it is kept,
+   * the hashes go back to the queue) and this throws `ErrNotRequested`: drop that peer. Otherwise
+   * the items are taken and the hashes the answer left out go back to the queue.
    */
   deliver(req: TrieSyncRequest, items: readonly Uint8Array[]): Promise<DeliverResult>
   /** A request that timed out or whose peer went away: its hashes go back to the queue. */
   expire(req: TrieSyncRequest): void
+  /** Handed-out hashes to give out again (whatever request they were in). */
+  release(hashes: readonly Uint8Array[]): void
+  /** The open request a handed-out hash belongs to. */
+  requestOf(hash: Uint8Array): TrieSyncRequest | undefined
   /**
    * Put ops for everything completed since the last call (children before parents, the root
    * last). Write them before calling `deliver` again, so its store check finds them.
@@ -97,7 +103,7 @@ export interface TrieSync {
   commit(): BatchOp[]
   progress(): TrieSyncProgress
   /** True once the root is complete and `commit()` has returned everything (or it was stored). */
-  readonly done: boolean
+  done(): boolean
 }
 
 export interface TrieSyncComponents {
@@ -113,7 +119,7 @@ export interface TrieSyncOptions {
 
 const storageDepth = 64
 
-class Sync implements TrieSync {
+export class Sync implements TrieSync {
   readonly root: Uint8Array
   readonly #db: KeyValueReader
   readonly #hash: Hasher
@@ -129,7 +135,8 @@ class Sync implements TrieSync {
   #recent = new Set<string>()
   #pending = new Set<string>()
   #nextId = 1
-  readonly #requests = new Map<number, Set<string>>()
+  readonly #requests = new Map<number, TrieSyncRequest & { keys: Set<string> }>()
+  readonly #requestOf = new Map<string, number>()
   #rootComplete = false
   #waiting = 0
   #lock: Promise<unknown> = Promise.resolve()
@@ -155,7 +162,35 @@ class Sync implements TrieSync {
     else this.#schedule(new Task(keyOf(this.root), this.root, 'account', 0))
   }
 
-  get done(): boolean {
+  /**
+   * Starts without waiting for the store: the root is queued at once, and if the store turns out
+   * to hold it already, the sync is done (what was handed out is dropped).
+   */
+  startUnchecked(): Promise<void> {
+    if (equalBytes(this.root, EMPTY_ROOT)) {
+      this.#rootComplete = true
+      return Promise.resolve()
+    }
+    this.#schedule(new Task(keyOf(this.root), this.root, 'account', 0))
+    const check = this.#lock.then(async () => {
+      const [stored] = await this.#stored([{ hash: this.root, code: false }])
+      if (stored && !this.#rootComplete) {
+        this.#rootComplete = true
+        this.#tasks.clear()
+        this.#queue.length = 0
+        this.#queued = 0
+        this.#top = -1
+        this.#inFlight = 0
+        this.#waiting = 0
+        this.#requests.clear()
+        this.#requestOf.clear()
+      }
+    })
+    this.#lock = check.catch(() => undefined)
+    return check
+  }
+
+  done(): boolean {
     return this.#rootComplete && this.#membatch.length === 0
   }
 
@@ -170,6 +205,14 @@ class Sync implements TrieSync {
       if (t.attempts?.has(peer)) skipped.push(t)
       else picked.push(t)
     }
+    // A hash this peer answered empty goes to other peers first; but when nothing at all is in
+    // flight, waiting would stall the sync for good, so it is given to this peer again.
+    if (picked.length === 0 && this.#inFlight === 0) {
+      for (const t of skipped.splice(0, room)) {
+        t.attempts?.delete(peer)
+        picked.push(t)
+      }
+    }
     for (let i = skipped.length - 1; i >= 0; i--) this.#push(skipped[i]!)
     if (picked.length === 0) return undefined
     const keys = new Set<string>()
@@ -179,15 +222,43 @@ class Sync implements TrieSync {
     }
     this.#inFlight += picked.length
     const id = this.#nextId++
-    this.#requests.set(id, keys)
-    return { id, peer, hashes: picked.map((t) => t.hash) }
+    const req = { id, peer, hashes: picked.map((t) => t.hash) }
+    this.#requests.set(id, { ...req, keys })
+    for (const k of keys) this.#requestOf.set(k, id)
+    return req
   }
 
   expire(req: TrieSyncRequest): void {
-    const keys = this.#requests.get(req.id)
-    if (keys === undefined) return
-    this.#requests.delete(req.id)
-    this.#requeue(keys, req.peer, false)
+    const open = this.#close(req.id)
+    if (open !== undefined) this.#requeue(open.keys, req.peer, false)
+  }
+
+  release(hashes: readonly Uint8Array[]): void {
+    for (const h of hashes) {
+      const k = keyOf(h)
+      const id = this.#requestOf.get(k)
+      if (id === undefined) continue
+      this.#requestOf.delete(k)
+      const open = this.#requests.get(id)
+      open?.keys.delete(k)
+      if (open !== undefined && open.keys.size === 0) this.#requests.delete(id)
+      this.#requeue([k], open?.peer ?? '', false)
+    }
+  }
+
+  requestOf(hash: Uint8Array): TrieSyncRequest | undefined {
+    const id = this.#requestOf.get(keyOf(hash))
+    const open = id === undefined ? undefined : this.#requests.get(id)
+    return open === undefined ? undefined : { id: open.id, peer: open.peer, hashes: open.hashes }
+  }
+
+  /** Takes a request out of the open set; its keys no longer point at it. */
+  #close(id: number): (TrieSyncRequest & { keys: Set<string> }) | undefined {
+    const open = this.#requests.get(id)
+    if (open === undefined) return undefined
+    this.#requests.delete(id)
+    for (const k of open.keys) if (this.#requestOf.get(k) === id) this.#requestOf.delete(k)
+    return open
   }
 
   deliver(req: TrieSyncRequest, items: readonly Uint8Array[]): Promise<DeliverResult> {
@@ -199,25 +270,37 @@ class Sync implements TrieSync {
 
   async #deliver(req: TrieSyncRequest, items: readonly Uint8Array[]): Promise<DeliverResult> {
     // A late answer to an expired request is still checked against what that request asked.
-    const open = this.#requests.get(req.id)
-    const asked = open ?? new Set(req.hashes.map(keyOf))
-    this.#requests.delete(req.id)
-    const remaining = new Set(asked)
-    let unexpected: Uint8Array | undefined
+    const open = this.#close(req.id)
+    const asked = new Set(req.hashes.map(keyOf))
+    const keys: string[] = new Array(items.length)
+    for (let i = 0; i < items.length; i++) {
+      const h = this.#hash(items[i]!)
+      const k = keyOf(h)
+      if (!asked.has(k)) {
+        // refused whole: the asked hashes go out again (to other peers: the caller drops this one)
+        if (open !== undefined) this.#requeue(open.keys, req.peer, false)
+        throw new StateError(
+          'ErrNotRequested',
+          `peer ${req.peer} sent an item hashing to ${toHex(h)}, which it was not asked for`,
+          { hash: h },
+        )
+      }
+      keys[i] = k
+    }
+    const remaining = new Set(open?.keys ?? [])
+    const seen = new Set<string>()
     const accepted: { task: Task; children: Child[] }[] = []
     let duplicates = 0
     let failure: unknown
-    for (const item of items) {
-      const h = this.#hash(item)
-      const k = keyOf(h)
-      if (!asked.has(k)) {
-        unexpected ??= h
-        continue
-      }
-      if (!remaining.delete(k)) {
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!
+      const k = keys[i]!
+      remaining.delete(k)
+      if (seen.has(k)) {
         duplicates++ // the same item twice in one response
         continue
       }
+      seen.add(k)
       const task = this.#tasks.get(k)
       if (task === undefined || task.data !== undefined) {
         duplicates++ // delivered before (through another request), or already complete
@@ -269,13 +352,6 @@ class Sync implements TrieSync {
       if (task.deps === 0) this.#complete(task)
     }
     if (failure !== undefined) throw failure
-    if (unexpected !== undefined) {
-      throw new StateError(
-        'ErrNotRequested',
-        `peer ${req.peer} sent an item hashing to ${toHex(unexpected)}, which it was not asked for`,
-        { hash: unexpected },
-      )
-    }
     return {
       accepted: accepted.length,
       duplicates,
@@ -305,7 +381,7 @@ class Sync implements TrieSync {
       committed: this.#committed,
       duplicates: this.#duplicates,
       bytes: this.#bytes,
-      done: this.done,
+      done: this.done(),
     }
   }
 

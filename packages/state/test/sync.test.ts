@@ -121,7 +121,7 @@ async function drive(
   const stats: RunStats = { rounds: 0, dropped: [], maxWaiting: 0, maxInFlight: 0, pulled: 0 }
   let live = [...peers]
   const maxRounds = opts.maxRounds ?? 20_000
-  while (!sync.done && stats.rounds < maxRounds) {
+  while (!sync.done() && stats.rounds < maxRounds) {
     if (opts.stopAfter !== undefined && stats.rounds >= opts.stopAfter) break
     stats.rounds++
     const reqs = live.map((p) => ({ p, req: sync.request(p.id, opts.batch ?? 64) }))
@@ -186,9 +186,9 @@ describe('trie sync', () => {
     const src = await sourceState(2000)
     const dest = new MemoryKeyValueStore()
     const sync = await createTrieSync(src.root, { db: dest }, { maxInFlight: 256 })
-    expect(sync.done).toBe(false)
+    expect(sync.done()).toBe(false)
     const stats = await drive(sync, [honest('a', src.db), honest('b', src.db)], dest)
-    expect(sync.done).toBe(true)
+    expect(sync.done()).toBe(true)
     sameStore(dest, src.kv)
     expect(stats.pulled).toBe(src.kv.size)
     const p = sync.progress()
@@ -221,13 +221,13 @@ describe('trie sync', () => {
       lossy('lossy-3', src.db, 3),
     ]
     const stats = await drive(sync, peers, dest)
-    expect(sync.done).toBe(true)
+    expect(sync.done()).toBe(true)
     expect(stats.dropped.sort()).toEqual(['garbage', 'other-node'])
     sameStore(dest, src.kv)
     checkComplete(dest)
   })
 
-  it('a wrong node is rejected with ErrNotRequested; the good items of the same answer are kept', async () => {
+  it('an answer with a node not asked for is refused whole (ErrNotRequested); its hashes go out again', async () => {
     const src = await sourceState(200)
     const dest = new MemoryKeyValueStore()
     const sync = await createTrieSync(src.root, { db: dest })
@@ -235,20 +235,42 @@ describe('trie sync', () => {
     expect(req.hashes.map(hex)).toEqual([hex(src.root)])
     const [rootNode] = await src.db.getNodeData([src.root])
     const wrong = Uint8Array.from(rootNode!).fill(0, 40, 41)
-    await expect(sync.deliver(req, [wrong, rootNode!])).rejects.toSatisfy(
+    await expect(sync.deliver(req, [rootNode!, wrong])).rejects.toSatisfy(
       (e) =>
         isStateError(e, 'ErrNotRequested') &&
         hex((e as { hash: Uint8Array }).hash) === hex(keccak256(wrong)),
     )
-    // the root was taken, its children are now asked for
-    expect(sync.progress().pulled).toBe(1)
-    const next = sync.request('p', 1000)!
+    // nothing of it was kept: the root is asked for again (from another peer)
+    expect(sync.progress().pulled).toBe(0)
+    const again = sync.request('q', 10)!
+    expect(again.hashes.map(hex)).toEqual([hex(src.root)])
+    expect((await sync.deliver(again, [rootNode!])).accepted).toBe(1)
+    const next = sync.request('q', 1000)!
     expect(next.hashes.length).toBeGreaterThan(1)
-    // an answer to this request with the root again is a duplicate, not a fault
     const children = await src.db.getNodeData([...next.hashes])
-    const r = await sync.deliver(next, children)
+    // the same item twice in one answer is a duplicate, not a fault
+    const r = await sync.deliver(next, [...children, children[0]!])
     expect(r.accepted).toBe(next.hashes.length)
+    expect(r.duplicates).toBe(1)
     expect(r.missing).toBe(0)
+  })
+
+  it('release and requestOf: handed-out hashes go back by hash, whatever request held them', async () => {
+    const src = await sourceState(200)
+    const sync = await createTrieSync(src.root, { db: new MemoryKeyValueStore() })
+    const r1 = sync.request('p')!
+    expect(sync.requestOf(src.root)?.id).toBe(r1.id)
+    expect(sync.request('p')).toBeUndefined() // nothing else to hand out
+    sync.release([src.root])
+    expect(sync.requestOf(src.root)).toBeUndefined()
+    expect(sync.progress().inFlight).toBe(0)
+    const r2 = sync.request('p')!
+    expect(r2.hashes.map(hex)).toEqual([hex(src.root)])
+    // a late answer to the released request still counts (it asked for that hash)
+    const [rootNode] = await src.db.getNodeData([src.root])
+    expect((await sync.deliver(r1, [rootNode!])).accepted).toBe(1)
+    expect(sync.progress().inFlight).toBe(0)
+    expect((await sync.deliver(r2, [rootNode!])).duplicates).toBe(1)
   })
 
   it('interrupted (scheduler lost, last batch cut half-way) and resumed without starting over', async () => {
@@ -258,7 +280,7 @@ describe('trie sync', () => {
     const s1 = await drive(first, [honest('a', src.db), lossy('b', src.db, 7)], dest, {
       stopAfter: 40,
     })
-    expect(first.done).toBe(false)
+    expect(first.done()).toBe(false)
     // the process dies while writing: completed items not yet written are lost, and only half of
     // the last batch reached the store
     const last = first.commit()
@@ -269,7 +291,7 @@ describe('trie sync', () => {
 
     const second = await createTrieSync(src.root, { db: dest }, { maxInFlight: 200 })
     const s2 = await drive(second, [honest('c', src.db)], dest)
-    expect(second.done).toBe(true)
+    expect(second.done()).toBe(true)
     sameStore(dest, src.kv)
     // what was stored before the crash was not fetched again
     expect(s2.pulled).toBeLessThanOrEqual(src.ops.length - storedAtCrash + 10)
@@ -278,27 +300,27 @@ describe('trie sync', () => {
 
   it('a root already stored, and the empty root, are done at once', async () => {
     const src = await sourceState(50)
-    expect((await createTrieSync(src.root, { db: src.kv })).done).toBe(true)
-    expect((await src.db.trieSync(src.root)).done).toBe(true)
+    expect((await createTrieSync(src.root, { db: src.kv })).done()).toBe(true)
+    expect((await src.db.trieSync(src.root)).done()).toBe(true)
     const fresh = createStateDatabase({ db: new MemoryKeyValueStore() })
     expect((await fresh.trieSync(src.root)).request('p')?.hashes.map(hex)).toEqual([hex(src.root)])
     const empty = await createTrieSync(EMPTY_ROOT, { db: new MemoryKeyValueStore() })
-    expect(empty.done).toBe(true)
+    expect(empty.done()).toBe(true)
     expect(empty.request('p')).toBeUndefined()
   })
 
-  it('a peer that answered empty is not asked for the same hashes again; another peer is', async () => {
+  it('a peer that answered empty is asked again only when nobody else has the hashes', async () => {
     const src = await sourceState(100)
     const dest = new MemoryKeyValueStore()
     const sync = await createTrieSync(src.root, { db: dest })
     const r1 = sync.request('withholder')!
     await sync.deliver(r1, [])
-    expect(sync.request('withholder')).toBeUndefined()
     const r2 = sync.request('other')!
     expect(r2.hashes.map(hex)).toEqual([hex(src.root)])
-    // a timed-out request's hashes may go to the same peer again
+    expect(sync.request('withholder')).toBeUndefined()
+    // the other peer timed out: nothing is in flight, so the withholder gets it rather than a stall
     sync.expire(r2)
-    expect(sync.request('other')!.hashes.map(hex)).toEqual([hex(src.root)])
+    expect(sync.request('withholder')!.hashes.map(hex)).toEqual([hex(src.root)])
   })
 
   it('progress counts known and pulled states; ops are children first', async () => {
@@ -307,7 +329,7 @@ describe('trie sync', () => {
     const sync = await createTrieSync(src.root, { db: dest })
     const ops: BatchOp[] = []
     let known = 0
-    while (!sync.done) {
+    while (!sync.done()) {
       const req = sync.request('p', 50)
       if (req) await sync.deliver(req, await src.db.getNodeData([...req.hashes]))
       const c = sync.commit()
@@ -334,18 +356,18 @@ describe('trie sync', () => {
     try {
       let level = await open()
       const first = await createTrieSync(src.root, { db: level }, { maxInFlight: 100 })
-      for (let round = 0; round < 15 && !first.done; round++) {
+      for (let round = 0; round < 15 && !first.done(); round++) {
         const req = first.request('a', 50)
         if (req) await first.deliver(req, await src.db.getNodeData([...req.hashes]))
         await level.batch(first.commit())
       }
-      expect(first.done).toBe(false)
+      expect(first.done()).toBe(false)
       const pulledBefore = first.progress().pulled
       await level.close()
 
       level = await open()
       const second = await createTrieSync(src.root, { db: level })
-      while (!second.done) {
+      while (!second.done()) {
         const req = second.request('b', 100)
         if (req) await second.deliver(req, await src.db.getNodeData([...req.hashes]))
         await level.batch(second.commit())
