@@ -6,6 +6,7 @@ import {
   EMPTY_TRIE_ROOT,
   EMPTY_UNCLE_HASH,
   equalBytes,
+  type ReceiptData,
 } from '@ethwire/rlp-wire'
 
 /** Whether the header commits to an empty body (no transactions, uncles or withdrawals). */
@@ -30,6 +31,16 @@ export function estimateBodySize(body: BlockBody): number {
   for (const tx of body.transactions) size += tx.size
   for (const u of body.uncles) size += u.encode().length
   if (body.withdrawals !== undefined) size += body.withdrawals.length * 48
+  return size
+}
+
+/** Bytes a block's receipts hold, near enough for the memory bound on queued results. */
+export function estimateReceiptsSize(receipts: readonly ReceiptData[]): number {
+  let size = 16
+  for (const r of receipts) {
+    size += 48 + r.postStateOrStatus.length + (r.bloom === undefined ? 0 : 256)
+    for (const log of r.logs) size += 24 + log.data.length + 32 * log.topics.length
+  }
   return size
 }
 

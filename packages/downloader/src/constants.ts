@@ -11,6 +11,10 @@ export const maxHeaderFetch = 192
 export const maxSkeletonSize = 128
 /** Bodies per request at most. */
 export const maxBodyFetch = 128
+/** Receipt lists per request at most (fast sync). */
+export const maxReceiptFetch = 256
+/** State trie nodes per request at most (fast sync). */
+export const maxStateFetch = 384
 /** Step of the ancestor spread request: one header every 16. */
 export const ancestorSpreadStep = 16
 
@@ -22,6 +26,13 @@ export const maxPendingResults = 8192
 export const maxPendingResultBytes = 64 * 1024 * 1024
 /** Estimated bytes of a body before any has been measured. */
 export const initialBodySizeBytes = 1024
+/** Estimated bytes of one block's receipts before any has been measured. */
+export const initialReceiptsSizeBytes = 1024
+
+/** Fast sync: blocks below the head that are executed in full; the pivot is head − this (go-ethereum's fsMinFullBlocks). */
+export const fsMinFullBlocks = 64
+/** Fast sync: how often the master is asked for newer headers while the pivot's state downloads. */
+export const fsHeaderContCheckMs = 3_000
 
 /** Lower and upper bounds of the round-trip target. */
 export const rttMinEstimateMs = 2_000

@@ -5,7 +5,7 @@
 import * as C from './constants.js'
 import { Emitter } from './emitter.js'
 import { DownloaderError } from './errors.js'
-import { PeerStats, type QosOptions, RttTuner } from './qos.js'
+import { type FetchKind, fetchKinds, PeerStats, type QosOptions, RttTuner } from './qos.js'
 import {
   type PeerEntry,
   type ResolvedOptions,
@@ -101,6 +101,7 @@ export function createDownloader(
 
 class DownloaderImpl implements Downloader, SyncHost {
   readonly chain: DownloaderChain
+  readonly stateSync = undefined
   readonly clock: Clock
   readonly random: RandomSource
   readonly log: Logger | undefined
@@ -132,6 +133,8 @@ class DownloaderImpl implements Downloader, SyncHost {
       maxHeaderFetch: o.maxHeaderFetch ?? C.maxHeaderFetch,
       maxSkeletonSize: o.maxSkeletonSize ?? C.maxSkeletonSize,
       maxBodyFetch: o.maxBodyFetch ?? C.maxBodyFetch,
+      maxReceiptFetch: o.maxReceiptFetch ?? C.maxReceiptFetch,
+      maxStateFetch: o.maxStateFetch ?? C.maxStateFetch,
       ancestorSpreadStep: o.ancestorSpreadStep ?? C.ancestorSpreadStep,
       maxImportBatch: o.maxImportBatch ?? C.maxImportBatch,
       maxPendingResults: o.maxPendingResults ?? C.maxPendingResults,
@@ -141,6 +144,8 @@ class DownloaderImpl implements Downloader, SyncHost {
       maxConsecutiveTimeouts: o.maxConsecutiveTimeouts ?? C.maxConsecutiveTimeouts,
       dropOnTimeoutItems: o.dropOnTimeoutItems ?? C.dropOnTimeoutItems,
       maxEmptyResponses: o.maxEmptyResponses ?? C.maxEmptyResponses,
+      fsMinFullBlocks: o.fsMinFullBlocks ?? C.fsMinFullBlocks,
+      fsHeaderContCheckMs: o.fsHeaderContCheckMs ?? C.fsHeaderContCheckMs,
     }
     if (this.opts.maxHeaderFetch < 2) throw new RangeError('maxHeaderFetch must be at least 2')
     if (this.opts.maxPendingResults < this.opts.maxHeaderFetch) {
@@ -172,11 +177,10 @@ class DownloaderImpl implements Downloader, SyncHost {
       })
     }
     // A newcomer starts from the average of the others (or nothing) and the median round trip.
-    const avg = { headers: 0, bodies: 0 }
+    const avg: Record<FetchKind, number> = { headers: 0, bodies: 0, receipts: 0, state: 0 }
     const rtts: number[] = []
     for (const e of this.peers.values()) {
-      avg.headers += e.stats.throughput.headers / this.peers.size
-      avg.bodies += e.stats.throughput.bodies / this.peers.size
+      for (const k of fetchKinds) avg[k] += e.stats.throughput[k] / this.peers.size
       rtts.push(e.stats.rttMs)
     }
     const stats = new PeerStats({ throughput: avg, rttMs: this.tuner.medianRtt(rtts) })
@@ -211,6 +215,10 @@ class DownloaderImpl implements Downloader, SyncHost {
   onImported(head: bigint, count: number): void {
     this.events.emit('imported', { head, count })
   }
+
+  onStored(_head: bigint, _count: number): void {}
+
+  onPivotCommitted(_number: bigint, _hash: Uint8Array): void {}
 
   reportUnrequested(peerId: string, what = 'data'): void {
     const e = this.peers.get(peerId)
@@ -270,7 +278,14 @@ class DownloaderImpl implements Downloader, SyncHost {
     // Nothing to do when the peer is not ahead of us: no requests, no events.
     const local = await this.chain.currentBlock()
     if (td !== undefined && td <= local.td) {
-      return { peerId, ancestor: local.number, highest: local.number, imported: 0, upToDate: true }
+      return {
+        peerId,
+        ancestor: local.number,
+        highest: local.number,
+        imported: 0,
+        upToDate: true,
+        mode: 'full',
+      }
     }
     this.events.emit('syncStarted', { peerId, startingBlock: local.number })
     try {

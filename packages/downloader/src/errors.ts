@@ -23,6 +23,10 @@ export type DownloaderErrorCode =
   | 'ErrUnrequestedData'
   /** A block body does not match its header's roots. */
   | 'ErrInvalidBody'
+  /** Receipts that do not match their header's receipts root (fast sync). */
+  | 'ErrInvalidReceipts'
+  /** State nodes refused by the trie-sync scheduler: one hashes to no requested key (fast sync). */
+  | 'ErrInvalidState'
   /** The local chain rejected a downloaded block. */
   | 'ErrInvalidChain'
   /** The peer is already registered. */

@@ -5,7 +5,10 @@
  * expires.
  */
 
-export type FetchKind = 'headers' | 'bodies'
+/** The data kinds fetched concurrently from many peers, each with its own throughput estimate. */
+export type FetchKind = 'headers' | 'bodies' | 'receipts' | 'state'
+
+export const fetchKinds: readonly FetchKind[] = ['headers', 'bodies', 'receipts', 'state']
 
 export interface QosOptions {
   rttMinEstimateMs: number
@@ -27,6 +30,8 @@ export class PeerStats {
     this.throughput = {
       headers: init.throughput?.headers ?? 0,
       bodies: init.throughput?.bodies ?? 0,
+      receipts: init.throughput?.receipts ?? 0,
+      state: init.throughput?.state ?? 0,
     }
     this.rttMs = init.rttMs
   }

@@ -1,0 +1,84 @@
+/**
+ * State (fast sync): hashes the trie-sync scheduler reports missing, from every idle peer that
+ * serves `GetNodeData` (eth/63–66). The scheduler checks every node against its key; a delivery
+ * it refuses (a node that hashes to no requested key) drops the peer. Requests made for a root
+ * the downloader has moved away from (the pivot moved) are dropped on arrival.
+ */
+import type { PeerEntry } from '../context.js'
+import type { StateSync } from '../types.js'
+import type { FetchQueue, Verdict } from './loop.js'
+
+export interface StateTask {
+  sync: StateSync
+  hashes: Uint8Array[]
+}
+
+export class StateQueue implements FetchQueue<StateTask, Uint8Array[]> {
+  readonly kind = 'state' as const
+
+  /** @param current the scheduler of the root being downloaded now, if any */
+  constructor(
+    private readonly current: () => StateSync | undefined,
+    readonly maxItems: number,
+  ) {}
+
+  accepts(e: PeerEntry): boolean {
+    return typeof e.peer.requestNodeData === 'function'
+  }
+
+  reserve(_e: PeerEntry, _st: unknown, capacity: number): StateTask | undefined {
+    const sync = this.current()
+    if (sync === undefined || sync.done()) return undefined
+    const hashes = sync.missing(capacity)
+    if (hashes.length === 0) return undefined
+    return { sync, hashes }
+  }
+
+  items(task: StateTask): number {
+    return task.hashes.length
+  }
+
+  send(e: PeerEntry, task: StateTask, signal: AbortSignal): Promise<Uint8Array[]> {
+    return e.peer.requestNodeData!(task.hashes, signal)
+  }
+
+  unreserve(task: StateTask): void {
+    if (task.sync === this.current()) task.sync.release(task.hashes)
+  }
+
+  async deliver(
+    e: PeerEntry,
+    _st: unknown,
+    task: StateTask,
+    nodes: Uint8Array[],
+  ): Promise<Verdict> {
+    const { sync, hashes } = task
+    if (sync !== this.current()) return { kind: 'stale' }
+    if (!Array.isArray(nodes) || nodes.some((n) => !(n instanceof Uint8Array))) {
+      sync.release(hashes)
+      return { kind: 'drop', code: 'ErrBadPeer', message: 'node data: not a list of byte strings' }
+    }
+    if (nodes.length > hashes.length) {
+      sync.release(hashes)
+      return {
+        kind: 'drop',
+        code: 'ErrUnrequestedData',
+        message: `${nodes.length} state nodes for ${hashes.length} requested`,
+      }
+    }
+    if (nodes.length === 0) {
+      sync.release(hashes)
+      return { kind: 'empty' }
+    }
+    const r = await sync.deliver(e.peer.id, hashes, nodes)
+    if (r.rejected !== undefined) {
+      return {
+        kind: 'drop',
+        code: 'ErrInvalidState',
+        message: `state nodes refused: ${r.rejected.message}`,
+        cause: r.rejected,
+      }
+    }
+    return { kind: 'accepted', items: nodes.length }
+  }
+}

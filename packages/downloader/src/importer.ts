@@ -1,0 +1,130 @@
+/**
+ * Import, concurrently with the fetching: the complete prefix of the results store, up to
+ * `maxImportBatch` blocks at a time. In a full sync (and after the pivot in a fast sync) it goes
+ * to `insertChain`; in a fast sync the blocks before the pivot go to `insertReceiptChain` (stored
+ * with their receipts, not executed), and the pivot itself waits for its state, then is stored
+ * and committed as the head (`commitFastSyncHead`).
+ */
+import type { Block } from '@ethwire/rlp-wire'
+import { makeBlock } from './block.js'
+import type { RunContext } from './context.js'
+import { DownloaderError } from './errors.js'
+import type { FastSync } from './pivot.js'
+import type { ResultSlot, ResultStore } from './results.js'
+
+/** What the importer needs from the run. */
+export interface ImportRun extends RunContext {
+  readonly results: ResultStore
+  /** Present in a fast sync. */
+  readonly fast: FastSync | undefined
+  /** Blocks newly imported or stored. */
+  imported: number
+  /** Progress: our head (the fast head before the pivot is committed). */
+  currentBlock: bigint
+  /** The chain rejected a block that came from this peer's skeleton: drop it, end the run. */
+  rejectChain(source: string, error: DownloaderError): void
+}
+
+export class Importer {
+  /** An import is in progress. */
+  importing = false
+
+  constructor(private readonly run: ImportRun) {}
+
+  /** Start the next import if one can go. Never throws. */
+  maybeImport(): void {
+    const { run } = this
+    if (this.importing || run.error !== undefined) return
+    const n = run.results.completePrefix(run.opts.maxImportBatch)
+    if (n === 0) return
+    const fast = run.fast
+    if (fast === undefined || fast.committed) {
+      this.start('execute', n)
+      return
+    }
+    const first = run.results.slots[0]!
+    const below = fast.pivot - first.header.number
+    if (below > 0n) {
+      this.start('store', below < BigInt(n) ? Number(below) : n)
+    } else if (below === 0n) {
+      if (fast.stateDone(first.header.stateRoot)) this.start('pivot', 1)
+    } else {
+      run.fail(
+        new DownloaderError(
+          'ErrInvalidChain',
+          `internal failure: block #${first.header.number} scheduled past the pivot #${fast.pivot} before its commit`,
+        ),
+      )
+    }
+  }
+
+  private start(how: 'execute' | 'store' | 'pivot', n: number): void {
+    const { run } = this
+    const slots = run.results.slots.slice(0, n)
+    let blocks: Block[]
+    try {
+      blocks = slots.map((s) => makeBlock(s.header, s.body!))
+    } catch (err) {
+      run.fail(
+        new DownloaderError('ErrInvalidChain', `cannot assemble block: ${String(err)}`, {
+          cause: err,
+        }),
+      )
+      return
+    }
+    this.importing = true
+    run.track(this.insert(how, slots, blocks))
+  }
+
+  private async insert(
+    how: 'execute' | 'store' | 'pivot',
+    slots: ResultSlot[],
+    blocks: Block[],
+  ): Promise<void> {
+    const { run } = this
+    const { chain } = run.host
+    const n = slots.length
+    let count: number
+    try {
+      if (how === 'execute') count = await chain.insertChain(blocks)
+      else {
+        count = await chain.insertReceiptChain!(
+          blocks,
+          slots.map((s) => s.receipts ?? []),
+        )
+        if (how === 'pivot')
+          await chain.commitFastSyncHead!(blocks[0]!.hash, blocks[0]!.header.number)
+      }
+    } catch (err) {
+      this.importing = false
+      const index = (err as { index?: unknown })?.index
+      const bad = typeof index === 'number' ? slots[index] : undefined
+      const source = bad?.source ?? slots[0]!.source
+      const at = bad === undefined ? '' : ` at #${bad.header.number}`
+      const what = how === 'pivot' ? 'refused the pivot block' : 'rejected a block'
+      // The headers came from the master's skeleton: its chain is invalid.
+      run.rejectChain(
+        source,
+        new DownloaderError('ErrInvalidChain', `chain ${what}${at}: ${String(err)}`, {
+          cause: err,
+          peerId: source,
+        }),
+      )
+      return
+    }
+    run.imported += typeof count === 'number' ? count : n
+    const last = slots[n - 1]!.header
+    run.currentBlock = last.number
+    this.importing = false
+    if (run.error !== undefined) return
+    run.results.take(n)
+    if (how === 'pivot') {
+      run.fast!.markCommitted()
+      run.results.dropReceipts()
+    }
+    if (how === 'execute') run.host.onImported(last.number, n)
+    else run.host.onStored(last.number, n)
+    if (how === 'pivot') run.host.onPivotCommitted(last.number, last.hash)
+    run.pump()
+  }
+}
