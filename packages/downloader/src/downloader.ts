@@ -4,7 +4,7 @@
  */
 import * as C from './constants.js'
 import { Emitter } from './emitter.js'
-import { DownloaderError } from './errors.js'
+import { DownloaderError, isDownloaderError } from './errors.js'
 import { type FetchKind, fetchKinds, PeerStats, type QosOptions, RttTuner } from './qos.js'
 import {
   type PeerEntry,
@@ -293,10 +293,9 @@ class DownloaderImpl implements Downloader, SyncHost {
       this.events.emit('syncDone', { peerId, result })
       return result
     } catch (err) {
-      const error =
-        err instanceof DownloaderError
-          ? err
-          : new DownloaderError('ErrInvalidChain', String(err), { cause: err })
+      const error = isDownloaderError(err)
+        ? err
+        : new DownloaderError('ErrInvalidChain', String(err), { cause: err })
       this.events.emit('syncFailed', { peerId, error })
       throw error
     }

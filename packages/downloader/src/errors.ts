@@ -49,9 +49,20 @@ export class DownloaderError extends Error {
   }
 }
 
+/**
+ * Whether `err` is a {@link DownloaderError} (with that `code`, when given). Checks the `name`
+ * and `code` brand, not `instanceof`: the package ships ESM and CJS, and two copies of the class
+ * can meet in one process.
+ */
 export function isDownloaderError(
   err: unknown,
   code?: DownloaderErrorCode,
 ): err is DownloaderError {
-  return err instanceof DownloaderError && (code === undefined || err.code === code)
+  if (typeof err !== 'object' || err === null) return false
+  const e = err as { name?: unknown; code?: unknown }
+  return (
+    e.name === 'DownloaderError' &&
+    typeof e.code === 'string' &&
+    (code === undefined || e.code === code)
+  )
 }

@@ -24,7 +24,7 @@ import {
   RunFailed,
   type SyncHost,
 } from './context.js'
-import { DownloaderError, type DownloaderErrorCode } from './errors.js'
+import { DownloaderError, type DownloaderErrorCode, isDownloaderError } from './errors.js'
 import { BodyQueue } from './fetch/bodies.js'
 import { HeaderFillQueue } from './fetch/headers.js'
 import { FetchLoop } from './fetch/loop.js'
@@ -155,7 +155,7 @@ export class SyncRun implements SkeletonRun, ImportRun {
       const error =
         err instanceof RunFailed
           ? err.error
-          : err instanceof DownloaderError
+          : isDownloaderError(err)
             ? err
             : (this.error ??
               new DownloaderError('ErrInvalidChain', `sync failed: ${String(err)}`, { cause: err }))
@@ -467,7 +467,7 @@ export class SyncRun implements SkeletonRun, ImportRun {
         this.fail(
           err instanceof RunFailed
             ? err.error
-            : err instanceof DownloaderError
+            : isDownloaderError(err)
               ? err
               : new DownloaderError('ErrInvalidChain', `internal failure: ${String(err)}`, {
                   cause: err,

@@ -2,8 +2,9 @@
  * The interfaces the downloader consumes. They are deliberately narrow: anything with these
  * methods can be synced into (a chain) or synced from (a peer), and any trie-sync scheduler can
  * download the state for fast sync. Nothing here imports another ethwire package except the wire
- * types of `@ethwire/rlp-wire`.
+ * types of `@ethwire/rlp-wire` and the shared contracts of `@ethwire/interface`.
  */
+import type { Logger as SharedLogger } from '@ethwire/interface'
 import type { Block, BlockBody, BlockHeader, ReceiptData } from '@ethwire/rlp-wire'
 import type { DownloaderError } from './errors.js'
 
@@ -187,20 +188,11 @@ export interface StateSyncProgress {
 /** Creates the scheduler for a state root; called again with a new root when the pivot moves. */
 export type StateSyncFactory = (root: Uint8Array) => StateSync
 
-/** Timers and time, injected so tests run on virtual time. */
-export interface Clock {
-  /** Milliseconds, monotonic enough for measuring round trips. */
-  now(): number
-  setTimeout(callback: () => void, ms: number): unknown
-  clearTimeout(handle: unknown): void
-}
+/**
+ * Time and timers (`now`, `setTimeout`, `clearTimeout`), injected so tests run on virtual time;
+ * and a random source in [0, 1) for tie-breaks between equal peers. The shared contracts.
+ */
+export type { Clock, RandomSource } from '@ethwire/interface'
 
-/** A random source returning a float in [0, 1). Used for tie-breaks between equal peers. */
-export type RandomSource = () => number
-
-/** Optional structured logger. */
-export interface Logger {
-  debug(message: string, context?: Record<string, unknown>): void
-  info?(message: string, context?: Record<string, unknown>): void
-  warn?(message: string, context?: Record<string, unknown>): void
-}
+/** A logger: `debug` is all the downloader needs; `info` and `warn` are used when present. */
+export type Logger = Pick<SharedLogger, 'debug'> & Partial<Pick<SharedLogger, 'info' | 'warn'>>
