@@ -9,8 +9,5 @@ export const maxKnownTxs = 32_768
 /** Announcements waiting per peer for a slow connection; more are dropped and counted. */
 export const broadcastQueueSize = 256
 
-/** How long a request waits for its response by default: 10 s. */
-export const requestTimeoutMs = 10_000
-
 /** Default maximum number of registered peers. */
 export const maxPeers = 50

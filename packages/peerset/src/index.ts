@@ -18,7 +18,6 @@ export {
   maxKnownBlocks,
   maxKnownTxs,
   maxPeers,
-  requestTimeoutMs,
 } from './constants.js'
 export { TypedEmitter } from './emitter.js'
 export { isPeerError, PeerError, type PeerErrorCode } from './errors.js'

@@ -20,7 +20,7 @@ import {
   type Transaction,
   versionHasCode,
 } from '@ethwire/rlp-wire'
-import { broadcastQueueSize, maxKnownBlocks, maxKnownTxs, requestTimeoutMs } from './constants.js'
+import { broadcastQueueSize, maxKnownBlocks, maxKnownTxs } from './constants.js'
 import { PeerError } from './errors.js'
 import { KnownSet } from './known-set.js'
 import { type Clock, systemClock } from './types.js'
@@ -61,7 +61,11 @@ export interface ResponseOf {
 export type DeliverResult = 'matched' | 'unsolicited' | 'invalid' | 'not-a-response'
 
 export interface RequestOptions {
-  /** Default: the peer's `requestTimeoutMs` (10 s). */
+  /**
+   * Reject with `ErrTimeout` after this long. Default: the peer's `requestTimeoutMs`, which is
+   * none — the requester owns its timeouts (pass `signal` and abort it); the peer only matches
+   * responses.
+   */
   timeoutMs?: number
   signal?: AbortSignal
 }
@@ -94,6 +98,7 @@ export interface PeerOptions {
   maxKnownTxs?: number
   /** Announcements queued per peer before new ones are dropped. */
   broadcastQueueSize?: number
+  /** A timeout for requests that give none (default: none, the requester owns its timeouts). */
   requestTimeoutMs?: number
 }
 
@@ -132,7 +137,7 @@ export class Peer {
   readonly conn: EthConnection
   readonly knownBlocks: KnownSet
   readonly knownTxs: KnownSet
-  readonly requestTimeoutMs: number
+  readonly requestTimeoutMs: number | undefined
 
   #headHash: Bytes
   #td: bigint | undefined
@@ -162,7 +167,7 @@ export class Peer {
     this.knownBlocks = new KnownSet(options.maxKnownBlocks ?? maxKnownBlocks)
     this.knownTxs = new KnownSet(options.maxKnownTxs ?? maxKnownTxs)
     this.#queueLimit = options.broadcastQueueSize ?? broadcastQueueSize
-    this.requestTimeoutMs = options.requestTimeoutMs ?? requestTimeoutMs
+    this.requestTimeoutMs = options.requestTimeoutMs
     const s = deps.status
     if (isStatusEth69(s)) {
       this.#headHash = s.latestBlockHash
@@ -561,16 +566,18 @@ export class Peer {
             this.#nextId = BigInt.asUintN(64, this.#nextId + 1n)
             this.#pending.set(requestId, entry)
           }
-          timer = this.#clock.setTimeout(
-            () =>
-              entry.reject(
-                new PeerError(
-                  'ErrTimeout',
-                  `${requestOf[kind]} to ${this.id}: no answer in ${timeoutMs} ms`,
+          if (timeoutMs !== undefined) {
+            timer = this.#clock.setTimeout(
+              () =>
+                entry.reject(
+                  new PeerError(
+                    'ErrTimeout',
+                    `${requestOf[kind]} to ${this.id}: no answer in ${timeoutMs} ms`,
+                  ),
                 ),
-              ),
-            timeoutMs,
-          )
+              timeoutMs,
+            )
+          }
           this.send(build(requestId)).catch((err) => entry.reject(err))
         },
         cancel: (err) => {

@@ -341,6 +341,27 @@ describe('requests on eth/66+ (request ids)', () => {
     expect(clock.pending).toBe(0)
   })
 
+  it('has no timeout of its own: a request without one waits until its requester aborts it', async () => {
+    // The requester owns the timeout (the downloader's TTL, the fetchers' fetch timeouts): a
+    // peer-level default that fires first would turn every slow answer into a failure.
+    const clock = new FakeClock()
+    const { peer, remote } = peerPair({ version: 68, clock })
+    expect(peer.requestTimeoutMs).toBeUndefined()
+    const ac = new AbortController()
+    const p = peer.requestHeadersByNumber({ number: 1n, amount: 1 }, { signal: ac.signal })
+    const bare = peer.requestBodies([hash(1)])
+    await readOn(remote, 68)
+    await readOn(remote, 68)
+    expect(clock.pending).toBe(0) // no timer armed for either request
+    clock.advance(3_600_000)
+    expect(peer.pendingRequests).toBe(2)
+    ac.abort(new Error('requester gave up'))
+    await expect(p).rejects.toThrow('requester gave up')
+    expect(peer.pendingRequests).toBe(1)
+    peer.close()
+    expect((await errorOf(bare)).code).toBe('ErrClosed')
+  })
+
   it('an AbortSignal cancels a request', async () => {
     const clock = new FakeClock()
     const { peer } = peerPair({ version: 68, clock })
