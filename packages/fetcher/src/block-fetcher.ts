@@ -115,6 +115,14 @@ interface Entry {
   block?: Block
   /** Peer whose block sits in the queue (for the per-peer queue count and drops). */
   queuedBy?: string
+  /** Requests made for this hash that may still be answered (aborted once it is done). */
+  requests?: InFlight[]
+}
+
+/** One header or body request; its signal aborts once no entry it serves waits for it. */
+interface InFlight {
+  ac: AbortController
+  waiting: number
 }
 
 const hex = (h: Uint8Array) => bytesToHex(h)
@@ -195,8 +203,32 @@ export function createBlockFetcher(
     }
   }
 
+  /**
+   * The fetcher owns the timeouts of its requests: each gets a signal, aborted once the hashes it
+   * asked for are fetched, imported or given up. A request that outlives its fetch timeout (the
+   * hash was asked of another announcer meanwhile) may still be answered until then.
+   */
+  const openRequest = (list: Entry[]): AbortSignal => {
+    const r: InFlight = { ac: new AbortController(), waiting: list.length }
+    for (const e of list) {
+      if (e.requests === undefined) e.requests = [r]
+      else e.requests.push(r)
+    }
+    return r.ac.signal
+  }
+
+  const endRequests = (e: Entry) => {
+    const rs = e.requests
+    if (rs === undefined) return
+    e.requests = undefined
+    for (const r of rs) {
+      if (--r.waiting === 0) r.ac.abort(new Error('block fetcher: no longer needed'))
+    }
+  }
+
   const forget = (e: Entry) => {
     if (entries.get(e.key) !== e) return
+    endRequests(e)
     releaseAnnounces(e)
     if (e.queuedBy !== undefined) {
       bump(queueCount, e.queuedBy, -1)
@@ -232,7 +264,7 @@ export function createBlockFetcher(
         return
       }
       if (!running || e.state !== 'fetching' || e.origin !== a) return
-      await a.fetchHeader(hash)
+      await a.fetchHeader(hash, openRequest([e]))
     })().catch(() => {
       if (running && e.state === 'fetching' && e.origin === a) retry(e, clock.now())
     })
@@ -244,8 +276,12 @@ export function createBlockFetcher(
       e.origin = a
       e.since = now
     }
+    const signal = openRequest(list)
     void (async () => {
-      await a.fetchBodies(list.map((e) => e.hash))
+      await a.fetchBodies(
+        list.map((e) => e.hash),
+        signal,
+      )
     })().catch(() => {
       if (!running) return
       for (const e of list) if (e.state === 'completing' && e.origin === a) retry(e, clock.now())
@@ -410,6 +446,7 @@ export function createBlockFetcher(
 
   /** Puts a complete block in the import queue. */
   const queueBlock = (e: Entry, peer: string, block: Block) => {
+    endRequests(e)
     releaseAnnounces(e)
     e.state = 'queued'
     e.block = block
@@ -483,6 +520,7 @@ export function createBlockFetcher(
 
     stop() {
       running = false
+      for (const e of entries.values()) endRequests(e)
       if (timer !== undefined) clock.clearTimeout(timer)
       timer = undefined
       timerAt = Number.POSITIVE_INFINITY
@@ -590,6 +628,7 @@ export function createBlockFetcher(
           continue
         }
         e.state = 'fetched'
+        endRequests(e)
         e.header = h
         e.since = time ?? clock.now()
         void headerArrived(e, h, peerId).catch(() => forget(e))

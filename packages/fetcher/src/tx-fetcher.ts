@@ -93,6 +93,8 @@ interface TxEntry {
 
 interface Request {
   peerId: string
+  /** Aborted when the answer is no longer wanted (answered, peer removed, fetcher stopped). */
+  ac: AbortController
   sentAt: number
   timedOut: boolean
   /** What was asked, with the announcement each hash was asked for. */
@@ -231,10 +233,16 @@ export function createTxFetcher(deps: TxFetcherDeps, options: TxFetcherOptions =
         e.fetchingFrom = peerId
         hashes.push(e.hash)
       }
-      const req: Request = { peerId, sentAt: now, timedOut: false, asked }
+      const req: Request = {
+        peerId,
+        ac: new AbortController(),
+        sentAt: now,
+        timedOut: false,
+        asked,
+      }
       requests.set(peerId, req)
       void (async () => {
-        await deps.requestTxs(peerId, hashes)
+        await deps.requestTxs(peerId, hashes, req.ac.signal)
       })().catch(() => {
         // could not even send: nothing will come, treat as an empty answer
         if (running && requests.get(peerId) === req) answered(req, new Set())
@@ -243,8 +251,13 @@ export function createTxFetcher(deps: TxFetcherDeps, options: TxFetcherOptions =
   }
 
   /** A request was answered (delivered keys): hashes it did not deliver go to another announcer. */
-  const answered = (req: Request, delivered: Set<string>) => {
+  const endRequest = (req: Request) => {
     requests.delete(req.peerId)
+    req.ac.abort(new Error('tx fetcher: no longer needed'))
+  }
+
+  const answered = (req: Request, delivered: Set<string>) => {
+    endRequest(req)
     for (const key of req.asked.keys()) {
       if (delivered.has(key)) continue
       const e = entries.get(key)
@@ -363,9 +376,9 @@ export function createTxFetcher(deps: TxFetcherDeps, options: TxFetcherOptions =
       if (timer !== undefined) clock.clearTimeout(timer)
       timer = undefined
       timerAt = Number.POSITIVE_INFINITY
+      for (const r of [...requests.values()]) endRequest(r)
       entries.clear()
       byPeer.clear()
-      requests.clear()
       adding.clear()
     },
 
@@ -493,7 +506,8 @@ export function createTxFetcher(deps: TxFetcherDeps, options: TxFetcherOptions =
     },
 
     removePeer(peerId) {
-      requests.delete(peerId)
+      const req = requests.get(peerId)
+      if (req !== undefined) endRequest(req)
       const keys = byPeer.get(peerId)
       if (keys !== undefined) {
         for (const key of [...keys]) {

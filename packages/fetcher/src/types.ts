@@ -29,11 +29,16 @@ export type MaybePromise<T> = T | Promise<T>
 /**
  * Sends `GetBlockHeaders` for one hash to the announcing peer. Fire and forget: the answer comes
  * back through `filterHeaders`. A rejected promise is treated like a request that timed out.
+ * The fetcher owns the request's timeout: `signal` aborts once it no longer waits for the
+ * answer (the peer layer should give the request no timeout of its own).
  */
-export type HeaderRequester = (hash: Uint8Array) => MaybePromise<unknown>
+export type HeaderRequester = (hash: Uint8Array, signal: AbortSignal) => MaybePromise<unknown>
 
-/** Sends `GetBlockBodies` for the hashes to the announcing peer; answers come through `filterBodies`. */
-export type BodiesRequester = (hashes: Uint8Array[]) => MaybePromise<unknown>
+/**
+ * Sends `GetBlockBodies` for the hashes to the announcing peer; answers come through
+ * `filterBodies`. `signal` as for {@link HeaderRequester}.
+ */
+export type BodiesRequester = (hashes: Uint8Array[], signal: AbortSignal) => MaybePromise<unknown>
 
 /** One `NewBlockHashes` entry as the block fetcher sees it. */
 export interface BlockAnnouncement {
@@ -75,8 +80,11 @@ export interface TxFetcherDeps {
   /**
    * Sends `GetPooledTransactions` for the hashes to the peer. Fire and forget: the answer comes
    * back through `enqueue(peerId, txs, true)`. A rejected promise counts as "nothing delivered".
+   * The fetcher owns the request's timeout: after `fetchTimeoutMs` it asks other announcers but
+   * keeps the peer busy until it answers (go-ethereum's tx fetcher); `signal` aborts when the
+   * answer is no longer wanted (the peer is removed, the fetcher stops).
    */
-  requestTxs(peerId: string, hashes: Uint8Array[]): MaybePromise<unknown>
+  requestTxs(peerId: string, hashes: Uint8Array[], signal: AbortSignal): MaybePromise<unknown>
   /**
    * Hands accepted transactions to the pool. It may resolve to one result per transaction (as
    * `@ethwire/txpool`'s `addRemotes` does): a result that is an object with `peerFault: true`

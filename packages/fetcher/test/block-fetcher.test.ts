@@ -126,6 +126,43 @@ describe('block fetcher: announce → header → body → import', () => {
     fetcher.stop()
   })
 
+  it('owns its request timeouts: each request gets a signal, aborted once the hash no longer needs it', async () => {
+    const { node, fetcher, clock, head } = setup(1)
+    const b = child(head, 1)
+    const x = child(head, 1)
+    const a = new TestPeer('a')
+    const c = new TestPeer('c')
+    fetcher.notify(a.announce(b))
+    fetcher.notify(c.announce(b))
+    await clock.advance(400)
+    const first = a.headerRequests.length === 1 ? a : c
+    const second = first === a ? c : a
+    const [firstSignal] = first.headerSignals
+    expect(firstSignal?.aborted).toBe(false)
+    // Past the fetch timeout the hash is asked of the other announcer; the first request may
+    // still be answered (late answers are fine) until the hash is done.
+    await clock.advance(5_000)
+    expect(second.headerRequests).toEqual([hex(b)])
+    expect(firstSignal?.aborted).toBe(false)
+    fetcher.filterHeaders(second.id, [b.header])
+    expect(firstSignal?.aborted).toBe(true)
+    expect(second.headerSignals[0]?.aborted).toBe(true) // answered: nothing left to wait for
+    await clock.advance(100)
+    const bodySignal = second.bodySignals[0]
+    expect(bodySignal?.aborted).toBe(false)
+    fetcher.filterBodies(second.id, [bodyOf(b)])
+    expect(bodySignal?.aborted).toBe(true)
+    await fetcher.idle()
+    expect(node.inserted).toHaveLength(1)
+    // Stopping aborts what is still in flight.
+    fetcher.notify(a.announce(x))
+    await clock.advance(400)
+    const pending = a.headerSignals[a.headerSignals.length - 1]
+    expect(pending?.aborted).toBe(false)
+    fetcher.stop()
+    expect(pending?.aborted).toBe(true)
+  })
+
   it('refetches a body from another announcer after fetchTimeout, and forgets a hash nobody delivers', async () => {
     const { node, fetcher, clock, head } = setup(1)
     const b = child(head, 1)

@@ -130,6 +130,9 @@ export class TestNode {
 export class TestPeer {
   readonly headerRequests: string[] = []
   readonly bodyRequests: string[][] = []
+  /** The signal the fetcher passed with each header / body request. */
+  readonly headerSignals: AbortSignal[] = []
+  readonly bodySignals: AbortSignal[] = []
   constructor(readonly id: string) {}
 
   announce(block: Block, time?: number): BlockAnnouncement {
@@ -137,11 +140,13 @@ export class TestPeer {
       peerId: this.id,
       hash: block.hash,
       number: block.header.number,
-      fetchHeader: (h) => {
+      fetchHeader: (h, signal) => {
         this.headerRequests.push(bytesToHex(h))
+        this.headerSignals.push(signal)
       },
-      fetchBodies: (hs) => {
+      fetchBodies: (hs, signal) => {
         this.bodyRequests.push(hs.map(bytesToHex))
+        this.bodySignals.push(signal)
       },
     }
     if (time !== undefined) a.time = time

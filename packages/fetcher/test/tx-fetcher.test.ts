@@ -15,13 +15,16 @@ function setup(opts: TxFetcherOptions = {}) {
   const clock = new FakeClock(5_000)
   const pool = new Set<string>()
   const requests: { peerId: string; hashes: string[] }[] = []
+  /** The signal passed with each request, by peer, in order. */
+  const signals: { peerId: string; signal: AbortSignal }[] = []
   const added: { peerId: string; hashes: string[] }[] = []
   const penalties: { peerId: string; code: string }[] = []
   const fetcher = createTxFetcher(
     {
       hasTx: (h) => pool.has(bytesToHex(h)),
-      requestTxs: (peerId, hashes) => {
+      requestTxs: (peerId, hashes, signal) => {
         requests.push({ peerId, hashes: hashes.map(bytesToHex) })
+        signals.push({ peerId, signal })
       },
       addTxs: (list, peerId) => {
         for (const t of list) pool.add(bytesToHex(t.hash))
@@ -35,7 +38,7 @@ function setup(opts: TxFetcherOptions = {}) {
     opts,
   )
   fetcher.start()
-  return { clock, pool, requests, added, penalties, fetcher }
+  return { clock, pool, requests, signals, added, penalties, fetcher }
 }
 
 const hashes = (list: Transaction[]) => list.map((t) => t.hash)
@@ -107,6 +110,28 @@ describe('tx fetcher', () => {
     await s.clock.advance(10_000)
     expect(s.requests).toHaveLength(2)
     s.fetcher.stop()
+  })
+
+  it('owns its request timeouts: the signal stays open past the fetch timeout (the peer stays busy) and aborts once the answer is not wanted', async () => {
+    const s = setup()
+    const list = txs(2)
+    s.fetcher.notify('a', hashes(list))
+    await s.clock.advance(500)
+    const first = s.signals[0]!.signal
+    await s.clock.advance(5_000 + 60_000)
+    // Timed out for the fetcher (its hashes may go elsewhere), but a late answer is still taken.
+    expect(first.aborted).toBe(false)
+    expect(s.fetcher.enqueue('a', list, true)).toHaveLength(2)
+    expect(first.aborted).toBe(true)
+    s.fetcher.notify('b', hashes(txs(1, 2)))
+    s.fetcher.notify('c', hashes(txs(1, 3)))
+    await s.clock.advance(500)
+    const [b, c] = ['b', 'c'].map((id) => s.signals.find((x) => x.peerId === id)!.signal)
+    s.fetcher.removePeer('b')
+    expect(b?.aborted).toBe(true)
+    expect(c?.aborted).toBe(false)
+    s.fetcher.stop()
+    expect(c?.aborted).toBe(true)
   })
 
   it('moves hashes a peer did not deliver to another announcer at once', async () => {
