@@ -30,8 +30,6 @@ export const maxUint64 = (1n << 64n) - 1n
 export const handshakeTimeoutMs = 5_000
 /** Largest message payload accepted from a peer (go-ethereum's ProtocolMaxMsgSize). */
 export const maxMessageSizeBytes = 10 * 1024 * 1024
-/** Timeout of one request we send to a peer (headers, bodies, pooled transactions). */
-export const requestTimeoutMs = 10_000
 /** eth/69: a BlockRangeUpdate goes out when our head moved this many blocks since the last one. */
 export const blockRangeUpdateIntervalBlocks = 32n
 /** A NewBlock total difficulty at or above 2^100 is refused (go-ethereum's sanity check). */

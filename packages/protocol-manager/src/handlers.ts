@@ -199,16 +199,16 @@ const onNewBlockHashes: MsgHandler = async (ctx, peer, raw) => {
       peerId: peer.id,
       hash: e.hash.slice(),
       number: e.number,
-      // Fire and forget: the fetcher's own timeout decides when to ask someone else, and an
-      // answer that comes after the request's timeout still reaches it (as unsolicited).
-      fetchHeader: (hash) => {
-        peer.requestHeadersByHash({ hash, amount: 1 }).then(
+      // Fire and forget: the fetcher owns the timeout (it decides when to ask someone else and
+      // aborts the signal once it no longer waits); the peer only matches the answer.
+      fetchHeader: (hash, signal) => {
+        peer.requestHeadersByHash({ hash, amount: 1 }, { signal }).then(
           (headers) => void ctx.blockFetcher.filterHeaders(peer.id, headers),
           () => {},
         )
       },
-      fetchBodies: (hashes) => {
-        peer.requestBodies(hashes).then(
+      fetchBodies: (hashes, signal) => {
+        peer.requestBodies(hashes, { signal }).then(
           (bodies) => void ctx.blockFetcher.filterBodies(peer.id, bodies),
           () => {},
         )

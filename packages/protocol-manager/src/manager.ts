@@ -88,8 +88,6 @@ export interface ProtocolManagerOptions {
   txBroadcastDelayMs?: number
   /** Default 5 s. */
   handshakeTimeoutMs?: number
-  /** Timeout of each request we send to a peer (default 10 s). */
-  requestTimeoutMs?: number
   /** Passed to the downloader / the fetchers. */
   downloader?: DownloaderOptions
   blockFetcher?: BlockFetcherOptions
@@ -225,7 +223,6 @@ export function createProtocolManager(
   const minSyncPeers = options.minSyncPeers ?? C.minDesiredPeerCount
   const syncIntervalMs = options.syncIntervalMs ?? C.forceSyncIntervalMs
   const hsTimeoutMs = options.handshakeTimeoutMs ?? C.handshakeTimeoutMs
-  const reqTimeoutMs = options.requestTimeoutMs ?? C.requestTimeoutMs
 
   const events = new TypedEmitter<ProtocolManagerEvents>({
     onListenerError: (err, event) =>
@@ -348,11 +345,12 @@ export function createProtocolManager(
   const txFetcher = createTxFetcher(
     {
       hasTx: (hash) => txPool?.has(hash) ?? false,
-      requestTxs: (peerId, hashes) => {
+      requestTxs: (peerId, hashes, signal) => {
         const p = peers.get(peerId)
         if (p === undefined) throw new Error(`peer ${peerId} gone`)
-        // Fire and forget: the answer is handed to the fetcher when it arrives.
-        p.requestPooledTransactions(hashes, { timeoutMs: reqTimeoutMs }).then(
+        // Fire and forget: the answer is handed to the fetcher when it arrives; the fetcher's
+        // signal ends the request (requests have no peer-level timeout: the requester owns it).
+        p.requestPooledTransactions(hashes, { signal }).then(
           (txs) => {
             txFetcher.enqueue(peerId, txs, true)
           },
@@ -568,10 +566,8 @@ export function createProtocolManager(
       await conn.close(DisconnectReason.ClientQuitting).catch(() => {})
       return
     }
-    const peer = new Peer(
-      { conn: counted, status: remote, clock, random },
-      { requestTimeoutMs: reqTimeoutMs },
-    )
+    // No peer-level request timeout: every requester (downloader, fetchers) owns its own.
+    const peer = new Peer({ conn: counted, status: remote, clock, random })
     try {
       peers.register(peer)
     } catch (err) {

@@ -18,22 +18,39 @@ import {
 
 stopAllAfterEach()
 
+/** Moves `clock` 50 ms at a time, yielding to real time in between, until `p` settles. */
+async function whileAdvancing<T>(clock: { advance(ms: number): void }, p: Promise<T>): Promise<T> {
+  let settled = false
+  const done = p.finally(() => {
+    settled = true
+  })
+  for (let i = 0; i < 400 && !settled; i++) {
+    await new Promise((res) => setTimeout(res, 5))
+    if (!settled) clock.advance(50)
+  }
+  return done
+}
+
 describe('block fetcher wiring', () => {
-  it('a header answer that arrives after the request timed out is still taken by the fetcher', async () => {
+  it('the block fetcher owns its request timeouts: its signal reaches the peer, which keeps no request it gave up', async () => {
+    // Before, the manager gave its peers a 10 s default and dropped the fetcher's signal: a
+    // header request the fetcher had given up on after its 5 s stayed pending at the peer.
+    const { FakeClock } = await import('../src/testing.js')
+    const clock = new FakeClock()
     const chain = await newChain()
     await extend(chain, 10)
-    const pm = newManager(chain, {}, { minSyncPeers: 100, requestTimeoutMs: 100 })
+    const pm = newManager(chain, { clock }, { minSyncPeers: 100 })
     pm.start()
     const r = await attachRemote(pm, { version: 68, local: await localStatusOf(chain) })
-    const [next] = await buildBlocks(chain, 1, { txEvery: 1 })
+    const [next] = await buildBlocks(chain, 1)
     await r.send({ name: 'NewBlockHashes', entries: [{ hash: next!.hash, number: 11n }] })
-    const gh = await r.readUntil('GetBlockHeaders', 3_000)
-    await new Promise((res) => setTimeout(res, 300)) // the peer-level request has timed out
-    await r.send({ name: 'BlockHeaders', requestId: gh.requestId, headers: [next!.header] })
-    const gb = await r.readUntil('GetBlockBodies', 3_000)
-    await r.send({ name: 'BlockBodies', requestId: gb.requestId, bodies: [next!.body()] })
-    await waitFor(() => chain.currentHeader().number === 11n, 5_000, 'imported')
-    expect(pm.peerCount).toBe(1)
+    // Fake time moves in small steps (with real-time yields) until the request is on the wire.
+    await whileAdvancing(clock, r.readUntil('GetBlockHeaders', 5_000))
+    const peer = pm.parts.peers.peers()[0]!
+    expect(peer.pendingRequests).toBe(1)
+    clock.advance(5_000) // the fetcher's fetchTimeoutMs: nobody else announced it, it gives up
+    expect(pm.parts.blockFetcher.state(next!.hash)).toBeUndefined()
+    expect(peer.pendingRequests).toBe(0)
   })
 
   it('a header the engine rejects gets its announcer dropped and is not imported', async () => {
