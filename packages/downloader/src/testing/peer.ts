@@ -1,0 +1,229 @@
+/** `TestPeer`: a `DownloaderPeer` serving a chain from memory, with latency and misbehaviour switches. */
+import { type Block, type BlockBody, BlockHeader, bytesToHex } from '@ethwire/rlp-wire'
+import type { DownloaderError } from '../errors.js'
+import type { Clock, DownloaderPeer, PeerHead } from '../types.js'
+
+export type RequestKind = 'headersByNumber' | 'headersByHash' | 'bodies'
+
+export interface TestRequest {
+  kind: RequestKind
+  /** Origin number (headers by number), or number of the hash origin when known. */
+  origin?: bigint
+  amount: number
+  skip?: number
+  reverse?: boolean
+  /** Index of this request among the peer's requests (0-based). */
+  index: number
+}
+
+export interface TestPeerOptions {
+  id: string
+  /** The chain it serves, consecutive blocks (usually genesis first); it serves up to `headNumber`. */
+  blocks: Block[]
+  /** Defaults to the last block. */
+  headNumber?: number
+  /** Total difficulty it announces; default: sum of difficulties up to its head. */
+  td?: bigint
+  clock: Clock
+  /** Delay before every answer (virtual time on a ManualClock). A function can vary it. */
+  latencyMs?: number | ((req: TestRequest) => number)
+  /** After this many requests it disconnects: that request and every later one reject. */
+  disconnectAfter?: number
+  /** Called once when it disconnects (e.g. to unregister it from the downloader). */
+  onDisconnect?: (id: string) => void
+  /** Never answer these requests (they hang until aborted). */
+  stall?: (req: TestRequest) => boolean
+  /** Answer these header requests with a header in the middle altered (links break). */
+  corruptHeaders?: (req: TestRequest) => boolean
+  /** Answer these body requests with a transaction missing from the first non-empty body. */
+  corruptBodies?: (req: TestRequest) => boolean
+  /** Add one item nobody asked for to these answers. */
+  extraItems?: (req: TestRequest) => boolean
+  /** Answer these body requests with nothing. */
+  emptyBodies?: (req: TestRequest) => boolean
+  /** Most headers / bodies per answer (servers cap their answers). Default 1024 / 256. */
+  maxHeadersServe?: number
+  maxBodiesServe?: number
+}
+
+/**
+ * A downloader peer serving a chain from memory. Honors the AbortSignal of each request,
+ * records what it was asked, and remembers why it was dropped.
+ */
+export class TestPeer implements DownloaderPeer {
+  readonly id: string
+  readonly requests: TestRequest[] = []
+  /** Items it delivered. */
+  readonly served = { headers: 0, bodies: 0 }
+  /** Set when the downloader dropped it. */
+  dropped: DownloaderError | undefined
+  disconnected = false
+  private readonly index = new Map<string, number>()
+  private readonly headNumber: number
+  private readonly base: number
+  private readonly announcedTd: bigint
+
+  constructor(private readonly opts: TestPeerOptions) {
+    this.id = opts.id
+    this.base = Number(opts.blocks[0]!.header.number)
+    this.headNumber = opts.headNumber ?? this.base + opts.blocks.length - 1
+    let td = 0n
+    for (let n = this.base; n <= this.headNumber; n++) {
+      const b = opts.blocks[n - this.base]!
+      this.index.set(bytesToHex(b.hash), n)
+      td += b.header.difficulty
+    }
+    this.announcedTd = opts.td ?? td
+  }
+
+  head(): PeerHead {
+    const b = this.opts.blocks[this.headNumber - this.base]!
+    return { hash: b.hash, td: this.announcedTd, number: b.header.number }
+  }
+
+  /** Disconnect now: pending and later requests reject. */
+  disconnect(): void {
+    if (this.disconnected) return
+    this.disconnected = true
+    for (const reject of this.pending) reject(new Error(`peer ${this.id} disconnected`))
+    this.pending.clear()
+    this.opts.onDisconnect?.(this.id)
+  }
+
+  drop(error: DownloaderError): void {
+    this.dropped ??= error
+    this.disconnect()
+  }
+
+  private readonly pending = new Set<(e: Error) => void>()
+
+  private async serve<T>(
+    req: Omit<TestRequest, 'index'>,
+    signal: AbortSignal,
+    answer: (r: TestRequest) => T,
+  ): Promise<T> {
+    const r: TestRequest = { ...req, index: this.requests.length }
+    this.requests.push(r)
+    if (this.disconnected) throw new Error(`peer ${this.id} disconnected`)
+    if (this.opts.disconnectAfter !== undefined && r.index >= this.opts.disconnectAfter) {
+      this.disconnect()
+      throw new Error(`peer ${this.id} disconnected`)
+    }
+    const latency =
+      typeof this.opts.latencyMs === 'function'
+        ? this.opts.latencyMs(r)
+        : (this.opts.latencyMs ?? 0)
+    const stall = this.opts.stall?.(r) === true
+    await new Promise<void>((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason)
+        return
+      }
+      let handle: unknown
+      const done = (err?: unknown): void => {
+        this.pending.delete(onClose)
+        signal.removeEventListener('abort', onAbort)
+        if (handle !== undefined) this.opts.clock.clearTimeout(handle)
+        if (err === undefined) resolve()
+        else reject(err)
+      }
+      const onAbort = (): void => done(signal.reason)
+      const onClose = (e: Error): void => done(e)
+      signal.addEventListener('abort', onAbort, { once: true })
+      this.pending.add(onClose)
+      if (!stall) handle = this.opts.clock.setTimeout(() => done(), latency)
+    })
+    return answer(r)
+  }
+
+  requestHeadersByNumber(
+    origin: bigint,
+    amount: number,
+    skip: number,
+    reverse: boolean,
+    signal: AbortSignal,
+  ): Promise<BlockHeader[]> {
+    return this.serve({ kind: 'headersByNumber', origin, amount, skip, reverse }, signal, (r) =>
+      this.headers(Number(origin), amount, skip, reverse, r),
+    )
+  }
+
+  requestHeadersByHash(
+    origin: Uint8Array,
+    amount: number,
+    skip: number,
+    reverse: boolean,
+    signal: AbortSignal,
+  ): Promise<BlockHeader[]> {
+    const n = this.index.get(bytesToHex(origin))
+    return this.serve(
+      {
+        kind: 'headersByHash',
+        ...(n === undefined ? {} : { origin: BigInt(n) }),
+        amount,
+        skip,
+        reverse,
+      },
+      signal,
+      (r) => (n === undefined ? [] : this.headers(n, amount, skip, reverse, r)),
+    )
+  }
+
+  requestBodies(hashes: Uint8Array[], signal: AbortSignal): Promise<BlockBody[]> {
+    return this.serve({ kind: 'bodies', amount: hashes.length }, signal, (r) => {
+      if (this.opts.emptyBodies?.(r)) return []
+      const max = this.opts.maxBodiesServe ?? 256
+      const out: BlockBody[] = []
+      for (const h of hashes) {
+        if (out.length >= max) break
+        const n = this.index.get(bytesToHex(h))
+        if (n === undefined) break
+        out.push(this.opts.blocks[n - this.base]!.body())
+      }
+      if (this.opts.corruptBodies?.(r)) {
+        const i = out.findIndex((b) => b.transactions.length > 0 || b.uncles.length > 0)
+        const b = out[i]
+        if (b !== undefined) {
+          out[i] =
+            b.transactions.length > 0
+              ? { ...b, transactions: b.transactions.slice(1) }
+              : { ...b, uncles: [] }
+        }
+      }
+      if (this.opts.extraItems?.(r)) out.push({ transactions: [], uncles: [] })
+      this.served.bodies += out.length
+      return out
+    })
+  }
+
+  private headers(
+    origin: number,
+    amount: number,
+    skip: number,
+    reverse: boolean,
+    r: TestRequest,
+  ): BlockHeader[] {
+    const max = Math.min(amount, this.opts.maxHeadersServe ?? 1024)
+    const out: BlockHeader[] = []
+    for (
+      let n = origin;
+      out.length < max && n >= this.base && n <= this.headNumber;
+      n += reverse ? -(skip + 1) : skip + 1
+    ) {
+      out.push(this.opts.blocks[n - this.base]!.header)
+    }
+    if (this.opts.corruptHeaders?.(r) && out.length > 0) {
+      const i = Math.floor(out.length / 2)
+      const d = out[i]!.toData()
+      out[i] = BlockHeader.fromData({ ...d, extra: new Uint8Array([0xba, 0xd0]) })
+    }
+    if (this.opts.extraItems?.(r)) {
+      const last = out[out.length - 1]
+      const n = last === undefined ? origin : Number(last.number) + 1
+      const extra = this.opts.blocks[Math.min(n - this.base, this.opts.blocks.length - 1)]!.header
+      out.push(extra)
+    }
+    this.served.headers += out.length
+    return out
+  }
+}
