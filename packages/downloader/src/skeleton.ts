@@ -305,7 +305,7 @@ export class Skeleton {
     const out = await run.request(e, (s) =>
       e.peer.requestHeadersByNumber(first, points, opts.maxHeaderFetch - 1, false, s),
     )
-    const hs = this.judgeMaster(e, out, 'skeleton', points, false)
+    const hs = this.judgeMaster(e, out, 'skeleton', points, true)
     if (hs === undefined || gen !== this.gen) return
     if (hs.length === 0) {
       // go-ethereum: "If the skeleton's finished, pull any remaining head headers directly from

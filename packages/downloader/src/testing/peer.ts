@@ -35,6 +35,18 @@ export interface TestPeerOptions {
   stall?: (req: TestRequest) => boolean
   /** Answer these header requests with a header in the middle altered (links break). */
   corruptHeaders?: (req: TestRequest) => boolean
+  /** Answer these header requests with nothing. */
+  emptyHeaders?: (req: TestRequest) => boolean
+  /** Answer these header requests with one header left out of the middle of the answer. */
+  dropHeader?: (req: TestRequest) => boolean
+  /** Answer these header requests shifted by one block (starting one step further along). */
+  shiftHeaders?: (req: TestRequest) => boolean
+  /**
+   * Answer a header request whose range reaches past the head — `origin + amount × (skip + 1) − 1`
+   * beyond it, the skip after the last header counted — with nothing at all (some servers do;
+   * go-ethereum answers with what it has).
+   */
+  emptyPastHead?: boolean
   /** Answer these body requests with a transaction missing from the first non-empty body. */
   corruptBodies?: (req: TestRequest) => boolean
   /** Add one item nobody asked for to these answers. */
@@ -205,6 +217,11 @@ export class TestPeer implements DownloaderPeer {
   ): BlockHeader[] {
     const max = Math.min(amount, this.opts.maxHeadersServe ?? 1024)
     const out: BlockHeader[] = []
+    if (this.opts.emptyHeaders?.(r)) return out
+    if (this.opts.emptyPastHead && !reverse && origin + amount * (skip + 1) - 1 > this.headNumber) {
+      return out
+    }
+    if (this.opts.shiftHeaders?.(r)) origin += reverse ? -(skip + 1) : skip + 1
     for (
       let n = origin;
       out.length < max && n >= this.base && n <= this.headNumber;
@@ -212,6 +229,7 @@ export class TestPeer implements DownloaderPeer {
     ) {
       out.push(this.opts.blocks[n - this.base]!.header)
     }
+    if (this.opts.dropHeader?.(r) && out.length >= 3) out.splice(Math.floor(out.length / 2), 1)
     if (this.opts.corruptHeaders?.(r) && out.length > 0) {
       const i = Math.floor(out.length / 2)
       const d = out[i]!.toData()
