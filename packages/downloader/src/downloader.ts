@@ -277,6 +277,7 @@ class DownloaderImpl implements Downloader, SyncHost {
   ): Promise<SyncResult> {
     // Nothing to do when the peer is not ahead of us: no requests, no events.
     const local = await this.chain.currentBlock()
+    run.begin(local.number, this.peers.get(peerId)?.peer.head().number)
     if (td !== undefined && td <= local.td) {
       return {
         peerId,
@@ -316,6 +317,8 @@ class DownloaderImpl implements Downloader, SyncHost {
   }
 
   private snapshot(run: SyncRun): SyncProgress {
+    // Before the run has read our head (the first await), the last figures stand.
+    if (!run.begun) return { ...this.last, pendingResults: 0, pendingResultBytes: 0 }
     const pending = run.pending()
     return {
       startingBlock: run.startingBlock,

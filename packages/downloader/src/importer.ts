@@ -76,6 +76,14 @@ export class Importer {
     run.track(this.insert(how, slots, blocks))
   }
 
+  /** Number of our head: the fast head while blocks are stored without state. */
+  private async head(how: 'execute' | 'store' | 'pivot'): Promise<bigint> {
+    const { chain } = this.run.host
+    if (how === 'store')
+      return ((await chain.currentFastBlock?.()) ?? (await chain.currentBlock())).number
+    return (await chain.currentBlock()).number
+  }
+
   private async insert(
     how: 'execute' | 'store' | 'pivot',
     slots: ResultSlot[],
@@ -96,6 +104,8 @@ export class Importer {
           await chain.commitFastSyncHead!(blocks[0]!.hash, blocks[0]!.header.number)
       }
     } catch (err) {
+      // Part of the batch may be in: progress follows the chain's head, not our batch.
+      run.currentBlock = await this.head(how).catch(() => run.currentBlock)
       this.importing = false
       const index = (err as { index?: unknown })?.index
       const bad = typeof index === 'number' ? slots[index] : undefined
@@ -114,7 +124,8 @@ export class Importer {
     }
     run.imported += typeof count === 'number' ? count : n
     const last = slots[n - 1]!.header
-    run.currentBlock = last.number
+    // Our head as the chain has it (a side chain imported does not move it), not the batch's top.
+    run.currentBlock = await this.head(how)
     this.importing = false
     if (run.error !== undefined) return
     run.results.take(n)

@@ -74,7 +74,13 @@ export class SyncRun implements SkeletonRun, ImportRun {
   private readonly done: Promise<void>
   private readonly background = new Set<Promise<unknown>>()
 
+  /** Whether `begin` ran (progress figures are ours from then on). */
+  begun = false
   private readonly excluded = new Set<string>()
+  /** Peers dropped for misbehaviour in this run. */
+  private readonly dropped = new Set<string>()
+  /** Peers that served the target head header (the master, and any that took over). */
+  private readonly headVouchers = new Set<string>()
   private readonly masterRejected = new Set<string>()
   private readonly peerState = new Map<string, PeerRunState>()
   private readonly excludedByKind = new Map<FetchKind, Set<string>>()
@@ -110,6 +116,17 @@ export class SyncRun implements SkeletonRun, ImportRun {
     })
     // A rejection nobody awaits yet must not crash the process.
     this.done.catch(() => {})
+  }
+
+  /**
+   * Progress from the start: our head, and as the highest block the larger of our head and what
+   * the master announced (eth/69 Status has a number), until its head header is known.
+   */
+  begin(localHead: bigint, announced: bigint | undefined): void {
+    this.begun = true
+    this.startingBlock = localHead
+    this.currentBlock = localHead
+    this.highestBlock = announced !== undefined && announced > localHead ? announced : localHead
   }
 
   get signal(): AbortSignal {
@@ -168,6 +185,20 @@ export class SyncRun implements SkeletonRun, ImportRun {
       this.fast?.close()
       // Wait for every request handler and the import in progress to settle.
       while (this.background.size > 0) await Promise.allSettled([...this.background])
+      this.settleProgress()
+    }
+  }
+
+  /**
+   * What progress says once the run is over: a failed run's scheduled blocks are gone; and when
+   * every peer that vouched for the target head was dropped for misbehaviour, its height was a
+   * claim, not a fact — the highest block falls back to our head.
+   */
+  private settleProgress(): void {
+    if (this.error !== undefined) this.results.take(this.results.length)
+    const vouchers = [...this.headVouchers]
+    if (vouchers.length > 0 && vouchers.every((id) => this.dropped.has(id))) {
+      this.highestBlock = this.currentBlock
     }
   }
 
@@ -220,6 +251,7 @@ export class SyncRun implements SkeletonRun, ImportRun {
     const top = this.mode === 'fast' ? ((await chain.currentFastBlock?.()) ?? local) : local
     this.startingBlock = top.number
     this.currentBlock = top.number
+    if (this.highestBlock < top.number) this.highestBlock = top.number
     this.targetHash = headHash
 
     // 1. The head header (its number is how far we go) and 2. the common ancestor, from the
@@ -230,6 +262,7 @@ export class SyncRun implements SkeletonRun, ImportRun {
       const master = await this.ensureMaster()
       try {
         const head = await fetchHead(this, master, this.targetHash)
+        this.headVouchers.add(master.peer.id)
         this.targetHeight = head.number
         this.height = head.number
         this.highestBlock = head.number
@@ -319,6 +352,7 @@ export class SyncRun implements SkeletonRun, ImportRun {
 
   rejectChain(source: string, error: DownloaderError): void {
     this.excluded.add(source)
+    this.dropped.add(source)
     if (this.host.peers.has(source)) this.host.dropPeer(source, error)
     this.fail(error)
   }
@@ -381,6 +415,7 @@ export class SyncRun implements SkeletonRun, ImportRun {
         ...(cause === undefined ? {} : { cause }),
       })
       this.excluded.add(id)
+      this.dropped.add(id)
       this.lastDropError = error
       this.host.log?.debug('dropping peer', { peer: id, code, message })
       if (this.host.peers.has(id)) this.host.dropPeer(id, error)
@@ -503,6 +538,7 @@ export class SyncRun implements SkeletonRun, ImportRun {
         if (out.value.length === 1 && h !== undefined && equalBytes(h.hash, this.targetHash)) {
           this.host.log?.debug('new master peer', { previous: this.masterId, peer: id })
           this.masterId = id
+          this.headVouchers.add(id)
           return e
         }
         if (out.value.length > 1) this.drop(id, 'ErrUnrequestedData', 'head check: extra headers')

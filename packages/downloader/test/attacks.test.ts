@@ -1,9 +1,11 @@
 /**
  * Interop and hostile peers (issue 16): a server that answers a skeleton request reaching past
- * its head with nothing at all, and peers that drop a header from a batch or shift a batch by one.
+ * its head with nothing at all, peers that drop a header from a batch or shift a batch by one,
+ * and what `progress()` (eth_syncing) says after a sync that failed or was faked.
  */
+import { bytesToHex } from '@ethwire/rlp-wire'
 import { describe, expect, it } from 'vitest'
-import { isDownloaderError } from '../src/index.js'
+import { isDownloaderError, type SyncProgress } from '../src/index.js'
 import { buildChain, runVirtual, type TestRequest } from '../src/testing.js'
 import { expectCanonical, harness } from './helpers.js'
 
@@ -130,5 +132,80 @@ describe('peers that tamper with header batches', () => {
     const result = await runVirtual(h.clock, h.dl.synchronise('m', main.head.hash))
     expect(m.dropped?.code).toBe('ErrBadPeer')
     expect(result).toMatchObject({ peerId: 'b', ancestor: 1000n, imported: 2000 })
+  })
+})
+
+describe('progress (eth_syncing) after a failed or faked sync', () => {
+  it('is our head from the very start of a sync, never zeros, until the head header is known', async () => {
+    const h = harness(main, 500)
+    const seen: SyncProgress[] = []
+    h.dl.on('syncStarted', () => seen.push(h.dl.progress()))
+    const a = h.addPeer({
+      id: 'a',
+      blocks: main.blocks.slice(0, 1001),
+      latencyMs: (r) => {
+        seen.push(h.dl.progress()) // as eth_syncing would see it while the request is out
+        return r.index === 0 ? 500 : 10
+      },
+    })
+    await runVirtual(h.clock, h.dl.synchronise('a', a.head().hash, a.head().td))
+    expect(seen.length).toBeGreaterThan(2)
+    for (const p of seen) {
+      expect(p.currentBlock).toBeGreaterThanOrEqual(500n)
+      expect(p.startingBlock).toBeGreaterThanOrEqual(500n)
+      expect(p.highestBlock).toBeGreaterThanOrEqual(p.currentBlock)
+    }
+  })
+
+  it('after a failed sync: no pending results left, our real head as the current block', async () => {
+    const h = harness(
+      main,
+      0,
+      { maxImportBatch: 100 },
+      { reject: (b) => b.header.number === 1500n },
+    )
+    h.addPeer({ id: 'a', blocks: main.blocks, latencyMs: 10 })
+    h.addPeer({ id: 'b', blocks: main.blocks, latencyMs: 10 })
+    const err = await runVirtual(h.clock, h.dl.synchronise('a', main.head.hash)).catch((e) => e)
+    expect(isDownloaderError(err, 'ErrInvalidChain')).toBe(true)
+    const p = h.dl.progress()
+    expect(h.chain.currentBlock().number).toBeLessThan(1500n)
+    expect(p.currentBlock).toBe(h.chain.currentBlock().number)
+    expect(p.pendingResults).toBe(0)
+    expect(p.pendingResultBytes).toBe(0)
+  })
+
+  it('after a faked sync (announced total difficulty not backed by the chain): our real head, no borrowed height', async () => {
+    // Our chain: 1000 heavy blocks. Theirs: lighter but longer (a fork at 500), announced heavier.
+    const heavy = buildChain({ length: 1000, seed: 62, difficulty: 3n })
+    const light = buildChain({ parent: heavy, forkAt: 500, length: 600, seed: 63, difficulty: 1n })
+    const h = harness(heavy, 1000)
+    const liar = h.addPeer({ id: 'liar', blocks: light.blocks, td: 1_000_000n, latencyMs: 10 })
+    const result = await runVirtual(h.clock, h.dl.synchronise('liar', liar.head().hash, 1_000_000n))
+    expect(result.imported).toBe(600) // stored as a side chain; the head did not move
+    expect(liar.dropped?.code).toBe('ErrBadPeer')
+    expect(bytesToHex(h.chain.currentBlock().hash)).toBe(bytesToHex(heavy.head.hash))
+    const p = h.dl.progress()
+    expect(p.currentBlock).toBe(1000n)
+    expect(p.highestBlock).toBe(1000n)
+  })
+
+  it('after a sync whose master lied and was dropped: its height is not reported as the highest block', async () => {
+    const h = harness(main, 0)
+    // The only peer with the head serves broken skeleton gaps; the other peer is behind.
+    const liar = h.addPeer({
+      id: 'liar',
+      blocks: main.blocks,
+      latencyMs: 10,
+      corruptHeaders: fillRequest,
+    })
+    h.addPeer({ id: 'short', blocks: main.blocks.slice(0, 200), latencyMs: 10 })
+    const err = await runVirtual(h.clock, h.dl.synchronise('liar', main.head.hash)).catch((e) => e)
+    expect(isDownloaderError(err)).toBe(true)
+    expect(liar.dropped?.code).toBe('ErrBadPeer')
+    const p = h.dl.progress()
+    expect(p.currentBlock).toBe(h.chain.currentBlock().number)
+    expect(p.highestBlock).toBe(p.currentBlock)
+    expect(p.pendingResults).toBe(0)
   })
 })
