@@ -13,7 +13,15 @@ import {
   type SyncResult,
   SyncRun,
 } from './sync.js'
-import type { Clock, DownloaderChain, DownloaderPeer, Logger, RandomSource } from './types.js'
+import type {
+  Clock,
+  DownloaderChain,
+  DownloaderPeer,
+  Logger,
+  RandomSource,
+  StateSyncFactory,
+  SyncMode,
+} from './types.js'
 
 export type { SyncResult } from './sync.js'
 
@@ -25,25 +33,48 @@ export interface DownloaderDeps {
   clock: Clock
   random: RandomSource
   log?: Logger
+  /**
+   * Fast sync: creates the trie-sync scheduler for a state root (e.g. `@ethwire/state`'s). Without
+   * it every sync runs in full.
+   */
+  stateSync?: StateSyncFactory
 }
 
 /** Every limit is optional; defaults are in `constants.ts` (geth's values). */
 export interface DownloaderOptions extends Partial<ResolvedOptions>, Partial<QosOptions> {
   /** Unrequested deliveries (see `reportUnrequested`) at which a peer is dropped. */
   maxUnrequestedDeliveries?: number
+  /**
+   * How `synchronise` syncs unless told otherwise (default `full`). `fast` runs as `full` when it
+   * cannot work: no `stateSync`, a chain without the fast-sync methods, no peer serving
+   * `GetNodeData` (eth/63–66), or a pivot that is not above our head.
+   */
+  mode?: SyncMode
+}
+
+/** Per sync: the mode (default: the downloader's `mode` option) and an AbortSignal. */
+export interface SynchroniseOptions {
+  mode?: SyncMode
+  signal?: AbortSignal
 }
 
 export interface SyncProgress {
   /** Where the current (or last) sync started: our head, then the common ancestor. */
   startingBlock: bigint
-  /** Last block imported. */
+  /** Our head: the chain's head block (in a fast sync before the pivot: the fast head). */
   currentBlock: bigint
-  /** Head number of the peer we sync with. */
+  /** Head number of the peer we sync with (our head when nothing trustworthy is known). */
   highestBlock: bigint
-  /** Headers queued as block slots, waiting for bodies or import. */
+  /** Headers queued as block slots, waiting for their parts or import. */
   pendingResults: number
-  /** Bytes of downloaded bodies waiting for import. */
+  /** Bytes of downloaded bodies (and receipts) waiting for import. */
   pendingResultBytes: number
+  /** Fast sync: state trie nodes and code entries downloaded (go-ethereum's `pulledStates`). */
+  pulledStates: number
+  /** Fast sync: `pulledStates` plus those known to be missing (`knownStates`). */
+  knownStates: number
+  /** How the current (or last) sync runs. */
+  mode: SyncMode
 }
 
 export interface DownloaderEvents extends Record<string, unknown> {
@@ -54,6 +85,10 @@ export interface DownloaderEvents extends Record<string, unknown> {
   peerDropped: { peerId: string; error: DownloaderError }
   /** Blocks were imported (fires after every `insertChain`). */
   imported: { head: bigint; count: number }
+  /** Fast sync: blocks were stored with their receipts, not executed (every `insertReceiptChain`). */
+  stored: { head: bigint; count: number }
+  /** Fast sync: the pivot block's state is complete; it is our head now. */
+  pivotCommitted: { number: bigint; hash: Uint8Array }
 }
 
 export interface Downloader {
@@ -73,13 +108,14 @@ export interface Downloader {
   /**
    * Sync with `peerId`, whose head is `head` with total difficulty `td` (undefined on eth/69).
    * Resolves when every block up to that head is imported, or at once with `upToDate` when we
-   * already have it (or `td` is not above ours). Rejects with a {@link DownloaderError}.
+   * already have it (or `td` is not above ours). Rejects with a {@link DownloaderError}. The last
+   * argument is an AbortSignal, or `{ mode, signal }` (`mode` `'fast'` or `'full'`).
    */
   synchronise(
     peerId: string,
     head: Uint8Array,
     td?: bigint,
-    signal?: AbortSignal,
+    options?: AbortSignal | SynchroniseOptions,
   ): Promise<SyncResult>
   /** Abort the running sync (it rejects with `ErrCancelled`). No-op when idle. */
   cancel(): void
@@ -101,7 +137,7 @@ export function createDownloader(
 
 class DownloaderImpl implements Downloader, SyncHost {
   readonly chain: DownloaderChain
-  readonly stateSync = undefined
+  readonly stateSync: StateSyncFactory | undefined
   readonly clock: Clock
   readonly random: RandomSource
   readonly log: Logger | undefined
@@ -110,6 +146,7 @@ class DownloaderImpl implements Downloader, SyncHost {
   readonly peers = new Map<string, PeerEntry>()
   private readonly qos: QosOptions
   private readonly maxUnrequested: number
+  private readonly mode: SyncMode
   private readonly events = new Emitter<DownloaderEvents>()
   private run: SyncRun | undefined
   private runPromise: Promise<unknown> | undefined
@@ -121,10 +158,15 @@ class DownloaderImpl implements Downloader, SyncHost {
     highestBlock: 0n,
     pendingResults: 0,
     pendingResultBytes: 0,
+    pulledStates: 0,
+    knownStates: 0,
+    mode: 'full',
   }
 
   constructor(deps: DownloaderDeps, o: DownloaderOptions) {
     this.chain = deps.chain
+    this.stateSync = deps.stateSync
+    this.mode = o.mode ?? 'full'
     this.clock = deps.clock
     this.random = deps.random
     this.log = deps.log
@@ -216,9 +258,13 @@ class DownloaderImpl implements Downloader, SyncHost {
     this.events.emit('imported', { head, count })
   }
 
-  onStored(_head: bigint, _count: number): void {}
+  onStored(head: bigint, count: number): void {
+    this.events.emit('stored', { head, count })
+  }
 
-  onPivotCommitted(_number: bigint, _hash: Uint8Array): void {}
+  onPivotCommitted(number: bigint, hash: Uint8Array): void {
+    this.events.emit('pivotCommitted', { number, hash })
+  }
 
   reportUnrequested(peerId: string, what = 'data'): void {
     const e = this.peers.get(peerId)
@@ -243,8 +289,12 @@ class DownloaderImpl implements Downloader, SyncHost {
     peerId: string,
     head: Uint8Array,
     td?: bigint,
-    signal?: AbortSignal,
+    options?: AbortSignal | SynchroniseOptions,
   ): Promise<SyncResult> {
+    const { signal, mode } =
+      options === undefined || isAbortSignal(options)
+        ? { signal: options, mode: undefined }
+        : options
     if (this.terminated) throw new DownloaderError('ErrTerminated', 'downloader terminated')
     if (this.busy) throw new DownloaderError('ErrBusy', 'a sync is already running')
     if (signal?.aborted) throw new DownloaderError('ErrCancelled', 'sync cancelled before start')
@@ -252,7 +302,7 @@ class DownloaderImpl implements Downloader, SyncHost {
       throw new DownloaderError('ErrNoPeers', `peer ${peerId} is not registered`, { peerId })
     }
     this.busy = true
-    const run = new SyncRun(this, peerId)
+    const run = new SyncRun(this, peerId, mode ?? this.mode)
     this.run = run
     const onAbort = (): void => run.fail(new DownloaderError('ErrCancelled', 'sync cancelled'))
     signal?.addEventListener('abort', onAbort, { once: true })
@@ -285,7 +335,7 @@ class DownloaderImpl implements Downloader, SyncHost {
         highest: local.number,
         imported: 0,
         upToDate: true,
-        mode: 'full',
+        mode: run.mode,
       }
     }
     this.events.emit('syncStarted', { peerId, startingBlock: local.number })
@@ -320,12 +370,16 @@ class DownloaderImpl implements Downloader, SyncHost {
     // Before the run has read our head (the first await), the last figures stand.
     if (!run.begun) return { ...this.last, pendingResults: 0, pendingResultBytes: 0 }
     const pending = run.pending()
+    const state = run.stateProgress()
     return {
       startingBlock: run.startingBlock,
       currentBlock: run.currentBlock,
       highestBlock: run.highestBlock,
       pendingResults: pending.results,
       pendingResultBytes: pending.bytes,
+      pulledStates: state.pulled,
+      knownStates: state.known,
+      mode: run.mode,
     }
   }
 
@@ -335,4 +389,13 @@ class DownloaderImpl implements Downloader, SyncHost {
   ): () => void {
     return this.events.on(name, listener)
   }
+}
+
+function isAbortSignal(x: unknown): x is AbortSignal {
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as AbortSignal).addEventListener === 'function' &&
+    'aborted' in x
+  )
 }

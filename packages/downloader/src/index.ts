@@ -27,6 +27,7 @@ export {
   type DownloaderDeps,
   type DownloaderEvents,
   type DownloaderOptions,
+  type SynchroniseOptions,
   type SyncProgress,
   type SyncResult,
 } from './downloader.js'
@@ -41,4 +42,9 @@ export type {
   MaybePromise,
   PeerHead,
   RandomSource,
+  StateDelivery,
+  StateSync,
+  StateSyncFactory,
+  StateSyncProgress,
+  SyncMode,
 } from './types.js'

@@ -38,3 +38,14 @@ export {
   type TestPeerOptions,
   type TestRequest,
 } from './testing/peer.js'
+export {
+  MemoryStateStore,
+  MemoryStateSync,
+  type MemoryStateSyncOptions,
+  memoryStateSync,
+  type NodeChild,
+  SyntheticState,
+  type SyntheticStateOptions,
+  syntheticChildren,
+  type UnrequestedNode,
+} from './testing/state.js'

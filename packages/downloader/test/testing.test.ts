@@ -1,4 +1,4 @@
-import { bytesToHex } from '@ethwire/rlp-wire'
+import { bytesToHex, receiptsRoot } from '@ethwire/rlp-wire'
 import { describe, expect, it } from 'vitest'
 import type { DownloaderPeer } from '../src/index.js'
 import {
@@ -6,6 +6,8 @@ import {
   checkDownloaderPeer,
   createManualClock,
   MemoryChain,
+  MemoryStateStore,
+  MemoryStateSync,
   runVirtual,
   sleep,
   systemClock,
@@ -124,5 +126,108 @@ describe('checkDownloaderPeer', () => {
     const problems = await checkDownloaderPeer(broken, data.blocks)
     expect(problems).toHaveLength(1)
     expect(problems[0]).toMatch(/^reverse by hash/)
+  })
+})
+
+describe('fast-sync doubles', () => {
+  const small = buildChain({
+    length: 40,
+    seed: 12,
+    txEvery: 2,
+    receipts: true,
+    state: { accounts: 300 },
+  })
+
+  it('buildChain: receipts match the receipts roots; consecutive state roots share most nodes', () => {
+    expect(small.receipts).toHaveLength(41)
+    const withTxs = small.blocks.findIndex((b) => b.transactions.length > 0)
+    expect(small.receipts![withTxs]).toHaveLength(small.blocks[withTxs]!.transactions.length)
+    expect(bytesToHex(receiptsRoot(small.receipts![withTxs]!))).toBe(
+      bytesToHex(small.blocks[withTxs]!.header.receiptRoot),
+    )
+    const s = small.state!
+    const a = s.reachable(small.blocks[20]!.header.stateRoot)
+    expect(a).toBeGreaterThan(300)
+    // One account changed per block: a path of new nodes, nothing else.
+    expect(s.nodes.size).toBeLessThan(a + 41 * 6)
+  })
+
+  it('MemoryStateSync: hands each hash out once, refuses a node that hashes to no asked key, commits a node only after its children', () => {
+    const store = new MemoryStateStore()
+    const root = small.blocks[40]!.header.stateRoot
+    const sync = new MemoryStateSync(root, store)
+    const first = sync.missing(10)
+    expect(first.map(bytesToHex)).toEqual([bytesToHex(root)])
+    expect(sync.missing(10)).toEqual([]) // handed out already
+    const node = small.state!.nodes.get(bytesToHex(root))!
+    const bad = node.slice()
+    bad[bad.length - 1] = bad[bad.length - 1]! ^ 1
+    const refused = sync.deliver('p', first, [bad])
+    expect(refused.rejected?.code).toBe('ErrUnrequestedNode')
+    expect(store.nodes.size).toBe(0)
+    const again = sync.missing(10) // the refused delivery put it back
+    expect(sync.deliver('p', again, [node])).toEqual({ accepted: 1, duplicates: 0 })
+    expect(store.has(root)).toBe(false) // its children are missing: not committed yet
+    expect(sync.done()).toBe(false)
+    // Deliver everything asked for, round after round; one request is released (expired) once.
+    let released = false
+    for (let round = 0; round < 100 && !sync.done(); round++) {
+      const hs = sync.missing(64)
+      if (!released && hs.length > 1) {
+        sync.release(hs)
+        released = true
+        continue
+      }
+      sync.deliver(
+        'p',
+        hs,
+        hs.map((h) => small.state!.nodes.get(bytesToHex(h))!),
+      )
+    }
+    expect(sync.done()).toBe(true)
+    expect(store.complete(root)).toBe(true)
+    expect(sync.progress()).toEqual({
+      pulled: small.state!.reachable(root),
+      known: small.state!.reachable(root),
+    })
+    // A later root shares the store: only what changed is missing.
+    const next = new MemoryStateSync(small.blocks[39]!.header.stateRoot, store)
+    expect(next.done()).toBe(false)
+    let asked = 0
+    while (!next.done()) {
+      const hs = next.missing(64)
+      asked += hs.length
+      next.deliver(
+        'p',
+        hs,
+        hs.map((h) => small.state!.nodes.get(bytesToHex(h))!),
+      )
+    }
+    expect(asked).toBeLessThan(12)
+  })
+
+  it('MemoryChain with hasState: stores without executing, refuses a pivot without state, executes only on state', async () => {
+    const store = new MemoryStateStore()
+    const chain = new MemoryChain(small.blocks.slice(0, 1), { hasState: (r) => store.complete(r) })
+    const rs = small.receipts!
+    expect(await chain.insertReceiptChain!(small.blocks.slice(1, 31), rs.slice(1, 31))).toBe(30)
+    expect(chain.currentBlock().number).toBe(0n)
+    expect(chain.currentFastBlock!().number).toBe(30n)
+    await expect(chain.insertChain(small.blocks.slice(31, 32))).rejects.toMatchObject({
+      code: 'ErrMissingState',
+    })
+    await expect(chain.commitFastSyncHead!(small.blocks[30]!.hash, 30n)).rejects.toMatchObject({
+      code: 'ErrMissingState',
+    })
+    const wrong = rs.slice(31, 33).reverse()
+    await expect(
+      chain.insertReceiptChain!(small.blocks.slice(31, 33), wrong),
+    ).rejects.toMatchObject({ code: 'ErrInvalidReceipts' })
+    for (const [k, v] of small.state!.nodes) store.nodes.set(k, v)
+    await chain.commitFastSyncHead!(small.blocks[30]!.hash, 30n)
+    expect(chain.currentBlock().number).toBe(30n)
+    expect(await chain.insertChain(small.blocks.slice(31))).toBe(10)
+    expect(chain.currentBlock().number).toBe(40n)
+    expect(chain.hasStateOf(small.blocks[29]!.hash)).toBe(false)
   })
 })

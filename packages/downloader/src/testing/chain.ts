@@ -1,4 +1,7 @@
-/** Valid test chains (`buildChain`) and an in-memory `DownloaderChain` (`MemoryChain`). */
+/**
+ * Valid test chains (`buildChain`, optionally with receipts and a synthetic state for fast sync)
+ * and an in-memory `DownloaderChain` (`MemoryChain`, with the fast-sync methods).
+ */
 import {
   Block,
   type BlockBody,
@@ -8,12 +11,17 @@ import {
   EMPTY_TRIE_ROOT,
   EMPTY_UNCLE_HASH,
   equalBytes,
+  type Log,
+  logsBloom,
+  type ReceiptData,
+  receiptsRoot,
   Transaction,
   transactionsRoot,
   unclesHash,
 } from '@ethwire/rlp-wire'
 import type { ChainHead, Clock, DownloaderChain } from '../types.js'
 import { sleep } from './clock.js'
+import { SyntheticState, type SyntheticStateOptions } from './state.js'
 
 export interface TestChain {
   /** Blocks by number, genesis first. */
@@ -22,6 +30,10 @@ export interface TestChain {
   head: Block
   /** Total difficulty of each block, by number. */
   tds: bigint[]
+  /** With `receipts`: each block's receipts, by number (one per transaction). */
+  receipts?: ReceiptData[][]
+  /** With `state`: every node of every block's state root (headers carry the roots). */
+  state?: SyntheticState
 }
 
 export interface BuildChainOptions {
@@ -38,6 +50,13 @@ export interface BuildChainOptions {
   uncleEvery?: number
   /** Difficulty of every block. Default 1. */
   difficulty?: bigint
+  /** Give every transaction a receipt and every header the matching receipts root. */
+  receipts?: boolean
+  /**
+   * Give every header a state root of a synthetic state that changes one account per block (a
+   * fork of a chain with state continues its state). For fast-sync tests.
+   */
+  state?: SyntheticStateOptions
 }
 
 const zeros = (n: number): Uint8Array => new Uint8Array(n)
@@ -55,14 +74,16 @@ function header(fields: {
   uncleHash: Uint8Array
   gasUsed: bigint
   seed: number
+  stateRoot?: Uint8Array
+  receiptRoot?: Uint8Array
 }): BlockHeader {
   return BlockHeader.fromData({
     parentHash: fields.parentHash,
     uncleHash: fields.uncleHash,
     coinbase: zeros(20),
-    stateRoot: EMPTY_TRIE_ROOT,
+    stateRoot: fields.stateRoot ?? EMPTY_TRIE_ROOT,
     txRoot: fields.txRoot,
-    receiptRoot: EMPTY_TRIE_ROOT,
+    receiptRoot: fields.receiptRoot ?? EMPTY_TRIE_ROOT,
     bloom: zeros(256),
     difficulty: fields.difficulty,
     number: fields.number,
@@ -93,6 +114,26 @@ function makeTx(n: number, i: number, seed: number): Transaction {
   })
 }
 
+/** A receipt for transaction `i` of block `n`: status 1, a log on every other one. */
+function makeReceipt(n: number, i: number, seed: number): ReceiptData {
+  const logs: Log[] = []
+  if ((n + i) % 2 === 0) {
+    const address = zeros(20)
+    address.set(u32(n), 0)
+    const topic = zeros(32)
+    topic.set(u32(seed), 0)
+    topic.set(u32(i), 4)
+    logs.push({ address, topics: [topic], data: Uint8Array.of(n & 0xff, i & 0xff, 0x42) })
+  }
+  return {
+    type: 0,
+    postStateOrStatus: Uint8Array.of(1),
+    cumulativeGasUsed: 21_000n * BigInt(i + 1),
+    bloom: logsBloom(logs),
+    logs,
+  }
+}
+
 export function blockFrom(h: BlockHeader, body: BlockBody): Block {
   return Block.fromParts(h, body)
 }
@@ -108,7 +149,11 @@ export function buildChain(opts: BuildChainOptions): TestChain {
   const difficulty = opts.difficulty ?? 1n
   let blocks: Block[]
   let tds: bigint[]
+  const withReceipts = opts.receipts ?? opts.parent?.receipts !== undefined
+  let receipts: ReceiptData[][] | undefined
+  let state: SyntheticState | undefined
   if (opts.parent === undefined) {
+    if (opts.state !== undefined) state = new SyntheticState(opts.state)
     const g = header({
       parentHash: zeros(32),
       number: 0n,
@@ -117,13 +162,19 @@ export function buildChain(opts: BuildChainOptions): TestChain {
       uncleHash: EMPTY_UNCLE_HASH,
       gasUsed: 0n,
       seed: 0,
+      ...(state === undefined ? {} : { stateRoot: state.root }),
     })
     blocks = [blockFrom(g, { transactions: [], uncles: [] })]
     tds = [1n]
+    if (withReceipts) receipts = [[]]
   } else {
     const at = opts.forkAt ?? opts.parent.blocks.length - 1
     blocks = opts.parent.blocks.slice(0, at + 1)
     tds = opts.parent.tds.slice(0, at + 1)
+    if (withReceipts) {
+      receipts = opts.parent.receipts?.slice(0, at + 1) ?? blocks.map(() => [])
+    }
+    state = opts.parent.state
   }
   const start = blocks.length
   for (let n = start; n < start + opts.length; n++) {
@@ -147,6 +198,7 @@ export function buildChain(opts: BuildChainOptions): TestChain {
         }),
       )
     }
+    const rs = receipts === undefined ? undefined : txs.map((_, i) => makeReceipt(n, i, seed))
     const h = header({
       parentHash: parent.hash,
       number: BigInt(n),
@@ -155,17 +207,33 @@ export function buildChain(opts: BuildChainOptions): TestChain {
       uncleHash: uncles.length === 0 ? EMPTY_UNCLE_HASH : unclesHash(uncles),
       gasUsed: BigInt(txs.length) * 21_000n,
       seed,
+      ...(state === undefined ? {} : { stateRoot: state.update(n * 7919 + seed, n) }),
+      ...(rs === undefined ? {} : { receiptRoot: receiptsRoot(rs) }),
     })
     blocks.push(blockFrom(h, { transactions: txs, uncles }))
     tds.push(tds[n - 1]! + difficulty)
+    if (rs !== undefined) receipts!.push(rs)
   }
-  return { blocks, genesis: blocks[0]!, head: blocks[blocks.length - 1]!, tds }
+  return {
+    blocks,
+    genesis: blocks[0]!,
+    head: blocks[blocks.length - 1]!,
+    tds,
+    ...(receipts === undefined ? {} : { receipts }),
+    ...(state === undefined ? {} : { state }),
+  }
 }
 
 export class ChainInsertError extends Error {
   override readonly name = 'ChainInsertError'
   constructor(
-    readonly code: 'ErrUnknownParent' | 'ErrInvalidNumber' | 'ErrInvalidBody' | 'ErrRejected',
+    readonly code:
+      | 'ErrUnknownParent'
+      | 'ErrInvalidNumber'
+      | 'ErrInvalidBody'
+      | 'ErrInvalidReceipts'
+      | 'ErrMissingState'
+      | 'ErrRejected',
     message: string,
     readonly index: number,
   ) {
@@ -180,22 +248,48 @@ export interface MemoryChainOptions {
   insertDelayMs?: number
   /** Reject this block (a consensus failure, e.g. a bad seal). */
   reject?: (block: Block) => boolean
+  /**
+   * Fast sync: whether the state of a root is complete (`commitFastSyncHead` refuses a pivot
+   * without it). Without this option the chain has no fast-sync methods.
+   */
+  hasState?: (root: Uint8Array) => boolean
+}
+
+interface Stored {
+  block: Block
+  td: bigint
+  /** Its state is present: it was executed (or is a committed pivot, or a trusted start). */
+  full: boolean
 }
 
 /**
  * An in-memory chain implementing {@link DownloaderChain}: keeps every block it is given,
- * follows the heaviest chain, checks parent links, numbers and bodies on insert.
+ * follows the heaviest chain, checks parent links, numbers and bodies on insert. With the
+ * `hasState` option it also has the fast-sync methods: `insertReceiptChain` stores blocks with
+ * their (checked) receipts without "executing" them, `commitFastSyncHead` makes a pivot whose
+ * state is complete the head, and `insertChain` only "executes" a block whose parent has state.
  */
 export class MemoryChain implements DownloaderChain {
-  private readonly byHash = new Map<string, { block: Block; td: bigint }>()
+  private readonly byHash = new Map<string, Stored>()
+  private readonly receiptsByHash = new Map<string, ReceiptData[]>()
+  /** The canonical chain up to the fast head. */
   private readonly canonical: Block[] = []
   private headTd: bigint
+  /** Index in `canonical` of the head: the highest block with state. */
+  private fullIndex: number
   /** Number of the first block held (0 for a genesis; any block can serve as a trusted start). */
   private readonly base: number
   /** Every `insertChain` call: how many blocks it was given. */
   readonly insertCalls: number[] = []
+  /** Every `insertReceiptChain` call: how many blocks it was given. */
+  readonly receiptInsertCalls: number[] = []
+  /** Every committed pivot (`commitFastSyncHead`), by number. */
+  readonly commits: bigint[] = []
   /** Observed by `insertChain` before each import (for bound checks in tests). */
   onInsert: ((blocks: Block[]) => void) | undefined
+  readonly insertReceiptChain?: (blocks: Block[], receipts: ReceiptData[][]) => Promise<number>
+  readonly commitFastSyncHead?: (hash: Uint8Array, number: bigint) => Promise<void>
+  readonly currentFastBlock?: () => ChainHead
 
   constructor(
     initial: Block[],
@@ -207,19 +301,35 @@ export class MemoryChain implements DownloaderChain {
     let td = 0n
     for (const b of initial) {
       td += b.header.difficulty
-      this.byHash.set(bytesToHex(b.hash), { block: b, td })
+      this.byHash.set(bytesToHex(b.hash), { block: b, td, full: true })
       this.canonical.push(b)
     }
     this.headTd = td
+    this.fullIndex = this.canonical.length - 1
+    if (opts.hasState !== undefined) {
+      const hasState = opts.hasState
+      this.insertReceiptChain = (blocks, receipts) => this.storeWithReceipts(blocks, receipts)
+      this.commitFastSyncHead = async (hash, number) => this.commitPivot(hash, number, hasState)
+      this.currentFastBlock = () => {
+        const top = this.top
+        return { number: top.header.number, hash: top.hash, td: this.headTd }
+      }
+    }
   }
 
+  /** The head block (the highest with state). */
   get head(): Block {
+    return this.canonical[this.fullIndex]!
+  }
+
+  /** The top of the canonical chain (the fast head: may be above `head`). */
+  get top(): Block {
     return this.canonical[this.canonical.length - 1]!
   }
 
   currentBlock(): ChainHead {
     const h = this.head
-    return { number: h.header.number, hash: h.hash, td: this.headTd }
+    return { number: h.header.number, hash: h.hash, td: this.byHash.get(bytesToHex(h.hash))!.td }
   }
 
   hasBlock(hash: Uint8Array): boolean {
@@ -238,39 +348,114 @@ export class MemoryChain implements DownloaderChain {
     return this.canonical[number - this.base]
   }
 
+  /** Receipts stored by `insertReceiptChain`. */
+  getReceipts(hash: Uint8Array): ReceiptData[] | undefined {
+    return this.receiptsByHash.get(bytesToHex(hash))
+  }
+
+  /** Whether the block has state (was executed, or is a committed pivot). */
+  hasStateOf(hash: Uint8Array): boolean {
+    return this.byHash.get(bytesToHex(hash))?.full === true
+  }
+
   async insertChain(blocks: Block[]): Promise<number> {
     this.insertCalls.push(blocks.length)
     this.onInsert?.(blocks)
-    if (this.opts.insertDelayMs !== undefined && this.opts.insertDelayMs > 0) {
-      if (this.opts.clock === undefined) throw new Error('insertDelayMs needs a clock')
-      await sleep(this.opts.clock, this.opts.insertDelayMs)
-    }
+    await this.delay()
     let imported = 0
     for (let i = 0; i < blocks.length; i++) {
       const b = blocks[i]!
-      if (this.byHash.has(bytesToHex(b.hash))) continue
-      const parent = this.byHash.get(bytesToHex(b.header.parentHash))
-      if (parent === undefined)
-        throw new ChainInsertError('ErrUnknownParent', `block #${b.header.number}`, i)
-      if (b.header.number !== parent.block.header.number + 1n) {
-        throw new ChainInsertError('ErrInvalidNumber', `block #${b.header.number}`, i)
-      }
-      try {
-        checkBody(b.header, b.body())
-      } catch (err) {
-        throw new ChainInsertError('ErrInvalidBody', `block #${b.header.number}: ${String(err)}`, i)
+      const known = this.byHash.get(bytesToHex(b.hash))
+      if (known?.full) continue
+      const parent = this.checkLink(b, i)
+      if (this.opts.hasState !== undefined && !parent.full) {
+        throw new ChainInsertError('ErrMissingState', `parent of #${b.header.number}`, i)
       }
       if (this.opts.reject?.(b))
         throw new ChainInsertError('ErrRejected', `block #${b.header.number}`, i)
       const td = parent.td + b.header.difficulty
-      this.byHash.set(bytesToHex(b.hash), { block: b, td })
+      this.byHash.set(bytesToHex(b.hash), { block: b, td, full: true })
       imported++
       // Heavier wins; at equal total difficulty (e.g. after the merge) the longer chain.
-      if (td > this.headTd || (td === this.headTd && b.header.number > this.head.header.number)) {
+      if (td > this.headTd || (td === this.headTd && b.header.number > this.top.header.number)) {
         this.setHead(b, td)
+        this.fullIndex = this.canonical.length - 1
+      } else if (known !== undefined && this.isCanonical(b)) {
+        // A stored block executed in place: the head moves up to it.
+        this.fullIndex = Math.max(this.fullIndex, Number(b.header.number) - this.base)
       }
     }
     return imported
+  }
+
+  private async storeWithReceipts(blocks: Block[], receipts: ReceiptData[][]): Promise<number> {
+    this.receiptInsertCalls.push(blocks.length)
+    await this.delay()
+    let stored = 0
+    for (let i = 0; i < blocks.length; i++) {
+      const b = blocks[i]!
+      const rs = receipts[i] ?? []
+      const key = bytesToHex(b.hash)
+      if (this.byHash.has(key)) continue
+      const parent = this.checkLink(b, i)
+      if (!equalBytes(receiptsRoot(rs), b.header.receiptRoot)) {
+        throw new ChainInsertError('ErrInvalidReceipts', `block #${b.header.number}`, i)
+      }
+      if (this.opts.reject?.(b))
+        throw new ChainInsertError('ErrRejected', `block #${b.header.number}`, i)
+      const td = parent.td + b.header.difficulty
+      this.byHash.set(key, { block: b, td, full: false })
+      this.receiptsByHash.set(key, rs)
+      stored++
+      if (td > this.headTd || (td === this.headTd && b.header.number > this.top.header.number)) {
+        this.setHead(b, td)
+      }
+    }
+    return stored
+  }
+
+  private commitPivot(
+    hash: Uint8Array,
+    number: bigint,
+    hasState: (root: Uint8Array) => boolean,
+  ): void {
+    const s = this.byHash.get(bytesToHex(hash))
+    if (s === undefined || !this.isCanonical(s.block)) {
+      throw new ChainInsertError('ErrUnknownParent', `pivot #${number} is not stored`, 0)
+    }
+    if (!hasState(s.block.header.stateRoot)) {
+      throw new ChainInsertError('ErrMissingState', `state of pivot #${number} is not complete`, 0)
+    }
+    s.full = true
+    this.fullIndex = Number(number) - this.base
+    this.commits.push(number)
+  }
+
+  private checkLink(b: Block, i: number): Stored {
+    const parent = this.byHash.get(bytesToHex(b.header.parentHash))
+    if (parent === undefined)
+      throw new ChainInsertError('ErrUnknownParent', `block #${b.header.number}`, i)
+    if (b.header.number !== parent.block.header.number + 1n) {
+      throw new ChainInsertError('ErrInvalidNumber', `block #${b.header.number}`, i)
+    }
+    try {
+      checkBody(b.header, b.body())
+    } catch (err) {
+      throw new ChainInsertError('ErrInvalidBody', `block #${b.header.number}: ${String(err)}`, i)
+    }
+    return parent
+  }
+
+  private isCanonical(b: Block): boolean {
+    const c = this.canonical[Number(b.header.number) - this.base]
+    return c !== undefined && equalBytes(c.hash, b.hash)
+  }
+
+  private async delay(): Promise<void> {
+    if (this.opts.insertDelayMs !== undefined && this.opts.insertDelayMs > 0) {
+      if (this.opts.clock === undefined) throw new Error('insertDelayMs needs a clock')
+      await sleep(this.opts.clock, this.opts.insertDelayMs)
+    }
   }
 
   private setHead(b: Block, td: bigint): void {
@@ -287,5 +472,6 @@ export class MemoryChain implements DownloaderChain {
       i--
     }
     this.headTd = td
+    if (this.fullIndex > n) this.fullIndex = n
   }
 }

@@ -1,9 +1,15 @@
 /** `TestPeer`: a `DownloaderPeer` serving a chain from memory, with latency and misbehaviour switches. */
-import { type Block, type BlockBody, BlockHeader, bytesToHex } from '@ethwire/rlp-wire'
+import {
+  type Block,
+  type BlockBody,
+  BlockHeader,
+  bytesToHex,
+  type ReceiptData,
+} from '@ethwire/rlp-wire'
 import type { DownloaderError } from '../errors.js'
 import type { Clock, DownloaderPeer, PeerHead } from '../types.js'
 
-export type RequestKind = 'headersByNumber' | 'headersByHash' | 'bodies'
+export type RequestKind = 'headersByNumber' | 'headersByHash' | 'bodies' | 'receipts' | 'nodeData'
 
 export interface TestRequest {
   kind: RequestKind
@@ -20,8 +26,19 @@ export interface TestPeerOptions {
   id: string
   /** The chain it serves, consecutive blocks (usually genesis first); it serves up to `headNumber`. */
   blocks: Block[]
-  /** Defaults to the last block. */
-  headNumber?: number
+  /**
+   * Defaults to the last block. A function is asked again at every request and `head()`: a chain
+   * that grows while the sync runs (capped at the last block).
+   */
+  headNumber?: number | (() => number)
+  /** Receipts of `blocks` (same indexes, e.g. `TestChain.receipts`): it serves `GetReceipts`. */
+  receipts?: ReceiptData[][]
+  /**
+   * State nodes and code by hex hash (e.g. `TestChain.state.nodes`): it serves `GetNodeData`,
+   * unless `nodeData` is false (an eth/67+ peer: no `requestNodeData` at all).
+   */
+  state?: ReadonlyMap<string, Uint8Array>
+  nodeData?: boolean
   /** Total difficulty it announces; default: sum of difficulties up to its head. */
   td?: bigint
   clock: Clock
@@ -53,9 +70,19 @@ export interface TestPeerOptions {
   extraItems?: (req: TestRequest) => boolean
   /** Answer these body requests with nothing. */
   emptyBodies?: (req: TestRequest) => boolean
-  /** Most headers / bodies per answer (servers cap their answers). Default 1024 / 256. */
+  /** Answer these receipt requests with the first non-empty list changed (its root breaks). */
+  corruptReceipts?: (req: TestRequest) => boolean
+  /** Answer these receipt requests with nothing. */
+  emptyReceipts?: (req: TestRequest) => boolean
+  /** Answer these node requests with one node altered (it hashes to no requested key). */
+  wrongNodes?: (req: TestRequest) => boolean
+  /** Answer these node requests with nothing. */
+  emptyNodeData?: (req: TestRequest) => boolean
+  /** Most headers / bodies / receipt lists / nodes per answer. Default 1024 / 256 / 256 / 384. */
   maxHeadersServe?: number
   maxBodiesServe?: number
+  maxReceiptsServe?: number
+  maxNodesServe?: number
 }
 
 /**
@@ -66,31 +93,58 @@ export class TestPeer implements DownloaderPeer {
   readonly id: string
   readonly requests: TestRequest[] = []
   /** Items it delivered. */
-  readonly served = { headers: 0, bodies: 0 }
+  readonly served = { headers: 0, bodies: 0, receipts: 0, nodes: 0 }
   /** Set when the downloader dropped it. */
   dropped: DownloaderError | undefined
   disconnected = false
+  /** `GetReceipts`, when it has receipts. */
+  readonly requestReceipts?: (hashes: Uint8Array[], signal: AbortSignal) => Promise<ReceiptData[][]>
+  /** `GetNodeData`, when it has state and speaks eth/63–66. */
+  readonly requestNodeData?: (hashes: Uint8Array[], signal: AbortSignal) => Promise<Uint8Array[]>
   private readonly index = new Map<string, number>()
-  private readonly headNumber: number
   private readonly base: number
-  private readonly announcedTd: bigint
+  private readonly last: number
+  /** Total difficulty at each block (by index). */
+  private readonly tds: bigint[] = []
 
   constructor(private readonly opts: TestPeerOptions) {
     this.id = opts.id
     this.base = Number(opts.blocks[0]!.header.number)
-    this.headNumber = opts.headNumber ?? this.base + opts.blocks.length - 1
+    this.last = this.base + opts.blocks.length - 1
     let td = 0n
-    for (let n = this.base; n <= this.headNumber; n++) {
+    for (let n = this.base; n <= this.last; n++) {
       const b = opts.blocks[n - this.base]!
       this.index.set(bytesToHex(b.hash), n)
       td += b.header.difficulty
+      this.tds.push(td)
     }
-    this.announcedTd = opts.td ?? td
+    const receipts = opts.receipts
+    if (receipts !== undefined) {
+      this.requestReceipts = (hashes, signal) => this.serveReceipts(receipts, hashes, signal)
+    }
+    const state = opts.state
+    if (state !== undefined && opts.nodeData !== false) {
+      this.requestNodeData = (hashes, signal) => this.serveNodes(state, hashes, signal)
+    }
+  }
+
+  /** The block number it serves up to now. */
+  get headNumber(): number {
+    const h = this.opts.headNumber
+    const n = typeof h === 'function' ? h() : (h ?? this.last)
+    return Math.min(n, this.last)
   }
 
   head(): PeerHead {
-    const b = this.opts.blocks[this.headNumber - this.base]!
-    return { hash: b.hash, td: this.announcedTd, number: b.header.number }
+    const n = this.headNumber
+    const b = this.opts.blocks[n - this.base]!
+    return { hash: b.hash, td: this.opts.td ?? this.tds[n - this.base]!, number: b.header.number }
+  }
+
+  /** Block number of a hash it serves now, if any. */
+  private numberOf(hash: Uint8Array): number | undefined {
+    const n = this.index.get(bytesToHex(hash))
+    return n !== undefined && n <= this.headNumber ? n : undefined
   }
 
   /** Disconnect now: pending and later requests reject. */
@@ -167,7 +221,7 @@ export class TestPeer implements DownloaderPeer {
     reverse: boolean,
     signal: AbortSignal,
   ): Promise<BlockHeader[]> {
-    const n = this.index.get(bytesToHex(origin))
+    const n = this.numberOf(origin)
     return this.serve(
       {
         kind: 'headersByHash',
@@ -188,7 +242,7 @@ export class TestPeer implements DownloaderPeer {
       const out: BlockBody[] = []
       for (const h of hashes) {
         if (out.length >= max) break
-        const n = this.index.get(bytesToHex(h))
+        const n = this.numberOf(h)
         if (n === undefined) break
         out.push(this.opts.blocks[n - this.base]!.body())
       }
@@ -204,6 +258,63 @@ export class TestPeer implements DownloaderPeer {
       }
       if (this.opts.extraItems?.(r)) out.push({ transactions: [], uncles: [] })
       this.served.bodies += out.length
+      return out
+    })
+  }
+
+  private serveReceipts(
+    receipts: ReceiptData[][],
+    hashes: Uint8Array[],
+    signal: AbortSignal,
+  ): Promise<ReceiptData[][]> {
+    return this.serve({ kind: 'receipts', amount: hashes.length }, signal, (r) => {
+      if (this.opts.emptyReceipts?.(r)) return []
+      const max = this.opts.maxReceiptsServe ?? 256
+      const out: ReceiptData[][] = []
+      for (const h of hashes) {
+        if (out.length >= max) break
+        const n = this.numberOf(h)
+        if (n === undefined) break
+        out.push(receipts[n - this.base] ?? [])
+      }
+      if (this.opts.corruptReceipts?.(r)) {
+        const i = out.findIndex((list) => list.length > 0)
+        const list = out[i]
+        if (list !== undefined) {
+          out[i] = [
+            { ...list[0]!, cumulativeGasUsed: list[0]!.cumulativeGasUsed + 1n },
+            ...list.slice(1),
+          ]
+        }
+      }
+      if (this.opts.extraItems?.(r)) out.push([])
+      this.served.receipts += out.length
+      return out
+    })
+  }
+
+  private serveNodes(
+    state: ReadonlyMap<string, Uint8Array>,
+    hashes: Uint8Array[],
+    signal: AbortSignal,
+  ): Promise<Uint8Array[]> {
+    return this.serve({ kind: 'nodeData', amount: hashes.length }, signal, (r) => {
+      if (this.opts.emptyNodeData?.(r)) return []
+      const max = this.opts.maxNodesServe ?? 384
+      const out: Uint8Array[] = []
+      // Like go-ethereum: what it has, in the order asked, skipping what it lacks.
+      for (const h of hashes) {
+        if (out.length >= max) break
+        const node = state.get(bytesToHex(h))
+        if (node !== undefined) out.push(node)
+      }
+      if (this.opts.wrongNodes?.(r) && out.length > 0) {
+        const bad = out[0]!.slice()
+        bad[bad.length - 1] = bad[bad.length - 1]! ^ 0xff
+        out[0] = bad
+      }
+      if (this.opts.extraItems?.(r)) out.push(Uint8Array.of(0xc0))
+      this.served.nodes += out.length
       return out
     })
   }
