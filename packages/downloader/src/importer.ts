@@ -100,8 +100,6 @@ export class Importer {
           blocks,
           slots.map((s) => s.receipts ?? []),
         )
-        if (how === 'pivot')
-          await chain.commitFastSyncHead!(blocks[0]!.hash, blocks[0]!.header.number)
       }
     } catch (err) {
       // Part of the batch may be in: progress follows the chain's head, not our batch.
@@ -111,7 +109,7 @@ export class Importer {
       const bad = typeof index === 'number' ? slots[index] : undefined
       const source = bad?.source ?? slots[0]!.source
       const at = bad === undefined ? '' : ` at #${bad.header.number}`
-      const what = how === 'pivot' ? 'refused the pivot block' : 'rejected a block'
+      const what = how === 'pivot' ? 'rejected the pivot block' : 'rejected a block'
       // The headers came from the master's skeleton: its chain is invalid.
       run.rejectChain(
         source,
@@ -121,6 +119,23 @@ export class Importer {
         }),
       )
       return
+    }
+    if (how === 'pivot') {
+      // The scheduler said the state is complete; a chain that disagrees is a local failure,
+      // not a peer's fault: end the run without blaming anyone.
+      try {
+        await chain.commitFastSyncHead!(blocks[0]!.hash, blocks[0]!.header.number)
+      } catch (err) {
+        this.importing = false
+        run.fail(
+          new DownloaderError(
+            'ErrInvalidChain',
+            `chain refused to commit the pivot #${blocks[0]!.header.number}: ${String(err)}`,
+            { cause: err },
+          ),
+        )
+        return
+      }
     }
     run.imported += typeof count === 'number' ? count : n
     const last = slots[n - 1]!.header

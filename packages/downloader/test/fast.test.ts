@@ -44,6 +44,7 @@ function fastHarness(
     options?: DownloaderOptions
     chain?: TestChain
     stateSync?: boolean
+    hasState?: (root: Uint8Array) => boolean
   } = {},
 ) {
   const chainData = opts.chain ?? data
@@ -52,7 +53,7 @@ function fastHarness(
   const factory = memoryStateSync(store)
   const chain = new MemoryChain(chainData.blocks.slice(0, (opts.local ?? 0) + 1), {
     clock,
-    hasState: (root) => store.complete(root),
+    hasState: opts.hasState ?? ((root) => store.complete(root)),
   })
   const dl = createDownloader(
     {
@@ -230,6 +231,17 @@ describe('fast sync', () => {
     expect(isDownloaderError(err, 'ErrInvalidReceipts')).toBe(true)
     expect(a.dropped?.code).toBe('ErrInvalidReceipts')
     expect(h.chain.commits).toEqual([])
+    expect(h.clock.pendingTimers()).toBe(0)
+  })
+
+  it('a chain that refuses to commit the pivot ends the sync without blaming a peer', async () => {
+    const h = fastHarness({ hasState: () => false })
+    const a = h.addPeer({ id: 'a', latencyMs: 10 })
+    const err = await runVirtual(h.clock, h.dl.synchronise('a', data.head.hash)).catch((e) => e)
+    expect(isDownloaderError(err, 'ErrInvalidChain')).toBe(true)
+    expect(String(err)).toMatch(/commit the pivot/)
+    expect(a.dropped).toBeUndefined()
+    expect(h.chain.currentBlock().number).toBe(0n)
     expect(h.clock.pendingTimers()).toBe(0)
   })
 
