@@ -149,8 +149,17 @@ export class SyncRun implements SkeletonRun, ImportRun {
     this.error = error
     this.host.log?.debug('sync failed', { code: error.code, message: error.message })
     this.abort.abort(error)
+    this.abortRequests(error)
     this.skeleton.close()
     this.rejectDone(error)
+  }
+
+  /**
+   * Abort every request in flight (the run ends). Requests are tracked per peer rather than
+   * listening on the run's signal: a listener per request would pile up on one signal.
+   */
+  private abortRequests(reason: unknown): void {
+    for (const st of this.peerState.values()) for (const c of st.controllers) c.abort(reason)
   }
 
   /** A peer joined the downloader: give it work. */
@@ -181,6 +190,7 @@ export class SyncRun implements SkeletonRun, ImportRun {
     } finally {
       if (this.error === undefined) this.finished = true
       this.abort.abort()
+      this.abortRequests(new Error('sync ended'))
       this.skeleton.close()
       this.fast?.close()
       // Wait for every request handler and the import in progress to settle.
@@ -457,8 +467,6 @@ export class SyncRun implements SkeletonRun, ImportRun {
     if (this.abort.signal.aborted) return { kind: 'aborted' }
     const st = this.state(e.peer.id)
     const ac = new AbortController()
-    const onRunAbort = (): void => ac.abort(this.abort.signal.reason)
-    this.abort.signal.addEventListener('abort', onRunAbort, { once: true })
     st.controllers.add(ac)
     let timedOut = false
     const started = clock.now()
@@ -491,7 +499,6 @@ export class SyncRun implements SkeletonRun, ImportRun {
     } finally {
       clock.clearTimeout(timer)
       st.controllers.delete(ac)
-      this.abort.signal.removeEventListener('abort', onRunAbort)
     }
   }
 
