@@ -1,12 +1,22 @@
 /**
- * In-memory full-sync benchmark: a 10,000-block chain synced from 1 and from 3 test peers on
- * the real clock, beside importing the same blocks straight into the same kind of chain (the
- * floor: what the chain costs without any network or scheduling). Not a test; run with
- * `pnpm --filter @ethwire/downloader bench`.
+ * In-memory sync benchmark: a 10,000-block chain synced from 1 and from 3 test peers on the real
+ * clock, beside importing the same blocks straight into the same kind of chain (the floor: what
+ * the chain costs without any network or scheduling); then a fast sync of a chain with receipts
+ * and a synthetic state of `BENCH_ACCOUNTS` (20,000) accounts through the in-memory trie-sync
+ * double. Not a test; run with `pnpm --filter @ethwire/downloader bench` (`BENCH_FAST=0` skips
+ * the fast-sync part).
  */
 import { loadavg } from 'node:os'
 import { createDownloader } from '../src/index.js'
-import { buildChain, MemoryChain, seededRandom, systemClock, TestPeer } from '../src/testing.js'
+import {
+  buildChain,
+  MemoryChain,
+  MemoryStateStore,
+  memoryStateSync,
+  seededRandom,
+  systemClock,
+  TestPeer,
+} from '../src/testing.js'
 
 const length = Number(process.env.BENCH_BLOCKS ?? 10_000)
 const t0 = performance.now()
@@ -60,9 +70,59 @@ async function sync(peers: number, latencyMs: number): Promise<void> {
   )
 }
 
+async function fast(fastData: ReturnType<typeof buildChain>, peers: number, latencyMs: number) {
+  const store = new MemoryStateStore()
+  const chain = new MemoryChain(fastData.blocks.slice(0, 1), { hasState: (r) => store.complete(r) })
+  chain.onInsert = sampleRss
+  const dl = createDownloader(
+    { chain, clock: systemClock, random: seededRandom(1), stateSync: memoryStateSync(store) },
+    { mode: 'fast' },
+  )
+  const ps: TestPeer[] = []
+  for (let i = 0; i < peers; i++) {
+    const p = new TestPeer({
+      id: `p${i}`,
+      blocks: fastData.blocks,
+      receipts: fastData.receipts!,
+      state: fastData.state!.nodes,
+      clock: systemClock,
+      latencyMs,
+    })
+    ps.push(p)
+    dl.registerPeer(p)
+  }
+  const start = performance.now()
+  const result = await dl.synchronise('p0', fastData.head.hash, fastData.tds[length])
+  const s = (performance.now() - start) / 1000
+  if (result.mode !== 'fast' || result.imported !== length) throw new Error('fast sync failed')
+  const p = dl.progress()
+  const receipts = ps.reduce((n, x) => n + x.served.receipts, 0)
+  console.log(
+    `fast ${peers} peer(s), ${String(latencyMs).padStart(2)} ms latency: ${(length / s).toFixed(0).padStart(7)} blocks/s, ${(p.pulledStates / s).toFixed(0).padStart(6)} state nodes/s over the sync (${p.pulledStates} nodes), ${receipts} receipt lists (${s.toFixed(2)} s)`,
+  )
+}
+
 await floor()
 for (const latency of [0, 10]) {
   await sync(1, latency)
   await sync(3, latency)
+}
+if (process.env.BENCH_FAST !== '0') {
+  const accounts = Number(process.env.BENCH_ACCOUNTS ?? 20_000)
+  const t1 = performance.now()
+  const fastData = buildChain({
+    length,
+    seed: 43,
+    txEvery: 2,
+    receipts: true,
+    state: { accounts },
+  })
+  console.log(
+    `fast-sync chain: ${length} blocks with receipts, ${accounts} accounts (${fastData.state!.reachable(fastData.head.header.stateRoot)} nodes per root), built in ${(performance.now() - t1).toFixed(0)} ms`,
+  )
+  for (const latency of [0, 10]) {
+    await fast(fastData, 1, latency)
+    await fast(fastData, 3, latency)
+  }
 }
 console.log(`peak RSS (sampled at each import): ${(peakRss / 1024 / 1024).toFixed(0)} MB`)

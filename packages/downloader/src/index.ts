@@ -1,10 +1,11 @@
 /**
- * @ethwire/downloader — full sync of an Ethereum chain from many `eth` peers at once.
+ * @ethwire/downloader — full and fast sync of an Ethereum chain from many `eth` peers at once.
  *
  * Finds the common ancestor with a master peer (a spread request, then a binary search,
  * bounded by the maximum fork ancestry), fetches a header skeleton from it, fills the gaps and
- * downloads bodies from every idle peer (sized by each peer's measured throughput, with
- * time-to-live from the round-trip estimate), checks every body against its header, and
+ * downloads bodies (in a fast sync also receipts and the pivot's state, through a `StateSync`
+ * scheduler) from every idle peer in one fetch loop (sized by each peer's measured throughput,
+ * with time-to-live from the round-trip estimate), checks everything against its header, and
  * imports in order while fetching goes on. Peers that lie, send what was not asked, or keep
  * timing out are dropped; the sync goes on with the others.
  *
@@ -12,11 +13,12 @@
  * ```ts
  * import { createDownloader, systemClock } from '@ethwire/downloader'
  *
- * const dl = createDownloader({ chain, clock: systemClock, random: Math.random }, {})
+ * // stateSync: a trie-sync scheduler per state root (fast sync only), e.g. @ethwire/state's
+ * const dl = createDownloader({ chain, clock: systemClock, random: Math.random, stateSync }, {})
  * for (const peer of myPeers) dl.registerPeer(peer) // anything implementing DownloaderPeer
- * dl.on('syncDone', ({ result }) => console.log('imported', result.imported))
+ * dl.on('syncDone', ({ result }) => console.log(result.mode, 'imported', result.imported))
  * const best = myPeers[0]
- * await dl.synchronise(best.id, best.head().hash, best.head().td)
+ * await dl.synchronise(best.id, best.head().hash, best.head().td, { mode: 'fast' })
  * ```
  */
 export { systemClock } from './clock.js'

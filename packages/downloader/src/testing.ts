@@ -1,7 +1,8 @@
 /**
  * Test doubles for the downloader: a virtual clock, a seeded random source, a builder of valid
- * chains, an in-memory chain implementing {@link DownloaderChain}, and test peers that serve a
- * chain held in memory with configurable latency and misbehaviour.
+ * chains (with receipts and a synthetic state for fast sync), an in-memory chain implementing
+ * `DownloaderChain`, test peers that serve a chain held in memory with configurable latency and
+ * misbehaviour, and an in-memory trie-sync scheduler implementing `StateSync`.
  *
  * @example
  * ```ts
