@@ -4,6 +4,7 @@
  * record, and the random walk a dialer takes nodes from. Modelled on go-ethereum's
  * `p2p/discover/v4_udp.go` and `table.go`; JavaScript's single thread replaces their channels.
  */
+import { setMaxListeners } from 'node:events'
 import type { AbortOptions, Clock, Logger, RandomSource, Startable } from '@ethwire/interface'
 import { bytesToHex, equalBytes, keccak256, type RlpInput, rlpEncode } from '@ethwire/rlp-wire'
 import { BondStore, EndpointTracker } from './bonds.js'
@@ -586,7 +587,7 @@ export class Discv4Service implements Discv4 {
     let p = this.#bonding.get(key)
     if (p === undefined) {
       p = (async () => {
-        const theirPing = this.#waitForPing(key, this.#responseTimeoutMs * 2)
+        const theirPing = this.#waitForPing(key, this.#responseTimeoutMs)
         try {
           await this.#ping(node, signal)
         } catch (err) {
@@ -650,7 +651,9 @@ export class Discv4Service implements Discv4 {
         return
       }
       const key = `${idHex}@${ip}#${type}`
-      const onAbort = () => p.settle(signal?.reason)
+      // stop() settles every pending request itself; only a caller's signal needs a listener.
+      const sig = signal === this.#abort.signal ? undefined : signal
+      const onAbort = () => p.settle(sig?.reason)
       const p: Pending = {
         key,
         callback,
@@ -662,7 +665,7 @@ export class Discv4Service implements Discv4 {
           if (set.size === 0) this.#pending.delete(key)
           this.#pendingCount--
           this.clock.clearTimeout(p.timer)
-          signal?.removeEventListener('abort', onAbort)
+          sig?.removeEventListener('abort', onAbort)
           if (outcome === 'done' || outcome === 'partial') resolve(outcome)
           else reject(outcome)
         },
@@ -671,7 +674,7 @@ export class Discv4Service implements Discv4 {
         if (partialOk && p.gotReply) p.settle('partial')
         else p.settle(new Discv4Error('ErrTimeout', `no ${packetTypeName(type)} in time`))
       }, this.#responseTimeoutMs)
-      signal?.addEventListener('abort', onAbort, { once: true })
+      sig?.addEventListener('abort', onAbort, { once: true })
       let set = this.#pending.get(key)
       if (set === undefined) {
         set = new Set()
@@ -964,8 +967,11 @@ export class Discv4Service implements Discv4 {
   ): Promise<DiscoveredNode[]> {
     this.stats.lookups++
     const target = keccak256(targetKey)
-    const sig =
-      signal === undefined ? this.#abort.signal : AbortSignal.any([signal, this.#abort.signal])
+    let sig = this.#abort.signal
+    if (signal !== undefined) {
+      sig = AbortSignal.any([signal, this.#abort.signal])
+      setMaxListeners(0, sig) // one listener per query in flight
+    }
     return runLookup({
       target,
       selfHex: this.selfHex,

@@ -5,6 +5,7 @@
  * dropped), the filter applied (a fork-id check), and a small buffer ahead of the reader. More
  * sources (DNS trees) are mixed in. The walk pauses while the buffer is full.
  */
+import { setMaxListeners } from 'node:events'
 import type { Clock } from '@ethwire/interface'
 import {
   maxParallelEnrRequests,
@@ -74,6 +75,7 @@ export class RandomNodes implements AsyncIterableIterator<DiscoveredNode> {
     const signals = [host.closeSignal, this.#ac.signal]
     if (opts.signal !== undefined) signals.push(opts.signal)
     this.#signal = AbortSignal.any(signals)
+    setMaxListeners(0, this.#signal) // one listener per ENR request in flight
     this.#signal.addEventListener('abort', () => void this.return(), { once: true })
     void this.#walk()
     for (const s of opts.sources ?? []) void this.#pull(s)
