@@ -16,6 +16,7 @@ import {
   responseTimeoutMs as defaultResponseTimeoutMs,
   revalidationIntervalMs as defaultRevalidationIntervalMs,
   discv4Version,
+  maxBondRecords,
   maxFindnodeFailures,
   maxNeighborsPerPacket,
   maxPendingRequests,
@@ -128,6 +129,8 @@ export interface Discv4Options {
   readonly limitLanIps?: boolean
   /** Pong statements that must agree before we announce the IP they name (default 10). */
   readonly endpointStatements?: number
+  /** Memory bounds (defaults `maxBondRecords`, `maxPendingRequests` of constants.ts). */
+  readonly limits?: { readonly maxBondRecords?: number; readonly maxPendingRequests?: number }
   readonly responseTimeoutMs?: number
   readonly bondExpirationMs?: number
   readonly revalidationIntervalMs?: number
@@ -238,7 +241,8 @@ export class Discv4Service implements Discv4 {
   readonly selfId: Uint8Array
   readonly selfHex: string
   readonly table: KademliaTable
-  readonly #bonds = new BondStore()
+  readonly #bonds: BondStore
+  readonly #maxPending: number
   readonly #endpoints: EndpointTracker
   readonly #emitter: TypedEmitter<Discv4Events>
   readonly #responseTimeoutMs: number
@@ -288,6 +292,8 @@ export class Discv4Service implements Discv4 {
     this.#dnsResolver = deps.dnsResolver
     for (const url of options.dnsTrees ?? []) parseLink(url) // bad URLs fail here, not later
     this.#opts = options
+    this.#bonds = new BondStore(options.limits?.maxBondRecords ?? maxBondRecords)
+    this.#maxPending = options.limits?.maxPendingRequests ?? maxPendingRequests
     this.#privateKey = options.privateKey
     this.#publicKey = publicKeyOf(options.privateKey)
     this.selfId = keccak256(this.#publicKey)
@@ -350,6 +356,15 @@ export class Discv4Service implements Discv4 {
 
   get isReady(): boolean {
     return this.#initDone
+  }
+
+  /** @internal For tests of the memory bounds. */
+  get internals(): { bondRecords: number; pendingRequests: number; pingWaiters: number } {
+    return {
+      bondRecords: this.#bonds.size,
+      pendingRequests: this.#pendingCount,
+      pingWaiters: this.#pingWaiters.size,
+    }
   }
 
   get closed(): boolean {
@@ -646,8 +661,8 @@ export class Discv4Service implements Discv4 {
         reject(signal.reason)
         return
       }
-      if (this.#pendingCount >= maxPendingRequests) {
-        reject(new Discv4Error('ErrTooManyRequests', `${maxPendingRequests} requests pending`))
+      if (this.#pendingCount >= this.#maxPending) {
+        reject(new Discv4Error('ErrTooManyRequests', `${this.#maxPending} requests pending`))
         return
       }
       const key = `${idHex}@${ip}#${type}`

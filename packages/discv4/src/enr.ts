@@ -339,8 +339,16 @@ export class Enr {
           out[k] = f === undefined ? bytesToHex(this.get(k)!) : `${bytesToHex(f.hash)}/${f.next}`
           break
         }
-        default:
-          out[k] = bytesToHex(this.get(k)!)
+        default: {
+          const v = this.get(k)!
+          let content: Uint8Array | undefined
+          try {
+            content = rlpStringContent(v, k)
+          } catch {
+            content = undefined
+          }
+          out[k] = bytesToHex(content ?? v)
+        }
       }
     }
     return out

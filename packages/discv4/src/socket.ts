@@ -37,7 +37,8 @@ class DgramSocket implements DatagramSocket {
     sock.on('error', () => {})
     sock.on('message', (msg, rinfo) => {
       // A datagram over the limit is dropped by the decoder; only one byte more reaches it.
-      const data = msg.length > maxPacketSizeBytes ? msg.subarray(0, maxPacketSizeBytes + 1) : msg
+      const n = Math.min(msg.length, maxPacketSizeBytes + 1)
+      const data = new Uint8Array(msg.buffer, msg.byteOffset, n) // a plain view, not a Buffer
       this.#handler?.(data, addr(rinfo))
     })
   }

@@ -21,6 +21,7 @@ import { createSocket, type Socket } from 'node:dgram'
 import type { Clock, RandomSource } from '@ethwire/interface'
 import { equalBytes, keccak256 } from '@ethwire/rlp-wire'
 import { createDiscv4, type Discv4, type Discv4Deps, type Discv4Options } from './discovery.js'
+import type { Enr } from './enr.js'
 import { ipToBytes, normalizeIp } from './ip.js'
 import { publicKeyOf } from './keys.js'
 import { systemClock, type UdpAddress } from './types.js'
@@ -32,6 +33,7 @@ import {
   type Packet,
   PacketType,
   recoverSender,
+  type WireNode,
 } from './wire.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -216,6 +218,13 @@ export class TestPeer {
     return hash
   }
 
+  /** Signs with another key (many identities from one socket) and sends; returns the hash. */
+  sendAs(privateKey: Uint8Array, to: UdpAddress, packet: Packet): Uint8Array {
+    const { bytes, hash } = encodePacket(packet, privateKey)
+    this.#sock.send(bytes, to.port, to.ip)
+    return hash
+  }
+
   /** Sends raw bytes. */
   sendRaw(to: UdpAddress, bytes: Uint8Array): void {
     this.#sock.send(bytes, to.port, to.ip)
@@ -296,6 +305,79 @@ export class TestPeer {
       }
     }
     return pingHash
+  }
+
+  /**
+   * Answers like a minimal node until `stop()`: Ping → Pong (and a Ping back the first time),
+   * FindNode → `neighbors()`, ENRRequest → `enr`. Other packets stay queued for the test.
+   */
+  serve(opts: { neighbors?: () => WireNode[]; enr?: Enr; enrSeq?: bigint } = {}): () => void {
+    let stopped = false
+    const pinged = new Set<string>()
+    const loop = async () => {
+      while (!stopped) {
+        const i = this.#queue.findIndex((r) =>
+          [PacketType.Ping, PacketType.FindNode, PacketType.EnrRequest].includes(
+            r.packet.type as 1 | 3 | 5,
+          ),
+        )
+        if (i < 0) {
+          await new Promise<void>((resolve) => {
+            const w = () => {
+              this.#waiters.delete(w)
+              resolve()
+            }
+            this.#waiters.add(w)
+            stopWaiters.add(w)
+          })
+          continue
+        }
+        const r = this.#queue.splice(i, 1)[0]!
+        const to = r.from
+        const key = `${to.ip}:${to.port}`
+        if (r.packet.type === PacketType.Ping) {
+          this.send(to, {
+            type: PacketType.Pong,
+            to: { ip: ipToBytes(to.ip), udpPort: to.port, tcpPort: 0 },
+            pingHash: r.hash,
+            expiration: this.expiration(),
+            ...(opts.enrSeq === undefined ? {} : { enrSeq: opts.enrSeq }),
+          })
+          if (!pinged.has(key)) {
+            pinged.add(key)
+            this.sendPing(to)
+          }
+        } else if (r.packet.type === PacketType.FindNode) {
+          const nodes = opts.neighbors?.() ?? []
+          for (let j = 0; j < nodes.length || j === 0; j += 12) {
+            this.send(to, {
+              type: PacketType.Neighbors,
+              nodes: nodes.slice(j, j + 12),
+              expiration: this.expiration(),
+            })
+            if (nodes.length === 0) break
+          }
+        } else if (r.packet.type === PacketType.EnrRequest && opts.enr !== undefined) {
+          this.send(to, { type: PacketType.EnrResponse, requestHash: r.hash, record: opts.enr.raw })
+        }
+      }
+    }
+    const stopWaiters = new Set<() => void>()
+    void loop()
+    return () => {
+      stopped = true
+      for (const w of stopWaiters) w()
+    }
+  }
+
+  /** This peer as a Neighbors entry. */
+  asWireNode(tcpPort = 30303): WireNode {
+    return {
+      ip: ipToBytes(this.address.ip),
+      udpPort: this.address.port,
+      tcpPort,
+      publicKey: this.publicKey,
+    }
   }
 
   close(): Promise<void> {
