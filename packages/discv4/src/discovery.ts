@@ -154,6 +154,19 @@ export interface Discv4Events {
   ready: undefined
 }
 
+/** A bucket entry as {@link Discv4.tableEntries} reports it. */
+export interface TableEntryInfo {
+  readonly node: DiscoveredNode
+  /** Bucket index, 0 (closest) to 16. */
+  readonly bucket: number
+  /** Answered its last liveness check. */
+  readonly live: boolean
+  /** Successful liveness checks (divided by 3 on each failure). */
+  readonly checks: number
+  readonly addedToTableMs: number
+  readonly addedToBucketMs: number
+}
+
 /** Counters since start. */
 export interface Discv4Stats {
   packetsIn: number
@@ -184,6 +197,8 @@ export interface Discv4 extends Startable {
   readonly isReady: boolean
   /** Every node in the buckets. */
   tableNodes(): DiscoveredNode[]
+  /** Every bucket entry with its liveness (go-ethereum's `TableBuckets`, for admin views). */
+  tableEntries(): TableEntryInfo[]
   /** Bucket fill, closest bucket first. */
   bucketSizes(): { entries: number; replacements: number }[]
   /**
@@ -381,6 +396,17 @@ export class Discv4Service implements Discv4 {
 
   tableNodes(): DiscoveredNode[] {
     return this.table.entries().map((e) => e.node)
+  }
+
+  tableEntries(): TableEntryInfo[] {
+    return this.table.entries().map((e) => ({
+      node: e.node,
+      bucket: this.table.bucketIndex(e.node.id),
+      live: e.isValidatedLive,
+      checks: e.livenessChecks,
+      addedToTableMs: e.addedToTableMs,
+      addedToBucketMs: e.addedToBucketMs,
+    }))
   }
 
   bucketSizes(): { entries: number; replacements: number }[] {

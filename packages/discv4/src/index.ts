@@ -57,6 +57,7 @@ export {
   type Discv4Events,
   type Discv4Options,
   type Discv4Stats,
+  type TableEntryInfo,
 } from './discovery.js'
 export {
   createDnsClient,
