@@ -17,7 +17,6 @@ import {
   revalidationIntervalMs as defaultRevalidationIntervalMs,
   discv4Version,
   maxBondRecords,
-  maxFindnodeFailures,
   maxNeighborsPerPacket,
   maxPendingRequests,
   maxPersistedNodes,
@@ -167,6 +166,12 @@ export interface TableEntryInfo {
   readonly addedToBucketMs: number
 }
 
+/** Options of {@link Discv4.lookup}. */
+export interface LookupOptions extends AbortOptions {
+  /** Called with each batch of nodes first seen in this lookup (table seeds included). */
+  readonly onFound?: (nodes: DiscoveredNode[]) => void
+}
+
 /** Counters since start. */
 export interface Discv4Stats {
   packetsIn: number
@@ -177,6 +182,8 @@ export interface Discv4Stats {
   dropped: Record<string, number>
   /** Packets handled, by type name. */
   handled: Record<string, number>
+  /** Requests that got no (complete) reply in time, by reply type ('Neighbors' counts partial ones). */
+  timeouts: Record<string, number>
   lookups: number
 }
 
@@ -205,7 +212,7 @@ export interface Discv4 extends Startable {
    * An iterative lookup. `target` is a 64-byte public key (the closest nodes to its id are
    * searched) or absent for a random one. Resolves with up to 16 nodes, closest first.
    */
-  lookup(target?: Uint8Array, opts?: AbortOptions): Promise<DiscoveredNode[]>
+  lookup(target?: Uint8Array, opts?: LookupOptions): Promise<DiscoveredNode[]>
   /**
    * Endless random walk for a dialer: nodes found by random lookups, their records fetched
    * (ENRRequest), filtered by `nodeFilter`; ends when the service stops or `return()` is called.
@@ -267,6 +274,7 @@ export class Discv4Service implements Discv4 {
   readonly #netRestrict: Netlist | undefined
 
   #socket: DatagramSocket | undefined
+  #bound: UdpAddress | undefined
   #state: 'new' | 'starting' | 'running' | 'stopped' = 'new'
   #localEnr: Enr | undefined
   #localSeq = 0n
@@ -295,6 +303,7 @@ export class Discv4Service implements Discv4 {
     bytesOut: 0,
     dropped: {},
     handled: {},
+    timeouts: {},
     lookups: 0,
   }
 
@@ -361,8 +370,8 @@ export class Discv4Service implements Discv4 {
   }
 
   get address(): UdpAddress {
-    if (this.#socket === undefined) throw new Discv4Error('ErrClosed', 'not started')
-    return this.#socket.address()
+    if (this.#bound === undefined) throw new Discv4Error('ErrClosed', 'not started')
+    return this.#bound
   }
 
   get tableSize(): number {
@@ -423,6 +432,7 @@ export class Discv4Service implements Discv4 {
     const host = this.#opts.listen?.host ?? '0.0.0.0'
     const port = this.#opts.listen?.port ?? 30303
     this.#socket = await this.#socketFactory({ ip: host, port })
+    this.#bound = this.#socket.address()
     if (this.#state !== 'starting') {
       await this.#socket.close()
       return
@@ -464,13 +474,13 @@ export class Discv4Service implements Discv4 {
     }
   }
 
-  async lookup(target?: Uint8Array, opts: AbortOptions = {}): Promise<DiscoveredNode[]> {
+  async lookup(target?: Uint8Array, opts: LookupOptions = {}): Promise<DiscoveredNode[]> {
     this.#checkRunning()
     if (target !== undefined && !isValidPublicKey(target)) {
       throw new Discv4Error('ErrInvalidArgument', 'lookup target must be a 64-byte public key')
     }
     if (this.table.size === 0) await this.#refresh()
-    return this.lookupInternal(target ?? this.randomTarget(), opts.signal)
+    return this.lookupInternal(target ?? this.randomTarget(), opts.signal, opts.onFound)
   }
 
   randomNodes(opts: RandomNodesOptions = {}): AsyncIterableIterator<DiscoveredNode> {
@@ -623,7 +633,9 @@ export class Discv4Service implements Discv4 {
   async #ensureBond(node: DiscoveredNode, signal?: AbortSignal): Promise<void> {
     const now = this.clock.now()
     const tooOld = now - this.#bonds.lastPingReceived(node.idHex, node.ip) > this.#bondExpirationMs
-    if (!tooOld && this.#bonds.findFails(node.idHex, node.ip) <= maxFindnodeFailures) return
+    // go-ethereum re-bonds after more than 5 failures; we do after the first: a FindNode that
+    // got nothing is most often one the node dropped because our Pong reached it late.
+    if (!tooOld && this.#bonds.findFails(node.idHex, node.ip) === 0) return
     const key = BondStore.key(node.idHex, node.ip)
     let p = this.#bonding.get(key)
     if (p === undefined) {
@@ -712,8 +724,16 @@ export class Discv4Service implements Discv4 {
         },
       }
       p.timer = this.clock.setTimeout(() => {
-        if (partialOk && p.gotReply) p.settle('partial')
-        else p.settle(new Discv4Error('ErrTimeout', `no ${packetTypeName(type)} in time`))
+        // After a busy stretch the timer phase comes before the socket's queued datagrams are
+        // read: look once more after pending I/O (setImmediate runs after the poll phase), so a
+        // reply that did arrive in time is not called late.
+        setImmediate(() => {
+          if (!this.#pending.get(key)?.has(p)) return
+          const name = packetTypeName(type)
+          this.stats.timeouts[name] = (this.stats.timeouts[name] ?? 0) + 1
+          if (partialOk && p.gotReply) p.settle('partial')
+          else p.settle(new Discv4Error('ErrTimeout', `no ${name} in time`))
+        })
       }, this.#responseTimeoutMs)
       sig?.addEventListener('abort', onAbort, { once: true })
       let set = this.#pending.get(key)
@@ -926,7 +946,7 @@ export class Discv4Service implements Discv4 {
 
   #ourEndpoint(): Endpoint {
     const ip = this.#announcedIp()
-    const udp = this.#opts.announce?.udpPort ?? this.#socket?.address().port ?? 0
+    const udp = this.#opts.announce?.udpPort ?? this.#bound?.port ?? 0
     return {
       ip: ip === undefined ? emptyIp : ipToBytes(ip),
       udpPort: udp,

@@ -57,6 +57,7 @@ export {
   type Discv4Events,
   type Discv4Options,
   type Discv4Stats,
+  type LookupOptions,
   type TableEntryInfo,
 } from './discovery.js'
 export {
@@ -97,6 +98,7 @@ export {
   nodeIdOfPublicKey,
   publicKeyOf,
   randomPrivateKey,
+  signerName,
 } from './keys.js'
 export {
   type DiscoveredNode,
