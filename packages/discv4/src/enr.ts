@@ -389,3 +389,23 @@ export function ethEntry(forkId: ForkId): RlpInput {
   }
   return [[forkId.hash, forkId.next]]
 }
+
+/**
+ * A node filter for a dialer on an `eth` network: true when the node's record has an `eth`
+ * entry whose fork id `accept` takes (say, `(id) => forkFilter(id) === undefined` with the
+ * EIP-2124 filter of `@ethwire/handshake`); false without a record or an `eth` entry.
+ */
+export function ethNodeFilter(
+  accept: (forkId: ForkId) => boolean,
+): (node: { readonly enr?: Pick<Enr, 'get'> }) => boolean {
+  return (node) => {
+    if (node.enr === undefined) return false
+    const id = ethForkIdOf(node.enr)
+    if (id === undefined) return false
+    try {
+      return accept(id)
+    } catch {
+      return false
+    }
+  }
+}

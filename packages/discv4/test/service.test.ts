@@ -312,3 +312,89 @@ class TestPeerKeyed {
     })
   }
 }
+
+describe('our record', () => {
+  it('setForkId re-signs with seq + 1, tells listeners, and peers get the new record', async () => {
+    const clock = new ManualClock(1_700_000_000_000)
+    const disc = await start(clock, { forkId: { hash: Uint8Array.of(1, 1, 1, 1), next: 5n } })
+    const seq = disc.localEnr.seq
+    expect(disc.localEnr.ethForkId).toEqual({ hash: Uint8Array.of(1, 1, 1, 1), next: 5n })
+    const changed: bigint[] = []
+    disc.on('localEnrChanged', (e) => changed.push(e.seq))
+    disc.setForkId({ hash: Uint8Array.of(2, 2, 2, 2), next: 0n })
+    expect(disc.localEnr.seq).toBe(seq + 1n)
+    expect(changed).toEqual([seq + 1n])
+    disc.setForkId({ hash: Uint8Array.of(2, 2, 2, 2), next: 0n }) // same content: no change
+    expect(disc.localEnr.seq).toBe(seq + 1n)
+    const peer = await peerOf(clock, 90)
+    await peer.bond(disc.address)
+    const h = peer.send(disc.address, {
+      type: PacketType.EnrRequest,
+      expiration: peer.expiration(),
+    })
+    const r = await peer.next({ type: PacketType.EnrResponse })
+    if (r.packet.type !== PacketType.EnrResponse) throw new Error('no ENRResponse')
+    expect(Buffer.from(r.packet.requestHash).equals(h)).toBe(true)
+    const enr = Enr.decode(r.packet.record)
+    expect(enr.seq).toBe(seq + 1n)
+    expect(enr.ethForkId?.hash).toEqual(Uint8Array.of(2, 2, 2, 2))
+    disc.setForkId(undefined)
+    expect(disc.localEnr.get('eth')).toBeUndefined()
+  })
+
+  it('listening on 0.0.0.0, it announces the IP that enough Pongs report', async () => {
+    const clock = new ManualClock(1_700_000_000_000)
+    const disc = await start(clock, { listen: { host: '0.0.0.0', port: 0 }, endpointStatements: 2 })
+    expect(disc.localEnr.ip).toBe('127.0.0.1') // the fallback until nodes agree
+    const local = { ip: '127.0.0.1', port: disc.address.port }
+    for (const key of [91, 92]) {
+      const peer = await peerOf(clock, key)
+      peer.sendPing(local)
+      const ping = await peer.next({ type: PacketType.Ping }) // the node pings back
+      peer.send(local, {
+        type: PacketType.Pong,
+        to: { ip: ipToBytes('203.0.114.7'), udpPort: 30303, tcpPort: 0 },
+        pingHash: ping.hash,
+        expiration: peer.expiration(),
+      })
+    }
+    await until(() => disc.localEnr.ip === '203.0.114.7', 'the predicted IP in our record')
+  })
+
+  it('stop leaves no timers behind and refuses further requests', async () => {
+    const clock = new ManualClock(1_700_000_000_000)
+    const disc = await start(clock, { bootnodes: [] })
+    const peer = await peerOf(clock, 93)
+    await peer.bond(disc.address)
+    await until(() => disc.tableSize === 1, 'peer in the table')
+    const pending = disc.ping(disc.tableNodes()[0]!).catch((e) => e.code)
+    await disc.stop()
+    expect(await pending).toBe('ErrClosed')
+    expect(clock.pendingTimers).toBe(0)
+    await expect(disc.lookup()).rejects.toMatchObject({ code: 'ErrClosed' })
+  })
+})
+
+describe('ethNodeFilter', () => {
+  it('takes nodes whose eth entry passes, refuses the rest and nodes without one', async () => {
+    const { ethNodeFilter, nodeFromEnr } = await import('../src/index.js')
+    const good = Uint8Array.of(0xfc, 0x64, 0xec, 0x04)
+    const accept = ethNodeFilter((id) => Buffer.from(id.hash).equals(good))
+    const mk = (eth?: Uint8Array) =>
+      nodeFromEnr(
+        Enr.sign({
+          privateKey: testKey(94),
+          seq: 1n,
+          entries: {
+            ip: ipToBytes('10.0.0.1'),
+            udp: 30303,
+            ...(eth === undefined ? {} : { eth: ethEntry({ hash: eth, next: 0n }) }),
+          },
+        }),
+      )!
+    expect(accept(mk(good))).toBe(true)
+    expect(accept(mk(Uint8Array.of(1, 2, 3, 4)))).toBe(false)
+    expect(accept(mk())).toBe(false)
+    expect(accept({})).toBe(false)
+  })
+})
