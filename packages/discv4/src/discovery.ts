@@ -431,14 +431,19 @@ export class Discv4Service implements Discv4 {
     this.#state = 'starting'
     const host = this.#opts.listen?.host ?? '0.0.0.0'
     const port = this.#opts.listen?.port ?? 30303
-    this.#socket = await this.#socketFactory({ ip: host, port })
-    this.#bound = this.#socket.address()
-    if (this.#state !== 'starting') {
-      await this.#socket.close()
-      return
+    try {
+      this.#socket = await this.#socketFactory({ ip: host, port })
+      this.#bound = this.#socket.address()
+      if (this.#state !== 'starting') throw new Discv4Error('ErrClosed', 'stopped while starting')
+      await this.#loadStore()
+      this.#nursery = await this.#resolveBootnodes(this.#opts.bootnodes ?? [])
+    } catch (err) {
+      // A failed start releases what it took; the service is not restarted.
+      this.#state = 'stopped'
+      await this.#socket?.close()
+      throw err
     }
-    await this.#loadStore()
-    this.#nursery = await this.#resolveBootnodes(this.#opts.bootnodes ?? [])
+    if ((this.#state as string) !== 'starting') return
     this.#localEnr = this.#signLocal(this.#localSeq)
     this.#state = 'running'
     this.#socket.onMessage((data, from) => this.#onPacket(data, from))

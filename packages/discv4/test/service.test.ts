@@ -398,3 +398,26 @@ describe('ethNodeFilter', () => {
     expect(accept({})).toBe(false)
   })
 })
+
+describe('start', () => {
+  it('a bad bootnode fails start with a typed error and releases the socket', async () => {
+    const clock = new ManualClock(1_700_000_000_000)
+    const d = createDiscv4(
+      { clock },
+      { privateKey: testKey(95), listen: { host: '127.0.0.1', port: 0 }, bootnodes: ['enode://nope'] },
+    )
+    await expect(d.start()).rejects.toMatchObject({ code: 'ErrInvalidEnode' })
+    expect(clock.pendingTimers).toBe(0)
+    await d.stop()
+  })
+
+  it('a port in use fails start', async () => {
+    const clock = new ManualClock(1_700_000_000_000)
+    const a = await start(clock)
+    const b = createDiscv4(
+      { clock },
+      { privateKey: testKey(96), listen: { host: '127.0.0.1', port: a.address.port } },
+    )
+    await expect(b.start()).rejects.toMatchObject({ code: 'EADDRINUSE' })
+  })
+})
