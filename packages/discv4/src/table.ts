@@ -110,6 +110,7 @@ export class KademliaTable {
   readonly #buckets: Bucket[] = []
   readonly #ips = new DistinctNetSet(ipLimitSubnetBits, tableIpLimit)
   readonly #byId = new Map<string, TableEntry>()
+  readonly #selfHex: string
   readonly fast: RevalidationList
   readonly slow: RevalidationList
   /** Nodes with a liveness check in flight (idHex). */
@@ -117,6 +118,7 @@ export class KademliaTable {
 
   constructor(opts: TableOptions) {
     this.#opts = opts
+    this.#selfHex = Buffer.from(opts.selfId).toString('hex')
     for (let i = 0; i < bucketCount; i++) {
       this.#buckets.push({
         index: i,
@@ -201,7 +203,7 @@ export class KademliaTable {
    * the replacement list.
    */
   add(node: DiscoveredNode, opts: { inbound?: boolean; live?: boolean } = {}): AddResult {
-    if (node.idHex === this.#selfHex()) return 'self'
+    if (node.idHex === this.#selfHex) return 'self'
     if (this.#opts.netRestrict !== undefined && !this.#opts.netRestrict.contains(node.ip)) {
       return 'restricted'
     }
@@ -231,12 +233,6 @@ export class KademliaTable {
     b.entries.push(e)
     this.#nodeAdded(e)
     return 'added'
-  }
-
-  #selfHex(): string {
-    let s = ''
-    for (const x of this.#opts.selfId) s += x.toString(16).padStart(2, '0')
-    return s
   }
 
   #bump(b: Bucket, e: TableEntry, node: DiscoveredNode, inbound: boolean): AddResult {

@@ -63,3 +63,42 @@ describe('loopback network of 20', () => {
     expect(found.length).toBeGreaterThan(0)
   }, 120_000)
 })
+
+describe('IPv6', () => {
+  it('two services on ::1 find each other; records carry ip6/udp6/tcp6', async (ctx) => {
+    const a = createDiscv4(
+      {},
+      { privateKey: testKey(600), listen: { host: '::1', port: 0 }, tcpPort: 30303 },
+    )
+    try {
+      await a.start()
+    } catch (err) {
+      // Containers without IPv6 cannot bind ::1; nothing to test there.
+      if ((err as { code?: string }).code === 'EADDRNOTAVAIL') return ctx.skip()
+      throw err
+    }
+    const b = createDiscv4(
+      {},
+      {
+        privateKey: testKey(601),
+        listen: { host: '::1', port: 0 },
+        tcpPort: 30303,
+        bootnodes: [a.enode],
+      },
+    )
+    try {
+      await b.start()
+      expect(a.enode).toContain('@[::1]:30303?discport=')
+      expect(a.localEnr.ip6).toBe('::1')
+      expect(a.localEnr.udp6).toBe(a.address.port)
+      await waitFor(() => a.tableSize === 1 && b.tableSize === 1, 'both tables', {
+        timeoutMs: 30_000,
+      })
+      const other = await b.requestEnr(b.tableNodes()[0]!)
+      expect([other.ip, other.enr?.ip6, other.tcpPort]).toEqual(['::1', '::1', 30303])
+    } finally {
+      await b.stop()
+      await a.stop()
+    }
+  })
+})

@@ -404,7 +404,11 @@ describe('start', () => {
     const clock = new ManualClock(1_700_000_000_000)
     const d = createDiscv4(
       { clock },
-      { privateKey: testKey(95), listen: { host: '127.0.0.1', port: 0 }, bootnodes: ['enode://nope'] },
+      {
+        privateKey: testKey(95),
+        listen: { host: '127.0.0.1', port: 0 },
+        bootnodes: ['enode://nope'],
+      },
     )
     await expect(d.start()).rejects.toMatchObject({ code: 'ErrInvalidEnode' })
     expect(clock.pendingTimers).toBe(0)
