@@ -874,7 +874,10 @@ export class Discv4Service implements Discv4 {
       this.#scheduleRevalidation()
     }
     if (now - this.#bonds.lastPongReceived(idHex, from.ip) > this.#bondExpirationMs) {
-      this.#track(this.#ping(node, this.#abort.signal, addInbound).catch(() => {}))
+      // One Ping back at a time: a node (or a spoofer) repeating Pings gets one each, not more.
+      if (!this.#pending.has(`${idHex}@${from.ip}#${PacketType.Pong}`)) {
+        this.#track(this.#ping(node, this.#abort.signal, addInbound).catch(() => {}))
+      }
     } else addInbound()
     this.#bonds.pingReceived(idHex, from.ip, now)
     const waiters = this.#pingWaiters.get(BondStore.key(idHex, from.ip))

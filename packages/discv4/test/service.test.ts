@@ -425,3 +425,18 @@ describe('start', () => {
     await expect(b.start()).rejects.toMatchObject({ code: 'EADDRINUSE' })
   })
 })
+
+describe('ping-backs', () => {
+  it('repeated Pings from an unbonded node get a Pong each but one Ping back', async () => {
+    const clock = new ManualClock(1_700_000_000_000)
+    const disc = await start(clock)
+    const peer = await peerOf(clock, 97)
+    for (let i = 0; i < 5; i++) peer.sendPing(disc.address)
+    await until(
+      () => peer.pending.filter((r) => r.packet.type === PacketType.Pong).length === 5,
+      '5 Pongs',
+    )
+    await until(() => disc.stats.handled.Ping === 5, '5 Pings handled')
+    expect(peer.pending.filter((r) => r.packet.type === PacketType.Ping).length).toBe(1)
+  })
+})
