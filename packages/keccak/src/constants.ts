@@ -5,8 +5,14 @@ export const keccak256DigestBytes = 32
 /** Bytes of the Keccak-f[1600] state (25 lanes of 8 bytes): what a hasher copies. */
 export const keccakStateBytes = 200
 
-// Layout of the WebAssembly module's one 64 KiB page. Bytes 0..527 belong to the module (state at
-// 0, round constants, the padding block); the rest is JavaScript's scratch space.
+/**
+ * Bytes at the start of the WebAssembly module's one 64 KiB page that belong to the module (state
+ * at 0, round constants, the padding block); a caller driving the module itself (see README,
+ * "The module") may use the rest.
+ */
+export const wasmReservedBytes = 528
+
+// Where this package's own glue puts things in the rest of the page.
 /** Where one-shot and incremental digests are written. */
 export const wasmOutOffsetBytes = 1024
 /** Most spans hashed in one call into the module (`keccak256Many` splits longer lists). */

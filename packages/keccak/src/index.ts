@@ -22,6 +22,7 @@ export {
   keccak256RateBytes,
   keccakStateBytes,
   wasmBatchMaxSpans,
+  wasmReservedBytes,
 } from './constants.js'
 export {
   createKeccak,
