@@ -1,10 +1,11 @@
-import { keccak_256 } from '@noble/hashes/sha3.js'
 import { WireError } from './errors.js'
 
-/** Keccak-256 (the Ethereum hash). */
-export function keccak256(b: Uint8Array): Uint8Array {
-  return keccak_256(b)
-}
+/**
+ * Keccak-256 (the Ethereum hash), from `@ethwire/keccak`: WebAssembly where it loads, noble
+ * elsewhere, synchronous either way. Header, transaction and receipt hashes and trie roots all
+ * go through it.
+ */
+export { keccak256 } from '@ethwire/keccak'
 
 const HEX: string[] = []
 for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'))
