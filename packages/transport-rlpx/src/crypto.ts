@@ -2,16 +2,17 @@
  * The symmetric primitives of the frame layer behind one small interface, with two backends:
  *
  * - `fast` (default where available): AES from `node:crypto` (OpenSSL) and Keccak-256 from
- *   `hash-wasm` (WebAssembly). Keccak is the bottleneck of RLPx framing (every byte sent and
- *   received goes through a MAC keccak); the WASM build is ~10x faster than pure JS here.
+ *   `@ethwire/keccak` (WebAssembly). Keccak is the bottleneck of RLPx framing (every byte sent and
+ *   received goes through a MAC keccak); the WASM build is ~15x faster than pure JS here.
  * - `pure`: `@noble/ciphers` AES and `@noble/hashes` Keccak, for browsers / runtimes without
  *   `node:crypto` or WebAssembly. Same results, slower.
  *
- * `loadCryptoBackend('auto')` picks what works: node AES if `node:crypto` imports, WASM keccak if
- * it instantiates, otherwise the pure parts.
+ * `loadCryptoBackend('auto')` picks what works: node AES if `node:crypto` imports, and
+ * `@ethwire/keccak`'s default keccak (WebAssembly, or noble where WebAssembly does not load).
  */
+
+import { createKeccak, createKeccak256, keccakBackend } from '@ethwire/keccak'
 import { unsafe as nobleAes, ctr as nobleCtr } from '@noble/ciphers/aes.js'
-import { keccak_256 } from '@noble/hashes/sha3.js'
 
 /** A running Keccak-256 state whose digest can be read without ending it. */
 export interface KeccakState {
@@ -43,15 +44,7 @@ export interface CryptoBackend {
 
 export type CryptoBackendKind = 'auto' | 'pure'
 
-class NobleKeccak implements KeccakState {
-  private readonly h = keccak_256.create()
-  update(data: Uint8Array): void {
-    this.h.update(data)
-  }
-  digest(): Uint8Array {
-    return this.h.clone().digest()
-  }
-}
+const nobleKeccak = createKeccak({ backend: 'noble' })
 
 function incrementCounter(counter: Uint8Array, blocks: number): void {
   let carry = blocks
@@ -91,26 +84,12 @@ class NobleEcb implements BlockCipher {
 /** Pure JavaScript backend (`@noble/*`). */
 export const pureCryptoBackend: CryptoBackend = {
   name: 'pure',
-  keccak: async () => new NobleKeccak(),
+  keccak: async () => nobleKeccak.createKeccak256(),
   aesCtr: (key, iv) => new NobleCtr(key, iv),
   aesEcb: (key) => new NobleEcb(key),
 }
 
 type NodeCrypto = typeof import('node:crypto')
-type WasmHasher = Awaited<ReturnType<typeof import('hash-wasm')['createKeccak']>>
-
-class WasmKeccak implements KeccakState {
-  constructor(private readonly h: WasmHasher) {}
-  update(data: Uint8Array): void {
-    this.h.update(data)
-  }
-  digest(): Uint8Array {
-    const saved = this.h.save()
-    const d = this.h.digest('binary')
-    this.h.load(saved)
-    return d
-  }
-}
 
 /** A zero-copy plain Uint8Array view of a Buffer (so callers never see Buffer semantics). */
 const plain = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
@@ -140,18 +119,9 @@ async function loadAuto(): Promise<CryptoBackend> {
   } catch {
     // no node:crypto (browser): keep the pure AES
   }
-  let keccak: () => Promise<KeccakState> = pureCryptoBackend.keccak
-  let keccakName = 'noble-keccak'
-  try {
-    const { createKeccak } = await import('hash-wasm')
-    const probe = await createKeccak(256)
-    probe.update(new Uint8Array(1))
-    probe.digest('binary')
-    keccak = async () => new WasmKeccak(await createKeccak(256))
-    keccakName = 'wasm-keccak'
-  } catch {
-    // no WebAssembly: keep the pure keccak
-  }
+  // WebAssembly where it loads, else noble: @ethwire/keccak decides (synchronously) on first use.
+  const keccakName = `${keccakBackend()}-keccak`
+  const keccak = async (): Promise<KeccakState> => createKeccak256()
   return { name: `${aesName}+${keccakName}`, keccak, aesCtr: aes.aesCtr, aesEcb: aes.aesEcb }
 }
 

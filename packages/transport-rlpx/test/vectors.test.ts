@@ -214,6 +214,19 @@ class FixedDigest implements KeccakState {
   }
 }
 
+describe('crypto backends', () => {
+  it("'auto' takes its keccak from @ethwire/keccak (WebAssembly here); 'pure' stays noble", async () => {
+    expect((await loadCryptoBackend('auto')).name).toMatch(/\+wasm-keccak$/)
+    expect(pureCryptoBackend.name).toBe('pure')
+    const [wasm, noble] = [
+      await (await loadCryptoBackend('auto')).keccak(),
+      await pureCryptoBackend.keccak(),
+    ]
+    for (const m of [wasm, noble]) m.update(new TextEncoder().encode('foo'))
+    expect(hex(wasm.digest())).toBe(hex(noble.digest()))
+  })
+})
+
 for (const backendName of ['pure', 'auto'] as const) {
   describe(`secrets, MACs and frames (${backendName} crypto)`, () => {
     const backend = (): Promise<CryptoBackend> =>
