@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
+import { keccakWasmBytes, wasmReservedBytes } from '@ethwire/keccak'
 import { defaultPoolWorkers, poolChunkItems } from './constants.js'
 import { CryptoError } from './errors.js'
 import { isValidSignatureValues, loadNativeRecoverer, writeUint256 } from './recover.js'
@@ -46,11 +47,28 @@ const resultBytes = 21
 
 // The worker is inline code (CommonJS, `eval: true`) so it runs the same from the TypeScript
 // sources, from dist (ESM or CJS) and after bundling; the module paths it needs are resolved here.
+// Its keccak is @ethwire/keccak's WebAssembly module, driven directly (hash(p, len, out) above the
+// module's reserved bytes), with @noble/hashes if that module does not load in the worker.
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads')
 ;(async () => {
   const { secp256k1 } = await import(workerData.curvesUrl)
-  const { keccak_256 } = await import(workerData.sha3Url)
+  let keccak_256
+  try {
+    const ex = new WebAssembly.Instance(new WebAssembly.Module(workerData.keccakWasm), {}).exports
+    const mem = new Uint8Array(ex.memory.buffer)
+    const out = workerData.keccakFree
+    const inp = out + 32
+    keccak_256 = (b) => {
+      mem.set(b, inp)
+      ex.hash(inp, b.length, out)
+      return mem.slice(out, out + 32)
+    }
+    const probe = keccak_256(new Uint8Array(0))
+    if (probe[0] !== 0xc5 || probe[31] !== 0x70) throw new Error('keccak module self-test failed')
+  } catch {
+    keccak_256 = (await import(workerData.sha3Url)).keccak_256
+  }
   const native = workerData.nativePath ? require(workerData.nativePath) : null
   const big = (b, o) => {
     let x = 0n
@@ -112,6 +130,8 @@ export function createRecoveryPool(options: RecoveryPoolOptions = {}): RecoveryP
   const workerData = {
     curvesUrl: pathToFileURL(req.resolve('@noble/curves/secp256k1.js')).href,
     sha3Url: pathToFileURL(req.resolve('@noble/hashes/sha3.js')).href,
+    keccakWasm: keccakWasmBytes(),
+    keccakFree: wasmReservedBytes,
     nativePath,
   }
   const homestead = options.homestead === true

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
+import { keccak256 } from '@ethwire/keccak'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
-import { keccak_256 } from '@noble/hashes/sha3.js'
 import {
   addressLengthBytes,
   hashLengthBytes,
@@ -147,7 +147,7 @@ function selfTest(rec: Recoverer): void {
   if (selfTestVector === undefined) {
     const priv = new Uint8Array(32)
     priv[31] = 1
-    const hash = keccak_256(new TextEncoder().encode('ethwire'))
+    const hash = keccak256(new TextEncoder().encode('ethwire'))
     selfTestVector = { hash, sig: sign(hash, priv), pub: secp256k1.getPublicKey(priv, false) }
   }
   const { hash, sig, pub } = selfTestVector
@@ -192,7 +192,7 @@ export function publicKeyToAddress(pub: Uint8Array): Uint8Array {
   } else {
     throw new CryptoError('ErrInvalidPublicKey', `public key of ${pub.length} bytes`)
   }
-  return keccak_256(xy).subarray(32 - addressLengthBytes)
+  return keccak256(xy).subarray(32 - addressLengthBytes)
 }
 
 /** Recovers the signer's 20-byte address. Same errors as {@link recoverPublicKey}. */
@@ -242,10 +242,8 @@ export function randomPrivateKey(): Uint8Array {
   return secp256k1.utils.randomSecretKey()
 }
 
-/** keccak256, re-exported for callers that need the hash of a signing payload. */
-export function keccak256(data: Uint8Array): Uint8Array {
-  return keccak_256(data)
-}
+/** keccak256 (from `@ethwire/keccak`), re-exported for callers that need the hash of a signing payload. */
+export { keccak256 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
