@@ -62,11 +62,15 @@ try {
       page,
       `<!doctype html><html><head>${csp}</head><body><pre id="out">did not run</pre><script>${js}</script></body></html>`,
     )
-    const dom = execFileSync(chrome, ['--no-sandbox', '--disable-gpu', '--dump-dom', `file://${page}`], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 60_000,
-    })
+    const dom = execFileSync(
+      chrome,
+      ['--no-sandbox', '--disable-gpu', '--dump-dom', `file://${page}`],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: 60_000,
+      },
+    )
     console.log(`${name}: ${/<pre id="out">(.*)<\/pre>/.exec(dom)?.[1] ?? dom}`)
   }
   console.log(execFileSync(chrome, ['--version'], { encoding: 'utf8' }).trim())
