@@ -19,7 +19,10 @@ export interface Keccak {
   readonly backend: KeccakBackendName
   /** keccak256(data): 32 bytes. */
   keccak256(data: Uint8Array): Uint8Array
-  /** keccak256 of each span, in order; on WebAssembly up to 256 spans go in one call. */
+  /**
+   * keccak256 of each span, in order; on WebAssembly up to 256 spans go in one call, and the
+   * digests are 32-byte views into one buffer of 32 × spans.length bytes.
+   */
   keccak256Many(spans: readonly Uint8Array[]): Uint8Array[]
   /** A new incremental hasher. */
   createKeccak256(): Keccak256Hasher
