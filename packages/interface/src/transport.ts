@@ -36,8 +36,11 @@ export interface CloseInfo {
  * - Writes may be concurrent and are delivered in call order. A payload over the transport's cap
  *   rejects with a `code` of `'ErrMsgTooLarge'` and leaves the stream open.
  * - Once closed (by either side), pending and later reads and writes reject with a `code` of
- *   `'ErrClosed'` that carries `reason` and `remote`; `closeInfo` says the same. `close` is
- *   idempotent: only the first reason counts, and it resolves once the peer was told.
+ *   `'ErrClosed'` that carries `reason` and `remote`; `closeInfo` says the same. Messages
+ *   received but not yet read are dropped. `close` is idempotent: only the first reason counts
+ *   (default `Requested`, 0x00), and it resolves once the peer was told.
+ *
+ * `transportSuite` in `@ethwire/interface/testing` checks each of these rules.
  */
 export interface MsgReadWriter {
   readMsg(signal?: AbortSignal): Promise<Msg>
