@@ -1,3 +1,5 @@
+import { isCodedError } from '@ethwire/interface/runtime'
+
 /**
  * Every failure a peer's bytes can cause in rlp-wire is a {@link WireError} with a stable code.
  * Callers switch on `err.code`, never on the message text.
@@ -43,6 +45,11 @@ export class WireError extends Error {
   }
 }
 
+/**
+ * Whether `err` is a {@link WireError} (with `code`, when given). Checks the `name` brand and the
+ * string `code`, not `instanceof`: a second copy of this package (its ESM and CJS builds in one
+ * process) makes errors `instanceof` cannot see.
+ */
 export function isWireError(err: unknown, code?: WireErrorCode): err is WireError {
-  return err instanceof WireError && (code === undefined || err.code === code)
+  return isCodedError<WireError>(err, 'WireError', code)
 }

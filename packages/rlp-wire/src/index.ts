@@ -1,7 +1,8 @@
 /**
  * @ethwire/rlp-wire — Ethereum `eth` wire types and messages for eth/62–69: strict RLP codecs,
  * block/header/transaction/receipt types with cached hashes, ordered trie roots, every message
- * of every version, typed errors, and the `MsgReadWriter` transport contract.
+ * of every version, typed errors, and the devp2p `DisconnectReason`s (the transport contract
+ * itself is `@ethwire/interface`'s).
  *
  * @example
  * ```ts
@@ -104,11 +105,17 @@ export {
   Transaction,
 } from './transaction.js'
 export {
+  /** @deprecated import it from `@ethwire/interface` */
   type CloseInfo,
+  /** @deprecated import it from `@ethwire/interface` */
+  type Direction,
   DisconnectReason,
   disconnectReasonName,
+  /** @deprecated import it from `@ethwire/interface` */
   type EthConnection,
+  /** @deprecated import it from `@ethwire/interface` */
   type Msg,
+  /** @deprecated import it from `@ethwire/interface` */
   type MsgReadWriter,
 } from './transport.js'
 export { EMPTY_TRIE_ROOT, EMPTY_UNCLE_HASH, orderedTrieRoot, trieRoot } from './trie.js'

@@ -1,6 +1,7 @@
+import type { CloseInfo, Direction, EthConnection, Msg } from '@ethwire/interface'
 import { maxMessageSizeBytes } from './codes.js'
 import { WireError } from './errors.js'
-import { type CloseInfo, DisconnectReason, type EthConnection, type Msg } from './transport.js'
+import { DisconnectReason } from './transport.js'
 
 export interface MsgPipeOptions {
   /** Negotiated eth version reported by both ends (default 68). */
@@ -25,10 +26,11 @@ class End implements EthConnection {
   readonly transport = 'pipe' as const
   peer!: End
   readonly #queue: Msg[] = []
-  #waiter: Waiter | undefined
+  readonly #waiters: Waiter[] = []
 
   constructor(
     readonly version: number,
+    readonly direction: Direction,
     readonly remoteId: string,
     readonly remoteAddress: string,
     private readonly shared: Shared,
@@ -50,9 +52,8 @@ class End implements EthConnection {
   }
 
   deliver(m: Msg): void {
-    const w = this.#waiter
+    const w = this.#waiters.shift()
     if (w !== undefined) {
-      this.#waiter = undefined
       w.cleanup()
       w.resolve(m)
     } else this.#queue.push(m)
@@ -60,11 +61,10 @@ class End implements EthConnection {
 
   onClosed(): void {
     this.#queue.length = 0
-    const w = this.#waiter
-    if (w !== undefined) {
-      this.#waiter = undefined
+    const err = this.#closedError()
+    for (const w of this.#waiters.splice(0)) {
       w.cleanup()
-      w.reject(this.#closedError())
+      w.reject(err)
     }
   }
 
@@ -73,12 +73,10 @@ class End implements EthConnection {
     if (signal?.aborted) return Promise.reject(abortReason(signal))
     const m = this.#queue.shift()
     if (m !== undefined) return Promise.resolve(m)
-    if (this.#waiter !== undefined) {
-      return Promise.reject(new Error('msgPipe: concurrent readMsg calls are not allowed'))
-    }
     return new Promise<Msg>((resolve, reject) => {
       const onAbort = () => {
-        if (this.#waiter === waiter) this.#waiter = undefined
+        const i = this.#waiters.indexOf(waiter)
+        if (i >= 0) this.#waiters.splice(i, 1)
         reject(abortReason(signal!))
       }
       const waiter: Waiter = {
@@ -86,7 +84,7 @@ class End implements EthConnection {
         reject,
         cleanup: () => signal?.removeEventListener('abort', onAbort),
       }
-      this.#waiter = waiter
+      this.#waiters.push(waiter)
       signal?.addEventListener('abort', onAbort, { once: true })
     })
   }
@@ -117,19 +115,22 @@ function abortReason(signal: AbortSignal): unknown {
 }
 
 /**
- * An in-memory connected pair of eth connections. Messages written on one end are read on the
- * other in order. `close(reason)` on either end closes both: pending and later reads and writes on
- * both sides reject with `WireError('ErrClosed')` carrying `reason` and `remote` (true on the side
- * that did not call close); unread messages are dropped. Writes over `maxMessageSize` reject with
- * `ErrMsgTooLarge`.
+ * An in-memory connected pair of eth connections: the first end is the `outbound` (dialing) one,
+ * the second the `inbound` one. It follows the `MsgReadWriter` contract of `@ethwire/interface`
+ * (and runs its compliance suite): messages written on one end are read on the other in order;
+ * concurrent reads queue and are served first come, first served; an aborted signal rejects the
+ * read and takes no message. `close(reason)` on either end closes both: pending and later reads
+ * and writes on both sides reject with `WireError('ErrClosed')` carrying `reason` and `remote`
+ * (true on the side that did not call close); unread messages are dropped. Writes over
+ * `maxMessageSize` reject with `ErrMsgTooLarge`.
  */
 export function msgPipe(opts: MsgPipeOptions = {}): [EthConnection, EthConnection] {
   const version = opts.version ?? 68
   const now = opts.now ?? Date.now
   const max = opts.maxMessageSize ?? maxMessageSizeBytes
   const shared: Shared = { closed: undefined }
-  const a = new End(version, 'pipe-b', 'pipe://b', shared, now, max)
-  const b = new End(version, 'pipe-a', 'pipe://a', shared, now, max)
+  const a = new End(version, 'outbound', 'pipe-b', 'pipe://b', shared, now, max)
+  const b = new End(version, 'inbound', 'pipe-a', 'pipe://a', shared, now, max)
   a.peer = b
   b.peer = a
   return [a, b]

@@ -7,12 +7,12 @@ import {
   decodeReceipt,
   decodeStatus,
   encodeMessage,
+  isWireError,
   maxMessageSizeBytes,
   rlpDecode,
   rlpEncodeListOfEncoded,
   rlpListElements,
   Transaction,
-  WireError,
 } from '../src/index.js'
 import { genBlock, genMessage, messageNames, Rand } from '../src/testing.js'
 
@@ -50,7 +50,7 @@ function mustOnlyThrowWireError(name: string, f: Decoder, input: Uint8Array): vo
   try {
     f(input)
   } catch (e) {
-    if (!(e instanceof WireError)) {
+    if (!isWireError(e)) {
       throw new Error(
         `${name} threw a non-WireError on ${Buffer.from(input).toString('hex').slice(0, 200)}: ${e}`,
       )

@@ -4,13 +4,13 @@ import {
   decodeMessage,
   encodeMessage,
   hexToBytes,
+  isWireError,
   messageCodes,
   protocolLength,
   rlpDecode,
   rlpEncode,
   Transaction,
   versionHasCode,
-  WireError,
   type WireErrorCode,
 } from '../src/index.js'
 import { genHeader, genTransaction, Rand } from '../src/testing.js'
@@ -19,7 +19,7 @@ function codeOf(f: () => unknown): WireErrorCode | 'none' {
   try {
     f()
   } catch (e) {
-    if (e instanceof WireError) return e.code
+    if (isWireError(e)) return e.code
     throw e
   }
   return 'none'
