@@ -1,3 +1,4 @@
+import { isCodedError } from '@ethwire/interface/runtime'
 import { DisconnectReason } from '@ethwire/rlp-wire'
 
 export type PeerErrorCode =
@@ -45,6 +46,7 @@ export class PeerError extends Error {
   }
 }
 
+/** Whether `err` is a {@link PeerError} (with `code`, when given), by its `name` brand, not `instanceof`. */
 export function isPeerError(err: unknown, code?: PeerErrorCode): err is PeerError {
-  return err instanceof PeerError && (code === undefined || err.code === code)
+  return isCodedError<PeerError>(err, 'PeerError', code)
 }

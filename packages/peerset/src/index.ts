@@ -13,13 +13,14 @@
  * ```
  */
 
+/** @deprecated import it from `@ethwire/interface/runtime` (one emitter for every package). */
+export { TypedEmitter } from '@ethwire/interface/runtime'
 export {
   broadcastQueueSize,
   maxKnownBlocks,
   maxKnownTxs,
   maxPeers,
 } from './constants.js'
-export { TypedEmitter } from './emitter.js'
 export { isPeerError, PeerError, type PeerErrorCode } from './errors.js'
 export { KnownSet } from './known-set.js'
 export {
@@ -38,4 +39,3 @@ export {
   type PeerSetOptions,
   type SetPeer,
 } from './peer-set.js'
-export { type Clock, systemClock } from './types.js'

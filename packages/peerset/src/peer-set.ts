@@ -1,6 +1,6 @@
+import { TypedEmitter } from '@ethwire/interface/runtime'
 import { type Bytes, DisconnectReason } from '@ethwire/rlp-wire'
 import { maxPeers } from './constants.js'
-import { TypedEmitter } from './emitter.js'
 import { PeerError } from './errors.js'
 
 /** What the peer set needs from a peer; `Peer` satisfies it. */
@@ -25,6 +25,11 @@ export interface PeerSetEvents<P> {
 export interface PeerSetOptions {
   /** Registered peers at most; more are refused with `ErrTooManyPeers` (default 50). */
   maxPeers?: number
+  /**
+   * Where the error of a throwing `added`/`removed` listener goes (say, a logger). Without it the
+   * error is rethrown asynchronously; it never reaches `register`/`unregister` (see `TypedEmitter`).
+   */
+  onListenerError?: (err: unknown, event: keyof PeerSetEvents<unknown>) => void
 }
 
 /**
@@ -32,13 +37,16 @@ export interface PeerSetOptions {
  * register and unregister interleave safely on the event loop.
  */
 export class PeerSet<P extends SetPeer = SetPeer> {
-  readonly events = new TypedEmitter<PeerSetEvents<P>>()
+  readonly events: TypedEmitter<PeerSetEvents<P>>
   readonly maxPeers: number
   readonly #peers = new Map<string, P>()
   #closed = false
 
   constructor(options: PeerSetOptions = {}) {
     this.maxPeers = options.maxPeers ?? maxPeers
+    this.events = new TypedEmitter<PeerSetEvents<P>>(
+      options.onListenerError === undefined ? {} : { onListenerError: options.onListenerError },
+    )
   }
 
   /** Shortcut for `events.on`. */

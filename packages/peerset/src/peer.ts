@@ -1,3 +1,5 @@
+import type { Clock, EthConnection, RandomSource } from '@ethwire/interface'
+import { systemClock } from '@ethwire/interface/runtime'
 import {
   type Block,
   type BlockBody,
@@ -6,7 +8,6 @@ import {
   type Bytes,
   DisconnectReason,
   decodeMessage,
-  type EthConnection,
   type EthMessage,
   encodeMessage,
   isStatusEth69,
@@ -23,7 +24,6 @@ import {
 import { broadcastQueueSize, maxKnownBlocks, maxKnownTxs } from './constants.js'
 import { PeerError } from './errors.js'
 import { KnownSet } from './known-set.js'
-import { type Clock, systemClock } from './types.js'
 
 /** The kinds of request a peer can be sent; one response message answers each. */
 export type RequestKind = 'headers' | 'bodies' | 'receipts' | 'nodeData' | 'pooledTxs'
@@ -77,7 +77,7 @@ export interface PeerDeps {
   status: Status
   clock?: Clock
   /** Random source in [0, 1) for the first request id (default Math.random). */
-  random?: () => number
+  random?: RandomSource
   /**
    * Called with every response that matched no pending request (also counted and returned as
    * `'unsolicited'` by `deliver`), e.g. to pass it on to the downloader or to penalize the peer.

@@ -1,77 +1,21 @@
 /**
- * Test doubles for code built on @ethwire/peerset: a manually advanced clock, a connected pair of
- * peers over an in-memory pipe, and a connection whose writes stall.
+ * Test doubles for code built on @ethwire/peerset: a connected pair of peers over an in-memory
+ * pipe, and a connection whose writes stall. (The fake clock is `FakeClock` from
+ * `@ethwire/interface/testing`.)
  *
  * @example
  * ```ts
- * import { FakeClock, peerPair } from '@ethwire/peerset/testing'
+ * import { FakeClock } from '@ethwire/interface/testing'
+ * import { peerPair } from '@ethwire/peerset/testing'
  * const clock = new FakeClock()
  * const { peer, remote } = peerPair({ version: 68, clock })
  * const headers = peer.requestHeadersByNumber({ number: 1n, amount: 1 })
  * ```
  */
-import type { CloseInfo, EthConnection, Msg, Status } from '@ethwire/rlp-wire'
+import type { Clock, CloseInfo, EthConnection, Msg } from '@ethwire/interface'
+import type { Status } from '@ethwire/rlp-wire'
 import { msgPipe } from '@ethwire/rlp-wire/testing'
 import { Peer, type PeerOptions } from './peer.js'
-import type { Clock } from './types.js'
-
-interface Timer {
-  at: number
-  seq: number
-  cb: () => void
-}
-
-/** A clock that only moves when told to; timers fire synchronously inside `advance`. */
-export class FakeClock implements Clock {
-  #now: number
-  #seq = 0
-  readonly #timers = new Map<number, Timer>()
-
-  constructor(start = 0) {
-    this.#now = start
-  }
-
-  now(): number {
-    return this.#now
-  }
-
-  setTimeout(callback: () => void, ms: number): unknown {
-    const id = ++this.#seq
-    this.#timers.set(id, { at: this.#now + Math.max(0, ms), seq: id, cb: callback })
-    return id
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.#timers.delete(handle as number)
-  }
-
-  /** Number of timers not yet fired or cleared. */
-  get pending(): number {
-    return this.#timers.size
-  }
-
-  /** Moves time forward by `ms`, firing due timers in order. */
-  advance(ms: number): void {
-    const target = this.#now + ms
-    for (;;) {
-      let next: [number, Timer] | undefined
-      for (const e of this.#timers) {
-        if (e[1].at > target) continue
-        if (
-          next === undefined ||
-          e[1].at < next[1].at ||
-          (e[1].at === next[1].at && e[1].seq < next[1].seq)
-        )
-          next = e
-      }
-      if (next === undefined) break
-      this.#timers.delete(next[0])
-      this.#now = next[1].at
-      next[1].cb()
-    }
-    this.#now = target
-  }
-}
 
 /** A Status for tests: eth/69 shape for version 69, else with head and TD. */
 export function testStatus(
@@ -122,6 +66,7 @@ export function peerPair(
 export function withId(conn: EthConnection, remoteId: string): EthConnection {
   return {
     version: conn.version,
+    direction: conn.direction,
     remoteId,
     remoteAddress: conn.remoteAddress,
     transport: conn.transport,

@@ -1,28 +1,32 @@
 import { describe, expect, it } from 'vitest'
-import { TypedEmitter } from '../src/index.js'
+import { PeerSet, type SetPeer } from '../src/index.js'
 
-interface Events {
-  ping: number
-}
+const peer = (id: string): SetPeer => ({
+  id,
+  td: 1n,
+  blockRange: undefined,
+  knowsBlock: () => false,
+  knowsTx: () => false,
+  disconnect: async () => {},
+})
 
-describe('TypedEmitter', () => {
-  it('hands a throwing listener to onListenerError and still calls the others', () => {
+describe('PeerSet events', () => {
+  it('a throwing listener goes to onListenerError; register still succeeds and others run', () => {
     const errors: [unknown, string][] = []
-    const emitter = new TypedEmitter<Events>({
-      onListenerError: (err, event) => errors.push([err, String(event)]),
-    })
-    const seen: number[] = []
-    emitter.on('ping', () => {
+    const set = new PeerSet({ onListenerError: (err, event) => errors.push([err, String(event)]) })
+    const seen: string[] = []
+    set.on('added', () => {
       throw new Error('boom')
     })
-    const off = emitter.on('ping', (n) => seen.push(n))
-    emitter.emit('ping', 1)
+    const off = set.on('added', (p) => seen.push(p.id))
+    set.register(peer('a'))
     off()
-    emitter.emit('ping', 2)
-    expect(seen).toEqual([1])
+    set.register(peer('b'))
+    expect(set.size).toBe(2)
+    expect(seen).toEqual(['a'])
     expect(errors).toHaveLength(2)
     expect(String(errors[0]![0])).toContain('boom')
-    expect(errors[0]![1]).toBe('ping')
-    expect(emitter.listenerCount('ping')).toBe(1)
+    expect(errors[0]![1]).toBe('added')
+    expect(set.events.listenerCount('added')).toBe(1)
   })
 })

@@ -1,8 +1,9 @@
+import { FakeClock } from '@ethwire/interface/testing'
 import { DisconnectReason, decodeMessage, type EthConnection } from '@ethwire/rlp-wire'
 import { genBlock, genTransaction, Rand } from '@ethwire/rlp-wire/testing'
 import { describe, expect, it } from 'vitest'
 import { isPeerError, Peer, PeerSet } from '../src/index.js'
-import { FakeClock, peerPair, stalledConnection, testStatus } from '../src/testing.js'
+import { peerPair, stalledConnection, testStatus } from '../src/testing.js'
 
 const r = new Rand(7)
 const hash = (n: number) => new Uint8Array(32).fill(n)

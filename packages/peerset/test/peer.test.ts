@@ -1,3 +1,4 @@
+import { FakeClock } from '@ethwire/interface/testing'
 import {
   type BlockHeader,
   bytesToHex,
@@ -19,7 +20,7 @@ import {
 } from '@ethwire/rlp-wire/testing'
 import { describe, expect, it } from 'vitest'
 import { isPeerError, KnownSet, Peer, type PeerError } from '../src/index.js'
-import { FakeClock, peerPair, testStatus } from '../src/testing.js'
+import { peerPair, testStatus } from '../src/testing.js'
 
 const r = new Rand(42)
 const hash = (n: number) =>
@@ -323,11 +324,11 @@ describe('requests on eth/66+ (request ids)', () => {
     const p = peer.requestHeadersByNumber({ number: 1n, amount: 1 })
     const custom = peer.requestBodies([hash(1)], { timeoutMs: 50 })
     const q = await readOn(remote, 68)
-    clock.advance(50)
+    clock.tick(50)
     expect((await errorOf(custom)).code).toBe('ErrTimeout')
-    clock.advance(949)
+    clock.tick(949)
     expect(peer.pendingRequests).toBe(1)
-    clock.advance(1)
+    clock.tick(1)
     const err = await errorOf(p)
     expect(err.code).toBe('ErrTimeout')
     expect(err.disconnectReason).toBe(DisconnectReason.Timeout)
@@ -439,7 +440,7 @@ describe('requests on eth/62-63 (one in flight per kind)', () => {
     expect(await readOn(remote, 63)).toMatchObject({ name: 'GetReceipts', hashes: [hash(1)] })
     ac.abort(new Error('cancelled'))
     await expect(b).rejects.toThrow('cancelled')
-    clock.advance(100)
+    clock.tick(100)
     expect((await errorOf(a)).code).toBe('ErrTimeout')
     expect(await readOn(remote, 63)).toMatchObject({ name: 'GetReceipts', hashes: [hash(3)] })
     expect(peer.deliver({ name: 'Receipts', receipts: [[]] })).toBe('matched')
