@@ -5,6 +5,8 @@
  * 2. tx fetcher: 8 peers announce 20,000 hashes (eth/68 metadata), requests answered at once;
  *    transactions fetched per second.
  */
+
+import { FakeClock, seededRandom } from '@ethwire/interface/testing'
 import {
   Block,
   BlockHeader,
@@ -16,7 +18,6 @@ import {
 } from '@ethwire/rlp-wire'
 import { genTransaction, Rand } from '@ethwire/rlp-wire/testing'
 import { createBlockFetcher, createTxFetcher, txNetworkSize } from '../src/index.js'
-import { FakeClock, seededRandom } from '../src/testing.js'
 
 function mkChain(n: number): Block[] {
   const r = new Rand(1)

@@ -4,6 +4,8 @@
  * queued → importing → imported (forgotten). Behaviour modelled on go-ethereum's eth/fetcher
  * (v1.8), with a timed-out request retried at another peer that announced the same hash.
  */
+import type { Clock, RandomSource } from '@ethwire/interface'
+import { errorCode, systemClock } from '@ethwire/interface/runtime'
 import {
   Block,
   type BlockBody,
@@ -18,13 +20,7 @@ import {
 } from '@ethwire/rlp-wire'
 import * as C from './constants.js'
 import { FetcherError } from './errors.js'
-import {
-  type BlockAnnouncement,
-  type BlockFetcherDeps,
-  type Clock,
-  type RandomSource,
-  systemClock,
-} from './types.js'
+import type { BlockAnnouncement, BlockFetcherDeps } from './types.js'
 
 export interface BlockFetcherOptions {
   arriveTimeoutMs?: number
@@ -70,9 +66,10 @@ export interface BlockFetcherStats {
 }
 
 export interface BlockFetcher {
-  start(): void
-  /** Clears every timer and all state; later inputs are ignored. */
-  stop(): void
+  /** Starts taking inputs. Resolves at once (the work stays synchronous). */
+  start(): Promise<void>
+  /** Clears every timer and all state; later inputs are ignored. Done by the time it returns. */
+  stop(): Promise<void>
   /** A hash announced by a peer (NewBlockHashes). */
   notify(announcement: BlockAnnouncement): NotifyResult
   /** A whole block received from a peer (NewBlock). */
@@ -419,7 +416,7 @@ export function createBlockFetcher(
         try {
           await deps.verifyHeader(block.header)
         } catch (err) {
-          if ((err as { code?: unknown })?.code !== 'ErrFutureBlock') {
+          if (errorCode(err) !== 'ErrFutureBlock') {
             drop(
               peer,
               new FetcherError('ErrInvalidHeader', peer, `block ${e.number} ${e.key}`, {
@@ -488,7 +485,7 @@ export function createBlockFetcher(
         await deps.verifyHeader(header)
         e.verified = true
       } catch (err) {
-        if ((err as { code?: unknown })?.code !== 'ErrFutureBlock') {
+        if (errorCode(err) !== 'ErrFutureBlock') {
           if (stillOurs()) forget(e)
           drop(
             peer,
@@ -516,6 +513,7 @@ export function createBlockFetcher(
     start() {
       running = true
       schedule()
+      return Promise.resolve()
     },
 
     stop() {
@@ -528,6 +526,7 @@ export function createBlockFetcher(
       announceCount.clear()
       queueCount.clear()
       waitersDone()
+      return Promise.resolve()
     },
 
     notify(ann) {

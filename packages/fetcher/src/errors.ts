@@ -1,3 +1,5 @@
+import { isCodedError } from '@ethwire/interface/runtime'
+
 /** Codes of the errors a peer can cause in the fetchers. */
 export type FetcherErrorCode =
   | 'ErrInvalidHeader'
@@ -34,6 +36,10 @@ export class FetcherError extends Error {
   }
 }
 
-export function isFetcherError(e: unknown): e is FetcherError {
-  return e instanceof FetcherError
+/**
+ * Whether `e` is a {@link FetcherError} (with `code`, when given), by its `name` brand and string
+ * `code`, not `instanceof` (a second copy of the package makes errors `instanceof` cannot see).
+ */
+export function isFetcherError(e: unknown, code?: FetcherErrorCode): e is FetcherError {
+  return isCodedError<FetcherError>(e, 'FetcherError', code)
 }

@@ -7,7 +7,7 @@
  * ```ts
  * import { createBlockFetcher } from '@ethwire/fetcher'
  * const fetcher = createBlockFetcher({ getBlock, verifyHeader, broadcastBlock, chainHeight, insertChain, dropPeer }, {})
- * fetcher.start()
+ * await fetcher.start()
  * // NewBlockHashes entry from `peer`:
  * fetcher.notify({ peerId: peer.id, hash, number, fetchHeader: (h) => peer.requestHeadersByHash(h), fetchBodies: (hs) => peer.requestBodies(hs) })
  * // BlockHeaders from `peer`: what the fetcher did not ask for goes on to the downloader
@@ -33,14 +33,11 @@ export {
   type TxNotifyResult,
   txNetworkSize,
 } from './tx-fetcher.js'
-export {
-  type BlockAnnouncement,
-  type BlockFetcherDeps,
-  type BodiesRequester,
-  type Clock,
-  type HeaderRequester,
-  type MaybePromise,
-  type RandomSource,
-  systemClock,
-  type TxFetcherDeps,
+export type {
+  BlockAnnouncement,
+  BlockFetcherDeps,
+  BodiesRequester,
+  HeaderRequester,
+  MaybePromise,
+  TxFetcherDeps,
 } from './types.js'

@@ -5,10 +5,13 @@
  * without some hashes, moves them to another announcer. Behaviour modelled on go-ethereum's
  * eth/fetcher/tx_fetcher.go, simplified: one request in flight per peer, hashes grouped by peer.
  */
+
+import type { Clock, RandomSource } from '@ethwire/interface'
+import { systemClock } from '@ethwire/interface/runtime'
 import { bytesToHex, type Transaction } from '@ethwire/rlp-wire'
 import * as C from './constants.js'
 import { FetcherError, type FetcherErrorCode } from './errors.js'
-import { type Clock, type RandomSource, systemClock, type TxFetcherDeps } from './types.js'
+import type { TxFetcherDeps } from './types.js'
 
 export interface TxFetcherOptions {
   arriveTimeoutMs?: number
@@ -50,9 +53,10 @@ export interface TxFetcherStats {
 }
 
 export interface TxFetcher {
-  start(): void
-  /** Clears every timer and all state; later inputs are ignored. */
-  stop(): void
+  /** Starts taking inputs. Resolves at once (the work stays synchronous). */
+  start(): Promise<void>
+  /** Clears every timer and all state; later inputs are ignored. Done by the time it returns. */
+  stop(): Promise<void>
   /**
    * Hashes announced by a peer. `types` and `sizes` come with eth/68 announcements and are checked
    * against the delivery.
@@ -369,6 +373,7 @@ export function createTxFetcher(deps: TxFetcherDeps, options: TxFetcherOptions =
     start() {
       running = true
       schedule()
+      return Promise.resolve()
     },
 
     stop() {
@@ -380,6 +385,7 @@ export function createTxFetcher(deps: TxFetcherDeps, options: TxFetcherOptions =
       entries.clear()
       byPeer.clear()
       adding.clear()
+      return Promise.resolve()
     },
 
     notify(peerId, hashes, types, sizes) {

@@ -1,27 +1,11 @@
 /**
  * What the fetchers consume, declared as narrowly as they need it. Anything with these shapes
  * (a chain, a consensus engine, a peer set, a tx pool) can be plugged in; nothing here imports
- * another ethwire package except the wire types of `@ethwire/rlp-wire`.
+ * another ethwire package except the wire types of `@ethwire/rlp-wire` and the shared contracts
+ * of `@ethwire/interface`.
  */
+import type { Clock, RandomSource } from '@ethwire/interface'
 import type { Block, BlockBody, BlockHeader, Transaction } from '@ethwire/rlp-wire'
-
-/** Injected time source; the same shape across ethwire packages. */
-export interface Clock {
-  /** Milliseconds. */
-  now(): number
-  setTimeout(callback: () => void, ms: number): unknown
-  clearTimeout(handle: unknown): void
-}
-
-/** A random source returning a float in [0, 1); picks between peers that announced the same thing. */
-export type RandomSource = () => number
-
-/** The clock of the host (Date.now and the global timers). */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (cb, ms) => setTimeout(cb, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-}
 
 /** A value or a promise of it: callbacks may answer synchronously or not. */
 export type MaybePromise<T> = T | Promise<T>

@@ -44,7 +44,7 @@ describe('block fetcher: announce → header → body → import', () => {
     expect(fetcher.state(b.hash)).toBeUndefined()
     expect(node.drops).toEqual([])
     fetcher.stop()
-    expect(clock.pendingTimers).toBe(0)
+    expect(clock.pending).toBe(0)
   })
 
   it('passes on headers and bodies it did not ask for (for the downloader)', async () => {
@@ -379,11 +379,11 @@ describe('block fetcher: bad peers and import order', () => {
     const p = new TestPeer('a')
     fetcher.notify(p.announce(child(head, 1)))
     fetcher.stop()
-    expect(clock.pendingTimers).toBe(0)
+    expect(clock.pending).toBe(0)
     expect(fetcher.notify(p.announce(child(head, 1)))).toBe('stopped')
     expect(fetcher.enqueue('a', child(head, 1))).toBe('stopped')
     await clock.advance(10_000)
     expect(p.headerRequests).toEqual([])
-    expect(clock.pendingTimers).toBe(0)
+    expect(clock.pending).toBe(0)
   })
 })

@@ -1,8 +1,9 @@
+import { errorCode } from '@ethwire/interface/runtime'
+import { FakeClock } from '@ethwire/interface/testing'
 import { bytesToHex } from '@ethwire/rlp-wire'
 import { genTransaction, Rand } from '@ethwire/rlp-wire/testing'
 import { describe, expect, it } from 'vitest'
 import { createBlockFetcher, createTxFetcher } from '../src/index.js'
-import { FakeClock } from '../src/testing.js'
 import { child, hex, makeChain, TestNode, TestPeer } from './helpers.js'
 
 describe('block fetcher edge cases', () => {
@@ -109,7 +110,7 @@ describe('tx fetcher edge cases', () => {
     expect(new Set(sent)).toEqual(new Set(['a', 'b']))
     expect(f.stats().fetching).toBe(2)
     f.stop()
-    expect(clock.pendingTimers).toBe(0)
+    expect(clock.pending).toBe(0)
   })
 
   it('a transaction repeated in one answer is passed on once and the peer penalized', async () => {
@@ -124,7 +125,7 @@ describe('tx fetcher edge cases', () => {
         for (const t of txs) added.push(bytesToHex(t.hash))
       },
       // go-ethereum drops a peer that sends "multiple copies of the same hash"
-      penalize: (_p, err) => penalties.push((err as unknown as { code: string }).code),
+      penalize: (_p, err) => penalties.push(errorCode(err) ?? err.message),
       clock,
     })
     f.start()

@@ -1,3 +1,5 @@
+import { errorCode } from '@ethwire/interface/runtime'
+import { FakeClock, seededRandom } from '@ethwire/interface/testing'
 import {
   Block,
   type BlockBody,
@@ -10,7 +12,6 @@ import {
 } from '@ethwire/rlp-wire'
 import { genTransaction, Rand } from '@ethwire/rlp-wire/testing'
 import type { BlockAnnouncement, BlockFetcherDeps } from '../src/index.js'
-import { FakeClock, seededRandom } from '../src/testing.js'
 
 let salt = 0
 
@@ -118,8 +119,7 @@ export class TestNode {
           if (b.header.number > this.head) this.head = b.header.number
         }
       },
-      dropPeer: (peerId, err) =>
-        this.drops.push({ peerId, code: (err as unknown as { code: string }).code }),
+      dropPeer: (peerId, err) => this.drops.push({ peerId, code: errorCode(err) ?? err.message }),
       clock: this.clock,
       random: seededRandom(7),
     }

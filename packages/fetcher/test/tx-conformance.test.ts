@@ -1,3 +1,5 @@
+import { errorCode } from '@ethwire/interface/runtime'
+import { FakeClock, flush, seededRandom } from '@ethwire/interface/testing'
 /**
  * Every delivered transaction is checked against the announcements, as go-ethereum's tx fetcher
  * does (issue 16, "Transaction conformance"; cmd/devp2p/internal/ethtest TestBlobViolations,
@@ -9,7 +11,6 @@ import { bytesToHex, Transaction, type TxData } from '@ethwire/rlp-wire'
 import { genBlobTxWithSidecar, genTransaction, Rand } from '@ethwire/rlp-wire/testing'
 import { describe, expect, it } from 'vitest'
 import { createTxFetcher, txNetworkSize } from '../src/index.js'
-import { FakeClock, flush, seededRandom } from '../src/testing.js'
 
 type Result = unknown
 
@@ -33,8 +34,7 @@ function setup(poolAnswer: (tx: Transaction) => Result = () => ({ ok: true })) {
         return r
       })
     },
-    penalize: (peerId, err) =>
-      penalties.push({ peerId, code: (err as unknown as { code: string }).code }),
+    penalize: (peerId, err) => penalties.push({ peerId, code: errorCode(err) ?? err.message }),
     clock,
     random: seededRandom(5),
   })

@@ -1,8 +1,9 @@
+import { errorCode } from '@ethwire/interface/runtime'
+import { FakeClock, flush, seededRandom } from '@ethwire/interface/testing'
 import { bytesToHex, type Transaction } from '@ethwire/rlp-wire'
 import { genBlobTxWithSidecar, genTransaction, Rand } from '@ethwire/rlp-wire/testing'
 import { describe, expect, it } from 'vitest'
 import { createTxFetcher, type TxFetcherOptions, txNetworkSize } from '../src/index.js'
-import { FakeClock, flush, seededRandom } from '../src/testing.js'
 
 function txs(n: number, seed = 1, type?: 0 | 1 | 2): Transaction[] {
   const r = new Rand(seed)
@@ -30,8 +31,7 @@ function setup(opts: TxFetcherOptions = {}) {
         for (const t of list) pool.add(bytesToHex(t.hash))
         added.push({ peerId, hashes: list.map((t) => bytesToHex(t.hash)) })
       },
-      penalize: (peerId, err) =>
-        penalties.push({ peerId, code: (err as unknown as { code: string }).code }),
+      penalize: (peerId, err) => penalties.push({ peerId, code: errorCode(err) ?? err.message }),
       clock,
       random: seededRandom(3),
     },
@@ -65,7 +65,7 @@ describe('tx fetcher', () => {
     expect(s.penalties).toEqual([])
     expect(s.fetcher.stats()).toEqual({ waiting: 0, queued: 0, fetching: 0, requests: 0 })
     s.fetcher.stop()
-    expect(s.clock.pendingTimers).toBe(0)
+    expect(s.clock.pending).toBe(0)
   })
 
   it('skips hashes the pool has and re-announcements by the same peer', async () => {
@@ -265,7 +265,7 @@ describe('tx fetcher', () => {
     const s = setup()
     s.fetcher.notify('a', hashes(txs(2)))
     s.fetcher.stop()
-    expect(s.clock.pendingTimers).toBe(0)
+    expect(s.clock.pending).toBe(0)
     expect(s.fetcher.notify('a', hashes(txs(2, 8))).accepted).toBe(0)
     await s.clock.advance(10_000)
     expect(s.requests).toEqual([])
