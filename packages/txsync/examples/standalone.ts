@@ -40,7 +40,7 @@ export async function main(): Promise<string[]> {
     pending: () => pool,
     onPackSent: (peer, txs) => log.push(`pack of ${txs.length} delivered to ${peer.id}`),
   })
-  sync.start()
+  await sync.start()
   sync.addPeer(myPeer('alice', 68, log)) // gets all 300 in 3 packs of ≤ 100 KiB
   await new Promise((r) => setTimeout(r, 10))
 
@@ -49,7 +49,7 @@ export async function main(): Promise<string[]> {
   const fresh: MyTx = { hash: new Uint8Array(32).fill(0xee), type: 2, size: 120, payload: 'new' }
   const summary = sync.broadcast([fresh]) // 9 peers: 3 in full, 6 by hash
   log.push(`broadcast: ${summary.direct} direct, ${summary.announced} announced`)
-  sync.stop()
+  await sync.stop()
   return log
 }
 

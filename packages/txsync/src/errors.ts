@@ -1,3 +1,5 @@
+import { isCodedError } from '@ethwire/interface/runtime'
+
 /** Errors txsync reports (through `onPeerFailed`) with a stable code. */
 export type TxSyncErrorCode =
   /** A pack was not delivered within `packTimeoutMs`. */
@@ -15,6 +17,7 @@ export class TxSyncError extends Error {
   }
 }
 
+/** Whether `err` is a {@link TxSyncError} (with `code`, when given), by its `name` brand, not `instanceof`. */
 export function isTxSyncError(err: unknown, code?: TxSyncErrorCode): err is TxSyncError {
-  return err instanceof TxSyncError && (code === undefined || err.code === code)
+  return isCodedError<TxSyncError>(err, 'TxSyncError', code)
 }

@@ -8,7 +8,7 @@
  * ```ts
  * import { createTxSync } from '@ethwire/txsync'
  * const sync = createTxSync({ pending: () => myPool.pendingTxs() })
- * sync.start()
+ * await sync.start()
  * sync.addPeer(peer) // { id, version, knowsTx, markTransaction, sendTransactions, sendPooledTransactionHashes }
  * sync.broadcast(newTxs) // eth/66+: √n in full, the rest by hash
  * ```
@@ -30,4 +30,4 @@ export {
   type TxSyncDeps,
   type TxSyncOptions,
 } from './txsync.js'
-export type { Clock, RandomSource, TxSyncPeer, TxSyncTx } from './types.js'
+export type { TxSyncPeer, TxSyncTx } from './types.js'

@@ -1,55 +1,9 @@
 /**
- * Test doubles for @ethwire/txsync: a fake clock, a seeded random source, fake transactions and
- * a recording fake peer whose sends can be held, resolved or failed by the test.
+ * Test doubles for @ethwire/txsync: fake transactions and a recording fake peer whose sends can be
+ * held, resolved or failed by the test. (The fake clock and the seeded random source are
+ * `FakeClock` and `seededRandom` from `@ethwire/interface/testing`.)
  */
-import type { Clock, RandomSource, TxSyncPeer, TxSyncTx } from './types.js'
-
-/** A manual clock: timers fire only from `advance(ms)`. */
-export class FakeClock implements Clock {
-  #now = 0
-  #timers = new Map<number, { at: number; fn: () => void }>()
-  #next = 1
-  now(): number {
-    return this.#now
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.#next++
-    this.#timers.set(id, { at: this.#now + ms, fn })
-    return id
-  }
-  clearTimeout(handle: unknown): void {
-    this.#timers.delete(handle as number)
-  }
-  /** Number of armed timers. */
-  get pending(): number {
-    return this.#timers.size
-  }
-  advance(ms: number): void {
-    const until = this.#now + ms
-    for (;;) {
-      let first: [number, { at: number; fn: () => void }] | undefined
-      for (const e of this.#timers)
-        if (e[1].at <= until && (first === undefined || e[1].at < first[1].at)) first = e
-      if (first === undefined) break
-      this.#timers.delete(first[0])
-      this.#now = first[1].at
-      first[1].fn()
-    }
-    this.#now = until
-  }
-}
-
-/** mulberry32: a small seeded PRNG in [0, 1). */
-export function seededRandom(seed: number): RandomSource {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import type { TxSyncPeer, TxSyncTx } from './types.js'
 
 /** A transaction stand-in: hash from the index, given type and size. */
 export interface FakeTx extends TxSyncTx {

@@ -1,3 +1,5 @@
+import type { Clock, RandomSource } from '@ethwire/interface'
+import { systemClock } from '@ethwire/interface/runtime'
 import {
   blobTxType,
   defaultAnnounceFromVersion,
@@ -6,7 +8,7 @@ import {
   txsyncPackSizeBytes,
 } from './constants.js'
 import { TxSyncError } from './errors.js'
-import type { Clock, RandomSource, TxSyncPeer, TxSyncTx } from './types.js'
+import type { TxSyncPeer, TxSyncTx } from './types.js'
 
 /** Who gets a new transaction in full, who by hash. */
 export interface BroadcastPolicy {
@@ -56,9 +58,10 @@ export interface BroadcastSummary {
 }
 
 export interface TxSync<T extends TxSyncTx, P extends TxSyncPeer<T> = TxSyncPeer<T>> {
-  start(): void
-  /** Drops the schedule and the pack timer; in-flight sends are not awaited. */
-  stop(): void
+  /** Starts the initial-sync pump. Resolves at once. */
+  start(): Promise<void>
+  /** Drops the schedule and the pack timer (by the time it returns); in-flight sends are not awaited. */
+  stop(): Promise<void>
   /** Registers a peer for broadcasts and schedules the initial sync of our pending transactions to it. */
   addPeer(peer: P): void
   removePeer(id: string): void
@@ -69,12 +72,6 @@ export interface TxSync<T extends TxSyncTx, P extends TxSyncPeer<T> = TxSyncPeer
   /** Id of the peer whose pack is in flight. */
   inFlight(): string | undefined
   readonly peerCount: number
-}
-
-const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 }
 
 interface SyncState<T> {
@@ -215,12 +212,14 @@ export function createTxSync<T extends TxSyncTx, P extends TxSyncPeer<T> = TxSyn
     start() {
       running = true
       pump()
+      return Promise.resolve()
     },
     stop() {
       running = false
       if (flight !== undefined) clock.clearTimeout(flight.timer)
       flight = undefined
       syncs.clear()
+      return Promise.resolve()
     },
     addPeer(peer) {
       peers.set(peer.id, peer)

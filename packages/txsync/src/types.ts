@@ -28,13 +28,3 @@ export interface TxSyncPeer<T extends TxSyncTx = TxSyncTx> {
    */
   sendPooledTransactionHashes(txs: readonly T[]): Promise<void>
 }
-
-/** Timers, injectable so tests run on a fake clock. */
-export interface Clock {
-  now(): number
-  setTimeout(fn: () => void, ms: number): unknown
-  clearTimeout(handle: unknown): void
-}
-
-/** Uniform random number in [0, 1). */
-export type RandomSource = () => number

@@ -1,15 +1,9 @@
+import { FakeClock, seededRandom } from '@ethwire/interface/testing'
 import { Transaction } from '@ethwire/rlp-wire'
 import { genTransaction, Rand } from '@ethwire/rlp-wire/testing'
 import { describe, expect, it } from 'vitest'
 import { createTxSync, maxAnnounceHashes } from '../src/index.js'
-import {
-  FakeClock,
-  FakePeer,
-  type FakeTx,
-  fakeTx,
-  flushMicrotasks,
-  seededRandom,
-} from '../src/testing.js'
+import { FakePeer, type FakeTx, fakeTx, flushMicrotasks } from '../src/testing.js'
 
 const make = (opts = {}, onBroadcastError?: (p: unknown, e: unknown) => void) =>
   createTxSync<FakeTx>(

@@ -1,13 +1,7 @@
+import { FakeClock, seededRandom } from '@ethwire/interface/testing'
 import { describe, expect, it } from 'vitest'
 import { createTxSync, isTxSyncError, type TxSyncError, txsyncPackSizeBytes } from '../src/index.js'
-import {
-  FakeClock,
-  FakePeer,
-  type FakeTx,
-  fakeTx,
-  flushMicrotasks,
-  seededRandom,
-} from '../src/testing.js'
+import { FakePeer, type FakeTx, fakeTx, flushMicrotasks } from '../src/testing.js'
 
 const txs = (n: number, size: number, from = 0) =>
   Array.from({ length: n }, (_, i) => fakeTx(from + i, size))
@@ -176,9 +170,9 @@ describe('initial sync', () => {
     sync.addPeer(fast)
     sync.start()
     expect(sync.inFlight()).toBe('slow')
-    clock.advance(999)
+    clock.tick(999)
     expect(failed).toEqual([])
-    clock.advance(1)
+    clock.tick(1)
     expect(failed).toEqual(['slow:ErrPackTimeout'])
     expect(sync.inFlight()).toBe('fast')
     slow.release()
