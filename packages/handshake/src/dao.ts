@@ -1,7 +1,9 @@
+import type { Clock } from '@ethwire/interface'
+import { systemClock } from '@ethwire/interface/runtime'
 import { equalBytes } from '@ethwire/rlp-wire'
 import { daoChallengeTimeoutMs, daoForkExtraData } from './constants.js'
-import { HandshakeError } from './errors.js'
-import { type Clock, type HeaderRequester, systemClock } from './types.js'
+import { HandshakeError, isHandshakeError } from './errors.js'
+import type { HeaderRequester } from './types.js'
 
 export interface DaoChallengeDeps {
   /** The peer to challenge (e.g. an `@ethwire/peerset` `Peer`). */
@@ -66,7 +68,7 @@ export async function daoChallenge(
     try {
       headers = await Promise.race([request, timeout])
     } catch (err) {
-      if (err instanceof HandshakeError) throw err
+      if (isHandshakeError(err)) throw err
       if (options.signal?.aborted) throw options.signal.reason ?? err
       if (timedOut) throw new HandshakeError('ErrDaoChallengeTimeout', 'DAO challenge timed out')
       throw new HandshakeError('ErrDaoChallengeTimeout', 'DAO fork header request failed', {

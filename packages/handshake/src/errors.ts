@@ -1,3 +1,4 @@
+import { isCodedError } from '@ethwire/interface/runtime'
 import { DisconnectReason } from '@ethwire/rlp-wire'
 
 /** Why EIP-2124 validation rejected a remote fork id. */
@@ -67,9 +68,12 @@ export class HandshakeError extends Error {
   }
 }
 
-/** True when `err` is a {@link HandshakeError} (with `code`, when given). */
+/**
+ * True when `err` is a {@link HandshakeError} (with `code`, when given), by its `name` brand and
+ * string `code`, not `instanceof` (a second copy of the package makes errors `instanceof` misses).
+ */
 export function isHandshakeError(err: unknown, code?: HandshakeErrorCode): err is HandshakeError {
-  return err instanceof HandshakeError && (code === undefined || err.code === code)
+  return isCodedError<HandshakeError>(err, 'HandshakeError', code)
 }
 
 /**

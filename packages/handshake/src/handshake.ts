@@ -1,3 +1,5 @@
+import type { Clock, Msg, MsgReadWriter } from '@ethwire/interface'
+import { systemClock } from '@ethwire/interface/runtime'
 import {
   bytesToHex,
   decodeStatus,
@@ -6,18 +8,15 @@ import {
   type ForkId,
   isStatusEth69,
   isWireError,
-  type Msg,
   MsgCode,
-  type MsgReadWriter,
   type Status,
   type StatusEth63,
   type StatusEth64,
   type StatusEth69,
 } from '@ethwire/rlp-wire'
 import { handshakeTimeoutMs, maxStatusSizeBytes } from './constants.js'
-import { HandshakeError } from './errors.js'
+import { HandshakeError, isHandshakeError } from './errors.js'
 import { computeForkId, createForkFilter, type ForkConfig, type ForkFilter } from './forkid.js'
-import { type Clock, systemClock } from './types.js'
 
 /** What we tell peers about our chain; the Status we send is built from it for each version. */
 export interface LocalStatus {
@@ -137,7 +136,7 @@ export async function handshake(
     return { version, remote, local: sent }
   } catch (err) {
     const failure = toHandshakeError(err, timedOut, signal)
-    if (failure instanceof HandshakeError && failure.code !== 'ErrClosed') {
+    if (isHandshakeError(failure) && failure.code !== 'ErrClosed') {
       if (options.closeOnError ?? true) await conn.close(failure.disconnectReason).catch(() => {})
     }
     throw failure
@@ -148,7 +147,7 @@ export async function handshake(
 }
 
 function toHandshakeError(err: unknown, timedOut: boolean, signal?: AbortSignal): unknown {
-  if (err instanceof HandshakeError) return err
+  if (isHandshakeError(err)) return err
   if (timedOut) return new HandshakeError('ErrTimeout', 'no Status in time', { cause: err })
   if (signal?.aborted) return signal.reason ?? err
   if (isWireError(err, 'ErrClosed')) {

@@ -59,4 +59,4 @@ export {
   handshake,
   type LocalStatus,
 } from './handshake.js'
-export { type ChallengeHeader, type Clock, type HeaderRequester, systemClock } from './types.js'
+export type { ChallengeHeader, HeaderRequester } from './types.js'

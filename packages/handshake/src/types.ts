@@ -1,20 +1,7 @@
 /**
- * What the handshake consumes from other packages, declared as narrowly as it needs it.
+ * What the handshake consumes from other packages, declared as narrowly as it needs it (the
+ * clock and the connection are `@ethwire/interface`'s `Clock` and `MsgReadWriter`).
  */
-
-/** Injected time source; the same shape across ethwire packages. */
-export interface Clock {
-  now(): number
-  setTimeout(callback: () => void, ms: number): unknown
-  clearTimeout(handle: unknown): void
-}
-
-/** The clock of the host (Date.now and the global timers). */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (cb, ms) => setTimeout(cb, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-}
 
 /** A header as far as the DAO challenge looks at it. */
 export interface ChallengeHeader {

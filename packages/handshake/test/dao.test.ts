@@ -1,3 +1,4 @@
+import { FakeClock } from '@ethwire/interface/testing'
 import { BlockHeader, DisconnectReason } from '@ethwire/rlp-wire'
 import { genHeaderData, Rand } from '@ethwire/rlp-wire/testing'
 import { describe, expect, it } from 'vitest'
@@ -8,7 +9,6 @@ import {
   type HeaderRequester,
   isHandshakeError,
 } from '../src/index.js'
-import { FakeClock } from '../src/testing.js'
 
 const forkBlock = 1_920_000n
 
@@ -85,7 +85,7 @@ describe('DAO fork challenge', () => {
     const { peer } = peerAnswering(() => new Promise(() => {}))
     const clock = new FakeClock()
     const p = daoChallenge({ peer, clock }, { forkBlock, support: true, timeoutMs: 15_000 })
-    clock.advance(15_000)
+    clock.tick(15_000)
     const err = await p.catch((e) => e)
     expect(isHandshakeError(err, 'ErrDaoChallengeTimeout')).toBe(true)
     expect(err.disconnectReason).toBe(DisconnectReason.Timeout)

@@ -1,6 +1,7 @@
+import type { EthConnection } from '@ethwire/interface'
+import { FakeClock } from '@ethwire/interface/testing'
 import {
   DisconnectReason,
-  type EthConnection,
   encodeStatus,
   MsgCode,
   rlpEncode,
@@ -19,7 +20,7 @@ import {
   isHandshakeError,
   type LocalStatus,
 } from '../src/index.js'
-import { FakeClock, testLocalStatus } from '../src/testing.js'
+import { testLocalStatus } from '../src/testing.js'
 
 const versions = [62, 63, 64, 65, 66, 67, 68, 69]
 
@@ -114,6 +115,7 @@ describe('rejections', () => {
     const [ours, theirs] = msgPipe({ version: 68 })
     const conn: EthConnection = {
       version: 68,
+      direction: ours.direction,
       remoteId: ours.remoteId,
       remoteAddress: ours.remoteAddress,
       transport: 'pipe',
@@ -288,6 +290,7 @@ describe('timeout and abort', () => {
     await theirs.writeMsg(MsgCode.Status, encodeStatus(buildStatus(66, testLocalStatus())))
     const conn: EthConnection = {
       version: 66,
+      direction: ours.direction,
       remoteId: ours.remoteId,
       remoteAddress: ours.remoteAddress,
       transport: 'pipe',
@@ -300,7 +303,7 @@ describe('timeout and abort', () => {
     }
     const p = handshake({ conn, local: testLocalStatus(), clock })
     await new Promise((r) => setTimeout(r, 5))
-    clock.advance(5_000)
+    clock.tick(5_000)
     await expectHandshakeError(p, 'ErrTimeout')
     expect(theirs.closeInfo?.reason).toBe(DisconnectReason.Timeout)
   })
@@ -313,10 +316,10 @@ describe('timeout and abort', () => {
       () => 'resolved',
       () => 'rejected',
     )
-    clock.advance(4_999)
+    clock.tick(4_999)
     await new Promise((r) => setTimeout(r, 5))
     expect(await Promise.race([settled, Promise.resolve('pending')])).toBe('pending')
-    clock.advance(1)
+    clock.tick(1)
     const err = await expectHandshakeError(p, 'ErrTimeout')
     expect(err.disconnectReason).toBe(DisconnectReason.Timeout)
     expect(theirs.closeInfo).toEqual({ reason: DisconnectReason.Timeout, remote: true })
@@ -327,7 +330,7 @@ describe('timeout and abort', () => {
     const clock = new FakeClock()
     const [ours] = msgPipe({ version: 62 })
     const p = handshake({ conn: ours, local: testLocalStatus(), clock }, { timeoutMs: 100 })
-    clock.advance(100)
+    clock.tick(100)
     await expectHandshakeError(p, 'ErrTimeout')
   })
 
