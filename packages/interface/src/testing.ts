@@ -1,7 +1,8 @@
 /**
  * Test doubles and compliance suites for code built on the ethwire contracts. Unlike the main
- * entry this one has runtime code, and `transportSuite` registers vitest cases (vitest is a peer
- * dependency of this entry).
+ * entry this one has runtime code: `FakeClock`, and the two compliance suites that register
+ * vitest cases (vitest is a peer dependency of this entry) — `transportSuite` for
+ * `EthConnection`s and `ethTransportSuite` for `EthTransport`s.
  *
  * @example
  * ```ts
@@ -12,8 +13,10 @@
  * clock.tick(1_000) // fires synchronously; `await clock.advance(ms)` also lets promises run
  *
  * transportSuite({ name: 'my transport', setup: openPair, teardown: closeAll })
+ * ethTransportSuite({ name: 'my transport', create: () => createMyTransport({ host: '127.0.0.1', port: 0 }) })
  * ```
  */
+export { type EthTransportSuiteOptions, ethTransportSuite } from './testing/eth-transport-suite.js'
 export {
   FakeClock,
   type FakeClockOptions,
