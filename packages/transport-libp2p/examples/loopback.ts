@@ -3,18 +3,20 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { EthConnection } from '@ethwire/interface'
 import { DisconnectReason, disconnectReasonName } from '@ethwire/rlp-wire'
 import { createLibp2pTransport } from '../src/index.js'
 
 const datadir = await mkdtemp(join(tmpdir(), 'ethwire-example-'))
 const a = createLibp2pTransport({}, { datadir, versions: [66, 67, 68] })
 const b = createLibp2pTransport({}, { versions: [67, 68, 69] })
-await Promise.all([a.start(), b.start()])
-
-const accepted = b.accept()
-const out = await a.dial(b.multiaddrs()[0] as string)
+// Through the EthTransport interface only: listen, onConnection, dial, close.
+const accepted = new Promise<EthConnection>((resolve) => b.onConnection(resolve))
+const [addr] = await b.listen()
+const out = await a.dial(addr as string)
 const inn = await accepted
 console.log(`negotiated eth/${out.version} (b sees eth/${inn.version})`)
+console.log(`directions: a ${out.direction}, b ${inn.direction}`)
 
 await out.writeMsg(0x03, Uint8Array.of(0xc0))
 const msg = await inn.readMsg()
@@ -27,5 +29,5 @@ console.log(
   `b saw disconnect ${disconnectReasonName(info?.reason ?? -1)} (remote: ${info?.remote})`,
 )
 
-await Promise.all([a.stop(), b.stop()])
+await Promise.all([a.close(), b.close()])
 await rm(datadir, { recursive: true, force: true })

@@ -19,11 +19,13 @@ import {
   varintLength,
   writeVarint,
 } from './framing.js'
-import type { Clock, FrameStream } from './types.js'
+import type { FrameStream } from './types.js'
 import {
   type CloseInfo,
+  type Direction,
   DisconnectReason,
   type EthConnection,
+  isWireError,
   type Msg,
   WireError,
 } from './wire.js'
@@ -31,10 +33,13 @@ import {
 export interface Libp2pEthConnectionInit {
   readonly stream: FrameStream
   readonly version: number
+  /** `outbound` when we opened the stream (dialed). */
+  readonly direction: Direction
   readonly remoteId: string
   readonly remoteAddress: string
   readonly maxMessageSizeBytes: number
-  readonly now: Clock
+  /** Stamps `Msg.receivedAt`. */
+  readonly now: () => number
   /** How long close waits for the stream to finish before aborting it. */
   readonly closeTimeoutMs?: number
   /** Called once, after the stream is closed (either side), e.g. to hang up the libp2p connection. */
@@ -44,6 +49,10 @@ export interface Libp2pEthConnectionInit {
 interface Reader {
   resolve(msg: Msg): void
   reject(err: unknown): void
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('The operation was aborted', 'AbortError')
 }
 
 interface PendingWrite {
@@ -75,6 +84,7 @@ function parseDisconnectReason(payload: Uint8Array): number {
 
 export class Libp2pEthConnection implements EthConnection {
   readonly version: number
+  readonly direction: Direction
   readonly remoteId: string
   readonly remoteAddress: string
   readonly transport = 'libp2p' as const
@@ -82,7 +92,7 @@ export class Libp2pEthConnection implements EthConnection {
   readonly #stream: FrameStream
   readonly #decoder: FrameDecoder
   readonly #maxMessageSizeBytes: number
-  readonly #now: Clock
+  readonly #now: () => number
   readonly #closeTimeoutMs: number
   readonly #onClosed: ((info: CloseInfo) => void) | undefined
 
@@ -90,7 +100,8 @@ export class Libp2pEthConnection implements EthConnection {
   #queueHead = 0
   #queuedBytes = 0
   #paused = false
-  #reader: Reader | undefined
+  /** Pending reads, first come first served. */
+  #readers: Reader[] = []
   #failure: WireError | undefined
   #closeInfo: CloseInfo | undefined
   #closing: Promise<void> | undefined
@@ -103,6 +114,7 @@ export class Libp2pEthConnection implements EthConnection {
   constructor(init: Libp2pEthConnectionInit) {
     this.#stream = init.stream
     this.version = init.version
+    this.direction = init.direction
     this.remoteId = init.remoteId
     this.remoteAddress = init.remoteAddress
     this.#maxMessageSizeBytes = init.maxMessageSizeBytes
@@ -128,6 +140,10 @@ export class Libp2pEthConnection implements EthConnection {
 
   // ---- reading ----
 
+  /**
+   * The next message not yet handed out. Concurrent calls queue and are served first come, first
+   * served; an aborted signal rejects with its reason and takes no message.
+   */
   readMsg(signal?: AbortSignal): Promise<Msg> {
     if (this.#failure !== undefined) {
       const err = this.#failure
@@ -135,19 +151,15 @@ export class Libp2pEthConnection implements EthConnection {
       return Promise.reject(err)
     }
     if (this.#closeInfo !== undefined) return Promise.reject(this.#closedError())
+    if (signal?.aborted) return Promise.reject(abortReason(signal))
     if (this.#queueHead < this.#queue.length) return Promise.resolve(this.#shift())
-    if (signal?.aborted) return Promise.reject(signal.reason)
-    if (this.#reader !== undefined)
-      return Promise.reject(
-        new Error('readMsg: another read is already pending (reads are sequential)'),
-      )
     return new Promise<Msg>((resolve, reject) => {
       const onAbort = (): void => {
-        this.#reader = undefined
-        reject(signal?.reason)
+        const i = this.#readers.indexOf(reader)
+        if (i >= 0) this.#readers.splice(i, 1)
+        reject(abortReason(signal as AbortSignal))
       }
-      signal?.addEventListener('abort', onAbort, { once: true })
-      this.#reader = {
+      const reader: Reader = {
         resolve: (msg) => {
           signal?.removeEventListener('abort', onAbort)
           resolve(msg)
@@ -157,6 +169,8 @@ export class Libp2pEthConnection implements EthConnection {
           reject(err)
         },
       }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.#readers.push(reader)
     })
   }
 
@@ -189,7 +203,9 @@ export class Libp2pEthConnection implements EthConnection {
       else for (const chunk of data) this.#decoder.push(chunk, this.#onFrame)
     } catch (err) {
       if (this.#closeInfo !== undefined) return
-      this.#failure = err as WireError
+      this.#failure = isWireError(err)
+        ? err
+        : new WireError('ErrDecode', `undecodable frame: ${String(err)}`, { cause: err })
       void this.close(DisconnectReason.ProtocolError)
     }
   }
@@ -206,9 +222,8 @@ export class Libp2pEthConnection implements EthConnection {
       payload: frame.payload,
       receivedAt: this.#now(),
     }
-    const reader = this.#reader
+    const reader = this.#readers.shift()
     if (reader !== undefined) {
-      this.#reader = undefined
       reader.resolve(msg)
       return
     }
@@ -420,12 +435,14 @@ export class Libp2pEthConnection implements EthConnection {
     this.#queue = []
     this.#queueHead = 0
     this.#queuedBytes = 0
-    const reader = this.#reader
-    this.#reader = undefined
-    if (reader !== undefined) {
-      const err = this.#failure ?? this.#closedError()
+    const readers = this.#readers.splice(0)
+    if (readers.length > 0) {
+      // The first pending read learns why (a decode failure), the others that it closed.
+      const failure = this.#failure
       this.#failure = undefined
-      reader.reject(err)
+      readers.forEach((r, i) => {
+        r.reject(i === 0 && failure !== undefined ? failure : this.#closedError())
+      })
     }
     for (const w of this.#writes.splice(0)) w.reject(this.#closedError())
   }

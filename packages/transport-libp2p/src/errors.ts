@@ -1,3 +1,5 @@
+import { isCodedError } from '@ethwire/interface/runtime'
+
 /** Errors of the libp2p transport itself (framing and closed-stream errors are rlp-wire's `WireError`). */
 export type TransportErrorCode =
   /** The remote supports none of our eth versions (multistream-select found no common protocol). */
@@ -19,6 +21,10 @@ export class TransportError extends Error {
   }
 }
 
+/**
+ * Whether `err` is a {@link TransportError} (with `code`, when given), by its `name` brand and
+ * string `code`, not `instanceof` (a second copy of the package makes errors `instanceof` misses).
+ */
 export function isTransportError(err: unknown, code?: TransportErrorCode): err is TransportError {
-  return err instanceof TransportError && (code === undefined || err.code === code)
+  return isCodedError<TransportError>(err, 'TransportError', code)
 }

@@ -1,10 +1,11 @@
 /**
  * @ethwire/transport-libp2p — the eth wire protocol over libp2p (TCP + noise + yamux, with identify
  * and ping). One protocol id per eth version (`/ethwire/eth/68/1.0.0`); dialling picks the highest
- * version both sides speak, and every negotiated stream becomes an `EthConnection` (rlp-wire's
- * `MsgReadWriter` plus version and remote id): length-prefixed frames with the 10 MiB cap checked
- * before the payload is buffered, back-pressure both ways, and a Disconnect frame on close so both
- * sides see the reason.
+ * version both sides speak, and every negotiated stream becomes an `EthConnection` of
+ * `@ethwire/interface` (the `MsgReadWriter` contract plus version, direction and remote id):
+ * length-prefixed frames with the 10 MiB cap checked before the payload is buffered, back-pressure
+ * both ways, and a Disconnect frame on close so both sides see the reason. The transport is an
+ * `EthTransport` (`listen`, `dial`, `onConnection`, `close`) and `Startable`.
  *
  * @example
  * ```ts
@@ -12,13 +13,13 @@
  *
  * const a = createLibp2pTransport({}, { datadir: './data-a', versions: [68, 69] })
  * const b = createLibp2pTransport({}, { versions: [67, 68] })
- * await a.start(); await b.start()
- * const out = await a.dial(b.multiaddrs()[0])     // out.version === 68
- * const inn = await b.accept()
+ * b.onConnection((conn) => console.log(conn.direction, conn.remoteId)) // 'inbound', a's peer id
+ * await a.listen()
+ * const [addr] = await b.listen()
+ * const out = await a.dial(addr)                   // out.version === 68, out.direction === 'outbound'
  * await out.writeMsg(0x00, statusPayload)
- * const msg = await inn.readMsg()
- * await out.close(0x08)                            // inn.closeInfo → { reason: 8, remote: true }
- * await a.stop(); await b.stop()
+ * await out.close(0x08)                            // b's end: closeInfo → { reason: 8, remote: true }
+ * await a.close(); await b.close()
  * ```
  */
 import './polyfill.js'
@@ -51,7 +52,8 @@ export {
   type Libp2pTransport,
   type Libp2pTransportDeps,
   type Libp2pTransportOptions,
+  libp2pTransportName,
   protocolId,
   versionOfProtocol,
 } from './transport.js'
-export type { Clock, FrameStream } from './types.js'
+export type { FrameStream } from './types.js'

@@ -5,6 +5,8 @@
  */
 // Side effect first: Promise.withResolvers for Node 20 before libp2p runs.
 import './polyfill.js'
+import type { AbortOptions, Clock, Startable } from '@ethwire/interface'
+import { TypedEmitter } from '@ethwire/interface/runtime'
 import type { Connection, Libp2p, PrivateKey, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { Libp2pEthConnection } from './connection.js'
@@ -17,11 +19,38 @@ import {
   maxPendingInbound,
   protocolSuffix,
 } from './constants.js'
-import { TransportError } from './errors.js'
+import { isTransportError, TransportError } from './errors.js'
 import { loadLibp2pModules } from './modules.js'
 import { loadOrCreatePeerKey } from './peer-key.js'
-import type { Clock, FrameStream } from './types.js'
-import { DisconnectReason, type EthConnection, SUPPORTED_VERSIONS } from './wire.js'
+import type { FrameStream } from './types.js'
+import {
+  type Direction,
+  DisconnectReason,
+  type EthConnection,
+  type EthTransport,
+  SUPPORTED_VERSIONS,
+} from './wire.js'
+
+/** The transport's name, also `EthConnection.transport` of its connections. */
+export const libp2pTransportName = 'libp2p'
+
+/** The multiaddrs this transport dials: an IP or DNS address with a TCP port. */
+const dialableAddress = /^\/(ip4|ip6|dns|dns4|dns6|dnsaddr)\/[^/]+\/tcp\/\d+(\/|$)/
+
+/** The `name` of an error-like value (libp2p's errors are told apart by it), or undefined. */
+function errorName(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined
+  const name = (err as { name?: unknown }).name
+  return typeof name === 'string' ? name : undefined
+}
+
+function errorMessage(err: unknown): string {
+  if (typeof err === 'object' && err !== null) {
+    const message = (err as { message?: unknown }).message
+    if (typeof message === 'string') return message
+  }
+  return String(err)
+}
 
 /** `/ethwire/eth/<version>/1.0.0` (or with another prefix). */
 export function protocolId(version: number, prefix: string = defaultProtocolPrefix): string {
@@ -56,8 +85,10 @@ function cancelAddressDebounce(node: Libp2p): void {
 export interface Libp2pTransportDeps {
   /** Attach to this libp2p node instead of building one. Its lifecycle stays the caller's. */
   readonly libp2p?: Libp2p
-  /** Stamps `Msg.receivedAt`. Default `Date.now`. */
-  readonly now?: Clock
+  /** Stamps `Msg.receivedAt` (only `now()` is used). Default the system clock. */
+  readonly clock?: Pick<Clock, 'now'>
+  /** @deprecated pass `clock` (this was a bare `() => number` named `Clock`). */
+  readonly now?: () => number
 }
 
 export interface Libp2pTransportOptions {
@@ -73,7 +104,13 @@ export interface Libp2pTransportOptions {
   readonly maxMessageSizeBytes?: number
   /** Protocol id prefix. Default `/ethwire/eth`. */
   readonly protocolPrefix?: string
-  /** Called for every inbound eth connection; without it they queue for `inbound()`/`accept()`. */
+  /**
+   * Called for every inbound eth connection (inbound only; the transport's `onConnection()`
+   * listeners see both directions). With neither this nor an `onConnection()` listener, inbound
+   * connections queue for `inbound()` / `accept()`.
+   */
+  readonly onInbound?: (conn: EthConnection) => void
+  /** @deprecated `onInbound` under its old name (inbound only, unlike the `onConnection()` method). */
   readonly onConnection?: (conn: EthConnection) => void
   /** Close the libp2p connection once its eth stream is closed. Default true. */
   readonly hangUpOnClose?: boolean
@@ -81,28 +118,49 @@ export interface Libp2pTransportOptions {
   readonly dialTimeoutMs?: number
 }
 
-export interface DialOptions {
-  readonly signal?: AbortSignal
-}
+export interface DialOptions extends AbortOptions {}
 
-export interface Libp2pTransport {
+/**
+ * The libp2p transport: an `EthTransport` (what a node needs to dial and accept without knowing
+ * which transport it is) and `Startable`, plus libp2p-specific extras (`node`, `peerId`,
+ * `multiaddrs`, `accept`, `inbound`).
+ */
+export interface Libp2pTransport extends EthTransport, Startable {
+  /** `'libp2p'`. */
+  readonly name: string
   /** The libp2p node (built by `start()` unless one was passed in). */
   readonly node: Libp2p
   /** Our peer id (available after `start()`). */
   readonly peerId: string
   /** The eth versions offered, highest first. */
   readonly versions: readonly number[]
-  /** Addresses to dial us at, each ending in `/p2p/<peer id>` (after `start()`). */
+  /** Addresses to dial us at, each ending in `/p2p/<peer id>` (after `start()`; throws before). */
   multiaddrs(): string[]
+  /** Builds (or attaches to) the node and registers the eth protocols. Not restartable after `stop()`. */
   start(): Promise<void>
-  /** Closes every eth connection (ClientQuitting) and, if we built the node, stops it. */
+  /** Closes every eth connection (ClientQuitting) and, if we built the node, stops it. Idempotent. */
   stop(): Promise<void>
+  /** `start()`, then the addresses to dial us at (`EthTransport`). */
+  listen(options?: AbortOptions): Promise<string[]>
+  /** The addresses to dial us at; empty before `start()` and after `stop()`. */
+  addresses(): string[]
+  /** True for an IP or DNS multiaddr with a TCP port (`/ip4/1.2.3.4/tcp/30303/p2p/…`). */
+  canDial(address: string): boolean
   /**
    * Connects to `addr` (a multiaddr, ideally with `/p2p/<id>`) and opens an eth stream on the
-   * highest version both sides speak. Rejects with `TransportError('ErrNoCommonVersion')` or
-   * `TransportError('ErrDial')`.
+   * highest version both sides speak (`direction: 'outbound'`). `onConnection()` listeners see it
+   * before this resolves. Before `start()` it starts the transport first (libp2p dials from a
+   * running node). Rejects with `TransportError('ErrNoCommonVersion')`,
+   * `TransportError('ErrDial')`, `TransportError('ErrNotRunning')` (not started or stopped) or the
+   * signal's reason.
    */
   dial(addr: string | Multiaddr, options?: DialOptions): Promise<EthConnection>
+  /** Every new eth connection, inbound and outbound; returns the unsubscribe function. */
+  onConnection(listener: (connection: EthConnection) => void): () => void
+  /** Open eth connections, both directions. */
+  readonly connectionCount: number
+  /** `stop()` under its `EthTransport` name. */
+  close(): Promise<void>
   /** The next inbound connection (when no `onConnection` callback is set). */
   accept(signal?: AbortSignal): Promise<EthConnection>
   /** Inbound connections as an async iterator; ends at `stop()`. */
@@ -115,7 +173,9 @@ export function createLibp2pTransport(
   deps: Libp2pTransportDeps = {},
   options: Libp2pTransportOptions = {},
 ): Libp2pTransport {
-  const now = deps.now ?? Date.now
+  const clock = deps.clock
+  const now = clock !== undefined ? () => clock.now() : (deps.now ?? Date.now)
+  const onInbound = options.onInbound ?? options.onConnection
   const prefix = options.protocolPrefix ?? defaultProtocolPrefix
   const versions = [...new Set(options.versions ?? SUPPORTED_VERSIONS)].sort((a, b) => b - a)
   if (versions.length === 0) throw new RangeError('at least one eth version is required')
@@ -128,17 +188,21 @@ export function createLibp2pTransport(
 
   let node: Libp2p | undefined = deps.libp2p
   let running = false
+  let stopped = false
+  let starting: Promise<void> | undefined
+  const events = new TypedEmitter<{ connection: EthConnection }>()
   const open = new Set<EthConnection>()
   const pending: EthConnection[] = []
   const acceptors: Array<{ resolve(c: EthConnection): void; reject(err: unknown): void }> = []
 
-  function wrap(stream: Stream, connection: Connection): Libp2pEthConnection {
+  function wrap(stream: Stream, connection: Connection, direction: Direction): Libp2pEthConnection {
     const version = versionOfProtocol(stream.protocol, prefix)
     if (version === undefined)
       throw new TransportError('ErrNoCommonVersion', `unexpected protocol ${stream.protocol}`)
     const conn: Libp2pEthConnection = new Libp2pEthConnection({
       stream: stream as unknown as FrameStream,
       version,
+      direction,
       remoteId: connection.remotePeer.toString(),
       remoteAddress: connection.remoteAddr.toString(),
       maxMessageSizeBytes,
@@ -168,11 +232,14 @@ export function createLibp2pTransport(
       stream.abort(new Error('transport stopped'))
       return
     }
-    const conn = wrap(stream, connection)
-    if (options.onConnection !== undefined) {
-      options.onConnection(conn)
+    const conn = wrap(stream, connection, 'inbound')
+    events.emit('connection', conn)
+    if (onInbound !== undefined) {
+      onInbound(conn)
       return
     }
+    // Someone takes connections through onConnection(): nobody would drain the accept queue.
+    if (events.listenerCount('connection') > 0) return
     const acceptor = acceptors.shift()
     if (acceptor !== undefined) {
       acceptor.resolve(conn)
@@ -187,11 +254,40 @@ export function createLibp2pTransport(
 
   function requireNode(): Libp2p {
     if (node === undefined || !running)
-      throw new TransportError('ErrNotRunning', 'transport is not started')
+      throw new TransportError(
+        'ErrNotRunning',
+        stopped ? 'transport is stopped' : 'transport is not started',
+      )
     return node
   }
 
+  async function startOnce(): Promise<void> {
+    if (node === undefined) {
+      const privateKey =
+        options.privateKey ??
+        (options.datadir !== undefined ? await loadOrCreatePeerKey(options.datadir) : undefined)
+      const m = await loadLibp2pModules()
+      node = await m.libp2p.createLibp2p({
+        ...(privateKey === undefined ? {} : { privateKey }),
+        addresses: { listen: [...(options.listen ?? defaultListenAddrs)] },
+        transports: [m.tcp.tcp()],
+        connectionEncrypters: [m.noise.noise()],
+        streamMuxers: [m.yamux.yamux()],
+        services: { identify: m.identify.identify(), ping: m.ping.ping() },
+        start: false,
+      })
+    }
+    for (const p of protocols)
+      await node.handle(p, handler, { maxInboundStreams: 1, maxOutboundStreams: 1 })
+    if (ownsNode) await node.start()
+    running = true
+  }
+
   const transport: Libp2pTransport = {
+    name: libp2pTransportName,
+    get connectionCount() {
+      return open.size
+    },
     get node() {
       if (node === undefined)
         throw new TransportError('ErrNotRunning', 'the libp2p node is built by start()')
@@ -208,29 +304,41 @@ export function createLibp2pTransport(
     },
 
     async start() {
+      if (stopped) throw new TransportError('ErrNotRunning', 'transport is stopped')
       if (running) return
-      if (node === undefined) {
-        const privateKey =
-          options.privateKey ??
-          (options.datadir !== undefined ? await loadOrCreatePeerKey(options.datadir) : undefined)
-        const m = await loadLibp2pModules()
-        node = await m.libp2p.createLibp2p({
-          ...(privateKey === undefined ? {} : { privateKey }),
-          addresses: { listen: [...(options.listen ?? defaultListenAddrs)] },
-          transports: [m.tcp.tcp()],
-          connectionEncrypters: [m.noise.noise()],
-          streamMuxers: [m.yamux.yamux()],
-          services: { identify: m.identify.identify(), ping: m.ping.ping() },
-          start: false,
-        })
-      }
-      for (const p of protocols)
-        await node.handle(p, handler, { maxInboundStreams: 1, maxOutboundStreams: 1 })
-      if (ownsNode) await node.start()
-      running = true
+      starting ??= startOnce().finally(() => {
+        starting = undefined
+      })
+      await starting
+    },
+
+    async listen(listenOptions = {}) {
+      listenOptions.signal?.throwIfAborted()
+      await transport.start()
+      listenOptions.signal?.throwIfAborted()
+      return transport.multiaddrs()
+    },
+
+    addresses() {
+      return running && node !== undefined ? transport.multiaddrs() : []
+    },
+
+    canDial(address) {
+      return dialableAddress.test(address)
+    },
+
+    onConnection(listener) {
+      return events.on('connection', listener)
+    },
+
+    close() {
+      return transport.stop()
     },
 
     async stop() {
+      if (stopped) return
+      stopped = true
+      if (starting !== undefined) await starting.catch(() => {})
       if (!running || node === undefined) return
       running = false
       for (const a of acceptors.splice(0))
@@ -245,9 +353,17 @@ export function createLibp2pTransport(
     },
 
     async dial(addr, dialOptions = {}) {
+      dialOptions.signal?.throwIfAborted()
+      // libp2p dials from a running node: dialing before listen() starts it (binding the listen
+      // addresses too), so a node may dial through the EthTransport interface in any order.
+      if (!running && !stopped) await transport.start()
       const n = requireNode()
-      const ma =
-        typeof addr === 'string' ? (await loadLibp2pModules()).multiaddr.multiaddr(addr) : addr
+      let ma: Multiaddr
+      try {
+        ma = typeof addr === 'string' ? (await loadLibp2pModules()).multiaddr.multiaddr(addr) : addr
+      } catch (err) {
+        throw new TransportError('ErrDial', `not a multiaddr: ${String(addr)}`, { cause: err })
+      }
       const ac = new AbortController()
       const timer = setTimeout(
         () => ac.abort(new Error(`dial timed out after ${dialTimeoutMs} ms`)),
@@ -264,15 +380,17 @@ export function createLibp2pTransport(
         } catch (err) {
           // A reused connection may be closing (hung up after its last eth stream closed): retry
           // once on a fresh connection. Anything else (no common protocol, abort) is final.
-          if (ac.signal.aborted || (err as Error)?.name !== 'ConnectionClosedError') throw err
+          if (ac.signal.aborted || errorName(err) !== 'ConnectionClosedError') throw err
           connection = await n.dial(ma, { signal: ac.signal, force: true })
           stream = await connection.newStream(protocols, { signal: ac.signal })
         }
-        return wrap(stream, connection)
+        const conn = wrap(stream, connection, 'outbound')
+        events.emit('connection', conn)
+        return conn
       } catch (err) {
-        if (err instanceof TransportError) throw err
+        if (isTransportError(err)) throw err
         if (dialOptions.signal?.aborted) throw dialOptions.signal.reason
-        if ((err as Error)?.name === 'UnsupportedProtocolError')
+        if (errorName(err) === 'UnsupportedProtocolError')
           throw new TransportError(
             'ErrNoCommonVersion',
             `${ma.toString()} speaks none of eth/${versions.join(',')}`,
@@ -282,7 +400,7 @@ export function createLibp2pTransport(
           )
         throw new TransportError(
           'ErrDial',
-          `dialling ${ma.toString()} failed: ${(err as Error)?.message}`,
+          `dialling ${ma.toString()} failed: ${errorMessage(err)}`,
           {
             cause: err,
           },
@@ -295,7 +413,12 @@ export function createLibp2pTransport(
 
     accept(signal) {
       if (!running)
-        return Promise.reject(new TransportError('ErrNotRunning', 'transport is not started'))
+        return Promise.reject(
+          new TransportError(
+            'ErrNotRunning',
+            stopped ? 'transport is stopped' : 'transport is not started',
+          ),
+        )
       const next = pending.shift()
       if (next !== undefined) return Promise.resolve(next)
       if (signal?.aborted) return Promise.reject(signal.reason)
@@ -325,7 +448,7 @@ export function createLibp2pTransport(
         try {
           yield await transport.accept()
         } catch (err) {
-          if (err instanceof TransportError && err.code === 'ErrNotRunning') return
+          if (isTransportError(err, 'ErrNotRunning')) return
           throw err
         }
       }

@@ -1,6 +1,7 @@
 /**
  * What this package consumes from libp2p, as narrow structural types: a stream after protocol
- * negotiation (`@libp2p/interface` `Stream` satisfies it) and a clock.
+ * negotiation (`@libp2p/interface` `Stream` satisfies it). The clock is `@ethwire/interface`'s
+ * `Clock` (only `now()` is used).
  */
 
 /** The part of a libp2p 3 `Stream` the eth connection uses. */
@@ -25,6 +26,3 @@ export interface FrameStream {
     listener: (evt: never) => void,
   ): void
 }
-
-/** Milliseconds since some epoch (`Date.now` by default); stamps `Msg.receivedAt`. */
-export type Clock = () => number

@@ -1,12 +1,17 @@
-// The only file that imports @ethwire/rlp-wire: the transport contract and the typed errors.
+// The only file that imports the contract packages: the transport contract from
+// @ethwire/interface, the disconnect reasons and typed errors from @ethwire/rlp-wire.
+export type {
+  CloseInfo,
+  Direction,
+  EthConnection,
+  EthTransport,
+  Msg,
+  MsgReadWriter,
+} from '@ethwire/interface'
 export {
-  type CloseInfo,
   DisconnectReason,
   disconnectReasonName,
-  type EthConnection,
   isWireError,
-  type Msg,
-  type MsgReadWriter,
   maxMessageSizeBytes,
   SUPPORTED_VERSIONS,
   WireError,

@@ -55,6 +55,7 @@ function connection(stream: ScriptedStream, onClosed: () => void, closeTimeoutMs
   return new Libp2pEthConnection({
     stream,
     version: 68,
+    direction: 'outbound',
     remoteId: 'peer',
     remoteAddress: '/ip4/127.0.0.1/tcp/1',
     maxMessageSizeBytes: 1024,

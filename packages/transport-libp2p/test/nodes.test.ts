@@ -245,13 +245,42 @@ describe('two libp2p nodes on 127.0.0.1', () => {
     expect(out.version).toBe(68)
   })
 
-  it('onConnection callback receives inbound connections', async () => {
+  it('the onInbound option (and its deprecated name onConnection) receives inbound connections only', async () => {
     const got: EthConnection[] = []
-    const listener = await started({ versions: [67, 68], onConnection: (c) => got.push(c) })
-    const dialer = await started({ versions: [67] })
+    const old: EthConnection[] = []
+    const listener = await started({ versions: [67, 68], onInbound: (c) => got.push(c) })
+    const dialer = await started({ versions: [67], onConnection: (c) => old.push(c) })
     await dialer.dial(listener.multiaddrs()[0] as string)
     await waitFor(() => got.length === 1)
     expect(got[0]?.version).toBe(67)
+    expect(got[0]?.direction).toBe('inbound')
+    expect(old).toEqual([]) // the option is inbound only: our own dial is not reported there
+    const third = await started({ versions: [67] })
+    await third.dial(dialer.multiaddrs()[0] as string)
+    await waitFor(() => old.length === 1)
+    expect(old[0]?.direction).toBe('inbound')
+  })
+
+  it('with an onConnection() listener inbound connections are not queued for accept()', async () => {
+    const listener = await started({ versions: [68] })
+    const seen: EthConnection[] = []
+    listener.onConnection((c) => seen.push(c))
+    const dialer = await started({ versions: [68] })
+    await dialer.dial(listener.multiaddrs()[0] as string)
+    await waitFor(() => seen.length === 1)
+    const err = await listener.accept(AbortSignal.timeout(200)).catch((e: unknown) => e)
+    expect((err as Error).name).toBe('TimeoutError')
+  })
+
+  it('is not restarted after stop: start, listen and dial reject with ErrNotRunning', async () => {
+    const t = createLibp2pTransport({}, { versions: [68] })
+    await t.start()
+    await t.stop()
+    await expect(t.start()).rejects.toMatchObject({ code: 'ErrNotRunning' })
+    await expect(t.listen()).rejects.toMatchObject({ code: 'ErrNotRunning' })
+    await expect(t.dial('/ip4/127.0.0.1/tcp/1')).rejects.toMatchObject({ code: 'ErrNotRunning' })
+    expect(t.addresses()).toEqual([])
+    await t.stop()
   })
 })
 
