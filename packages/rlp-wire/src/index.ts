@@ -95,6 +95,7 @@ export {
   rlpEncode,
   rlpEncodeListOfEncoded,
   rlpIsList,
+  rlpItemLength,
   rlpListElements,
   rlpRaw,
   rlpSplitConcat,

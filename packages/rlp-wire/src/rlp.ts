@@ -275,6 +275,17 @@ export function rlpSplitConcat(bytes: Uint8Array): Uint8Array[] {
   return out
 }
 
+/**
+ * The encoded length (prefix plus content) of the RLP item at the start of `bytes`, whatever
+ * follows it — for framings that put an RLP item before other data (EIP-8 handshake bodies are a
+ * list followed by random padding). Checks the header strictly; throws `WireError` when the item
+ * is malformed or runs past the end.
+ */
+export function rlpItemLength(bytes: Uint8Array): number {
+  readHeader(bytes, 0, bytes.length)
+  return nextPos
+}
+
 /** Whether `raw` (one complete RLP item) is a list. */
 export function rlpIsList(raw: Uint8Array): boolean {
   return raw.length > 0 && raw[0]! >= 0xc0

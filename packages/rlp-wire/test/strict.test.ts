@@ -9,6 +9,7 @@ import {
   protocolLength,
   rlpDecode,
   rlpEncode,
+  rlpItemLength,
   Transaction,
   versionHasCode,
   type WireErrorCode,
@@ -187,5 +188,23 @@ describe('strict fields', () => {
         ),
       ),
     ).toBe('ErrInvalidValue')
+  })
+})
+
+describe('rlpItemLength', () => {
+  it('measures the first item and ignores what follows it', () => {
+    const list = rlpEncode([Uint8Array.of(1, 2, 3), 7, [new Uint8Array(60)]])
+    const padded = new Uint8Array(list.length + 100).fill(0xff)
+    padded.set(list)
+    expect(rlpItemLength(padded)).toBe(list.length)
+    expect(rlpItemLength(Uint8Array.of(0x05, 0xff))).toBe(1)
+    expect(rlpItemLength(rlpEncode(new Uint8Array(100)))).toBe(102)
+  })
+
+  it('rejects a truncated or non-canonical header', () => {
+    expect(codeOf(() => rlpItemLength(new Uint8Array(0)))).toBe('ErrDecode')
+    expect(codeOf(() => rlpItemLength(Uint8Array.of(0xc5, 0x01)))).toBe('ErrDecode')
+    expect(codeOf(() => rlpItemLength(Uint8Array.of(0x81, 0x05)))).toBe('ErrNonCanonical')
+    expect(codeOf(() => rlpItemLength(Uint8Array.of(0xb8, 0x01, 0x00)))).toBe('ErrNonCanonical')
   })
 })
