@@ -1,4 +1,16 @@
 /** Small byte helpers used inside the package. */
+import { RlpxError } from './errors.js'
+
+/**
+ * An unsigned integer of at most 6 big-endian bytes, leniently accepting leading zeros (old peers
+ * send them in Hello and auth/ack versions); rlp-wire's strict readers would refuse them.
+ */
+export function lenientUint(b: Uint8Array, what: string): number {
+  if (b.length > 6) throw new RlpxError('ErrProtocol', `${what}: integer too wide`)
+  let v = 0
+  for (let i = 0; i < b.length; i++) v = v * 256 + b[i]!
+  return v
+}
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let len = 0

@@ -1,3 +1,6 @@
+import { isCodedError } from '@ethwire/interface/runtime'
+import { DisconnectReason } from './wire.js'
+
 /**
  * Every failure a peer (or a bad URL / key file) can cause in this package is an {@link RlpxError}
  * with a stable `code`. Switch on `err.code`, never on the message text.
@@ -33,11 +36,13 @@ export type RlpxErrorCode =
   | 'ErrNetwork'
   /** The transport was stopped. */
   | 'ErrStopped'
+  /** Our admission check (`admit`) refused the peer with a reason of its own (see `reason`). */
+  | 'ErrRefused'
 
 export class RlpxError extends Error {
   override readonly name = 'RlpxError'
   readonly code: RlpxErrorCode
-  /** For 'ErrDisconnected': the reason the peer gave. */
+  /** For 'ErrDisconnected': the reason the peer gave; for a refusal: the reason we sent. */
   readonly reason?: number
 
   constructor(
@@ -51,6 +56,32 @@ export class RlpxError extends Error {
   }
 }
 
+/**
+ * Whether `err` is an {@link RlpxError} (with `code`, when given), by its `name` brand and string
+ * `code`, not `instanceof` (a second copy of the package makes errors `instanceof` misses).
+ */
 export function isRlpxError(err: unknown, code?: RlpxErrorCode): err is RlpxError {
-  return err instanceof RlpxError && (code === undefined || err.code === code)
+  return isCodedError<RlpxError>(err, 'RlpxError', code)
+}
+
+/**
+ * The code of the error for a peer we refused with disconnect `reason`: `ErrStopped` while
+ * stopping, `ErrTooManyPeers`, `ErrAlreadyConnected`, `ErrIdentity` for ourselves, and
+ * `ErrRefused` for any other reason an `admit` hook gave.
+ */
+export function refusalCode(reason: number): RlpxErrorCode {
+  switch (reason) {
+    case DisconnectReason.ClientQuitting:
+      return 'ErrStopped'
+    case DisconnectReason.TooManyPeers:
+      return 'ErrTooManyPeers'
+    case DisconnectReason.AlreadyConnected:
+      return 'ErrAlreadyConnected'
+    case DisconnectReason.ConnectedToSelf:
+    case DisconnectReason.UnexpectedIdentity:
+    case DisconnectReason.InvalidIdentity:
+      return 'ErrIdentity'
+    default:
+      return 'ErrRefused'
+  }
 }

@@ -7,7 +7,7 @@
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
-import { concatBytes, equalBytes, uint16BE, xorBytes } from './bytes.js'
+import { concatBytes, equalBytes, lenientUint, uint16BE, xorBytes } from './bytes.js'
 import {
   eip8PaddingMaxBytes,
   eip8PaddingMinBytes,
@@ -22,10 +22,13 @@ import {
   isValidNodeId,
   publicKeyOf,
 } from './ecies.js'
-import { RlpxError } from './errors.js'
+import { isRlpxError, RlpxError } from './errors.js'
 import type { SessionSecrets } from './frame.js'
-import { asBytes, asList, asUint, rlpDecode, rlpEncode, rlpItemLength } from './rlp.js'
 import type { RandomBytes } from './types.js'
+import { asBytes, asList, type RlpItem, rlpDecode, rlpEncode, rlpItemLength } from './wire.js'
+
+const asUint = (item: RlpItem | undefined, what: string): number =>
+  lenientUint(asBytes(item, what), what)
 
 export const handshakeVersion = 4
 
@@ -135,7 +138,7 @@ export function readAuth(nodeKey: Uint8Array, packet: Uint8Array, eip8: boolean)
       nonce = fixed(asBytes(list[2], 'nonce'), 32, 'auth nonce')
       version = asUint(list[3], 'auth-vsn')
     } catch (cause) {
-      if (cause instanceof RlpxError && cause.code === 'ErrHandshake') throw cause
+      if (isRlpxError(cause, 'ErrHandshake')) throw cause
       fail('auth: malformed element', cause)
     }
   } else {
@@ -200,7 +203,7 @@ export function readAck(nodeKey: Uint8Array, packet: Uint8Array, eip8: boolean):
       if (!isValidNodeId(eph)) fail('ack: ephemeral key is not on the curve')
       return { eip8, remoteEphemeralId: eph.slice(), recipientNonce: nonce.slice(), version }
     } catch (cause) {
-      if (cause instanceof RlpxError && cause.code === 'ErrHandshake') throw cause
+      if (isRlpxError(cause, 'ErrHandshake')) throw cause
       fail('ack: malformed element', cause)
     }
   }

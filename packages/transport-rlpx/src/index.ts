@@ -46,7 +46,7 @@ export {
 } from './crypto.js'
 export { eciesDecrypt, eciesEncrypt, publicKeyOf } from './ecies.js'
 export { type Enode, formatEnode, parseEnode } from './enode.js'
-export { isRlpxError, RlpxError, type RlpxErrorCode } from './errors.js'
+export { isRlpxError, RlpxError, type RlpxErrorCode, refusalCode } from './errors.js'
 export {
   FrameCodec,
   type FrameCodecOptions,
@@ -93,5 +93,6 @@ export {
   type RlpxTransport,
   type RlpxTransportDeps,
   type RlpxTransportOptions,
+  rlpxTransportName,
 } from './transport.js'
-export type { Clock, RandomBytes, RlpxSocket } from './types.js'
+export type { RandomBytes, RlpxSocket } from './types.js'

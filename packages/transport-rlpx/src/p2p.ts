@@ -1,10 +1,13 @@
 /**
  * The "p2p" base protocol: Hello, Disconnect, Ping, Pong, and capability matching.
  */
-import { fromUtf8, utf8 } from './bytes.js'
+import { fromUtf8, lenientUint, utf8 } from './bytes.js'
 import { baseProtocolLength } from './constants.js'
-import { RlpxError } from './errors.js'
-import { asBytes, asList, asUint, type RlpItem, rlpDecode, rlpEncode } from './rlp.js'
+import { isRlpxError, RlpxError } from './errors.js'
+import { asBytes, asList, type RlpItem, rlpDecode, rlpEncode } from './wire.js'
+
+const asUint = (item: RlpItem | undefined, what: string): number =>
+  lenientUint(asBytes(item, what), what)
 
 export const P2pCode = { Hello: 0x00, Disconnect: 0x01, Ping: 0x02, Pong: 0x03 } as const
 
@@ -35,6 +38,16 @@ export function encodeHello(h: Hello): Uint8Array {
 
 /** Decodes a Hello payload, ignoring extra list elements (EIP-8). Throws `ErrProtocol`. */
 export function decodeHello(payload: Uint8Array): Hello {
+  try {
+    return decodeHelloItems(payload)
+  } catch (err) {
+    if (isRlpxError(err)) throw err
+    // rlp-wire's WireError (malformed RLP, a string where a list belongs, …)
+    throw new RlpxError('ErrProtocol', `hello: ${String(err)}`, { cause: err })
+  }
+}
+
+function decodeHelloItems(payload: Uint8Array): Hello {
   const list = asList(rlpDecode(payload), 'hello')
   if (list.length < 5) throw new RlpxError('ErrProtocol', 'hello: too few elements')
   const caps = asList(list[2], 'hello capabilities').map((c: RlpItem) => {

@@ -3,6 +3,7 @@
  * multiplexes capabilities over frames, answers Pings, keeps the peer alive and handles
  * Disconnect both ways.
  */
+import type { Clock } from '@ethwire/interface'
 import { equalBytes, toHex } from './bytes.js'
 import {
   baseProtocolLength,
@@ -14,7 +15,7 @@ import {
 } from './constants.js'
 import type { CryptoBackend } from './crypto.js'
 import { publicKeyOf, randomSecretKey } from './ecies.js'
-import { RlpxError } from './errors.js'
+import { RlpxError, refusalCode } from './errors.js'
 import { FrameCodec, type RawFrame } from './frame.js'
 import {
   createAck,
@@ -36,10 +37,11 @@ import {
   P2pCode,
   type SharedCapability,
 } from './p2p.js'
-import { SnappyTooLargeError, snappyCompress, snappyUncompress } from './snappy.js'
-import type { Clock, RandomBytes, RlpxSocket } from './types.js'
+import { isSnappyTooLarge, snappyCompress, snappyUncompress } from './snappy.js'
+import type { RandomBytes, RlpxSocket } from './types.js'
 import {
   type CloseInfo,
+  type Direction,
   DisconnectReason,
   disconnectReasonName,
   type EthConnection,
@@ -75,7 +77,8 @@ export interface HandshakeParams extends SessionOptions {
   /**
    * Called with the remote node id once the encryption handshake is done, before Hello; return a
    * disconnect reason to refuse the peer (it is told the reason as its first frame, and the
-   * handshake fails with `ErrTooManyPeers` / `ErrAlreadyConnected` / `ErrStopped` / `ErrIdentity`).
+   * handshake fails with `ErrTooManyPeers` / `ErrAlreadyConnected` / `ErrStopped` / `ErrIdentity`
+   * / `ErrRefused`, see `refusalCode`, carrying the reason).
    */
   readonly admit?: (remoteId: string) => number | undefined
 }
@@ -270,15 +273,9 @@ export async function handshake(socket: RlpxSocket, p: HandshakeParams): Promise
     const verdict = p.admit?.(remoteHex)
     if (verdict !== undefined) {
       refuse(verdict)
-      const code =
-        verdict === DisconnectReason.TooManyPeers
-          ? 'ErrTooManyPeers'
-          : verdict === DisconnectReason.AlreadyConnected
-            ? 'ErrAlreadyConnected'
-            : verdict === DisconnectReason.ClientQuitting
-              ? 'ErrStopped'
-              : 'ErrIdentity'
-      throw new RlpxError(code, `peer refused: ${disconnectReasonName(verdict)}`)
+      throw new RlpxError(refusalCode(verdict), `peer refused: ${disconnectReasonName(verdict)}`, {
+        reason: verdict,
+      })
     }
 
     const ourId = publicKeyOf(p.nodeKey)
@@ -341,6 +338,7 @@ export async function handshake(socket: RlpxSocket, p: HandshakeParams): Promise
     for (const c of leftover) codec.push(c)
     const remoteAddress = p.remoteAddress ?? describeRemote(socket, remoteHex, hello.listenPort)
     return new RlpxSession(socket, codec, p, {
+      direction: p.role === 'initiator' ? 'outbound' : 'inbound',
       hello,
       remoteId: remoteHex,
       remoteAddress,
@@ -379,6 +377,8 @@ function decodeDisconnectLenient(data: Uint8Array): number | undefined {
 }
 
 interface SessionInit {
+  /** `outbound` when we ran the handshake as initiator (we dialed). */
+  readonly direction: Direction
   readonly hello: Hello
   readonly remoteId: string
   readonly remoteAddress: string
@@ -402,6 +402,10 @@ export class RlpxStream implements EthConnection {
 
   get version(): number {
     return this.capability.version
+  }
+  /** `outbound` when we dialed (were the handshake's initiator). */
+  get direction(): Direction {
+    return this.session.direction
   }
   get remoteId(): string {
     return this.session.remoteId
@@ -430,15 +434,19 @@ export class RlpxStream implements EthConnection {
     for (const w of this.waiters.splice(0)) w.reject(err)
   }
 
+  /**
+   * The next message not yet handed out. Concurrent calls queue and are served first come, first
+   * served; an aborted signal rejects with its reason and takes no message.
+   */
   readMsg(signal?: AbortSignal): Promise<Msg> {
+    if (this.session.closeInfo) return Promise.reject(this.session.closedError())
+    if (signal?.aborted) return Promise.reject(abortError(signal))
     const m = this.queue.shift()
     if (m) {
       this.session.queuedBytes -= m.payload.length
       this.session.maybeResume()
       return Promise.resolve(m)
     }
-    if (this.session.closeInfo) return Promise.reject(this.session.closedError())
-    if (signal?.aborted) return Promise.reject(abortError(signal))
     return new Promise((resolve, reject) => {
       const w = {
         resolve: (msg: Msg) => {
@@ -479,6 +487,8 @@ export class RlpxStream implements EthConnection {
 
 /** A running RLPx connection after a successful handshake. */
 export class RlpxSession {
+  /** `outbound` when we dialed (were the handshake's initiator), `inbound` when we accepted. */
+  readonly direction: Direction
   readonly hello: Hello
   /** Remote node id, 128 hex chars. */
   readonly remoteId: string
@@ -509,6 +519,7 @@ export class RlpxSession {
     private readonly opts: SessionOptions,
     init: SessionInit,
   ) {
+    this.direction = init.direction
     this.hello = init.hello
     this.remoteId = init.remoteId
     this.remoteAddress = init.remoteAddress
@@ -764,7 +775,7 @@ export class RlpxSession {
     try {
       return snappyUncompress(data, limit)
     } catch (err) {
-      if (err instanceof SnappyTooLargeError) {
+      if (isSnappyTooLarge(err)) {
         this.fatal(
           new WireError(
             'ErrMsgTooLarge',

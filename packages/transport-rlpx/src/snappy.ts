@@ -3,7 +3,7 @@
  * and checked against the cap BEFORE anything is allocated or decompressed.
  */
 import { compress, uncompress } from 'snappyjs'
-import { RlpxError } from './errors.js'
+import { isRlpxError, RlpxError } from './errors.js'
 
 /**
  * The decompressed length announced by a snappy block (its leading varint), or -1 if the varint
@@ -52,4 +52,13 @@ export class SnappyTooLargeError extends RlpxError {
   ) {
     super('ErrSnappy', `decompressed size ${announced} exceeds the limit of ${limit}`)
   }
+}
+
+/** Whether `err` is a {@link SnappyTooLargeError}: an `ErrSnappy` RlpxError that names the sizes. */
+export function isSnappyTooLarge(err: unknown): err is SnappyTooLargeError {
+  return (
+    isRlpxError(err, 'ErrSnappy') &&
+    typeof (err as { announced?: unknown }).announced === 'number' &&
+    typeof (err as { limit?: unknown }).limit === 'number'
+  )
 }

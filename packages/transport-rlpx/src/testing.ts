@@ -7,6 +7,8 @@
  *   returning both sessions and their eth streams: an `EthConnection` pair with `transport: 'rlpx'`.
  */
 import { EventEmitter } from 'node:events'
+import type { Clock } from '@ethwire/interface'
+import { systemClock } from '@ethwire/interface/runtime'
 import {
   defaultMaxFrameSizeBytes,
   disconnectGraceMs,
@@ -18,7 +20,7 @@ import { type CryptoBackend, loadCryptoBackend } from './crypto.js'
 import { publicKeyOf, randomSecretKey } from './ecies.js'
 import { handshake, type RlpxSession, type RlpxStream, type SessionOptions } from './session.js'
 import { ethCapability } from './transport.js'
-import { type Clock, type RlpxSocket, systemClock, systemRandom } from './types.js'
+import { type RlpxSocket, systemRandom } from './types.js'
 import { maxMessageSizeBytes } from './wire.js'
 
 /** Direction of bytes in a memory pair: 'a->b' is what `a.write()` sends. */

@@ -3,6 +3,8 @@
  * hand each one up as an `EthConnection` for the negotiated eth version.
  */
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
+import type { AbortOptions, Clock, Startable } from '@ethwire/interface'
+import { systemClock, TypedEmitter } from '@ethwire/interface/runtime'
 import { toHex } from './bytes.js'
 import {
   defaultClientId,
@@ -17,16 +19,20 @@ import {
 import { type CryptoBackend, type CryptoBackendKind, loadCryptoBackend } from './crypto.js'
 import { isValidSecretKey, publicKeyOf } from './ecies.js'
 import { type Enode, formatEnode, parseEnode } from './enode.js'
-import { RlpxError } from './errors.js'
+import { RlpxError, refusalCode } from './errors.js'
 import type { CapabilitySpec } from './p2p.js'
 import { handshake, type RlpxSession, type RlpxStream, type SessionOptions } from './session.js'
-import { type Clock, type RandomBytes, systemClock, systemRandom } from './types.js'
+import { type RandomBytes, systemRandom } from './types.js'
 import {
   DisconnectReason,
+  type EthTransport,
   maxMessageSizeBytes,
   protocolLength,
   SUPPORTED_VERSIONS,
 } from './wire.js'
+
+/** The transport's name, also `EthConnection.transport` of its connections. */
+export const rlpxTransportName = 'rlpx'
 
 export interface RlpxTransportDeps {
   /** Time source and timers (handshake timeout, keep-alive). */
@@ -63,7 +69,8 @@ export interface RlpxTransportOptions {
   readonly maxFrameSizeBytes?: number
   /**
    * Called for every connection that completed the handshake with a shared eth version, inbound
-   * and outbound (for outbound, before `dial()` resolves with the same object).
+   * and outbound (for outbound, before `dial()` resolves with the same object), with its session.
+   * The `onConnection()` method subscribes the same way without the session.
    */
   readonly onConnection?: (conn: RlpxStream, session: RlpxSession) => void
   /**
@@ -77,28 +84,49 @@ export interface RlpxTransportOptions {
   readonly onInboundError?: (err: unknown, remoteAddress: string) => void
 }
 
-export interface DialOptions {
-  readonly signal?: AbortSignal
+export interface DialOptions extends AbortOptions {
   /** Send the old pre-EIP-8 auth (for interop tests of the old format). */
   readonly legacyAuth?: boolean
 }
 
-export interface RlpxTransport {
+/**
+ * The RLPx transport: an `EthTransport` (what a node needs to dial and accept without knowing
+ * which transport it is) and `Startable`, plus RLPx extras (`nodeId`, `enode`, `sessions()`, the
+ * bound address).
+ */
+export interface RlpxTransport extends EthTransport, Startable {
+  /** `'rlpx'`. */
+  readonly name: string
   /** Our node id, 128 hex chars. */
   readonly nodeId: string
   /** Our enode URL (port 0 until `listen()` has bound). */
   readonly enode: string
-  /** Connected sessions. */
+  /** Where the listener is bound, once `listen()` resolved. */
+  readonly listenAddress: { readonly host: string; readonly port: number } | undefined
+  /** Connected sessions (the same as `connectionCount`). */
   readonly peerCount: number
+  /** Connected sessions, both directions. */
+  readonly connectionCount: number
   sessions(): RlpxSession[]
-  /** Binds the TCP listener; resolves with the bound address. */
-  listen(signal?: AbortSignal): Promise<{ host: string; port: number }>
-  /** `listen()` under its Startable name. */
-  start(signal?: AbortSignal): Promise<{ host: string; port: number }>
-  /** Connects to `enode` and runs the handshake; resolves with the eth stream. */
+  /** Binds the TCP listener; resolves with our enode URL (`EthTransport`). Idempotent. */
+  listen(options?: AbortOptions): Promise<string[]>
+  /** The enode URL to dial us at once listening; empty before. */
+  addresses(): string[]
+  /** True for an `enode://<128 hex>@host:port` URL. */
+  canDial(address: string): boolean
+  /** `listen()` under its `Startable` name. */
+  start(): Promise<void>
+  /**
+   * Connects to `enode` and runs the handshake; resolves with the eth stream
+   * (`direction: 'outbound'`). Dialing does not need `listen()` first.
+   */
   dial(enode: string | Enode, opts?: DialOptions): Promise<RlpxStream>
-  /** Closes every session (ClientQuitting), the listener and pending handshakes. */
+  /** Every connection with a shared eth version, both directions; returns the unsubscribe function. */
+  onConnection(listener: (connection: RlpxStream) => void): () => void
+  /** Closes every session (ClientQuitting), the listener and pending handshakes. Idempotent. */
   stop(): Promise<void>
+  /** `stop()` under its `EthTransport` name. */
+  close(): Promise<void>
 }
 
 export function ethCapability(versions: readonly number[] = SUPPORTED_VERSIONS): CapabilitySpec {
@@ -148,7 +176,9 @@ export function createRlpxTransport(
   }
   const pending = new Set<Promise<unknown>>()
   const stopController = new AbortController()
+  const events = new TypedEmitter<{ connection: RlpxStream }>()
   let server: Server | undefined
+  let listening: Promise<{ host: string; port: number }> | undefined
   let boundPort = 0
   let stopped = false
 
@@ -186,20 +216,16 @@ export function createRlpxTransport(
     const verdict = admit(session.remoteId)
     if (verdict !== undefined) {
       await session.close(verdict)
-      throw new RlpxError(
-        verdict === DisconnectReason.AlreadyConnected
-          ? 'ErrAlreadyConnected'
-          : verdict === DisconnectReason.TooManyPeers
-            ? 'ErrTooManyPeers'
-            : 'ErrStopped',
-        `peer refused: reason ${verdict}`,
-      )
+      throw new RlpxError(refusalCode(verdict), `peer refused: reason ${verdict}`, {
+        reason: verdict,
+      })
     }
     sessions.set(session.remoteId, session)
     session.onClose(() => {
       if (sessions.get(session.remoteId) === session) sessions.delete(session.remoteId)
     })
     options.onConnection?.(eth, session)
+    events.emit('connection', eth)
     return eth
   }
 
@@ -263,45 +289,89 @@ export function createRlpxTransport(
       if (signal.aborted) onAbort()
     })
 
-  return {
+  const bind = async (signal: AbortSignal | undefined): Promise<{ host: string; port: number }> => {
+    const srv = createServer(onInbound)
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        srv.close()
+        reject(signal?.reason ?? new RlpxError('ErrStopped', 'listen aborted'))
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      srv.once('error', (err) => {
+        signal?.removeEventListener('abort', onAbort)
+        reject(new RlpxError('ErrNetwork', err.message, { cause: err }))
+      })
+      srv.listen(listenPortWanted, listenHost, () => {
+        signal?.removeEventListener('abort', onAbort)
+        resolve()
+      })
+    })
+    if (stopped) {
+      srv.close()
+      throw new RlpxError('ErrStopped', 'transport stopped')
+    }
+    server = srv
+    const addr = srv.address()
+    boundPort = typeof addr === 'object' && addr ? addr.port : listenPortWanted
+    return { host: listenHost, port: boundPort }
+  }
+
+  const transport: RlpxTransport = {
+    name: rlpxTransportName,
     nodeId: nodeIdHex,
     get enode() {
       const wildcard = listenHost === '0.0.0.0' || listenHost === '::'
       const host = options.announceHost ?? (wildcard ? '127.0.0.1' : listenHost)
       return formatEnode({ id: nodeId, host, port: boundPort })
     },
+    get listenAddress() {
+      return server ? { host: listenHost, port: boundPort } : undefined
+    },
     get peerCount() {
+      return sessions.size
+    },
+    get connectionCount() {
       return sessions.size
     },
     sessions: () => [...sessions.values()],
 
-    async listen(signal) {
+    async listen(listenOptions = {}) {
+      const signal = listenOptions.signal
       if (stopped) throw new RlpxError('ErrStopped', 'transport stopped')
-      if (server) return { host: listenHost, port: boundPort }
-      const srv = createServer(onInbound)
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = () => {
-          srv.close()
-          reject(signal?.reason ?? new RlpxError('ErrStopped', 'listen aborted'))
-        }
-        signal?.addEventListener('abort', onAbort, { once: true })
-        srv.once('error', (err) => {
-          signal?.removeEventListener('abort', onAbort)
-          reject(new RlpxError('ErrNetwork', err.message, { cause: err }))
+      signal?.throwIfAborted()
+      if (!server) {
+        listening ??= bind(signal).finally(() => {
+          listening = undefined
         })
-        srv.listen(listenPortWanted, listenHost, () => {
-          signal?.removeEventListener('abort', onAbort)
-          resolve()
-        })
-      })
-      server = srv
-      const addr = srv.address()
-      boundPort = typeof addr === 'object' && addr ? addr.port : listenPortWanted
-      return { host: listenHost, port: boundPort }
+        await listening
+      }
+      return [transport.enode]
     },
 
-    start(signal) {
-      return this.listen(signal)
+    addresses() {
+      return server && !stopped ? [transport.enode] : []
+    },
+
+    canDial(address) {
+      if (!address.startsWith('enode://')) return false
+      try {
+        parseEnode(address)
+        return true
+      } catch {
+        return false
+      }
+    },
+
+    async start() {
+      await transport.listen()
+    },
+
+    onConnection(listener) {
+      return events.on('connection', listener)
+    },
+
+    close() {
+      return transport.stop()
     },
 
     dial(target, opts = {}) {
@@ -356,4 +426,5 @@ export function createRlpxTransport(
       await serverClosed
     },
   }
+  return transport
 }

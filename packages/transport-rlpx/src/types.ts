@@ -1,13 +1,7 @@
 /**
- * What this package consumes from its surroundings, declared narrowly (structural typing).
+ * What this package consumes from its surroundings, declared narrowly (structural typing). The
+ * clock is `@ethwire/interface`'s `Clock`.
  */
-
-/** Time source and timers; inject a fake one in tests. */
-export interface Clock {
-  now(): number
-  setTimeout(fn: () => void, ms: number): unknown
-  clearTimeout(handle: unknown): void
-}
 
 /** Cryptographically secure random bytes. */
 export type RandomBytes = (n: number) => Uint8Array
@@ -32,12 +26,6 @@ export interface RlpxSocket {
   readonly destroyed: boolean
   readonly remoteAddress?: string | undefined
   readonly remotePort?: number | undefined
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof globalThis.setTimeout>),
 }
 
 export const systemRandom: RandomBytes = (n) => {

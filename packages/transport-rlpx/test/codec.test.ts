@@ -4,6 +4,7 @@
  * the snappy length header, capability matching.
  */
 
+import { rlpEncode } from '@ethwire/rlp-wire'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { describe, expect, it } from 'vitest'
 import { concatBytes, equalBytes, uint16BE } from '../src/bytes.js'
@@ -19,7 +20,6 @@ import { isRlpxError } from '../src/errors.js'
 import { FrameCodec, type SessionSecrets } from '../src/frame.js'
 import { HandshakeReader, readAuth } from '../src/handshake.js'
 import { matchCapabilities } from '../src/p2p.js'
-import { rlpEncode } from '../src/rlp.js'
 import { snappyCompress, snappyDecodedLength, snappyUncompress } from '../src/snappy.js'
 import { systemRandom } from '../src/types.js'
 

@@ -3,6 +3,9 @@
  * capabilities on one connection, snappy, Ping/Pong, Disconnect both ways, and the typed errors
  * (bad MAC, oversize frame, over-cap snappy length, handshake timeout, keep-alive timeout).
  */
+
+import { systemClock } from '@ethwire/interface/runtime'
+import { rlpEncode } from '@ethwire/rlp-wire'
 import { describe, expect, it } from 'vitest'
 import { equalBytes, toHex, utf8 } from '../src/bytes.js'
 import { handshakeTimeoutMs as defaultHandshakeTimeoutMs } from '../src/constants.js'
@@ -10,11 +13,10 @@ import { loadCryptoBackend, pureCryptoBackend } from '../src/crypto.js'
 import { publicKeyOf, randomSecretKey } from '../src/ecies.js'
 import { isRlpxError } from '../src/errors.js'
 import type { FrameCodec } from '../src/frame.js'
-import { rlpEncode } from '../src/rlp.js'
 import { handshake, type SessionOptions } from '../src/session.js'
 import { memorySocketPair, rlpxSessionPair } from '../src/testing.js'
 import { ethCapability } from '../src/transport.js'
-import { systemClock, systemRandom } from '../src/types.js'
+import { systemRandom } from '../src/types.js'
 import { DisconnectReason, isWireError, maxMessageSizeBytes } from '../src/wire.js'
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {

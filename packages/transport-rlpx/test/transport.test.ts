@@ -105,8 +105,7 @@ describe('RLPx transport over TCP', () => {
     expect(isRlpxError(again, 'ErrAlreadyConnected')).toBe(true)
     await until(() => b.t.peerCount === 1)
     const full = await rejection(c.t.dial(b.t.enode))
-    expect(isRlpxError(full, 'ErrDisconnected')).toBe(true)
-    expect((full as { reason?: number }).reason).toBe(DisconnectReason.TooManyPeers)
+    expect(isRlpxError(full, 'ErrDisconnected') && full.reason).toBe(DisconnectReason.TooManyPeers)
     await until(() => b.errors.length === 1)
     expect(isRlpxError(b.errors[0], 'ErrTooManyPeers')).toBe(true)
     expect(isRlpxError(await rejection(a.t.dial(a.t.enode)), 'ErrIdentity')).toBe(true)
@@ -114,6 +113,7 @@ describe('RLPx transport over TCP', () => {
 
   it('options.admit can refuse a peer with any reason; it is told before Hello', async () => {
     const seen: string[] = []
+    const inboundErrors: unknown[] = []
     const b = createRlpxTransport({
       nodeKey: randomSecretKey(systemRandom),
       listen: { host: '127.0.0.1', port: 0 },
@@ -121,15 +121,36 @@ describe('RLPx transport over TCP', () => {
         seen.push(id)
         return DisconnectReason.UselessPeer
       },
+      onInboundError: (e) => inboundErrors.push(e),
     })
     started.push(b)
     await b.listen()
     const a = await node()
     const err = await rejection(a.t.dial(b.enode))
-    expect(isRlpxError(err, 'ErrDisconnected')).toBe(true)
-    expect((err as { reason?: number }).reason).toBe(DisconnectReason.UselessPeer)
+    expect(isRlpxError(err, 'ErrDisconnected') && err.reason).toBe(DisconnectReason.UselessPeer)
     expect(seen).toEqual([a.t.nodeId])
     expect(b.peerCount).toBe(0)
+    // our side names the refusal for what it is (it used to say ErrIdentity), with the reason
+    await until(() => inboundErrors.length === 1)
+    const refused = inboundErrors[0]
+    expect(isRlpxError(refused, 'ErrRefused') && refused.reason).toBe(DisconnectReason.UselessPeer)
+  })
+
+  it('connections carry the direction the transport knows; listen resolves with the enode URL', async () => {
+    const a = await node()
+    const b = await node()
+    expect(await b.t.listen()).toEqual([b.t.enode])
+    expect(b.t.addresses()).toEqual([b.t.enode])
+    expect(b.t.listenAddress?.port).toBe(parseEnode(b.t.enode).port)
+    expect(b.t.canDial(b.t.enode)).toBe(true)
+    expect(b.t.canDial('enode://nothex@127.0.0.1:1')).toBe(false)
+    expect(b.t.canDial('/ip4/127.0.0.1/tcp/1')).toBe(false)
+    const out = await a.t.dial(b.t.enode)
+    await until(() => b.conns.length === 1)
+    expect(out.direction).toBe('outbound')
+    expect(out.session.direction).toBe('outbound')
+    expect(b.conns[0]?.direction).toBe('inbound')
+    expect(a.t.connectionCount).toBe(1)
   })
 
   it('a peer with no shared eth version is refused as UselessPeer', async () => {
@@ -152,9 +173,8 @@ describe('RLPx transport over TCP', () => {
     })
     const err = await rejection(a.t.dial(wrong))
     expect(isRlpxError(err)).toBe(true)
-    expect(['ErrDisconnected', 'ErrNetwork', 'ErrHandshake']).toContain(
-      (err as { code: string }).code,
-    )
+    if (isRlpxError(err))
+      expect(['ErrDisconnected', 'ErrNetwork', 'ErrHandshake']).toContain(err.code)
     await until(() => b.errors.length === 1)
     expect(isRlpxError(b.errors[0], 'ErrHandshake')).toBe(true) // B could not decrypt an auth meant for someone else
   })

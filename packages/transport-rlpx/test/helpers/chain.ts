@@ -1,8 +1,8 @@
 /** The first blocks of the ethtest chain (fixtures/chain-first8.rlp) as decoded RLP trees. */
 import { readFileSync } from 'node:fs'
+import { asList, type RlpItem, rlpDecode, rlpEncode, rlpItemLength } from '@ethwire/rlp-wire'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { bytesToUint } from '../../src/bytes.js'
-import { asList, type RlpItem, rlpDecode, rlpEncode, rlpItemLength } from '../../src/rlp.js'
 
 export interface TestBlock {
   readonly number: number

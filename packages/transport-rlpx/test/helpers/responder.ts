@@ -4,8 +4,9 @@
  * bodies and stand-in receipts from the test chain. The requester checks answers against
  * `expectedHeaders` etc., computed independently from the chain.
  */
+
+import type { RlpItem } from '@ethwire/rlp-wire'
 import { bytesToUint, equalBytes } from '../../src/bytes.js'
-import type { RlpItem } from '../../src/rlp.js'
 import { receiptsFor, type TestBlock, uintBytes } from './chain.js'
 
 export const Eth = {
