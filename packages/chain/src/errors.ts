@@ -1,3 +1,5 @@
+import { isCodedError } from '@ethwire/interface/runtime'
+
 /** Typed errors of @ethwire/chain. Every rejection of a block or header carries a stable `code`. */
 export type ChainErrorCode =
   | 'ErrUnknownParent'
@@ -40,6 +42,10 @@ export class ChainError extends Error {
   }
 }
 
+/**
+ * Whether `err` is a {@link ChainError} (with `code`, when given), by its `name` brand and string
+ * `code`, not `instanceof` (a second copy of the package makes errors `instanceof` misses).
+ */
 export function isChainError(err: unknown, code?: ChainErrorCode): err is ChainError {
-  return err instanceof ChainError && (code === undefined || err.code === code)
+  return isCodedError<ChainError>(err, 'ChainError', code)
 }

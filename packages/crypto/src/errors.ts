@@ -1,3 +1,5 @@
+import { isCodedError } from '@ethwire/interface/runtime'
+
 /** Every crypto failure an input can cause is a {@link CryptoError} with a stable code. */
 export type CryptoErrorCode =
   /** The message hash is not 32 bytes. */
@@ -25,6 +27,10 @@ export class CryptoError extends Error {
   }
 }
 
+/**
+ * Whether `err` is a {@link CryptoError} (with `code`, when given), by its `name` brand and string
+ * `code`, not `instanceof` (a second copy of the package makes errors `instanceof` misses).
+ */
 export function isCryptoError(err: unknown, code?: CryptoErrorCode): err is CryptoError {
-  return err instanceof CryptoError && (code === undefined || err.code === code)
+  return isCodedError<CryptoError>(err, 'CryptoError', code)
 }

@@ -3,6 +3,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { errorCode } from '@ethwire/interface/runtime'
 import type { PrivateKey } from '@libp2p/interface'
 import { peerKeyFileName } from './constants.js'
 import { TransportError } from './errors.js'
@@ -20,7 +21,7 @@ export async function loadOrCreatePeerKey(datadir: string): Promise<PrivateKey> 
   try {
     bytes = await readFile(file)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+    if (errorCode(err) !== 'ENOENT')
       throw new TransportError('ErrPeerKey', `cannot read ${file}`, { cause: err })
   }
   if (bytes !== undefined) {

@@ -1,6 +1,7 @@
 /** The node's static secp256k1 key, kept as hex in `<datadir>/nodekey` (like geth's). */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { errorCode } from '@ethwire/interface/runtime'
 import { fromHex, toHex } from './bytes.js'
 import { nodeKeyFileName } from './constants.js'
 import { isValidSecretKey, publicKeyOf, randomSecretKey } from './ecies.js'
@@ -21,7 +22,7 @@ export async function loadOrCreateNodeKey(
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    if (errorCode(err) !== 'ENOENT') throw err
   }
   if (text !== undefined) {
     const hex = text.trim()

@@ -1,3 +1,5 @@
+import { isCodedError } from '@ethwire/interface/runtime'
+
 /**
  * Every reason the pool rejects a transaction is a {@link TxPoolError} with a stable code. The
  * message is go-ethereum's error text (core/error.go, core/txpool/errors.go,
@@ -94,6 +96,10 @@ export class TxPoolError extends Error {
   }
 }
 
+/**
+ * Whether `err` is a {@link TxPoolError} (with `code`, when given), by its `name` brand and string
+ * `code`, not `instanceof` (a second copy of the package makes errors `instanceof` misses).
+ */
 export function isTxPoolError(err: unknown, code?: TxPoolErrorCode): err is TxPoolError {
-  return err instanceof TxPoolError && (code === undefined || err.code === code)
+  return isCodedError<TxPoolError>(err, 'TxPoolError', code)
 }

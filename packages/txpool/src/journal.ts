@@ -1,5 +1,6 @@
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { errorCode } from '@ethwire/interface/runtime'
 import type { JournalStore } from './types.js'
 
 const toHex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
@@ -16,7 +17,7 @@ export function createFileJournal(path: string): JournalStore {
       try {
         text = await readFile(path, 'utf8')
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+        if (errorCode(err) === 'ENOENT') return []
         throw err
       }
       const out: Uint8Array[] = []
