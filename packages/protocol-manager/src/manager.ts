@@ -401,9 +401,12 @@ export function createProtocolManager(
   // ---------------------------------------------------------------------------------------------
   // Peers
 
-  const countingConn = (conn: EthConnection): EthConnection & { readonly inbound?: boolean } => ({
+  const countingConn = (conn: EthConnection): EthConnection => ({
     get version() {
       return conn.version
+    },
+    get direction() {
+      return conn.direction
     },
     get remoteId() {
       return conn.remoteId
@@ -417,9 +420,6 @@ export function createProtocolManager(
     get closeInfo() {
       return conn.closeInfo
     },
-    get inbound() {
-      return (conn as { inbound?: boolean }).inbound
-    },
     readMsg: (signal) => conn.readMsg(signal),
     writeMsg: (code, payload) => {
       stats.bytesSent += payload.length
@@ -430,13 +430,12 @@ export function createProtocolManager(
 
   const info = (p: Peer): PeerInfo => {
     const i = p.info()
-    const inbound = (p.conn as { inbound?: boolean }).inbound
     return {
       id: p.id,
       version: p.version,
       transport: p.conn.transport,
       remoteAddress: i.remoteAddress,
-      ...(inbound !== undefined ? { inbound } : {}),
+      inbound: p.conn.direction === 'inbound',
       head: bytesToHex(i.headHash),
       ...(i.td !== undefined ? { td: i.td } : {}),
       ...(i.blockRange !== undefined

@@ -22,8 +22,6 @@ import {
 import { type MsgPipeOptions, msgPipe } from '@ethwire/rlp-wire/testing'
 import type { Logger } from './types.js'
 
-export { FakeClock } from '@ethwire/peerset/testing'
-
 /** `conn` with another remote id (msgPipe ends are all called pipe-a / pipe-b). */
 export function withRemoteId(conn: EthConnection, remoteId: string): EthConnection {
   return new Proxy(conn, {

@@ -211,7 +211,7 @@ describe('admission', () => {
   })
 
   it('a handshake that never comes times out on the injected clock', async () => {
-    const { FakeClock } = await import('../src/testing.js')
+    const { FakeClock } = await import('@ethwire/interface/testing')
     const clock = new FakeClock()
     const pm = newManager(chain, { clock }, { minSyncPeers: 100, handshakeTimeoutMs: 5_000 })
     pm.start()
@@ -219,7 +219,7 @@ describe('admission', () => {
     const done = pm.handle(theirs)
     await mine.readMsg() // the pm's Status; we never answer
     await new Promise((r) => setTimeout(r, 10))
-    clock.advance(5_000)
+    clock.tick(5_000)
     await done
     expect(mine.closeInfo).toEqual({ reason: DisconnectReason.Timeout, remote: true })
     expect(pm.peerCount).toBe(0)

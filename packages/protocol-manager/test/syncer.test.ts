@@ -3,9 +3,11 @@
  * sync every syncIntervalMs regardless, the new head announced afterwards (a BlockRangeUpdate to
  * eth/69 peers), progress while syncing, and no timers left after stop().
  */
+
+import { FakeClock } from '@ethwire/interface/testing'
 import { bytesToHex, DisconnectReason } from '@ethwire/rlp-wire'
 import { describe, expect, it } from 'vitest'
-import { attachRemote, connectManagers, FakeClock, waitFor } from '../src/testing.js'
+import { attachRemote, connectManagers, waitFor } from '../src/testing.js'
 import { extend, localStatusOf, newChain, newManager, stopAllAfterEach } from './helpers.js'
 
 stopAllAfterEach()
@@ -32,10 +34,10 @@ describe('syncer', () => {
     await waitFor(() => pmB.peerCount === 1)
     await settle()
     expect(b.currentHeader().number).toBe(0n)
-    clock.advance(9_999)
+    clock.tick(9_999)
     await settle()
     expect(b.currentHeader().number).toBe(0n)
-    clock.advance(1)
+    clock.tick(1)
     await waitFor(() => b.currentHeader().number === 120n, 10_000, 'forced sync')
     // The sync resolves (and turns on acceptTxs) just after its last import.
     await waitFor(() => pmB.acceptTxs, 5_000, 'acceptTxs')
@@ -167,7 +169,7 @@ describe('syncer', () => {
     await r.done
     expect(r.conn.closeInfo?.reason).toBe(8) // ClientQuitting
     await pmB.stop()
-    clock.advance(60_000)
+    clock.tick(60_000)
     expect(clock.pending).toBe(0)
   })
 })
