@@ -181,14 +181,8 @@ export function createNode(config: NodeConfig): EthwireNode {
     })
 
   /** Hands a connection (either transport, either direction) to the protocol manager. */
-  const handleConn = (conn: EthConnection, inbound: boolean): Promise<void> => {
+  const handleConn = (conn: EthConnection): Promise<void> => {
     const p = need(pm, 'handle')
-    // the protocol manager reports `conn.inbound` in peerInfos (admin_peers)
-    if (!('inbound' in conn)) {
-      try {
-        Object.defineProperty(conn, 'inbound', { value: inbound, enumerable: true })
-      } catch {}
-    }
     log.debug('Peer connected', {
       transport: conn.transport,
       version: conn.version,
@@ -211,18 +205,14 @@ export function createNode(config: NodeConfig): EthwireNode {
   ): Promise<{ conn: EthConnection; done: Promise<void> }> => {
     const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(dialTimeoutMs)])
     if (address.startsWith('enode://')) {
-      const r = need(rlpx, 'dial')
-      const id = Buffer.from(parseEnode(address).id).toString('hex')
-      rlpxDialing.add(id)
-      const conn = await r.dial(address, { signal }).finally(() => rlpxDialing.delete(id))
+      const conn = await need(rlpx, 'dial').dial(address, { signal })
       // onConnection ran before dial() resolved and registered the handler
       return { conn, done: rlpxDone.get(conn) ?? Promise.resolve() }
     }
     const conn = await need(libp2p, 'dial').dial(address, { signal })
-    return { conn, done: handleConn(conn, false) }
+    return { conn, done: handleConn(conn) }
   }
   const rlpxDone = new WeakMap<EthConnection, Promise<void>>()
-  const rlpxDialing = new Set<string>()
 
   const validateAddress = (address: string) => {
     if (address.startsWith('enode://')) {
@@ -488,7 +478,7 @@ export function createNode(config: NodeConfig): EthwireNode {
           datadir: cfg.datadir,
           versions,
           listen: [`/ip4/${host}/tcp/${cfg.port ?? 0}`],
-          onConnection: (conn) => void handleConn(conn, true),
+          onConnection: (conn) => void handleConn(conn),
         },
       )
       await libp2p.start()
@@ -506,7 +496,7 @@ export function createNode(config: NodeConfig): EthwireNode {
           maxPeers: cfg.maxPeers,
           admit: () => (p.peerCount >= cfg.maxPeers ? DisconnectReason.TooManyPeers : undefined),
           onConnection: (conn) => {
-            rlpxDone.set(conn, handleConn(conn, !rlpxDialing.has(conn.remoteId.toLowerCase())))
+            rlpxDone.set(conn, handleConn(conn))
           },
           onInboundError: (err, addr) => log.debug('RLPx inbound failed', { addr, err }),
         },
