@@ -1,4 +1,6 @@
 /** Dev sealer: seals an empty block on top of the head every period (clique key). */
+import type { Clock, Startable } from '@ethwire/interface'
+import { systemClock } from '@ethwire/interface/runtime'
 import { Block, BlockHeader, EMPTY_TRIE_ROOT, EMPTY_UNCLE_HASH } from '@ethwire/rlp-wire'
 import type { Chain } from './chain.js'
 import { isCancun, isLondon, isPrague, isShanghai } from './config.js'
@@ -9,11 +11,8 @@ import { calcBaseFee, calcExcessBlobGas } from './rules.js'
 
 export interface DevSealerDeps {
   chain: Chain
-  /** Clock in milliseconds (default Date.now). */
-  now?: () => number
-  /** Timer functions (default global setTimeout/clearTimeout). */
-  setTimeout?: (f: () => void, ms: number) => unknown
-  clearTimeout?: (t: unknown) => void
+  /** Time (block timestamps) and the sealing timer. Default the system clock. */
+  clock?: Clock
 }
 
 export interface DevSealerOptions {
@@ -66,8 +65,10 @@ export async function buildEmptyBlock(
   })
 }
 
-export interface DevSealer {
-  start(): void
+export interface DevSealer extends Startable {
+  /** Arms the sealing timer (resolves at once). */
+  start(): Promise<void>
+  /** Clears the timer and waits for a block being sealed. */
   stop(): Promise<void>
   /** Seals and inserts one block now. */
   sealOnce(): Promise<Block>
@@ -75,9 +76,7 @@ export interface DevSealer {
 
 export function createDevSealer(deps: DevSealerDeps, options: DevSealerOptions = {}): DevSealer {
   const { chain } = deps
-  const now = deps.now ?? Date.now
-  const setT = deps.setTimeout ?? ((f, ms) => setTimeout(f, ms))
-  const clearT = deps.clearTimeout ?? ((t) => clearTimeout(t as ReturnType<typeof setTimeout>))
+  const clock = deps.clock ?? systemClock
   const enginePeriod = Number((chain.engine as { period?: bigint }).period ?? 0n)
   const period =
     options.periodSeconds ?? (enginePeriod > 0 ? enginePeriod : devPeriodSecondsDefault)
@@ -87,7 +86,7 @@ export function createDevSealer(deps: DevSealerDeps, options: DevSealerOptions =
 
   const sealOnce = async () => {
     const parent = chain.currentHeader()
-    const block = await buildEmptyBlock(chain, parent, BigInt(Math.floor(now() / 1000)))
+    const block = await buildEmptyBlock(chain, parent, BigInt(Math.floor(clock.now() / 1000)))
     await chain.insertChain([block])
     return block
   }
@@ -96,19 +95,19 @@ export function createDevSealer(deps: DevSealerDeps, options: DevSealerOptions =
     inflight = sealOnce()
       .catch((e) => options.onError?.(e))
       .finally(() => {
-        if (running) timer = setT(tick, period * 1000)
+        if (running) timer = clock.setTimeout(tick, period * 1000)
       })
   }
   return {
     sealOnce,
-    start() {
+    async start() {
       if (running) return
       running = true
-      timer = setT(tick, period * 1000)
+      timer = clock.setTimeout(tick, period * 1000)
     },
     async stop() {
       running = false
-      if (timer !== undefined) clearT(timer)
+      if (timer !== undefined) clock.clearTimeout(timer)
       timer = undefined
       await inflight
     },

@@ -1,4 +1,5 @@
 import * as crypto from '@ethwire/crypto'
+import { FakeClock } from '@ethwire/interface/testing'
 import { Block, BlockHeader, concatBytes, equalBytes, type HeaderData } from '@ethwire/rlp-wire'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -145,30 +146,21 @@ describe('clique', () => {
       engine: createClique({ crypto }, { period: 2, signerKey: k0 }),
     })
     cleanups.push(t.cleanup)
-    const timers = new Map<number, () => void>()
-    let id = 0
-    let nowMs = 1_000_000
-    const sealer = createDevSealer({
-      chain: t.chain,
-      now: () => nowMs,
-      setTimeout: (f, ms) => {
-        expect(ms).toBe(2000)
-        timers.set(++id, f)
-        return id
-      },
-      clearTimeout: (x) => timers.delete(x as number),
-    })
-    sealer.start()
+    const clock = new FakeClock(1_000_000)
+    const sealer = createDevSealer({ chain: t.chain, clock })
+    await sealer.start()
     for (let i = 1; i <= 3; i++) {
-      const [tid, f] = [...timers][0] as [number, () => void]
-      timers.delete(tid)
-      nowMs += 2000
-      f()
-      await new Promise((r) => setTimeout(r, 50))
-      while (t.chain.currentHeader().number < BigInt(i)) await new Promise((r) => setTimeout(r, 20))
+      expect(clock.pending).toBe(1)
+      expect(clock.nextDue()).toBe(clock.now() + 2000) // one timer per period
+      clock.tick(2000)
+      for (let w = 0; w < 500 && t.chain.currentHeader().number < BigInt(i); w++)
+        await new Promise((r) => setTimeout(r, 10))
+      expect(t.chain.currentHeader().number).toBe(BigInt(i))
+      for (let w = 0; w < 500 && clock.pending === 0; w++)
+        await new Promise((r) => setTimeout(r, 10))
     }
     await sealer.stop()
-    expect(timers.size).toBe(0)
+    expect(clock.pending).toBe(0)
     const head = t.chain.currentHeader()
     expect(head.number).toBe(3n)
     expect(head.difficulty).toBe(2n)
