@@ -1,8 +1,9 @@
 /**
  * Test doubles and compliance suites for code built on the ethwire contracts. Unlike the main
- * entry this one has runtime code: `FakeClock`, and the two compliance suites that register
- * vitest cases (vitest is a peer dependency of this entry) — `transportSuite` for
- * `EthConnection`s and `ethTransportSuite` for `EthTransport`s.
+ * entry this one has runtime code: `FakeClock` (no test framework needed), and the two
+ * compliance suites that register vitest cases — `transportSuite` for `EthConnection`s and
+ * `ethTransportSuite` for `EthTransport`s. They load vitest (an optional peer dependency) when
+ * called, so await them at the top level of a test file.
  *
  * @example
  * ```ts
@@ -12,8 +13,8 @@
  * clock.setTimeout(() => console.log('fired at', clock.now()), 1_000)
  * clock.tick(1_000) // fires synchronously; `await clock.advance(ms)` also lets promises run
  *
- * transportSuite({ name: 'my transport', setup: openPair, teardown: closeAll })
- * ethTransportSuite({ name: 'my transport', create: () => createMyTransport({ host: '127.0.0.1', port: 0 }) })
+ * await transportSuite({ name: 'my transport', setup: openPair, teardown: closeAll })
+ * await ethTransportSuite({ name: 'my transport', create: () => createMyTransport({ host: '127.0.0.1', port: 0 }) })
  * ```
  */
 export { type EthTransportSuiteOptions, ethTransportSuite } from './testing/eth-transport-suite.js'

@@ -4,7 +4,7 @@ import { msgPipe } from '../src/testing.js'
 
 const cap = 4096
 
-transportSuite({
+await transportSuite({
   name: 'msgPipe',
   setup: async () => {
     const [outbound, inbound] = msgPipe({ version: 68, maxMessageSize: cap })

@@ -10,7 +10,7 @@ import { createLibp2pTransport } from '../src/transport.js'
 const cap = 64 * 1024
 let current: ConnectedPair | undefined
 
-transportSuite({
+await transportSuite({
   name: 'libp2p',
   setup: async () => {
     current = await connectedPair({ maxMessageSizeBytes: cap }, { maxMessageSizeBytes: cap })
@@ -22,7 +22,7 @@ transportSuite({
   },
 })
 
-ethTransportSuite({
+await ethTransportSuite({
   name: 'libp2p',
   create: () => createLibp2pTransport({}, { listen: ['/ip4/127.0.0.1/tcp/0'], versions: [67, 68] }),
 })

@@ -19,7 +19,7 @@ const options = () => ({
 })
 let transports: RlpxTransport[] = []
 
-transportSuite({
+await transportSuite({
   name: 'RLPx over TCP',
   setup: async () => {
     const listener = createRlpxTransport(options())
@@ -38,7 +38,7 @@ transportSuite({
 
 let memory: SessionPair | undefined
 
-transportSuite({
+await transportSuite({
   name: 'RLPx session over memory sockets',
   setup: async () => {
     memory = await rlpxSessionPair({
@@ -52,4 +52,4 @@ transportSuite({
   },
 })
 
-ethTransportSuite({ name: 'RLPx', create: () => createRlpxTransport(options()) })
+await ethTransportSuite({ name: 'RLPx', create: () => createRlpxTransport(options()) })

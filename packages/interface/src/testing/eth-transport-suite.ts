@@ -2,7 +2,18 @@
  * The compliance suite every `EthTransport` runs: what a node needs to listen, dial and accept
  * without knowing which transport it is talking to (see `EthTransport` in `../transport.ts`).
  */
-import { afterEach, describe, expect, it } from 'vitest'
+
+// vitest is loaded when a suite is registered, not when this entry is imported: FakeClock and the
+// other helpers work without a test framework (benchmarks, examples, CommonJS).
+type Vitest = typeof import('vitest')
+let afterEach!: Vitest['afterEach']
+let describe!: Vitest['describe']
+let expect!: Vitest['expect']
+let it!: Vitest['it']
+async function loadVitest(): Promise<void> {
+  ;({ afterEach, describe, expect, it } = await import('vitest'))
+}
+
 import type { EthConnection, EthTransport } from '../transport.js'
 
 export interface EthTransportSuiteOptions {
@@ -40,17 +51,18 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 }
 
 /**
- * Registers the `EthTransport` compliance cases with vitest (call it at the top level of a test
- * file).
+ * Registers the `EthTransport` compliance cases with vitest. Await it at the top level of a test
+ * file (it loads vitest first, so the cases are registered before vitest collects the file).
  *
  * @example
  * ```ts
  * import { ethTransportSuite } from '@ethwire/interface/testing'
  *
- * ethTransportSuite({ name: 'RLPx', create: () => createRlpxTransport({ nodeKey: freshKey(), listen: { host: '127.0.0.1', port: 0 } }) })
+ * await ethTransportSuite({ name: 'RLPx', create: () => createRlpxTransport({ nodeKey: freshKey(), listen: { host: '127.0.0.1', port: 0 } }) })
  * ```
  */
-export function ethTransportSuite(options: EthTransportSuiteOptions): void {
+export async function ethTransportSuite(options: EthTransportSuiteOptions): Promise<void> {
+  await loadVitest()
   const timeout = options.timeoutMs ?? 20_000
   const name = options.name ?? 'transport'
 

@@ -4,7 +4,19 @@
  * `EthConnection` in `../transport.ts`, case by case, against a fresh connected pair per test.
  * The cases only send message codes 0–15, valid on every eth version.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+
+// vitest is loaded when a suite is registered, not when this entry is imported: FakeClock and the
+// other helpers work without a test framework (benchmarks, examples, CommonJS).
+type Vitest = typeof import('vitest')
+let afterEach!: Vitest['afterEach']
+let beforeEach!: Vitest['beforeEach']
+let describe!: Vitest['describe']
+let expect!: Vitest['expect']
+let it!: Vitest['it']
+async function loadVitest(): Promise<void> {
+  ;({ afterEach, beforeEach, describe, expect, it } = await import('vitest'))
+}
+
 import type { Direction, EthConnection, Msg } from '../transport.js'
 
 /** Both ends of one freshly negotiated eth stream. */
@@ -98,14 +110,15 @@ async function letArrive(): Promise<void> {
 }
 
 /**
- * Registers the compliance cases with vitest (call it at the top level of a test file).
+ * Registers the compliance cases with vitest. Await it at the top level of a test file (it loads
+ * vitest first, so the cases are registered before vitest collects the file).
  *
  * @example
  * ```ts
  * import { transportSuite } from '@ethwire/interface/testing'
  * import { msgPipe } from '@ethwire/rlp-wire/testing'
  *
- * transportSuite({
+ * await transportSuite({
  *   name: 'msgPipe',
  *   setup: async () => {
  *     const [outbound, inbound] = msgPipe({ maxMessageSize: 4096 })
@@ -115,7 +128,8 @@ async function letArrive(): Promise<void> {
  * })
  * ```
  */
-export function transportSuite(options: TransportSuiteOptions): void {
+export async function transportSuite(options: TransportSuiteOptions): Promise<void> {
+  await loadVitest()
   const timeout = options.timeoutMs ?? 20_000
   const name = options.name ?? 'transport'
 
