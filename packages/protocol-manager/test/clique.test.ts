@@ -7,6 +7,7 @@
 import { type Chain, createClique, createDevSealer, devGenesis } from '@ethwire/chain'
 import { tempChain } from '@ethwire/chain/testing'
 import * as crypto from '@ethwire/crypto'
+import { FakeClock } from '@ethwire/interface/testing'
 import { type BlockHeader, bytesToHex, DisconnectReason } from '@ethwire/rlp-wire'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ProtocolManagerEvents } from '../src/index.js'
@@ -47,7 +48,7 @@ describe('clique dev chain', () => {
   it('sync, then sealed blocks propagate through the fetcher with the engine check; an intruder is dropped', async () => {
     const a = await cliqueChain(signerKey)
     const b = await cliqueChain()
-    const sealer = createDevSealer({ chain: a, now: () => 0 }) // timestamps parent + 1 s
+    const sealer = createDevSealer({ chain: a, clock: new FakeClock(0) }) // timestamps parent + 1 s
     for (let i = 0; i < 30; i++) await sealer.sealOnce()
     const pmA = newManager(a, { verifyHeader: verifierOf(a) }, { minSyncPeers: 1, acceptTxs: true })
     const pmB = newManager(b, { verifyHeader: verifierOf(b) }, { minSyncPeers: 1 })
