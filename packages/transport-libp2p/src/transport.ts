@@ -87,8 +87,6 @@ export interface Libp2pTransportDeps {
   readonly libp2p?: Libp2p
   /** Stamps `Msg.receivedAt` (only `now()` is used). Default the system clock. */
   readonly clock?: Pick<Clock, 'now'>
-  /** @deprecated pass `clock` (this was a bare `() => number` named `Clock`). */
-  readonly now?: () => number
 }
 
 export interface Libp2pTransportOptions {
@@ -174,7 +172,7 @@ export function createLibp2pTransport(
   options: Libp2pTransportOptions = {},
 ): Libp2pTransport {
   const clock = deps.clock
-  const now = clock !== undefined ? () => clock.now() : (deps.now ?? Date.now)
+  const now = clock !== undefined ? () => clock.now() : Date.now
   const onInbound = options.onInbound ?? options.onConnection
   const prefix = options.protocolPrefix ?? defaultProtocolPrefix
   const versions = [...new Set(options.versions ?? SUPPORTED_VERSIONS)].sort((a, b) => b - a)

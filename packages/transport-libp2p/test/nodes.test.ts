@@ -272,6 +272,18 @@ describe('two libp2p nodes on 127.0.0.1', () => {
     expect((err as Error).name).toBe('TimeoutError')
   })
 
+  it('deps.clock stamps receivedAt', async () => {
+    const listener = createLibp2pTransport({ clock: { now: () => 42 } }, { versions: [68] })
+    cleanups.push(() => listener.close())
+    const accepted = new Promise<EthConnection>((resolve) => listener.onConnection(resolve))
+    const [addr] = await listener.listen()
+    const dialer = await started({ versions: [68] })
+    const out = await dialer.dial(addr as string)
+    const inn = await accepted
+    await out.writeMsg(1, Uint8Array.of(1))
+    expect((await inn.readMsg()).receivedAt).toBe(42)
+  })
+
   it('is not restarted after stop: start, listen and dial reject with ErrNotRunning', async () => {
     const t = createLibp2pTransport({}, { versions: [68] })
     await t.start()
