@@ -76,8 +76,10 @@ export interface EthConnection extends MsgReadWriter {
  *
  * - `onConnection` listeners see every such connection, inbound and outbound (`direction` says
  *   which); for a dial they run before `dial` resolves with the same object.
- * - `dial` rejects with a coded error (`ErrDial`, `ErrNoCommonVersion`, a refusal) and never
- *   leaves a half-open connection behind.
+ * - `dial` works before `listen` (a transport that must run to dial starts itself); it rejects
+ *   with a coded error (`ErrDial`, `ErrNoCommonVersion`, a refusal) or an aborted signal's reason,
+ *   and never leaves a half-open connection behind.
+ * - `listen` is idempotent; `connectionCount` drops once a connection is closed.
  * - `close` closes every connection with `ClientQuitting`, the listeners and pending handshakes,
  *   and resolves once all are released. It is idempotent; `dial` and `listen` reject after it.
  */
