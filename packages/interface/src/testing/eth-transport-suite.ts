@@ -79,7 +79,7 @@ export async function ethTransportSuite(options: EthTransportSuiteOptions): Prom
     }, timeout)
 
     it(
-      'listen resolves with the addresses to dial it at; the transport can dial them',
+      'listen resolves with the addresses to dial it at (again when called again); the transport can dial them',
       async () => {
         const t = await create()
         expect(t.addresses()).toEqual([])
@@ -88,6 +88,7 @@ export async function ethTransportSuite(options: EthTransportSuiteOptions): Prom
         const addrs = await t.listen()
         expect(addrs.length).toBeGreaterThan(0)
         expect(t.addresses()).toEqual(addrs)
+        expect(await t.listen()).toEqual(addrs) // idempotent
         for (const a of addrs) expect(t.canDial(a)).toBe(true)
         expect(t.canDial('not an address')).toBe(false)
         expect(t.canDial('')).toBe(false)
