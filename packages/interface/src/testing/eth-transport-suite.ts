@@ -161,7 +161,7 @@ export async function ethTransportSuite(options: EthTransportSuiteOptions): Prom
         expect(await gone).toMatchObject({ code: 'ErrClosed', reason: 0x03, remote: true })
         expect(a.connectionCount).toBe(0)
         // the listener's side lets go of it once its end is closed too
-        for (let i = 0; i < 200 && b.connectionCount > 0; i++)
+        for (let i = 0; i < 1_000 && b.connectionCount > 0; i++)
           await new Promise((r) => setTimeout(r, 10))
         expect(b.connectionCount).toBe(0)
       },
