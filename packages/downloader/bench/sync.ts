@@ -7,14 +7,14 @@
  * the fast-sync part).
  */
 import { loadavg } from 'node:os'
+import { systemClock } from '@ethwire/interface/runtime'
+import { seededRandom } from '@ethwire/interface/testing'
 import { createDownloader } from '../src/index.js'
 import {
   buildChain,
   MemoryChain,
   MemoryStateStore,
   memoryStateSync,
-  seededRandom,
-  systemClock,
   TestPeer,
 } from '../src/testing.js'
 

@@ -2,8 +2,9 @@
  * The downloader: a registry of peers with their throughput estimates, and at most one
  * synchronisation ({@link SyncRun}) at a time.
  */
+import type { Startable } from '@ethwire/interface'
+import { TypedEmitter } from '@ethwire/interface/runtime'
 import * as C from './constants.js'
-import { Emitter } from './emitter.js'
 import { DownloaderError, isDownloaderError } from './errors.js'
 import { type FetchKind, fetchKinds, PeerStats, type QosOptions, RttTuner } from './qos.js'
 import {
@@ -33,6 +34,11 @@ export interface DownloaderDeps {
   clock: Clock
   random: RandomSource
   log?: Logger
+  /**
+   * Where the error of a throwing event listener goes (say, a logger). Without it the error is
+   * rethrown asynchronously; it never reaches the sync (see `TypedEmitter`).
+   */
+  onListenerError?: (err: unknown, event: keyof DownloaderEvents) => void
   /**
    * Fast sync: creates the trie-sync scheduler for a state root (e.g. `@ethwire/state`'s). Without
    * it every sync runs in full.
@@ -91,7 +97,7 @@ export interface DownloaderEvents extends Record<string, unknown> {
   pivotCommitted: { number: bigint; hash: Uint8Array }
 }
 
-export interface Downloader {
+export interface Downloader extends Startable {
   /** True while a sync runs. */
   readonly synchronising: boolean
   /** Add a peer the downloader may ask. Throws `ErrAlreadyRegistered` for a known id. */
@@ -119,7 +125,11 @@ export interface Downloader {
   ): Promise<SyncResult>
   /** Abort the running sync (it rejects with `ErrCancelled`). No-op when idle. */
   cancel(): void
+  /** Nothing to start (the downloader works once created); resolves at once. */
+  start(): Promise<void>
   /** Cancel and refuse further syncs (`ErrTerminated`). Resolves when the sync has wound down. */
+  stop(): Promise<void>
+  /** @deprecated `stop()` under its old name. */
   terminate(): Promise<void>
   progress(): SyncProgress
   on<K extends keyof DownloaderEvents>(
@@ -147,7 +157,7 @@ class DownloaderImpl implements Downloader, SyncHost {
   private readonly qos: QosOptions
   private readonly maxUnrequested: number
   private readonly mode: SyncMode
-  private readonly events = new Emitter<DownloaderEvents>()
+  private readonly events: TypedEmitter<DownloaderEvents>
   private run: SyncRun | undefined
   private runPromise: Promise<unknown> | undefined
   private terminated = false
@@ -170,6 +180,9 @@ class DownloaderImpl implements Downloader, SyncHost {
     this.clock = deps.clock
     this.random = deps.random
     this.log = deps.log
+    this.events = new TypedEmitter<DownloaderEvents>(
+      deps.onListenerError === undefined ? {} : { onListenerError: deps.onListenerError },
+    )
     this.opts = {
       maxForkAncestry: o.maxForkAncestry ?? C.maxForkAncestry,
       maxHeaderFetch: o.maxHeaderFetch ?? C.maxHeaderFetch,
@@ -356,10 +369,18 @@ class DownloaderImpl implements Downloader, SyncHost {
     this.run?.fail(new DownloaderError('ErrCancelled', 'sync cancelled'))
   }
 
-  async terminate(): Promise<void> {
+  start(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  async stop(): Promise<void> {
     this.terminated = true
     this.run?.fail(new DownloaderError('ErrTerminated', 'downloader terminated'))
     await this.runPromise
+  }
+
+  terminate(): Promise<void> {
+    return this.stop()
   }
 
   progress(): SyncProgress {

@@ -105,8 +105,8 @@ export class Importer {
       // Part of the batch may be in: progress follows the chain's head, not our batch.
       run.currentBlock = await this.head(how).catch(() => run.currentBlock)
       this.importing = false
-      const index = (err as { index?: unknown })?.index
-      const bad = typeof index === 'number' ? slots[index] : undefined
+      const index = rejectedIndex(err)
+      const bad = index === undefined ? undefined : slots[index]
       const source = bad?.source ?? slots[0]!.source
       const at = bad === undefined ? '' : ` at #${bad.header.number}`
       const what = how === 'pivot' ? 'rejected the pivot block' : 'rejected a block'
@@ -153,4 +153,11 @@ export class Importer {
     if (how === 'pivot') run.host.onPivotCommitted(last.number, last.hash)
     run.pump()
   }
+}
+
+/** The `index` of the block an `insertChain` rejection names (see `DownloaderChain`), if any. */
+function rejectedIndex(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined
+  const index = (err as { index?: unknown }).index
+  return typeof index === 'number' && Number.isInteger(index) && index >= 0 ? index : undefined
 }

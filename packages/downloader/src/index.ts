@@ -11,7 +11,8 @@
  *
  * @example
  * ```ts
- * import { createDownloader, systemClock } from '@ethwire/downloader'
+ * import { createDownloader } from '@ethwire/downloader'
+ * import { systemClock } from '@ethwire/interface/runtime'
  *
  * // stateSync: a trie-sync scheduler per state root (fast sync only), e.g. @ethwire/state's
  * const dl = createDownloader({ chain, clock: systemClock, random: Math.random, stateSync }, {})
@@ -21,7 +22,6 @@
  * await dl.synchronise(best.id, best.head().hash, best.head().td, { mode: 'fast' })
  * ```
  */
-export { systemClock } from './clock.js'
 export * as constants from './constants.js'
 export {
   createDownloader,

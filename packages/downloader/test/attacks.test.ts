@@ -6,7 +6,7 @@
 import { bytesToHex } from '@ethwire/rlp-wire'
 import { describe, expect, it } from 'vitest'
 import { isDownloaderError, type SyncProgress } from '../src/index.js'
-import { buildChain, runVirtual, type TestRequest } from '../src/testing.js'
+import { buildChain, type TestRequest } from '../src/testing.js'
 import { expectCanonical, harness } from './helpers.js'
 
 const main = buildChain({ length: 3000, seed: 61 })
@@ -25,7 +25,7 @@ describe('skeleton fallback (go-ethereum v1.8 fetchHeaders)', () => {
       latencyMs: 10,
       emptyPastHead: true,
     })
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', a.head().hash, a.head().td))
+    const result = await h.clock.run(h.dl.synchronise('a', a.head().hash, a.head().td))
     expect(result).toMatchObject({ imported: 1000, highest: 1000n })
     expectCanonical(h.chain, main, 1000)
     expect(a.dropped).toBeUndefined()
@@ -41,7 +41,7 @@ describe('skeleton fallback (go-ethereum v1.8 fetchHeaders)', () => {
     const h = harness(main, 0)
     const a = h.addPeer({ id: 'a', blocks: main.blocks, latencyMs: 20, emptyPastHead: true })
     const others = ['b', 'c'].map((id) => h.addPeer({ id, blocks: main.blocks, latencyMs: 20 }))
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', main.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('a', main.head.hash))
     expect(result.imported).toBe(3000)
     expectCanonical(h.chain, main, 3000)
     for (const p of [a, ...others]) {
@@ -60,7 +60,7 @@ describe('skeleton fallback (go-ethereum v1.8 fetchHeaders)', () => {
       // After the empty skeleton, it claims to have nothing at all below its own head either.
       emptyHeaders: contiguousRequest,
     })
-    const err = await runVirtual(h.clock, h.dl.synchronise('a', a.head().hash)).catch((e) => e)
+    const err = await h.clock.run(h.dl.synchronise('a', a.head().hash)).catch((e) => e)
     expect(isDownloaderError(err, 'ErrEmptyHeaderSet')).toBe(true)
     expect(a.dropped?.code).toBe('ErrEmptyHeaderSet')
     expect(a.requests.filter(contiguousRequest)).toHaveLength(1) // asked after the empty skeleton
@@ -72,7 +72,7 @@ describe('peers that tamper with header batches', () => {
     const h = harness(main, 0)
     h.addPeer({ id: 'a', blocks: main.blocks, latencyMs: 30 })
     const bad = h.addPeer({ id: 'bad', blocks: main.blocks, latencyMs: 5, dropHeader: fillRequest })
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', main.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('a', main.head.hash))
     expect(result.imported).toBe(3000)
     expectCanonical(h.chain, main, 3000)
     expect(bad.dropped?.code).toBe('ErrBadPeer')
@@ -88,7 +88,7 @@ describe('peers that tamper with header batches', () => {
       latencyMs: 5,
       shiftHeaders: fillRequest,
     })
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', main.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('a', main.head.hash))
     expect(result.imported).toBe(3000)
     expect(bad.dropped?.code).toBe('ErrBadPeer')
   })
@@ -103,7 +103,7 @@ describe('peers that tamper with header batches', () => {
       dropHeader: contiguousRequest,
     })
     h.addPeer({ id: 'b', blocks: main.blocks, latencyMs: 20 })
-    const result = await runVirtual(h.clock, h.dl.synchronise('m', main.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('m', main.head.hash))
     expect(m.dropped?.code).toBe('ErrBadPeer')
     expect(result).toMatchObject({ peerId: 'b', imported: 3000 })
     expectCanonical(h.chain, main, 3000)
@@ -118,7 +118,7 @@ describe('peers that tamper with header batches', () => {
       shiftHeaders: skeletonRequest,
     })
     h.addPeer({ id: 'b', blocks: main.blocks, latencyMs: 20 })
-    const result = await runVirtual(h.clock, h.dl.synchronise('m', main.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('m', main.head.hash))
     expect(m.dropped?.code).toBe('ErrBadPeer')
     expect(result).toMatchObject({ peerId: 'b', imported: 3000 })
     expectCanonical(h.chain, main, 3000)
@@ -129,7 +129,7 @@ describe('peers that tamper with header batches', () => {
     const spread = (r: TestRequest): boolean => r.kind === 'headersByNumber' && r.skip === 15
     const m = h.addPeer({ id: 'm', blocks: main.blocks, latencyMs: 10, shiftHeaders: spread })
     h.addPeer({ id: 'b', blocks: main.blocks, latencyMs: 20 })
-    const result = await runVirtual(h.clock, h.dl.synchronise('m', main.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('m', main.head.hash))
     expect(m.dropped?.code).toBe('ErrBadPeer')
     expect(result).toMatchObject({ peerId: 'b', ancestor: 1000n, imported: 2000 })
   })
@@ -148,7 +148,7 @@ describe('progress (eth_syncing) after a failed or faked sync', () => {
         return r.index === 0 ? 500 : 10
       },
     })
-    await runVirtual(h.clock, h.dl.synchronise('a', a.head().hash, a.head().td))
+    await h.clock.run(h.dl.synchronise('a', a.head().hash, a.head().td))
     expect(seen.length).toBeGreaterThan(2)
     for (const p of seen) {
       expect(p.currentBlock).toBeGreaterThanOrEqual(500n)
@@ -166,7 +166,7 @@ describe('progress (eth_syncing) after a failed or faked sync', () => {
     )
     h.addPeer({ id: 'a', blocks: main.blocks, latencyMs: 10 })
     h.addPeer({ id: 'b', blocks: main.blocks, latencyMs: 10 })
-    const err = await runVirtual(h.clock, h.dl.synchronise('a', main.head.hash)).catch((e) => e)
+    const err = await h.clock.run(h.dl.synchronise('a', main.head.hash)).catch((e) => e)
     expect(isDownloaderError(err, 'ErrInvalidChain')).toBe(true)
     const p = h.dl.progress()
     expect(h.chain.currentBlock().number).toBeLessThan(1500n)
@@ -181,7 +181,7 @@ describe('progress (eth_syncing) after a failed or faked sync', () => {
     const light = buildChain({ parent: heavy, forkAt: 500, length: 600, seed: 63, difficulty: 1n })
     const h = harness(heavy, 1000)
     const liar = h.addPeer({ id: 'liar', blocks: light.blocks, td: 1_000_000n, latencyMs: 10 })
-    const result = await runVirtual(h.clock, h.dl.synchronise('liar', liar.head().hash, 1_000_000n))
+    const result = await h.clock.run(h.dl.synchronise('liar', liar.head().hash, 1_000_000n))
     expect(result.imported).toBe(600) // stored as a side chain; the head did not move
     expect(liar.dropped?.code).toBe('ErrBadPeer')
     expect(bytesToHex(h.chain.currentBlock().hash)).toBe(bytesToHex(heavy.head.hash))
@@ -200,7 +200,7 @@ describe('progress (eth_syncing) after a failed or faked sync', () => {
       corruptHeaders: fillRequest,
     })
     h.addPeer({ id: 'short', blocks: main.blocks.slice(0, 200), latencyMs: 10 })
-    const err = await runVirtual(h.clock, h.dl.synchronise('liar', main.head.hash)).catch((e) => e)
+    const err = await h.clock.run(h.dl.synchronise('liar', main.head.hash)).catch((e) => e)
     expect(isDownloaderError(err)).toBe(true)
     expect(liar.dropped?.code).toBe('ErrBadPeer')
     const p = h.dl.progress()

@@ -6,17 +6,16 @@
  * the pivot's state complete and committed, the rest executed — or fails with a typed error, and
  * leaves no timer behind. With one honest complete peer it must succeed.
  */
+
+import { FakeClock, seededRandom } from '@ethwire/interface/testing'
 import { bytesToHex } from '@ethwire/rlp-wire'
 import { describe, expect, it } from 'vitest'
 import { createDownloader, isDownloaderError } from '../src/index.js'
 import {
   buildChain,
-  createManualClock,
   MemoryChain,
   MemoryStateStore,
   memoryStateSync,
-  runVirtual,
-  seededRandom,
   TestPeer,
   type TestPeerOptions,
 } from '../src/testing.js'
@@ -68,7 +67,7 @@ describe('randomised fast syncs', () => {
     const last = process.env.SEED ? first : Number(process.env.FAST_SEEDS ?? 30)
     for (let seed = first; seed <= last; seed++) {
       const rnd = seededRandom(1000 + seed)
-      const clock = createManualClock()
+      const clock = new FakeClock()
       const store = new MemoryStateStore()
       const chain = new MemoryChain(data.blocks.slice(0, 1), {
         clock,
@@ -113,14 +112,16 @@ describe('randomised fast syncs', () => {
         if (x.honest && x.blocks === undefined) honestFull = true
         add(`p${i}`, x, 1 + rnd() * 200)
       }
-      const out = await runVirtual(clock, dl.synchronise('m', data.head.hash), {
-        maxVirtualMs: 60 * 60_000,
-      }).then(
-        (r) => ({ ok: true as const, r }),
-        (e: unknown) => ({ ok: false as const, e }),
-      )
+      const out = await clock
+        .run(dl.synchronise('m', data.head.hash), {
+          maxVirtualMs: 60 * 60_000,
+        })
+        .then(
+          (r) => ({ ok: true as const, r }),
+          (e: unknown) => ({ ok: false as const, e }),
+        )
       const at = `seed ${seed}`
-      expect(clock.pendingTimers(), at).toBe(0)
+      expect(clock.pending, at).toBe(0)
       expect(dl.synchronising, at).toBe(false)
       if (out.ok) {
         expect(bytesToHex(chain.currentBlock().hash), at).toBe(bytesToHex(data.head.hash))

@@ -4,10 +4,12 @@
  * the sync must either reach the head with the right chain, or fail with a typed error, and
  * leave no timer behind. As long as one honest peer stays, it must succeed.
  */
+
+import { seededRandom } from '@ethwire/interface/testing'
 import { bytesToHex } from '@ethwire/rlp-wire'
 import { describe, expect, it } from 'vitest'
 import { isDownloaderError } from '../src/index.js'
-import { buildChain, runVirtual, seededRandom, type TestPeerOptions } from '../src/testing.js'
+import { buildChain, type TestPeerOptions } from '../src/testing.js'
 import { expectCanonical, harness } from './helpers.js'
 
 const chain = buildChain({ length: 900, seed: 31, txEvery: 3 })
@@ -76,13 +78,15 @@ describe('randomised peers', () => {
         if (x.honest && x.blocks.length === chain.blocks.length) honestFull = true
         h.addPeer({ id: `p${i}`, blocks: x.blocks, latencyMs: 1 + rnd() * 300, ...x.b })
       }
-      const out = await runVirtual(h.clock, h.dl.synchronise('m', chain.head.hash), {
-        maxVirtualMs: 60 * 60_000,
-      }).then(
-        (r) => ({ ok: true as const, r }),
-        (e: unknown) => ({ ok: false as const, e }),
-      )
-      expect(h.clock.pendingTimers(), `seed ${seed}`).toBe(0)
+      const out = await h.clock
+        .run(h.dl.synchronise('m', chain.head.hash), {
+          maxVirtualMs: 60 * 60_000,
+        })
+        .then(
+          (r) => ({ ok: true as const, r }),
+          (e: unknown) => ({ ok: false as const, e }),
+        )
+      expect(h.clock.pending, `seed ${seed}`).toBe(0)
       expect(h.dl.synchronising, `seed ${seed}: ${out.ok ? '' : String(out.e)}`).toBe(false)
       if (out.ok) {
         try {

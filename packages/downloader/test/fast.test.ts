@@ -3,6 +3,8 @@
  * without execution, the pivot's state downloaded node by node through a trie-sync scheduler
  * (here the in-memory `MemoryStateSync` of ./testing), the pivot committed, the rest executed.
  */
+
+import { FakeClock, seededRandom } from '@ethwire/interface/testing'
 import { bytesToHex } from '@ethwire/rlp-wire'
 import { describe, expect, it } from 'vitest'
 import {
@@ -13,12 +15,9 @@ import {
 } from '../src/index.js'
 import {
   buildChain,
-  createManualClock,
   MemoryChain,
   MemoryStateStore,
   memoryStateSync,
-  runVirtual,
-  seededRandom,
   type TestChain,
   TestPeer,
   type TestPeerOptions,
@@ -48,7 +47,7 @@ function fastHarness(
   } = {},
 ) {
   const chainData = opts.chain ?? data
-  const clock = createManualClock()
+  const clock = new FakeClock()
   const store = new MemoryStateStore()
   const factory = memoryStateSync(store)
   const chain = new MemoryChain(chainData.blocks.slice(0, (opts.local ?? 0) + 1), {
@@ -95,7 +94,7 @@ describe('fast sync', () => {
     h.dl.on('stored', (e) => {
       stored += e.count
     })
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', a.head().hash, a.head().td))
+    const result = await h.clock.run(h.dl.synchronise('a', a.head().hash, a.head().td))
     expect(result).toMatchObject({
       mode: 'fast',
       pivot: BigInt(PIVOT),
@@ -137,13 +136,13 @@ describe('fast sync', () => {
     expect(p.knownStates).toBeGreaterThanOrEqual(p.pulledStates)
     expect(a.served.nodes).toBeGreaterThanOrEqual(p.pulledStates)
     expect(a.dropped).toBeUndefined()
-    expect(h.clock.pendingTimers()).toBe(0)
+    expect(h.clock.pending).toBe(0)
   })
 
   it('from several peers: receipts, state and bodies come from all of them', async () => {
     const h = fastHarness()
     const ps = ['a', 'b', 'c'].map((id, i) => h.addPeer({ id, latencyMs: 20 + 7 * i }))
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', data.head.hash, data.tds[1200]))
+    const result = await h.clock.run(h.dl.synchronise('a', data.head.hash, data.tds[1200]))
     expect(result).toMatchObject({ mode: 'fast', pivot: BigInt(PIVOT), imported: 1200 })
     expect(h.chain.commits).toEqual([BigInt(PIVOT)])
     for (const p of ps) {
@@ -152,7 +151,7 @@ describe('fast sync', () => {
       expect(p.served.receipts).toBeGreaterThan(0)
       expect(p.served.bodies).toBeGreaterThan(0)
     }
-    expect(h.clock.pendingTimers()).toBe(0)
+    expect(h.clock.pending).toBe(0)
   })
 
   it('moves the pivot forward when the sync runs long and the chain grows meanwhile', async () => {
@@ -170,7 +169,7 @@ describe('fast sync', () => {
     h.dl.on('pivotCommitted', (e) => moves.push(e.number))
     const start = a.head()
     expect(start.number).toBe(700n)
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', start.hash, start.td))
+    const result = await h.clock.run(h.dl.synchronise('a', start.hash, start.td))
     expect(result.mode).toBe('fast')
     const pivot = result.pivot!
     expect(pivot).toBeGreaterThan(636n + 128n) // it moved (more than once: stale at +128)
@@ -185,25 +184,25 @@ describe('fast sync', () => {
     expect(h.store.complete(data.blocks[Number(pivot)]!.header.stateRoot)).toBe(true)
     expect(h.chain.currentBlock().number).toBe(result.highest)
     expect(sum(h.chain.receiptInsertCalls)).toBe(Number(pivot))
-    expect(h.clock.pendingTimers()).toBe(0)
+    expect(h.clock.pending).toBe(0)
   })
 
   it('drops a peer withholding the state (never answering GetNodeData); completes from the others', async () => {
     const h = fastHarness()
     h.addPeer({ id: 'a', latencyMs: 20 })
     const w = h.addPeer({ id: 'w', latencyMs: 5, stall: nodeRequest })
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', data.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('a', data.head.hash))
     expect(result).toMatchObject({ mode: 'fast', imported: 1200 })
     expect(w.dropped?.code).toBe('ErrTimeout')
     expect(h.store.complete(data.blocks[PIVOT]!.header.stateRoot)).toBe(true)
-    expect(h.clock.pendingTimers()).toBe(0)
+    expect(h.clock.pending).toBe(0)
   })
 
   it('drops a peer serving nodes that do not hash to the asked keys (ErrInvalidState); completes', async () => {
     const h = fastHarness()
     h.addPeer({ id: 'a', latencyMs: 20 })
     const bad = h.addPeer({ id: 'bad', latencyMs: 5, wrongNodes: () => true })
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', data.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('a', data.head.hash))
     expect(result).toMatchObject({ mode: 'fast', imported: 1200 })
     expect(bad.dropped?.code).toBe('ErrInvalidState')
     expect(bad.requests.filter(nodeRequest)).toHaveLength(1)
@@ -215,7 +214,7 @@ describe('fast sync', () => {
     const h = fastHarness()
     h.addPeer({ id: 'a', latencyMs: 20 })
     const bad = h.addPeer({ id: 'bad', latencyMs: 5, corruptReceipts: () => true })
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', data.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('a', data.head.hash))
     expect(result).toMatchObject({ mode: 'fast', imported: 1200 })
     expect(bad.dropped?.code).toBe('ErrInvalidReceipts')
     expect(bad.requests.filter(receiptRequest)).toHaveLength(1)
@@ -227,29 +226,29 @@ describe('fast sync', () => {
   it('fails with the misbehaviour when the only peer serves wrong receipts, storing nothing bad', async () => {
     const h = fastHarness()
     const a = h.addPeer({ id: 'a', latencyMs: 10, corruptReceipts: () => true })
-    const err = await runVirtual(h.clock, h.dl.synchronise('a', data.head.hash)).catch((e) => e)
+    const err = await h.clock.run(h.dl.synchronise('a', data.head.hash)).catch((e) => e)
     expect(isDownloaderError(err, 'ErrInvalidReceipts')).toBe(true)
     expect(a.dropped?.code).toBe('ErrInvalidReceipts')
     expect(h.chain.commits).toEqual([])
-    expect(h.clock.pendingTimers()).toBe(0)
+    expect(h.clock.pending).toBe(0)
   })
 
   it('a chain that refuses to commit the pivot ends the sync without blaming a peer', async () => {
     const h = fastHarness({ hasState: () => false })
     const a = h.addPeer({ id: 'a', latencyMs: 10 })
-    const err = await runVirtual(h.clock, h.dl.synchronise('a', data.head.hash)).catch((e) => e)
+    const err = await h.clock.run(h.dl.synchronise('a', data.head.hash)).catch((e) => e)
     expect(isDownloaderError(err, 'ErrInvalidChain')).toBe(true)
     expect(String(err)).toMatch(/commit the pivot/)
     expect(a.dropped).toBeUndefined()
     expect(h.chain.currentBlock().number).toBe(0n)
-    expect(h.clock.pendingTimers()).toBe(0)
+    expect(h.clock.pending).toBe(0)
   })
 
   it('does not punish a peer that has no state to give (empty NodeData); asks the others', async () => {
     const h = fastHarness()
     h.addPeer({ id: 'a', latencyMs: 20 })
     const e = h.addPeer({ id: 'e', latencyMs: 5, emptyNodeData: () => true })
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', data.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('a', data.head.hash))
     expect(result).toMatchObject({ mode: 'fast', imported: 1200 })
     expect(e.dropped).toBeUndefined()
     expect(e.requests.filter(nodeRequest).length).toBeLessThanOrEqual(3) // maxEmptyResponses
@@ -259,7 +258,7 @@ describe('fast sync', () => {
   it('fails (no peer left for the state) when nobody serves it, and resumes with a peer that does', async () => {
     const h = fastHarness()
     const e = h.addPeer({ id: 'e', latencyMs: 10, emptyNodeData: () => true })
-    const err = await runVirtual(h.clock, h.dl.synchronise('e', data.head.hash)).catch((x) => x)
+    const err = await h.clock.run(h.dl.synchronise('e', data.head.hash)).catch((x) => x)
     expect(isDownloaderError(err, 'ErrNoPeers')).toBe(true)
     expect(e.dropped).toBeUndefined()
     // Everything below the pivot was stored meanwhile; the fast head is where the next sync starts.
@@ -268,7 +267,7 @@ describe('fast sync', () => {
     expect(h.chain.currentBlock().number).toBe(0n)
     const before = h.chain.receiptInsertCalls.length
     h.addPeer({ id: 'a', latencyMs: 10 })
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', data.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('a', data.head.hash))
     expect(result).toMatchObject({ mode: 'fast', pivot: BigInt(PIVOT) })
     expect(result.ancestor).toBeGreaterThanOrEqual(fastHead - 16n)
     expect(sum(h.chain.receiptInsertCalls.slice(before))).toBeLessThan(40) // not from genesis again
@@ -280,7 +279,7 @@ describe('fast sync', () => {
     const h = fastHarness()
     const a = h.addPeer({ id: 'a', latencyMs: 10, nodeData: false })
     expect(a.requestNodeData).toBeUndefined()
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', data.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('a', data.head.hash))
     expect(result).toMatchObject({ mode: 'full', imported: 1200 })
     expect(result.pivot).toBeUndefined()
     expect(sum(h.chain.insertCalls)).toBe(1200)
@@ -292,11 +291,11 @@ describe('fast sync', () => {
   it('runs as a full sync without a state scheduler, or when the pivot is not above our head', async () => {
     const noState = fastHarness({ stateSync: false })
     noState.addPeer({ id: 'a', latencyMs: 10 })
-    const r1 = await runVirtual(noState.clock, noState.dl.synchronise('a', data.head.hash))
+    const r1 = await noState.clock.run(noState.dl.synchronise('a', data.head.hash))
     expect(r1.mode).toBe('full')
     const near = fastHarness({ local: 1150 })
     near.addPeer({ id: 'a', latencyMs: 10 })
-    const r2 = await runVirtual(near.clock, near.dl.synchronise('a', data.head.hash))
+    const r2 = await near.clock.run(near.dl.synchronise('a', data.head.hash))
     expect(r2).toMatchObject({ mode: 'full', imported: 50 })
     expect(near.factory.made).toHaveLength(0)
   })
@@ -304,8 +303,7 @@ describe('fast sync', () => {
   it('synchronise(…, { mode }) overrides the default; the default is full', async () => {
     const h = fastHarness({ options: { mode: 'full' } })
     h.addPeer({ id: 'a', latencyMs: 10 })
-    const result = await runVirtual(
-      h.clock,
+    const result = await h.clock.run(
       h.dl.synchronise('a', data.head.hash, undefined, { mode: 'fast' }),
     )
     expect(result.mode).toBe('fast')
@@ -327,7 +325,7 @@ describe('fast sync', () => {
         return 10
       },
     })
-    await runVirtual(h.clock, h.dl.synchronise('a', data.head.hash))
+    await h.clock.run(h.dl.synchronise('a', data.head.hash))
     expect(samples.length).toBeGreaterThan(3)
     const mid = samples[Math.floor(samples.length / 2)]!
     expect(mid.mode).toBe('fast')

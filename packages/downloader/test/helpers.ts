@@ -1,18 +1,21 @@
+import { FakeClock, seededRandom } from '@ethwire/interface/testing'
 import { bytesToHex } from '@ethwire/rlp-wire'
-import { createDownloader, type Downloader, type DownloaderOptions } from '../src/index.js'
 import {
-  createManualClock,
-  type ManualClock,
+  createDownloader,
+  type Downloader,
+  type DownloaderDeps,
+  type DownloaderOptions,
+} from '../src/index.js'
+import {
   MemoryChain,
   type MemoryChainOptions,
-  seededRandom,
   type TestChain,
   TestPeer,
   type TestPeerOptions,
 } from '../src/testing.js'
 
 export interface Harness {
-  clock: ManualClock
+  clock: FakeClock
   chain: MemoryChain
   dl: Downloader
   peers: Map<string, TestPeer>
@@ -25,10 +28,11 @@ export function harness(
   localHead: number,
   options: DownloaderOptions = {},
   chainOpts: Omit<MemoryChainOptions, 'clock'> = {},
+  deps: Pick<DownloaderDeps, 'onListenerError'> = {},
 ): Harness {
-  const clock = createManualClock()
+  const clock = new FakeClock()
   const chain = new MemoryChain(local.blocks.slice(0, localHead + 1), { ...chainOpts, clock })
-  const dl = createDownloader({ chain, clock, random: seededRandom(7) }, options)
+  const dl = createDownloader({ chain, clock, random: seededRandom(7), ...deps }, options)
   const peers = new Map<string, TestPeer>()
   return {
     clock,

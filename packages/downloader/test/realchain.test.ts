@@ -4,16 +4,11 @@
  * blocks 1..200 as a trusted start (the file has no genesis block).
  */
 import { readFileSync } from 'node:fs'
+import { FakeClock, seededRandom } from '@ethwire/interface/testing'
 import { Block, bytesToHex } from '@ethwire/rlp-wire'
 import { describe, expect, it } from 'vitest'
 import { createDownloader } from '../src/index.js'
-import {
-  createManualClock,
-  MemoryChain,
-  runVirtual,
-  seededRandom,
-  TestPeer,
-} from '../src/testing.js'
+import { MemoryChain, TestPeer } from '../src/testing.js'
 
 /** Split concatenated RLP lists (each block is one long list). */
 function splitRlp(bytes: Uint8Array): Uint8Array[] {
@@ -55,7 +50,7 @@ describe('real chain (hive ethtest, 600 blocks)', () => {
   })
 
   it('syncs it from three peers, checking every body against its header', async () => {
-    const clock = createManualClock()
+    const clock = new FakeClock()
     const chain = new MemoryChain(blocks.slice(0, 200)) // blocks 1..200, trusted
     const dl = createDownloader({ chain, clock, random: seededRandom(3) })
     const peers = ['a', 'b', 'c'].map(
@@ -63,7 +58,7 @@ describe('real chain (hive ethtest, 600 blocks)', () => {
     )
     for (const p of peers) dl.registerPeer(p)
     // No total difficulty after the merge: sync by head hash alone (as on eth/69).
-    const result = await runVirtual(clock, dl.synchronise('a', blocks[599]!.hash))
+    const result = await clock.run(dl.synchronise('a', blocks[599]!.hash))
     expect(result).toMatchObject({ ancestor: 200n, highest: 600n, imported: 400 })
     expect(bytesToHex(chain.currentBlock().hash)).toBe(head.hash)
     for (const p of peers) expect(p.dropped).toBeUndefined()
@@ -73,14 +68,14 @@ describe('real chain (hive ethtest, 600 blocks)', () => {
   })
 
   it('drops a peer that serves a real body with a transaction removed', async () => {
-    const clock = createManualClock()
+    const clock = new FakeClock()
     const chain = new MemoryChain(blocks.slice(0, 200))
     const dl = createDownloader({ chain, clock, random: seededRandom(4) })
     const good = new TestPeer({ id: 'good', blocks, clock, latencyMs: 20 })
     const bad = new TestPeer({ id: 'bad', blocks, clock, latencyMs: 5, corruptBodies: () => true })
     dl.registerPeer(good)
     dl.registerPeer(bad)
-    const result = await runVirtual(clock, dl.synchronise('good', blocks[599]!.hash))
+    const result = await clock.run(dl.synchronise('good', blocks[599]!.hash))
     expect(result.imported).toBe(400)
     expect(bad.dropped?.code).toBe('ErrInvalidBody')
   })

@@ -1,7 +1,7 @@
 import { bytesToHex } from '@ethwire/rlp-wire'
 import { describe, expect, it } from 'vitest'
 import { DownloaderError, isDownloaderError } from '../src/index.js'
-import { buildChain, runVirtual, type TestRequest } from '../src/testing.js'
+import { buildChain, type TestRequest } from '../src/testing.js'
 import { expectCanonical, harness } from './helpers.js'
 
 // Built once: building and hashing a chain is the slow part of these tests.
@@ -19,7 +19,7 @@ describe('full sync', () => {
     h.dl.on('syncFailed', () => events.push('failed'))
     const p = h.dl.synchronise('a', a.head().hash, a.head().td)
     expect(h.dl.synchronising).toBe(true)
-    const result = await runVirtual(h.clock, p)
+    const result = await h.clock.run(p)
     expect(result).toMatchObject({
       peerId: 'a',
       ancestor: 0n,
@@ -35,7 +35,7 @@ describe('full sync', () => {
       currentBlock: 1000n,
       highestBlock: 1000n,
     })
-    expect(h.clock.pendingTimers()).toBe(0)
+    expect(h.clock.pending).toBe(0)
     expect(a.dropped).toBeUndefined()
     // Empty bodies are never requested: fewer bodies served than blocks.
     expect(a.served.bodies).toBeGreaterThan(0)
@@ -48,7 +48,7 @@ describe('full sync', () => {
       h.addPeer({ id, blocks: main.blocks, latencyMs: 20 + i * 5 }),
     )
     const head = main.head
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', head.hash, main.tds[3000]))
+    const result = await h.clock.run(h.dl.synchronise('a', head.hash, main.tds[3000]))
     expect(result.imported).toBe(3000)
     expectCanonical(h.chain, main, 3000)
     for (const p of ps) {
@@ -60,7 +60,7 @@ describe('full sync', () => {
     const skeletons = (r: TestRequest): boolean => r.kind === 'headersByNumber' && r.skip === 191
     expect(ps[0]!.requests.filter(skeletons).length).toBeGreaterThanOrEqual(3)
     for (const p of ps.slice(1)) expect(p.requests.filter(skeletons)).toHaveLength(0)
-    expect(h.clock.pendingTimers()).toBe(0)
+    expect(h.clock.pending).toBe(0)
   })
 
   it('carries on when a peer disconnects mid-sync', async () => {
@@ -68,7 +68,7 @@ describe('full sync', () => {
     h.addPeer({ id: 'a', blocks: main.blocks, latencyMs: 20 })
     const b = h.addPeer({ id: 'b', blocks: main.blocks, latencyMs: 20, disconnectAfter: 4 })
     h.addPeer({ id: 'c', blocks: main.blocks, latencyMs: 25 })
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', main.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('a', main.head.hash))
     expect(result.imported).toBe(3000)
     expectCanonical(h.chain, main, 3000)
     expect(b.disconnected).toBe(true)
@@ -81,7 +81,7 @@ describe('full sync', () => {
     const a = h.addPeer({ id: 'a', blocks: main.blocks, latencyMs: 20, disconnectAfter: 6 })
     h.addPeer({ id: 'b', blocks: main.blocks, latencyMs: 20 })
     h.addPeer({ id: 'c', blocks: main.blocks.slice(0, 2000), latencyMs: 20 }) // lacks our head
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', main.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('a', main.head.hash))
     expect(a.disconnected).toBe(true)
     expect(result.imported).toBe(3000)
     expect(result.peerId).toBe('b')
@@ -93,7 +93,7 @@ describe('full sync', () => {
     const fast1 = h.addPeer({ id: 'fast1', blocks: main.blocks, latencyMs: 10 })
     const fast2 = h.addPeer({ id: 'fast2', blocks: main.blocks, latencyMs: 10 })
     const slow = h.addPeer({ id: 'slow', blocks: main.blocks, latencyMs: 1500 })
-    const result = await runVirtual(h.clock, h.dl.synchronise('fast1', main.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('fast1', main.head.hash))
     expect(result.imported).toBe(3000)
     expectCanonical(h.chain, main, 3000)
     expect(slow.dropped).toBeUndefined()
@@ -110,11 +110,11 @@ describe('full sync', () => {
       latencyMs: 20,
       stall: (r) => r.kind === 'bodies' || fillRequest(r),
     })
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', main.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('a', main.head.hash))
     expect(result.imported).toBe(3000)
     expectCanonical(h.chain, main, 3000)
     expect(staller.dropped?.code).toBe('ErrTimeout')
-    expect(h.clock.pendingTimers()).toBe(0)
+    expect(h.clock.pending).toBe(0)
   })
 
   it('accepts partial answers from peers that cap their responses', async () => {
@@ -133,7 +133,7 @@ describe('full sync', () => {
       maxHeadersServe: 50,
       maxBodiesServe: 3,
     })
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', main.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('a', main.head.hash))
     expect(result.imported).toBe(3000)
     expectCanonical(h.chain, main, 3000)
     expect(a.dropped).toBeUndefined()
@@ -150,7 +150,7 @@ describe('full sync', () => {
     const h = harness(main, 0)
     h.addPeer({ id: 'a', blocks: main.blocks, latencyMs: 30 })
     const o = h.addPeer({ id: 'other', blocks: other.blocks, latencyMs: 5 })
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', main.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('a', main.head.hash))
     expect(result.imported).toBe(3000)
     expectCanonical(h.chain, main, 3000)
     expect(o.dropped).toBeUndefined()
@@ -166,7 +166,7 @@ describe('full sync', () => {
       latencyMs: 20,
       stall: (r) => r.kind === 'headersByNumber' && r.skip === 191 && stalled++ === 0,
     })
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', main.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('a', main.head.hash))
     expect(result.imported).toBe(3000)
     expect(a.dropped).toBeUndefined()
     expect(a.requests.filter((r) => r.skip === 191).length).toBeGreaterThanOrEqual(2)
@@ -179,7 +179,7 @@ describe('full sync', () => {
     h.dl.on('imported', () => {
       late ??= h.addPeer({ id: 'late', blocks: main.blocks, latencyMs: 10 })
     })
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', main.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('a', main.head.hash))
     expect(result.imported).toBe(3000)
     expect(late?.served.bodies).toBeGreaterThan(0)
   })
@@ -198,13 +198,11 @@ describe('full sync', () => {
       latencyMs: 20,
       emptyBodies: () => true,
     })
-    const err = await runVirtual(h.clock, h.dl.synchronise('a', a.head().hash)).catch(
-      (e: unknown) => e,
-    )
+    const err = await h.clock.run(h.dl.synchronise('a', a.head().hash)).catch((e: unknown) => e)
     expect(isDownloaderError(err, 'ErrNoPeers')).toBe(true)
     expect(a.dropped).toBeUndefined()
     expect(b.dropped).toBeUndefined()
-    expect(h.clock.pendingTimers()).toBe(0)
+    expect(h.clock.pending).toBe(0)
   })
 
   it('fails with ErrTimeout when the only peer stalls', async () => {
@@ -215,12 +213,10 @@ describe('full sync', () => {
       latencyMs: 20,
       stall: (r) => r.index >= 1,
     })
-    const err = await runVirtual(h.clock, h.dl.synchronise('a', a.head().hash)).catch(
-      (e: unknown) => e,
-    )
+    const err = await h.clock.run(h.dl.synchronise('a', a.head().hash)).catch((e: unknown) => e)
     expect(isDownloaderError(err, 'ErrTimeout')).toBe(true)
     expect(a.dropped?.code).toBe('ErrTimeout')
-    expect(h.clock.pendingTimers()).toBe(0)
+    expect(h.clock.pending).toBe(0)
   })
 })
 
@@ -234,7 +230,7 @@ describe('misbehaving peers', () => {
       latencyMs: 5,
       corruptHeaders: fillRequest,
     })
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', main.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('a', main.head.hash))
     expect(result.imported).toBe(3000)
     expectCanonical(h.chain, main, 3000)
     expect(bad.dropped?.code).toBe('ErrBadPeer')
@@ -253,7 +249,7 @@ describe('misbehaving peers', () => {
       latencyMs: 5,
       corruptBodies: () => true,
     })
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', main.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('a', main.head.hash))
     expect(result.imported).toBe(3000)
     expectCanonical(h.chain, main, 3000)
     expect(bad.dropped?.code).toBe('ErrInvalidBody')
@@ -268,7 +264,7 @@ describe('misbehaving peers', () => {
       latencyMs: 5,
       extraItems: (r) => r.kind === 'bodies',
     })
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', main.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('a', main.head.hash))
     expect(result.imported).toBe(3000)
     expect(bad.dropped?.code).toBe('ErrUnrequestedData')
   })
@@ -296,13 +292,11 @@ describe('misbehaving peers', () => {
     })
     const failed: DownloaderError[] = []
     h.dl.on('syncFailed', (e) => failed.push(e.error))
-    const err = await runVirtual(h.clock, h.dl.synchronise('a', a.head().hash)).catch(
-      (e: unknown) => e,
-    )
+    const err = await h.clock.run(h.dl.synchronise('a', a.head().hash)).catch((e: unknown) => e)
     expect(isDownloaderError(err, 'ErrInvalidBody')).toBe(true)
     expect(failed).toHaveLength(1)
     expect(h.chain.currentBlock().number).toBeLessThan(400n)
-    expect(h.clock.pendingTimers()).toBe(0)
+    expect(h.clock.pending).toBe(0)
   })
 
   it('drops a master whose head header is not the announced one', async () => {
@@ -312,9 +306,7 @@ describe('misbehaving peers', () => {
       blocks: main.blocks.slice(0, 100),
       corruptHeaders: (r) => r.index === 0,
     })
-    const err = await runVirtual(h.clock, h.dl.synchronise('a', a.head().hash)).catch(
-      (e: unknown) => e,
-    )
+    const err = await h.clock.run(h.dl.synchronise('a', a.head().hash)).catch((e: unknown) => e)
     expect(isDownloaderError(err, 'ErrBadPeer')).toBe(true)
     expect(a.dropped?.code).toBe('ErrBadPeer')
   })
@@ -323,7 +315,7 @@ describe('misbehaving peers', () => {
     const h = harness(main, 0)
     const liar = h.addPeer({ id: 'liar', blocks: main.blocks, corruptHeaders: () => true })
     h.addPeer({ id: 'b', blocks: main.blocks, latencyMs: 10 })
-    const result = await runVirtual(h.clock, h.dl.synchronise('liar', main.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('liar', main.head.hash))
     expect(liar.dropped?.code).toBe('ErrBadPeer')
     expect(result).toMatchObject({ peerId: 'b', imported: 3000 })
     expectCanonical(h.chain, main, 3000)
@@ -332,7 +324,7 @@ describe('misbehaving peers', () => {
   it('drops a master whose chain does not have the total difficulty it announced', async () => {
     const h = harness(main, 0)
     const a = h.addPeer({ id: 'a', blocks: main.blocks.slice(0, 301), td: 10_000n, latencyMs: 10 })
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', a.head().hash, a.head().td))
+    const result = await h.clock.run(h.dl.synchronise('a', a.head().hash, a.head().td))
     expect(result.imported).toBe(300)
     expect(a.dropped?.code).toBe('ErrBadPeer')
   })
@@ -340,9 +332,7 @@ describe('misbehaving peers', () => {
   it('fails with ErrInvalidChain and drops the master when the chain rejects a block', async () => {
     const h = harness(main, 0, {}, { reject: (b) => b.header.number === 700n })
     const a = h.addPeer({ id: 'a', blocks: main.blocks.slice(0, 1001), latencyMs: 10 })
-    const err = await runVirtual(h.clock, h.dl.synchronise('a', a.head().hash)).catch(
-      (e: unknown) => e,
-    )
+    const err = await h.clock.run(h.dl.synchronise('a', a.head().hash)).catch((e: unknown) => e)
     expect(isDownloaderError(err, 'ErrInvalidChain')).toBe(true)
     expect(a.dropped?.code).toBe('ErrInvalidChain')
     expect(h.chain.currentBlock().number).toBeLessThan(700n)
@@ -354,7 +344,7 @@ describe('forks and ancestors', () => {
     const fork = buildChain({ parent: main, forkAt: 300, length: 1700, seed: 2 })
     const h = harness(main, 1000)
     const f = h.addPeer({ id: 'f', blocks: fork.blocks, latencyMs: 10 })
-    const result = await runVirtual(h.clock, h.dl.synchronise('f', fork.head.hash, fork.tds[2000]))
+    const result = await h.clock.run(h.dl.synchronise('f', fork.head.hash, fork.tds[2000]))
     expect(result.ancestor).toBe(300n)
     expect(result.imported).toBe(1700)
     expectCanonical(h.chain, fork, 2000)
@@ -368,7 +358,7 @@ describe('forks and ancestors', () => {
     const fork = buildChain({ parent: main, forkAt: 950, length: 100, seed: 3 })
     const h = harness(main, 1000)
     const f = h.addPeer({ id: 'f', blocks: fork.blocks, latencyMs: 10 })
-    const result = await runVirtual(h.clock, h.dl.synchronise('f', fork.head.hash, fork.tds[1050]))
+    const result = await h.clock.run(h.dl.synchronise('f', fork.head.hash, fork.tds[1050]))
     // The spread hits every 16th block: the highest known one at or below the fork point.
     expect(result.ancestor).toBeLessThanOrEqual(950n)
     expect(result.ancestor).toBeGreaterThan(950n - 16n)
@@ -380,9 +370,7 @@ describe('forks and ancestors', () => {
     const fork = buildChain({ parent: main, forkAt: 200, length: 1500, seed: 4 })
     const h = harness(main, 1000, { maxForkAncestry: 500 })
     const f = h.addPeer({ id: 'f', blocks: fork.blocks, latencyMs: 10 })
-    const err = await runVirtual(h.clock, h.dl.synchronise('f', fork.head.hash)).catch(
-      (e: unknown) => e,
-    )
+    const err = await h.clock.run(h.dl.synchronise('f', fork.head.hash)).catch((e: unknown) => e)
     expect(isDownloaderError(err, 'ErrInvalidAncestor')).toBe(true)
     expect(f.dropped?.code).toBe('ErrInvalidAncestor')
     expect(h.chain.currentBlock().number).toBe(1000n)
@@ -393,12 +381,12 @@ describe('forks and ancestors', () => {
     const a = h.addPeer({ id: 'a', blocks: main.blocks.slice(0, 501), latencyMs: 10 })
     const events: string[] = []
     h.dl.on('syncStarted', () => events.push('started'))
-    const byTd = await runVirtual(h.clock, h.dl.synchronise('a', a.head().hash, a.head().td))
+    const byTd = await h.clock.run(h.dl.synchronise('a', a.head().hash, a.head().td))
     expect(byTd).toMatchObject({ imported: 0, upToDate: true })
     expect(a.requests).toHaveLength(0)
     expect(events).toEqual([])
     // Without a total difficulty (eth/69): one head request shows we have the block.
-    const byHash = await runVirtual(h.clock, h.dl.synchronise('a', a.head().hash))
+    const byHash = await h.clock.run(h.dl.synchronise('a', a.head().hash))
     expect(byHash).toMatchObject({ imported: 0, upToDate: true })
     expect(a.requests).toHaveLength(1)
     expect(h.chain.currentBlock().number).toBe(1000n)
@@ -417,18 +405,16 @@ describe('control', () => {
     })
     const failed: string[] = []
     h.dl.on('syncFailed', (e) => failed.push(e.error.code))
-    const err = await runVirtual(h.clock, h.dl.synchronise('a', main.head.hash)).catch(
-      (e: unknown) => e,
-    )
+    const err = await h.clock.run(h.dl.synchronise('a', main.head.hash)).catch((e: unknown) => e)
     expect(isDownloaderError(err, 'ErrCancelled')).toBe(true)
     expect(failed).toEqual(['ErrCancelled'])
     expect(h.dl.synchronising).toBe(false)
-    expect(h.clock.pendingTimers()).toBe(0)
+    expect(h.clock.pending).toBe(0)
     const reached = h.chain.currentBlock().number
     expect(reached).toBeGreaterThan(0n)
     expect(reached).toBeLessThan(3000n)
     // Peers are still there; a new sync picks up from our head.
-    const result = await runVirtual(h.clock, h.dl.synchronise('b', main.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('b', main.head.hash))
     expect(result.ancestor).toBeGreaterThanOrEqual(reached - 16n)
     expectCanonical(h.chain, main, 3000)
   })
@@ -438,15 +424,14 @@ describe('control', () => {
     h.addPeer({ id: 'a', blocks: main.blocks, latencyMs: 50 })
     const ac = new AbortController()
     h.dl.on('imported', () => ac.abort())
-    const err = await runVirtual(
-      h.clock,
-      h.dl.synchronise('a', main.head.hash, undefined, ac.signal),
-    ).catch((e: unknown) => e)
+    const err = await h.clock
+      .run(h.dl.synchronise('a', main.head.hash, undefined, ac.signal))
+      .catch((e: unknown) => e)
     expect(isDownloaderError(err, 'ErrCancelled')).toBe(true)
-    expect(h.clock.pendingTimers()).toBe(0)
+    expect(h.clock.pending).toBe(0)
   })
 
-  it('refuses a second sync while busy, an unknown peer, and anything after terminate', async () => {
+  it('refuses a second sync while busy, an unknown peer, and anything after stop', async () => {
     const h = harness(main, 0)
     h.addPeer({ id: 'a', blocks: main.blocks.slice(0, 600), latencyMs: 20 })
     const first = h.dl.synchronise('a', main.blocks[600]!.hash)
@@ -454,18 +439,49 @@ describe('control', () => {
       code: 'ErrBusy',
     })
     await expect(
-      runVirtual(h.clock, h.dl.synchronise('zz', main.head.hash)).catch((e) => e),
+      h.clock.run(h.dl.synchronise('zz', main.head.hash)).catch((e) => e),
     ).resolves.toMatchObject({
       code: 'ErrBusy',
     })
-    const t = h.dl.terminate()
-    await expect(runVirtual(h.clock, first)).rejects.toMatchObject({ code: 'ErrTerminated' })
+    const t = h.dl.stop()
+    await expect(h.clock.run(first)).rejects.toMatchObject({ code: 'ErrTerminated' })
     await t
     await expect(h.dl.synchronise('a', main.head.hash)).rejects.toMatchObject({
       code: 'ErrTerminated',
     })
-    expect(h.clock.pendingTimers()).toBe(0)
+    expect(h.clock.pending).toBe(0)
     expect(() => h.dl.registerPeer(h.peers.get('a')!)).toThrow(DownloaderError)
+  })
+
+  it('terminate() is the deprecated name of stop(); start() resolves at once', async () => {
+    const h = harness(main, 0)
+    h.addPeer({ id: 'a', blocks: main.blocks.slice(0, 200), latencyMs: 20 })
+    await h.dl.start()
+    const first = h.dl.synchronise('a', main.blocks[199]!.hash)
+    const t = h.dl.terminate()
+    await expect(h.clock.run(first)).rejects.toMatchObject({ code: 'ErrTerminated' })
+    await t
+    await expect(h.dl.synchronise('a', main.head.hash)).rejects.toMatchObject({
+      code: 'ErrTerminated',
+    })
+    await h.dl.stop() // idempotent
+    expect(h.clock.pending).toBe(0)
+  })
+
+  it('a throwing event listener goes to onListenerError and does not break the sync', async () => {
+    const errors: Array<[unknown, string]> = []
+    const h = harness(main, 0, {}, {}, { onListenerError: (e, ev) => errors.push([e, String(ev)]) })
+    const a = h.addPeer({ id: 'a', blocks: main.blocks.slice(0, 101), latencyMs: 5 })
+    const boom = new Error('listener bug')
+    h.dl.on('syncStarted', () => {
+      throw boom
+    })
+    const done: number[] = []
+    h.dl.on('syncDone', ({ result }) => done.push(result.imported))
+    const result = await h.clock.run(h.dl.synchronise('a', a.head().hash, a.head().td))
+    expect(result.imported).toBe(100)
+    expect(done).toEqual([100])
+    expect(errors).toEqual([[boom, 'syncStarted']])
   })
 
   it('rejects an unknown master peer with ErrNoPeers', async () => {
@@ -490,7 +506,7 @@ describe('control', () => {
       samples++
       expect(blocks.length).toBeLessThanOrEqual(100)
     }
-    const result = await runVirtual(h.clock, h.dl.synchronise('a', main.head.hash))
+    const result = await h.clock.run(h.dl.synchronise('a', main.head.hash))
     expect(result.imported).toBe(3000)
     expect(samples).toBeGreaterThanOrEqual(30)
     expect(maxResults).toBeLessThanOrEqual(400)

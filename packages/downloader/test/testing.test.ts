@@ -1,16 +1,15 @@
+import { systemClock } from '@ethwire/interface/runtime'
+import { FakeClock } from '@ethwire/interface/testing'
 import { bytesToHex, receiptsRoot } from '@ethwire/rlp-wire'
 import { describe, expect, it } from 'vitest'
 import type { DownloaderPeer } from '../src/index.js'
 import {
   buildChain,
   checkDownloaderPeer,
-  createManualClock,
   MemoryChain,
   MemoryStateStore,
   MemoryStateSync,
-  runVirtual,
   sleep,
-  systemClock,
   TestPeer,
 } from '../src/testing.js'
 
@@ -58,21 +57,17 @@ describe('MemoryChain', () => {
 
 describe('TestPeer', () => {
   it('serves headers by number and hash with skip and reverse, bodies in order', async () => {
-    const clock = createManualClock()
+    const clock = new FakeClock()
     const p = new TestPeer({ id: 'p', blocks: data.blocks, headNumber: 100, clock, latencyMs: 30 })
     const s = new AbortController().signal
-    const hs = await runVirtual(clock, p.requestHeadersByNumber(10n, 5, 9, false, s))
+    const hs = await clock.run(p.requestHeadersByNumber(10n, 5, 9, false, s))
     expect(hs.map((h) => h.number)).toEqual([10n, 20n, 30n, 40n, 50n])
     expect(clock.now()).toBe(30)
-    const rev = await runVirtual(
-      clock,
-      p.requestHeadersByHash(data.blocks[5]!.hash, 10, 1, true, s),
-    )
+    const rev = await clock.run(p.requestHeadersByHash(data.blocks[5]!.hash, 10, 1, true, s))
     expect(rev.map((h) => h.number)).toEqual([5n, 3n, 1n])
-    const beyond = await runVirtual(clock, p.requestHeadersByNumber(99n, 5, 0, false, s))
+    const beyond = await clock.run(p.requestHeadersByNumber(99n, 5, 0, false, s))
     expect(beyond.map((h) => h.number)).toEqual([99n, 100n])
-    const bodies = await runVirtual(
-      clock,
+    const bodies = await clock.run(
       p.requestBodies([data.blocks[5]!.hash, data.blocks[110]!.hash, data.blocks[6]!.hash], s),
     )
     expect(bodies).toHaveLength(1) // stops at the first block it does not have
@@ -85,7 +80,7 @@ describe('TestPeer', () => {
   })
 
   it('honors abort, stalls, and disconnects after N requests', async () => {
-    const clock = createManualClock()
+    const clock = new FakeClock()
     let gone = ''
     const p = new TestPeer({
       id: 'p',
@@ -100,11 +95,11 @@ describe('TestPeer', () => {
     const ac = new AbortController()
     const stalled = p.requestHeadersByNumber(1n, 1, 0, false, ac.signal)
     clock.setTimeout(() => ac.abort(new Error('ttl')), 5_000)
-    await expect(runVirtual(clock, stalled)).rejects.toThrow('ttl')
+    await expect(clock.run(stalled)).rejects.toThrow('ttl')
     expect(clock.now()).toBe(5_000)
-    await runVirtual(clock, sleep(clock, 10))
-    expect(clock.pendingTimers()).toBe(0)
-    await runVirtual(clock, p.requestHeadersByNumber(1n, 1, 0, false, new AbortController().signal))
+    await clock.run(sleep(clock, 10))
+    expect(clock.pending).toBe(0)
+    await clock.run(p.requestHeadersByNumber(1n, 1, 0, false, new AbortController().signal))
     await expect(p.requestBodies([], new AbortController().signal)).rejects.toThrow('disconnected')
     expect(gone).toBe('p')
   })

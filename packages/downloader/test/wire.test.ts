@@ -3,6 +3,9 @@
  * in-memory `EthConnection` (rlp-wire's msgPipe, eth/68 request ids) against a server loop
  * answering GetBlockHeaders / GetBlockBodies from a chain. Real clock; everything in memory.
  */
+
+import { systemClock } from '@ethwire/interface/runtime'
+import { seededRandom } from '@ethwire/interface/testing'
 import {
   type BlockBody,
   type BlockHeader,
@@ -18,15 +21,8 @@ import {
   type Downloader,
   type DownloaderError,
   type DownloaderPeer,
-  systemClock,
 } from '../src/index.js'
-import {
-  buildChain,
-  checkDownloaderPeer,
-  MemoryChain,
-  seededRandom,
-  type TestChain,
-} from '../src/testing.js'
+import { buildChain, checkDownloaderPeer, MemoryChain, type TestChain } from '../src/testing.js'
 
 const VERSION = 68
 const data = buildChain({ length: 1200, seed: 21 })
@@ -150,7 +146,7 @@ describe('over eth/68 messages (msgPipe)', () => {
   const conns: EthConnection[] = []
   let dl: Downloader | undefined
   afterEach(async () => {
-    await dl?.terminate()
+    await dl?.stop()
     for (const c of conns) await c.close()
     conns.length = 0
   })

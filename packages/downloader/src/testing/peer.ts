@@ -42,7 +42,7 @@ export interface TestPeerOptions {
   /** Total difficulty it announces; default: sum of difficulties up to its head. */
   td?: bigint
   clock: Clock
-  /** Delay before every answer (virtual time on a ManualClock). A function can vary it. */
+  /** Delay before every answer (virtual time on a FakeClock). A function can vary it. */
   latencyMs?: number | ((req: TestRequest) => number)
   /** After this many requests it disconnects: that request and every later one reject. */
   disconnectAfter?: number
