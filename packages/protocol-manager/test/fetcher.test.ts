@@ -19,14 +19,14 @@ import {
 stopAllAfterEach()
 
 /** Moves `clock` 50 ms at a time, yielding to real time in between, until `p` settles. */
-async function whileAdvancing<T>(clock: { advance(ms: number): void }, p: Promise<T>): Promise<T> {
+async function whileAdvancing<T>(clock: { tick(ms: number): void }, p: Promise<T>): Promise<T> {
   let settled = false
   const done = p.finally(() => {
     settled = true
   })
   for (let i = 0; i < 400 && !settled; i++) {
     await new Promise((res) => setTimeout(res, 5))
-    if (!settled) clock.advance(50)
+    if (!settled) clock.tick(50)
   }
   return done
 }
@@ -35,7 +35,7 @@ describe('block fetcher wiring', () => {
   it('the block fetcher owns its request timeouts: its signal reaches the peer, which keeps no request it gave up', async () => {
     // Before, the manager gave its peers a 10 s default and dropped the fetcher's signal: a
     // header request the fetcher had given up on after its 5 s stayed pending at the peer.
-    const { FakeClock } = await import('../src/testing.js')
+    const { FakeClock } = await import('@ethwire/interface/testing')
     const clock = new FakeClock()
     const chain = await newChain()
     await extend(chain, 10)
@@ -48,7 +48,7 @@ describe('block fetcher wiring', () => {
     await whileAdvancing(clock, r.readUntil('GetBlockHeaders', 5_000))
     const peer = pm.parts.peers.peers()[0]!
     expect(peer.pendingRequests).toBe(1)
-    clock.advance(5_000) // the fetcher's fetchTimeoutMs: nobody else announced it, it gives up
+    clock.tick(5_000) // the fetcher's fetchTimeoutMs: nobody else announced it, it gives up
     expect(pm.parts.blockFetcher.state(next!.hash)).toBeUndefined()
     expect(peer.pendingRequests).toBe(0)
   })

@@ -5,11 +5,12 @@
  * the downloader saw failures instead of timeouts and never measured the peer.
  */
 import type { Chain } from '@ethwire/chain'
+import { FakeClock } from '@ethwire/interface/testing'
 import type { EthMessage } from '@ethwire/rlp-wire'
 import { describe, expect, it } from 'vitest'
 import type { ProtocolManagerEvents } from '../src/index.js'
 import { answerGetBlockBodies, answerGetBlockHeaders, serveLimits } from '../src/serve.js'
-import { attachRemote, FakeClock, type RemotePeer, waitFor } from '../src/testing.js'
+import { attachRemote, type RemotePeer, waitFor } from '../src/testing.js'
 import { extend, localStatusOf, newChain, newManager, stopAllAfterEach } from './helpers.js'
 
 stopAllAfterEach()
@@ -59,7 +60,7 @@ describe('request timeouts belong to the requester', () => {
         }
         const reply = await answer(source, msg)
         if (reply === undefined) continue
-        clock.advance(12_000) // well within the downloader's 60 s, past a 10 s peer timeout
+        clock.tick(12_000) // well within the downloader's 60 s, past a 10 s peer timeout
         await r.send(reply)
         answered++
       }
@@ -79,9 +80,9 @@ describe('request timeouts belong to the requester', () => {
     await r.send((await answer(source, head))!)
     await r.readUntil('GetBlockHeaders', 5_000)
     const peer = pm.parts.peers.peers()[0]!
-    clock.advance(30_000) // past a 10 s peer timeout, not yet the downloader's 60 s
+    clock.tick(30_000) // past a 10 s peer timeout, not yet the downloader's 60 s
     expect(peer.pendingRequests).toBe(1) // still waiting: nobody but the downloader times it out
-    clock.advance(31_000)
+    clock.tick(31_000)
     await waitFor(
       () => failed.length === 1 && removed.length === 1,
       5_000,
