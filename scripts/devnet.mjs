@@ -145,6 +145,9 @@ async function startNode(i, bootnodes) {
     dir,
     '--port',
     '0',
+    // RLPx too (any port; `enode` in admin_nodeInfo), for clients that dial enode URLs
+    '--rlpx.port',
+    '0',
     '--http',
     '--http.addr',
     '127.0.0.1',
