@@ -4,7 +4,7 @@ import * as lib from '../src/index.js'
 
 it('the README example runs and prints what it says', () => {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
-  const code = /```ts\n([\s\S]*?)```/.exec(readme)![1]!
+  const code = /```ts(?: example)?\n([\s\S]*?)```/.exec(readme)![1]!
   const body = code.replace(/import \{([^}]*)\} from '@ethwire\/rlp-wire'/, 'const {$1} = lib')
   const lines: unknown[][] = []
   const fakeConsole = { log: (...a: unknown[]) => lines.push(a) }
