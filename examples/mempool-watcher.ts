@@ -14,7 +14,7 @@
  * once, however many peers send or announce it.
  *
  *   node --import tsx examples/mempool-watcher.ts [--genesis genesis.json] [--networkid n]
- *        [--eth 68,67,66] enode://<node id>@<host>:<port> [enode://… …]
+ *        [--eth 69,68,67,66] enode://<node id>@<host>:<port> [enode://… …]
  *
  * One line per transaction on stdout; connection events on stderr. Ctrl-C stops it.
  */
@@ -43,12 +43,12 @@ import {
   shortId,
 } from './lib/chainless-peer.js'
 
-const usage = `usage: mempool-watcher [--genesis genesis.json] [--networkid n] [--eth 68,67,66] enode://… […]`
+const usage = `usage: mempool-watcher [--genesis genesis.json] [--networkid n] [--eth 69,68,67,66] enode://… […]`
 const { values, positionals } = parseArgs({
   options: {
     genesis: { type: 'string' },
     networkid: { type: 'string' },
-    eth: { type: 'string', default: '68,67,66' },
+    eth: { type: 'string', default: '69,68,67,66' },
     help: { type: 'boolean', short: 'h' },
   },
   allowPositionals: true,
@@ -67,7 +67,7 @@ const network: Network | undefined = values.genesis
     )
   : undefined
 if (!network) log('no --genesis: adopting the network, genesis and fork id of each peer')
-// eth/65+ announces transactions by hash; rlp-wire speaks 66 and later of those.
+// eth/65+ announces transactions by hash; of those, rlp-wire speaks 66 to 69.
 const ethVersions = values.eth.split(',').map(Number)
 
 // --- the "pool": the hashes we have printed (bounded; the oldest are forgotten first) --------

@@ -27,7 +27,9 @@ export interface DevNode {
  * empty blocks are sealed into its datadir first (`ethwire devchain`); its own sealer is set to
  * an hour, so blocks come only from `node.sealBlock()`.
  */
-export async function startDevNode(opts: { blocks?: number } = {}): Promise<DevNode> {
+export async function startDevNode(
+  opts: { blocks?: number; ethVersions?: number[] } = {},
+): Promise<DevNode> {
   const root = mkdtempSync(join(tmpdir(), 'ethwire-examples-'))
   const datadir = join(root, 'node')
   const ctx = { datadir, fakePow: false, log: silentLogger, out: () => {} }
@@ -40,6 +42,7 @@ export async function startDevNode(opts: { blocks?: number } = {}): Promise<DevN
     rlpxPort: 0,
     logger: silentLogger,
     logIntervalMs: 0,
+    ...(opts.ethVersions ? { ethVersions: opts.ethVersions } : {}),
   })
   await node.start()
   const key = hexToBytes(`0x${readFileSync(join(datadir, 'dev-signer-key'), 'utf8').trim()}`)
