@@ -1,0 +1,36 @@
+/** Typed errors of @ethwire/executor (a bad block is a peer's fault: every error has a `code`). */
+export type ExecutorErrorCode =
+  /** A transaction cannot be included (nonce, funds, gas, fee caps, type not active, …). */
+  | 'ErrInvalidTx'
+  /** A transaction's signature does not recover a sender. */
+  | 'ErrInvalidSignature'
+  /** The block as a whole is invalid (gas over limit, blob gas, a failing system call, …). */
+  | 'ErrInvalidBlock'
+  /** Execution result differs from the header (`field` names which). */
+  | 'ErrBadBlock'
+  /** The parent's state is not available. */
+  | 'ErrMissingState'
+
+export class ExecutorError extends Error {
+  override readonly name = 'ExecutorError'
+  constructor(
+    readonly code: ExecutorErrorCode,
+    message: string,
+    readonly details: { field?: string; txIndex?: number; blockNumber?: bigint } = {},
+  ) {
+    super(`${code}: ${message}`)
+  }
+  get field(): string | undefined {
+    return this.details.field
+  }
+}
+
+/** Brand check (works across ESM/CJS copies). */
+export function isExecutorError(err: unknown, code?: ExecutorErrorCode): err is ExecutorError {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    (err as { name?: unknown }).name === 'ExecutorError' &&
+    (code === undefined || (err as { code?: unknown }).code === code)
+  )
+}
