@@ -8,23 +8,24 @@ import {
   bytesToHex,
   checkBody,
   decodeBodyRaw,
-  decodeReceipt,
   encodeReceipt,
   equalBytes,
   hexToBytes,
   isWireError,
+  orderedTrieRoot,
   type ReceiptData,
   rlpDecode,
   rlpEncode,
-  rlpListElements,
 } from '@ethwire/rlp-wire'
 import { Level } from 'level'
 import { type ChainConfig, terminalTotalDifficulty } from './config.js'
 import { createBeacon, createFakePow, type Engine } from './engines.js'
+import { badBlockLimit } from './constants.js'
 import { ChainError } from './errors.js'
 import { type GenesisJson, genesisHeader, genesisState, parseGenesis } from './genesis.js'
+import { decodeStoredReceipts, encodeStoredReceipts } from './receipts.js'
 import * as k from './schema.js'
-import type { HeaderReader } from './types.js'
+import type { BlockExecutionResult, Executor, HeaderReader, StateWriteOp } from './types.js'
 
 type Db = Level<Uint8Array, Uint8Array>
 type Op = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }
@@ -37,6 +38,26 @@ export interface ChainDeps {
    * or when the genesis already reached the terminal total difficulty (no pre-merge block can follow).
    */
   engine?: Engine | ((config: ChainConfig) => Engine)
+  /**
+   * Executes every block that becomes canonical (state, receipts, results checked against the
+   * header). Without one, blocks are stored after header and body checks only.
+   */
+  executor?: Executor
+  /**
+   * Test hook: called with the block's batch right before it is written (with an executor every
+   * block is one batch). A kill test SIGKILLs the process here.
+   */
+  beforeBatchWrite?: (info: { blockNumber: bigint; ops: number }) => void
+}
+
+/** A block that failed execution (go-ethereum's bad-block list). */
+export interface BadBlock {
+  hash: Uint8Array
+  number: bigint
+  header: BlockHeader
+  /** The header field that differed, or `transactions` when a transaction or system call failed. */
+  field: string
+  reason: string
 }
 
 export interface ChainOptions {
@@ -65,7 +86,16 @@ interface Pending {
   headers: Map<string, BlockHeader>
   tds: Map<string, bigint>
   canon: Map<bigint, Uint8Array | null>
+  bodies: Map<string, Block>
 }
+
+const newPending = (): Pending => ({
+  ops: [],
+  headers: new Map(),
+  tds: new Map(),
+  canon: new Map(),
+  bodies: new Map(),
+})
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 
@@ -96,18 +126,33 @@ export class Chain {
   private listeners = new Set<(e: ChainEvent) => void>()
   private closed = false
   private queue: Promise<unknown> = Promise.resolve()
+  private executor: Executor | undefined
+  private beforeBatchWrite: ChainDeps['beforeBatchWrite']
+  private bad: BadBlock[] = []
 
   /** @internal use `openChain` */
   constructor(readonly db: Db) {}
 
   /** @internal */
   async init(deps: ChainDeps, options: ChainOptions): Promise<void> {
+    this.executor = deps.executor
+    this.beforeBatchWrite = deps.beforeBatchWrite
     const stored = await this.get(k.canonicalKey(0n))
     let genesisHash: Uint8Array
+    let genesisOps: StateWriteOp[] | undefined
     if (options.genesis !== undefined) {
       const g = parseGenesis(options.genesis)
       const st = genesisState(g.alloc)
       const header = genesisHeader(g, st.stateRoot)
+      if (this.executor) {
+        const ex = await this.executor.genesisState(g.alloc ?? {})
+        if (!equalBytes(ex.root, st.stateRoot))
+          throw new ChainError(
+            'ErrInvalidGenesis',
+            `executor genesis state root ${bytesToHex(ex.root)} differs from ${bytesToHex(st.stateRoot)}`,
+          )
+        if (!stored || !(await this.executor.hasState(st.stateRoot))) genesisOps = ex.ops
+      }
       if (stored && !equalBytes(stored, header.hash))
         throw new ChainError(
           'ErrGenesisMismatch',
@@ -133,8 +178,10 @@ export class Chain {
         ]
         for (const [codeHash, code] of st.code)
           ops.push({ type: 'put', key: k.codeKey(hexToBytes(codeHash)), value: code })
+        if (genesisOps) ops.push(...genesisOps)
         await this.db.batch(ops)
-      }
+      } else if (genesisOps) await this.db.batch(genesisOps)
+      if (genesisOps) this.executor?.written(genesisOps)
       genesisHash = header.hash
     } else {
       if (!stored)
@@ -150,6 +197,24 @@ export class Chain {
     this.genesis = g
     this.engine = resolveEngine(deps.engine, this.config, options.fakePow, g, this.ttd)
     await this.repairHeads()
+    if (this.executor) await this.repairState()
+  }
+
+  /**
+   * With an executor the head must have its state: when it does not (a database filled without
+   * execution), the head is rewound to the highest canonical block whose state is stored.
+   */
+  private async repairState(): Promise<void> {
+    const ex = this.executor as Executor
+    if (!(await ex.hasState(this.genesis.stateRoot)))
+      throw new ChainError(
+        'ErrMissingState',
+        'the genesis state is not stored: open once with the genesis to write it',
+      )
+    let h: BlockHeader | undefined = this.head
+    while (h && h.number > 0n && !(await ex.hasState(h.stateRoot)))
+      h = await this.getHeader(h.parentHash, h.number - 1n)
+    if (h && h.number < this.head.number) await this.setHead(h.number)
   }
 
   // ------------------------------------------------------------ events
@@ -231,14 +296,45 @@ export class Chain {
     const hash = await this.getCanonicalHash(n)
     return hash ? this.getBlockByHash(hash) : undefined
   }
-  /** Receipts stored for a block (only when they were given to `insertChain`). */
+  /**
+   * Receipts of a block: computed by the executor, or as given to `insertChain`. Stored in
+   * go-ethereum's storage encoding; the type comes from the body and the bloom from the logs.
+   */
   async getReceipts(hash: Uint8Array): Promise<ReceiptData[] | undefined> {
     const n = await this.getBlockNumber(hash)
     if (n === undefined) return undefined
-    const raw = await this.get(k.receiptsKey(n, hash))
-    return raw
-      ? rlpListElements(raw).map((e) => decodeReceipt(rlpDecode(e) as Uint8Array))
-      : undefined
+    const [raw, body] = await Promise.all([this.get(k.receiptsKey(n, hash)), this.getBody(hash)])
+    return raw && body ? decodeStoredReceipts(raw, body.transactions) : undefined
+  }
+  /** Number of the canonical block holding the transaction `txHash` (its lookup entry). */
+  async getTransactionBlock(txHash: Uint8Array): Promise<bigint | undefined> {
+    const v = await this.get(k.txLookupKey(txHash))
+    return v ? bytesToBigInt(v) : undefined
+  }
+  /** A transaction of a canonical block by hash, with where it is. */
+  async getTransaction(txHash: Uint8Array): Promise<
+    | {
+        tx: import('@ethwire/rlp-wire').Transaction
+        blockHash: Uint8Array
+        blockNumber: bigint
+        index: number
+      }
+    | undefined
+  > {
+    const n = await this.getTransactionBlock(txHash)
+    if (n === undefined) return undefined
+    const block = await this.getBlockByNumber(n)
+    const index = block?.transactions.findIndex((t) => equalBytes(t.hash, txHash)) ?? -1
+    if (!block || index < 0) return undefined
+    return { tx: block.transactions[index] as never, blockHash: block.header.hash, blockNumber: n, index }
+  }
+  /** Blocks that failed execution, newest first (at most `badBlockLimit`). */
+  badBlocks(): BadBlock[] {
+    return [...this.bad]
+  }
+  /** Whether the state of the block's root is stored (false without an executor). */
+  async hasState(stateRoot: Uint8Array): Promise<boolean> {
+    return this.executor ? this.executor.hasState(stateRoot) : false
   }
   async getTd(hash: Uint8Array): Promise<bigint | undefined> {
     const n = await this.getBlockNumber(hash)
@@ -283,7 +379,8 @@ export class Chain {
     signal?: AbortSignal,
   ) {
     if (this.closed) throw new ChainError('ErrClosed', 'chain is closed')
-    const p: Pending = { ops: [], headers: new Map(), tds: new Map(), canon: new Map() }
+    if (this.executor) return this.insertExecuted(blocks, signal)
+    const p: Pending = newPending()
     const reader: HeaderReader = {
       config: this.config,
       getHeader: async (hash, n) => p.headers.get(hex(hash)) ?? this.getHeader(hash, n),
@@ -354,9 +451,10 @@ export class Chain {
           p.ops.push({
             type: 'put',
             key: k.receiptsKey(n, hash),
-            value: rlpEncode(rs.map(encodeReceipt)),
+            value: encodeStoredReceipts(rs),
           })
         p.headers.set(hex(hash), header)
+        p.bodies.set(hex(hash), block)
         p.tds.set(hex(hash), td)
         inserted++
         // Canonical choice: total difficulty before the merge; after it, the longer chain (a block
@@ -380,10 +478,7 @@ export class Chain {
       }
     }
     if (inserted > 0) {
-      for (const [n, h] of p.canon) {
-        if (h) p.ops.push({ type: 'put', key: k.canonicalKey(n), value: h })
-        else p.ops.push({ type: 'del', key: k.canonicalKey(n) })
-      }
+      await this.canonOps(p)
       if (head !== oldHead) {
         for (const key of [k.keyLastHeader, k.keyLastBlock, k.keyLastFast])
           p.ops.push({ type: 'put', key, value: head.hash })
@@ -396,6 +491,233 @@ export class Chain {
     }
     if (failure) throw failure
     return { inserted, known, headChanged: head !== oldHead }
+  }
+
+  /** Block by hash from the pending set or the database. */
+  private async blockOf(p: Pending, hash: Uint8Array): Promise<Block | undefined> {
+    return p.bodies.get(hex(hash)) ?? (await this.getBlockByHash(hash))
+  }
+
+  /**
+   * Turns the canonical changes of `p.canon` into ops: canonical index entries, and the tx lookup
+   * entries of the blocks that leave (deleted) and join (written) the canonical chain.
+   */
+  private async canonOps(p: Pending): Promise<void> {
+    const dels: Op[] = []
+    const puts: Op[] = []
+    for (const [n, h] of p.canon) {
+      const old = await this.getCanonicalHash(n)
+      if (old && (!h || !equalBytes(old, h))) {
+        const b = await this.getBlockByHash(old)
+        for (const tx of b?.transactions ?? []) dels.push({ type: 'del', key: k.txLookupKey(tx.hash) })
+      }
+      if (h) {
+        puts.push({ type: 'put', key: k.canonicalKey(n), value: h })
+        if (!old || !equalBytes(old, h)) {
+          const b = await this.blockOf(p, h)
+          const num = lookupValue(n)
+          for (const tx of b?.transactions ?? [])
+            puts.push({ type: 'put', key: k.txLookupKey(tx.hash), value: num })
+        }
+      } else dels.push({ type: 'del', key: k.canonicalKey(n) })
+    }
+    // Deletes first: a transaction in both the old and the new branch keeps its new entry.
+    p.ops.push(...dels, ...puts)
+  }
+
+  private markBad(header: BlockHeader, field: string, reason: string): void {
+    this.bad.unshift({ hash: header.hash, number: header.number, header, field, reason })
+    if (this.bad.length > badBlockLimit) this.bad.length = badBlockLimit
+  }
+
+  /** Runs `block` on `parent`'s state and checks the results against the header. */
+  private async executeChecked(
+    block: Block,
+    parent: BlockHeader,
+    senders: Uint8Array[] | undefined,
+    reader: HeaderReader,
+    signal?: AbortSignal,
+  ): Promise<BlockExecutionResult> {
+    const ex = this.executor as Executor
+    const header = block.header
+    const n = header.number
+    const bad = (field: string, reason: string): never => {
+      this.markBad(header, field, reason)
+      throw new ChainError('ErrBadBlock', `block ${n}: ${reason}`, n, field)
+    }
+    let r: BlockExecutionResult
+    try {
+      r = await ex.executeBlock({ block, parent, senders, headers: reader, signal })
+    } catch (e) {
+      const code = (e as { code?: unknown }).code
+      if (typeof code === 'string' && code.startsWith('ErrInvalid'))
+        return bad('transactions', (e as Error).message)
+      throw e
+    }
+    const show = (b: Uint8Array | bigint | undefined) =>
+      typeof b === 'bigint' || b === undefined ? String(b) : bytesToHex(b)
+    const diff = (field: string, have: Uint8Array | bigint | undefined, want: Uint8Array | bigint | undefined) =>
+      bad(field, `${field} mismatch: executed ${show(have)}, header ${show(want)}`)
+    if (r.gasUsed !== header.gasUsed) diff('gasUsed', r.gasUsed, header.gasUsed)
+    if (!equalBytes(r.logsBloom, header.bloom)) diff('bloom', r.logsBloom, header.bloom)
+    const receiptRoot = r.receiptsRoot ?? orderedTrieRoot(r.receipts.map(encodeReceipt))
+    if (!equalBytes(receiptRoot, header.receiptRoot))
+      diff('receiptRoot', receiptRoot, header.receiptRoot)
+    if (header.blobGasUsed !== undefined && r.blobGasUsed !== header.blobGasUsed)
+      diff('blobGasUsed', r.blobGasUsed, header.blobGasUsed)
+    if (header.requestsHash && (!r.requestsHash || !equalBytes(r.requestsHash, header.requestsHash)))
+      diff('requestsHash', r.requestsHash, header.requestsHash)
+    if (!equalBytes(r.stateRoot, header.stateRoot)) diff('stateRoot', r.stateRoot, header.stateRoot)
+    return r
+  }
+
+  /** Writes one batch (the test hook sees it first) and tells the executor about its state ops. */
+  private async writeBatch(n: bigint, ops: Op[], stateOps: readonly StateWriteOp[]): Promise<void> {
+    this.beforeBatchWrite?.({ blockNumber: n, ops: ops.length })
+    await this.db.batch(ops)
+    if (stateOps.length) this.executor?.written(stateOps)
+  }
+
+  /**
+   * Insertion with execution: every block is one batch. A block that does not become canonical is
+   * stored unexecuted (a side chain); one that does is executed on its parent's state (a side branch
+   * that takes over is executed from the fork point first), and its batch holds the block, its state
+   * ops, receipts, tx lookups, canonical index changes and head pointers.
+   */
+  private async insertExecuted(blocks: Block[], signal?: AbortSignal): Promise<InsertResult> {
+    const ex = this.executor as Executor
+    const p = newPending()
+    const reader: HeaderReader = {
+      config: this.config,
+      getHeader: async (hash, n) => p.headers.get(hex(hash)) ?? this.getHeader(hash, n),
+    }
+    const oldHead = this.head
+    let inserted = 0
+    let known = 0
+    let failure: unknown
+    let senders: Uint8Array[][] | undefined
+    if (ex.recoverSenders) {
+      try {
+        senders = await ex.recoverSenders(blocks, signal)
+      } catch {
+        senders = undefined // a bad signature: each block recovers its own and the bad one fails
+      }
+    }
+    for (let i = 0; i < blocks.length; i++) {
+      signal?.throwIfAborted()
+      const block = blocks[i] as Block
+      const header = block.header
+      const hash = header.hash
+      const n = header.number
+      try {
+        if (p.headers.has(hex(hash)) || (await this.hasBlock(hash))) {
+          known++
+          continue
+        }
+        if (this.bad.some((b) => equalBytes(b.hash, hash)))
+          throw new ChainError('ErrBadBlock', `block ${n}: known bad block`, n, this.bad.find((b) => equalBytes(b.hash, hash))?.field)
+        if (n === 0n)
+          throw new ChainError('ErrGenesisMismatch', `block 0 ${bytesToHex(hash)} is not our genesis`, 0n)
+        const parent = await reader.getHeader(header.parentHash, n - 1n)
+        if (!parent)
+          throw new ChainError('ErrUnknownParent', `block ${n}: parent ${bytesToHex(header.parentHash)} unknown`, n)
+        const parentTd = p.tds.get(hex(parent.hash)) ?? (await this.getTd(parent.hash))
+        if (parentTd === undefined)
+          throw new ChainError('ErrUnknownParent', `block ${n}: parent total difficulty unknown`, n)
+        const postMerge = this.ttd !== undefined && parentTd >= this.ttd
+        if (postMerge && header.difficulty !== 0n)
+          throw new ChainError('ErrInvalidDifficulty', `block ${n}: non-zero difficulty after the merge`, n)
+        if (!postMerge && header.difficulty === 0n)
+          throw new ChainError('ErrInvalidDifficulty', `block ${n}: zero difficulty before the merge`, n)
+        await this.engine.verifyHeader(reader, header, parent)
+        try {
+          checkBody(header, block.body())
+        } catch (e) {
+          if (isWireError(e)) throw new ChainError('ErrInvalidBody', `block ${n}: ${e.message}`, n)
+          throw e
+        }
+        const td = parentTd + header.difficulty
+        const head = this.head
+        const wins = postMerge
+          ? n > head.number || equalBytes(header.parentHash, head.hash)
+          : td > this.headTd || (td === this.headTd && equalBytes(header.parentHash, head.hash))
+        const blockOps: Op[] = [
+          { type: 'put', key: k.headerKey(n, hash), value: header.encode() },
+          { type: 'put', key: k.tdKey(n, hash), value: rlpEncode(td) },
+          { type: 'put', key: k.bodyKey(n, hash), value: rlpEncode(bodyToRlp(block.body())) },
+          { type: 'put', key: k.numberKey(hash), value: k.num8(n) },
+        ]
+        if (!wins) {
+          // A side chain that does not take over is stored unexecuted (as go-ethereum does).
+          await this.writeBatch(n, blockOps, [])
+          p.headers.set(hex(hash), header)
+          p.tds.set(hex(hash), td)
+          inserted++
+          this.emit({ type: 'block', block, canonical: false })
+          continue
+        }
+        const reorg = !equalBytes(header.parentHash, head.hash)
+        if (reorg) await this.executeBranch(parent, reader, signal)
+        const res = await this.executeChecked(block, parent, senders?.[i], reader, signal)
+        const bp = newPending()
+        bp.ops = blockOps
+        bp.ops.push(...(res.ops as Op[]), {
+          type: 'put',
+          key: k.receiptsKey(n, hash),
+          value: encodeStoredReceipts(res.receipts),
+        })
+        bp.bodies.set(hex(hash), block)
+        let ancestor: bigint | undefined
+        if (reorg) ancestor = await this.rewriteCanonical(bp, reader, parent, head.number)
+        bp.canon.set(n, hash)
+        await this.canonOps(bp)
+        for (const key of [k.keyLastHeader, k.keyLastBlock, k.keyLastFast])
+          bp.ops.push({ type: 'put', key, value: hash })
+        await this.writeBatch(n, bp.ops, res.ops)
+        p.headers.set(hex(hash), header)
+        p.tds.set(hex(hash), td)
+        this.head = header
+        this.headTd = td
+        inserted++
+        if (ancestor !== undefined)
+          this.emit({ type: 'reorg', oldHead: head, newHead: header, ancestor })
+        this.emit({ type: 'block', block, canonical: true })
+      } catch (e) {
+        failure = e
+        break
+      }
+    }
+    if (this.head !== oldHead) this.emit({ type: 'head', header: this.head })
+    if (failure) throw failure
+    return { inserted, known, headChanged: this.head !== oldHead }
+  }
+
+  /**
+   * Before a side branch ending at `tip` takes over: executes (oldest first) its blocks above the
+   * fork point that have no receipts yet, each written with its state in its own batch.
+   */
+  private async executeBranch(tip: BlockHeader, reader: HeaderReader, signal?: AbortSignal) {
+    const todo: BlockHeader[] = []
+    let h: BlockHeader | undefined = tip
+    while (h && h.number > 0n) {
+      const c = await this.getCanonicalHash(h.number)
+      if (c && equalBytes(c, h.hash)) break
+      if (await this.get(k.receiptsKey(h.number, h.hash))) break
+      todo.push(h)
+      h = await reader.getHeader(h.parentHash, h.number - 1n)
+    }
+    for (const header of todo.reverse()) {
+      const block = await this.getBlockByHash(header.hash)
+      const parent = await reader.getHeader(header.parentHash, header.number - 1n)
+      if (!block || !parent)
+        throw new ChainError('ErrUnknownBlock', `side block ${header.number} missing`, header.number)
+      const res = await this.executeChecked(block, parent, undefined, reader, signal)
+      const ops: Op[] = [
+        ...(res.ops as Op[]),
+        { type: 'put', key: k.receiptsKey(header.number, header.hash), value: encodeStoredReceipts(res.receipts) },
+      ]
+      await this.writeBatch(header.number, ops, res.ops)
+    }
   }
 
   private async canonAt(p: Pending, n: bigint): Promise<Uint8Array | undefined> {
@@ -436,6 +758,8 @@ export class Chain {
         const h = await this.getCanonicalHash(i)
         ops.push({ type: 'del', key: k.canonicalKey(i) })
         if (!h) continue
+        const b = await this.getBlockByHash(h)
+        for (const tx of b?.transactions ?? []) ops.push({ type: 'del', key: k.txLookupKey(tx.hash) })
         for (const key of [
           k.headerKey(i, h),
           k.tdKey(i, h),
@@ -547,6 +871,14 @@ export class Chain {
     await this.queue
     await this.db.close()
   }
+}
+
+/** go-ethereum's lookup value: the block number, big-endian without leading zeros. */
+function lookupValue(n: bigint): Uint8Array {
+  const b = k.num8(n)
+  let i = 0
+  while (i < 7 && b[i] === 0) i++
+  return b.subarray(i)
 }
 
 function emptyBody(h: BlockHeader): BlockBody {

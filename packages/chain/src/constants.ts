@@ -32,3 +32,5 @@ export const importBatchBlocks = 256
 export const devPeriodSecondsDefault = 1
 /** Clique: headers whose signer set is cached (saves walking back to the checkpoint). */
 export const cliqueSnapshotCacheEntries = 8192
+/** Blocks kept in the bad-block list (go-ethereum's `badBlockLimit`). */
+export const badBlockLimit = 10

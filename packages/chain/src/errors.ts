@@ -29,6 +29,8 @@ export type ChainErrorCode =
   | 'ErrUnknownBlock'
   | 'ErrNotLinked'
   | 'ErrClosed'
+  | 'ErrBadBlock'
+  | 'ErrMissingState'
 
 export class ChainError extends Error {
   override readonly name = 'ChainError'
@@ -37,6 +39,8 @@ export class ChainError extends Error {
     message: string,
     /** Number of the offending block, when there is one. */
     readonly blockNumber?: bigint,
+    /** `ErrBadBlock`: the header field the execution did not reproduce (or `transactions`). */
+    readonly field?: string,
   ) {
     super(`${code}: ${message}`)
   }

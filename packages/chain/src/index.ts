@@ -15,6 +15,7 @@
  * ```
  */
 export {
+  type BadBlock,
   Chain,
   type ChainDeps,
   type ChainEvent,
@@ -66,4 +67,13 @@ export {
   type DevSealerDeps,
   type DevSealerOptions,
 } from './sealer.js'
-export type { AddressRecoverer, CliqueCrypto, HashSigner, HeaderReader } from './types.js'
+export { decodeStoredReceipts, encodeStoredReceipts } from './receipts.js'
+export type {
+  AddressRecoverer,
+  BlockExecutionResult,
+  CliqueCrypto,
+  Executor,
+  HashSigner,
+  HeaderReader,
+  StateWriteOp,
+} from './types.js'

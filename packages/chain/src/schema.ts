@@ -5,6 +5,7 @@ const H = enc.encode('H')
 const b = enc.encode('b')
 const r = enc.encode('r')
 const c = enc.encode('c')
+const l = enc.encode('l')
 
 export const keyLastHeader = enc.encode('LastHeader')
 export const keyLastBlock = enc.encode('LastBlock')
@@ -41,3 +42,5 @@ export const codeKey = (hash: Uint8Array) => cat(c, hash)
 /** 'ethereum-config-' + genesis hash → chain config JSON */
 export const configKey = (genesisHash: Uint8Array) =>
   cat(enc.encode('ethereum-config-'), genesisHash)
+/** 'l' + tx hash → number of the canonical block holding it (big-endian, no leading zeros) */
+export const txLookupKey = (hash: Uint8Array) => cat(l, hash)

@@ -15,6 +15,7 @@ import {
   encodeReceipt,
   equalBytes,
   hexToBytes,
+  keccak256,
   logsBloom,
   orderedTrieRoot,
   type ReceiptData,
@@ -43,7 +44,9 @@ import {
 import { ExecutorError, isExecutorError } from './errors.js'
 import { applyTransaction, checkTxStatic, effectiveGasPrice, type TxEnv } from './transition.js'
 import type {
+  BatchOp,
   BlockExecution,
+  GenesisAllocAccount,
   BuildBlockInput,
   BuiltBlock,
   ExecuteBlockInput,
@@ -84,6 +87,12 @@ export interface Executor {
   recoverSenders(blocks: readonly Block[], signal?: AbortSignal): Promise<Uint8Array[][]>
   /** Fills a block from `transactions` up to the gas limit and executes it (the miner). */
   buildBlock(input: BuildBlockInput): Promise<BuiltBlock>
+  /** The genesis state of `alloc`: its root and the ops that store it (write them with block 0). */
+  genesisState(alloc: Record<string, GenesisAllocAccount>): Promise<{ root: Uint8Array; ops: BatchOp[] }>
+  /** Whether the state at `root` is stored (false when the state database cannot tell). */
+  hasState(root: Uint8Array): Promise<boolean>
+  /** Tells the state database a batch with these ops was written. */
+  written(ops: readonly BatchOp[]): void
   /** Time spent so far, by phase. */
   timings(): ExecutionTimings
   resetTimings(): void
@@ -561,11 +570,36 @@ export async function createExecutor(
       return { block: new Block(header, body), execution, skipped }
     })
 
+  const genesisState = async (alloc: Record<string, GenesisAllocAccount>) => {
+    const world = await deps.state.open(EMPTY_TRIE_ROOT)
+    for (const [addrHex, acc] of Object.entries(alloc)) {
+      const a = fixedBytes(addrHex, 20)
+      const code = acc.code ? hexToBytes(evenHex(acc.code)) : new Uint8Array(0)
+      const codeHash = code.length ? keccak256(code) : EMPTY_CODE
+      if (code.length) await world.setCode(codeHash, code)
+      await world.setAccount(a, {
+        nonce: acc.nonce ? BigInt(acc.nonce) : 0n,
+        balance: acc.balance ? BigInt(acc.balance) : 0n,
+        storageRoot: EMPTY_TRIE_ROOT,
+        codeHash,
+      })
+      for (const [k, v] of Object.entries(acc.storage ?? {})) {
+        const value = BigInt(v.startsWith('0x') || v.startsWith('0X') ? v : `0x${v}`)
+        if (value === 0n) continue
+        await world.setStorage(a, fixedBytes(k, 32), fixedBytes(`0x${value.toString(16)}`, 32))
+      }
+    }
+    return world.commit()
+  }
+
   return {
     config,
     executeBlock,
     recoverSenders,
     buildBlock,
+    genesisState,
+    hasState: async (root) => (deps.state.hasRoot ? deps.state.hasRoot(root) : false),
+    written: (ops) => deps.state.written?.(ops),
     timings: () => ({ ...t }),
     resetTimings() {
       t.senderRecoveryMs = 0
@@ -585,6 +619,22 @@ const EMPTY_CODE = new Uint8Array(
 const EMPTY_UNCLE = new Uint8Array(
   Buffer.from('1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347', 'hex'),
 )
+
+const evenHex = (s: string) => {
+  const h = s.startsWith('0x') || s.startsWith('0X') ? s.slice(2) : s
+  return h.length % 2 ? `0${h}` : h
+}
+const fixedBytes = (s: string, len: number): Uint8Array => {
+  const v = BigInt(`0x${evenHex(s) || '0'}`)
+  const out = new Uint8Array(len)
+  let x = v
+  for (let i = len - 1; i >= 0 && x > 0n; i--) {
+    out[i] = Number(x & 0xffn)
+    x >>= 8n
+  }
+  if (x > 0n) throw new ExecutorError('ErrInvalidBlock', `genesis value ${s} longer than ${len} bytes`)
+  return out
+}
 
 const concat = (parts: Uint8Array[]) => {
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0))

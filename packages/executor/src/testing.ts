@@ -51,7 +51,7 @@ export interface MemoryStateDatabase extends StateOpener {
   dump(
     root: Uint8Array,
   ): Map<string, { account: Account; storage: Map<string, Uint8Array>; code?: Uint8Array }>
-  hasRoot(root: Uint8Array): boolean
+  hasRoot(root: Uint8Array): Promise<boolean>
 }
 
 /** An in-memory state database (every root kept; nothing written anywhere). */
@@ -166,7 +166,7 @@ export function createMemoryStateDatabase(): MemoryStateDatabase {
 
   return {
     open,
-    hasRoot: (root) => roots.has(hexKey(root)),
+    hasRoot: async (root) => roots.has(hexKey(root)),
     loadGenesis(alloc) {
       const snap: Snapshot = new Map()
       for (const [addrHex, acc] of Object.entries(alloc)) {

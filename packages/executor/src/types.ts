@@ -44,6 +44,18 @@ export interface WorldState {
 /** Opens a mutable world state over a stored state root (`@ethwire/state`'s `StateDatabase`). */
 export interface StateOpener {
   open(root: Uint8Array): WorldState | Promise<WorldState>
+  /** Whether the state at `root` is stored. */
+  hasRoot?(root: Uint8Array): Promise<boolean>
+  /** Told after the caller has written a commit's ops (caches may then share those nodes). */
+  written?(ops: readonly BatchOp[]): void
+}
+
+/** A genesis.json `alloc` entry. */
+export interface GenesisAllocAccount {
+  balance?: string
+  nonce?: string
+  code?: string
+  storage?: Record<string, string>
 }
 
 /** Ancestor headers, for BLOCKHASH before EIP-2935 (`@ethwire/chain`'s `getHeader` fits). */
