@@ -42,7 +42,14 @@ export interface ChainDeps {
    * Executes every block that becomes canonical (state, receipts, results checked against the
    * header). Without one, blocks are stored after header and body checks only.
    */
-  executor?: Executor
+  executor?:
+    | Executor
+    | ((ctx: {
+        /** The chain's database as a key-value reader, for a state database that shares it. */
+        db: { get(key: Uint8Array): Promise<Uint8Array | undefined>; getMany(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> }
+        config: ChainConfig
+        engine: Engine
+      }) => Executor | Promise<Executor>)
   /**
    * Test hook: called with the block's batch right before it is written (with an executor every
    * block is one batch). A kill test SIGKILLs the process here.
@@ -135,69 +142,88 @@ export class Chain {
 
   /** @internal */
   async init(deps: ChainDeps, options: ChainOptions): Promise<void> {
-    this.executor = deps.executor
     this.beforeBatchWrite = deps.beforeBatchWrite
     const stored = await this.get(k.canonicalKey(0n))
-    let genesisHash: Uint8Array
-    let genesisOps: StateWriteOp[] | undefined
-    if (options.genesis !== undefined) {
-      const g = parseGenesis(options.genesis)
-      const st = genesisState(g.alloc)
-      const header = genesisHeader(g, st.stateRoot)
-      if (this.executor) {
-        const ex = await this.executor.genesisState(g.alloc ?? {})
-        if (!equalBytes(ex.root, st.stateRoot))
-          throw new ChainError(
-            'ErrInvalidGenesis',
-            `executor genesis state root ${bytesToHex(ex.root)} differs from ${bytesToHex(st.stateRoot)}`,
-          )
-        if (!stored || !(await this.executor.hasState(st.stateRoot))) genesisOps = ex.ops
-      }
-      if (stored && !equalBytes(stored, header.hash))
-        throw new ChainError(
-          'ErrGenesisMismatch',
-          `database has genesis ${bytesToHex(stored)}, the given genesis is ${bytesToHex(header.hash)}`,
-        )
-      if (!stored) {
-        const h = header.hash
-        const ops: Op[] = [
-          { type: 'put', key: k.headerKey(0n, h), value: header.encode() },
-          { type: 'put', key: k.tdKey(0n, h), value: rlpEncode(header.difficulty) },
-          { type: 'put', key: k.bodyKey(0n, h), value: rlpEncode(bodyToRlp(emptyBody(header))) },
-          { type: 'put', key: k.receiptsKey(0n, h), value: rlpEncode([]) },
-          { type: 'put', key: k.numberKey(h), value: k.num8(0n) },
-          { type: 'put', key: k.canonicalKey(0n), value: h },
-          {
-            type: 'put',
-            key: k.configKey(h),
-            value: new TextEncoder().encode(JSON.stringify(g.config)),
-          },
-          { type: 'put', key: k.keyLastHeader, value: h },
-          { type: 'put', key: k.keyLastBlock, value: h },
-          { type: 'put', key: k.keyLastFast, value: h },
-        ]
-        for (const [codeHash, code] of st.code)
-          ops.push({ type: 'put', key: k.codeKey(hexToBytes(codeHash)), value: code })
-        if (genesisOps) ops.push(...genesisOps)
-        await this.db.batch(ops)
-      } else if (genesisOps) await this.db.batch(genesisOps)
-      if (genesisOps) this.executor?.written(genesisOps)
-      genesisHash = header.hash
+    const given = options.genesis !== undefined ? parseGenesis(options.genesis) : undefined
+    const st = given ? genesisState(given.alloc) : undefined
+    const givenHeader = given && st ? genesisHeader(given, st.stateRoot) : undefined
+    if (stored && givenHeader && !equalBytes(stored, givenHeader.hash))
+      throw new ChainError(
+        'ErrGenesisMismatch',
+        `database has genesis ${bytesToHex(stored)}, the given genesis is ${bytesToHex(givenHeader.hash)}`,
+      )
+    if (!stored && !given)
+      throw new ChainError('ErrNoGenesis', 'empty database and no genesis given (run init first)')
+    let config: ChainConfig
+    let genesis: BlockHeader
+    if (stored) {
+      const cfg = await this.get(k.configKey(stored))
+      if (!cfg) throw new ChainError('ErrInvalidGenesis', 'stored chain config missing')
+      config = JSON.parse(new TextDecoder().decode(cfg)) as ChainConfig
+      const g = await this.getHeaderByHash(stored)
+      if (!g) throw new ChainError('ErrInvalidGenesis', 'stored genesis header missing')
+      genesis = g
     } else {
-      if (!stored)
-        throw new ChainError('ErrNoGenesis', 'empty database and no genesis given (run init first)')
-      genesisHash = stored
+      config = (given as GenesisJson).config
+      genesis = givenHeader as BlockHeader
     }
-    const cfg = await this.get(k.configKey(genesisHash))
-    if (!cfg) throw new ChainError('ErrInvalidGenesis', 'stored chain config missing')
-    this.config = JSON.parse(new TextDecoder().decode(cfg)) as ChainConfig
-    this.ttd = terminalTotalDifficulty(this.config)
-    const g = await this.getHeaderByHash(genesisHash)
-    if (!g) throw new ChainError('ErrInvalidGenesis', 'stored genesis header missing')
-    this.genesis = g
-    this.engine = resolveEngine(deps.engine, this.config, options.fakePow, g, this.ttd)
+    this.config = config
+    this.ttd = terminalTotalDifficulty(config)
+    this.genesis = genesis
+    this.engine = resolveEngine(deps.engine, config, options.fakePow, genesis, this.ttd)
+    const ex =
+      typeof deps.executor === 'function'
+        ? await deps.executor({ db: this.kvReader(), config, engine: this.engine })
+        : deps.executor
+    this.executor = ex
+    let genesisOps: StateWriteOp[] | undefined
+    if (ex && given && st) {
+      const gs = await ex.genesisState(given.alloc ?? {})
+      if (!equalBytes(gs.root, st.stateRoot))
+        throw new ChainError(
+          'ErrInvalidGenesis',
+          `executor genesis state root ${bytesToHex(gs.root)} differs from ${bytesToHex(st.stateRoot)}`,
+        )
+      if (!stored || !(await ex.hasState(st.stateRoot))) genesisOps = gs.ops
+    }
+    if (!stored && given && st) {
+      const header = genesis
+      const h = header.hash
+      const ops: Op[] = [
+        { type: 'put', key: k.headerKey(0n, h), value: header.encode() },
+        { type: 'put', key: k.tdKey(0n, h), value: rlpEncode(header.difficulty) },
+        { type: 'put', key: k.bodyKey(0n, h), value: rlpEncode(bodyToRlp(emptyBody(header))) },
+        { type: 'put', key: k.receiptsKey(0n, h), value: rlpEncode([]) },
+        { type: 'put', key: k.numberKey(h), value: k.num8(0n) },
+        { type: 'put', key: k.canonicalKey(0n), value: h },
+        {
+          type: 'put',
+          key: k.configKey(h),
+          value: new TextEncoder().encode(JSON.stringify(given.config)),
+        },
+        { type: 'put', key: k.keyLastHeader, value: h },
+        { type: 'put', key: k.keyLastBlock, value: h },
+        { type: 'put', key: k.keyLastFast, value: h },
+      ]
+      for (const [codeHash, code] of st.code)
+        ops.push({ type: 'put', key: k.codeKey(hexToBytes(codeHash)), value: code })
+      if (genesisOps) ops.push(...genesisOps)
+      await this.db.batch(ops)
+    } else if (genesisOps) await this.db.batch(genesisOps)
+    if (genesisOps) ex?.written(genesisOps)
     await this.repairHeads()
-    if (this.executor) await this.repairState()
+    if (ex) await this.repairState()
+  }
+
+  /** The database as a key-value reader (for a state database sharing it). */
+  kvReader(): { get(key: Uint8Array): Promise<Uint8Array | undefined>; getMany(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> } {
+    return {
+      get: (key) => this.get(key),
+      getMany: async (keys) =>
+        (await this.db.getMany(keys)).map((v) =>
+          v === undefined ? undefined : new Uint8Array(v.buffer, v.byteOffset, v.byteLength),
+        ),
+    }
   }
 
   /**

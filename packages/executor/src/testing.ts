@@ -3,6 +3,7 @@
  * scratch with `@ethwire/rlp-wire`'s reference trie (slow for big states, exact for tests), and a
  * genesis-alloc loader.
  */
+import { privateKeyToAddress, sign } from '@ethwire/crypto'
 import {
   bigIntToBytes,
   bytesToBigInt,
@@ -10,6 +11,8 @@ import {
   hexToBytes,
   keccak256,
   rlpEncode,
+  Transaction,
+  type TxData,
   trieRoot,
 } from '@ethwire/rlp-wire'
 import { EMPTY_CODE_HASH, hexKey } from './adapter.js'
@@ -211,3 +214,48 @@ export function createMemoryStateDatabase(): MemoryStateDatabase {
 }
 
 export { bytesToBigInt }
+
+/** Signs a transaction (legacy with EIP-155 when `chainId` is set, typed otherwise). */
+export function signTransaction(
+  data: Omit<TxData, 'v' | 'r' | 's'> & Partial<Pick<TxData, 'v' | 'r' | 's'>>,
+  privateKey: Uint8Array,
+): Transaction {
+  const unsigned = Transaction.fromData({ ...data, v: data.type === 0 && data.chainId !== undefined ? 35n + 2n * data.chainId : 27n, r: 1n, s: 1n } as TxData)
+  const { r, s, recovery } = sign(unsigned.sigHash(), privateKey)
+  const v =
+    data.type !== 0
+      ? BigInt(recovery)
+      : data.chainId !== undefined
+        ? 35n + 2n * data.chainId + BigInt(recovery)
+        : 27n + BigInt(recovery)
+  return Transaction.fromData({ ...(data as TxData), v, r, s })
+}
+
+/** A transfer of `value` wei (type 2, 21,000 gas). */
+export function transfer(o: {
+  key: Uint8Array
+  to: Uint8Array
+  value: bigint
+  nonce: bigint
+  chainId: bigint
+  maxFeePerGas?: bigint
+  maxPriorityFeePerGas?: bigint
+}): Transaction {
+  return signTransaction(
+    {
+      type: 2,
+      chainId: o.chainId,
+      nonce: o.nonce,
+      maxPriorityFeePerGas: o.maxPriorityFeePerGas ?? 1n,
+      maxFeePerGas: o.maxFeePerGas ?? 100_000_000_000n,
+      gasLimit: 21000n,
+      to: o.to,
+      value: o.value,
+      data: new Uint8Array(0),
+      accessList: [],
+    },
+    o.key,
+  )
+}
+
+export { privateKeyToAddress }
