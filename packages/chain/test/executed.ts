@@ -1,23 +1,23 @@
 // Opens a chain that executes its blocks: @ethwire/executor over @ethwire/state sharing the chain's
-// LevelDB (the wiring a node does).
+// LevelDB (the wiring a node does). `state()` is the state database, for reads in tests.
 import { createExecutor } from '@ethwire/executor'
-import { createStateDatabase } from '@ethwire/state'
-import { type ChainDeps, type ChainOptions, openChain } from '../src/index.js'
+import { createStateDatabase, type StateDatabase } from '@ethwire/state'
+import { type Chain, type ChainDeps, type ChainOptions, openChain } from '../src/index.js'
 
-export function executorFactory(): NonNullable<ChainDeps['executor']> {
-  return async ({ db, config, engine }) =>
-    createExecutor(
-      {
-        state: createStateDatabase({ db }, { cacheBytes: 16 << 20 }),
-        author: (h) => engine.author(h),
-      },
-      { config },
-    )
-}
-
-export function openExecutedChain(
+export async function openExecutedChain(
   deps: Omit<ChainDeps, 'executor'>,
   options: ChainOptions = {},
-) {
-  return openChain({ ...deps, executor: executorFactory() }, options)
+): Promise<Chain & { state: StateDatabase }> {
+  let state: StateDatabase | undefined
+  const chain = await openChain(
+    {
+      ...deps,
+      executor: async ({ db, config, engine }) => {
+        state = createStateDatabase({ db }, { cacheBytes: 16 << 20 })
+        return createExecutor({ state, author: (h) => engine.author(h) }, { config })
+      },
+    },
+    options,
+  )
+  return Object.assign(chain, { state: state as StateDatabase })
 }
