@@ -20,7 +20,7 @@ import {
 import { Level } from 'level'
 import { type ChainConfig, terminalTotalDifficulty } from './config.js'
 import { createBeacon, createFakePow, type Engine } from './engines.js'
-import { badBlockLimit } from './constants.js'
+import { badBlockLimit, senderChunkBlocks } from './constants.js'
 import { ChainError } from './errors.js'
 import { type GenesisJson, genesisHeader, genesisState, parseGenesis } from './genesis.js'
 import { decodeStoredReceipts, encodeStoredReceipts } from './receipts.js'
@@ -621,13 +621,20 @@ export class Chain {
     let inserted = 0
     let known = 0
     let failure: unknown
-    let senders: Uint8Array[][] | undefined
-    if (ex.recoverSenders) {
-      try {
-        senders = await ex.recoverSenders(blocks, signal)
-      } catch {
-        senders = undefined // a bad signature: each block recovers its own and the bad one fails
-      }
+    // Senders are recovered a chunk ahead (on the executor's worker pool) while the current chunk
+    // executes; a chunk whose recovery fails (a bad signature) leaves each block to recover its own.
+    const chunks: (Promise<Uint8Array[][] | undefined> | undefined)[] = []
+    const startChunk = (c: number) => {
+      if (!ex.recoverSenders || chunks[c] || c * senderChunkBlocks >= blocks.length) return
+      chunks[c] = ex
+        .recoverSenders(blocks.slice(c * senderChunkBlocks, (c + 1) * senderChunkBlocks), signal)
+        .catch(() => undefined)
+    }
+    const sendersOf = async (i: number) => {
+      const c = Math.floor(i / senderChunkBlocks)
+      startChunk(c)
+      startChunk(c + 1)
+      return (await chunks[c])?.[i - c * senderChunkBlocks]
     }
     for (let i = 0; i < blocks.length; i++) {
       signal?.throwIfAborted()
@@ -684,7 +691,7 @@ export class Chain {
         }
         const reorg = !equalBytes(header.parentHash, head.hash)
         if (reorg) await this.executeBranch(parent, reader, signal)
-        const res = await this.executeChecked(block, parent, senders?.[i], reader, signal)
+        const res = await this.executeChecked(block, parent, await sendersOf(i), reader, signal)
         const bp = newPending()
         bp.ops = blockOps
         bp.ops.push(...(res.ops as Op[]), {

@@ -34,3 +34,5 @@ export const devPeriodSecondsDefault = 1
 export const cliqueSnapshotCacheEntries = 8192
 /** Blocks kept in the bad-block list (go-ethereum's `badBlockLimit`). */
 export const badBlockLimit = 10
+/** With an executor: blocks whose senders are recovered in one call, one chunk ahead of execution. */
+export const senderChunkBlocks = 32

@@ -81,17 +81,26 @@ export class StateAdapter implements StateManagerInterface {
     }
   }
 
-  /** Points the adapter at another world state (the next block), dropping every cache. */
-  reset(world: WorldState): void {
+  /**
+   * Points the adapter at another world state (the next block). With `keepReads` (the new world
+   * state is at exactly the root the last block committed) the read caches stay: they then hold the
+   * values at that root, a flat-state cache that spares trie walks for accounts and slots touched
+   * recently. They are dropped otherwise, or when they exceed `maxEntries`.
+   */
+  reset(world: WorldState, keepReads = false, maxEntries = Number.POSITIVE_INFINITY): void {
     this.world = world
     this.accounts.clear()
     this.storage.clear()
     this.cleared.clear()
     this.newCode.clear()
-    this.accountReads.clear()
-    this.storageReads.clear()
-    this.codeReads.clear()
-    this.addresses.clear()
+    let entries = this.accountReads.size
+    for (const m of this.storageReads.values()) entries += m.size
+    if (!keepReads || entries > maxEntries) {
+      this.accountReads.clear()
+      this.storageReads.clear()
+      this.addresses.clear()
+    }
+    if (!keepReads) this.codeReads.clear()
     this.journal.length = 0
     this.marks.length = 0
     this.original.clear()
@@ -302,6 +311,8 @@ export class StateAdapter implements StateManagerInterface {
       await w.clearStorage(this.addresses.get(a) as Uint8Array)
       this.storageReads.delete(a)
     }
+    // Accounts whose storage changed get their storage root from the world state on the next read.
+    const storageChanged = new Set([...this.cleared, ...this.storage.keys()])
     for (const [a, m] of this.storage) {
       const b = this.addresses.get(a) as Uint8Array
       let reads = this.storageReads.get(a)
@@ -321,8 +332,10 @@ export class StateAdapter implements StateManagerInterface {
     }
     for (const [a, acc] of this.accounts) {
       await w.setAccount(this.addresses.get(a) as Uint8Array, acc ?? undefined)
-      this.accountReads.set(a, acc)
+      if (acc && storageChanged.has(a)) this.accountReads.delete(a)
+      else this.accountReads.set(a, acc)
     }
+    for (const a of storageChanged) if (!this.accounts.has(a)) this.accountReads.delete(a)
     this.accounts.clear()
     this.storage.clear()
     this.cleared.clear()

@@ -46,3 +46,5 @@ export const constantinopleBlockRewardWei = 2_000_000_000_000_000_000n
 export const blockHashCacheEntries = 1024
 /** Blocks whose senders are recovered in one pool call at most. */
 export const senderBatchItems = 4096
+/** Accounts + slots the executor keeps cached across blocks (values at the last committed root). */
+export const flatCacheEntries = 500_000
