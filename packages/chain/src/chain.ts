@@ -19,8 +19,8 @@ import {
 } from '@ethwire/rlp-wire'
 import { Level } from 'level'
 import { type ChainConfig, terminalTotalDifficulty } from './config.js'
-import { createBeacon, createFakePow, type Engine } from './engines.js'
 import { badBlockLimit, senderChunkBlocks } from './constants.js'
+import { createBeacon, createFakePow, type Engine } from './engines.js'
 import { ChainError } from './errors.js'
 import { type GenesisJson, genesisHeader, genesisState, parseGenesis } from './genesis.js'
 import { decodeStoredReceipts, encodeStoredReceipts } from './receipts.js'
@@ -46,7 +46,10 @@ export interface ChainDeps {
     | Executor
     | ((ctx: {
         /** The chain's database as a key-value reader, for a state database that shares it. */
-        db: { get(key: Uint8Array): Promise<Uint8Array | undefined>; getMany(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> }
+        db: {
+          get(key: Uint8Array): Promise<Uint8Array | undefined>
+          getMany(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]>
+        }
         config: ChainConfig
         engine: Engine
       }) => Executor | Promise<Executor>)
@@ -216,7 +219,10 @@ export class Chain {
   }
 
   /** The database as a key-value reader (for a state database sharing it). */
-  kvReader(): { get(key: Uint8Array): Promise<Uint8Array | undefined>; getMany(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]> } {
+  kvReader(): {
+    get(key: Uint8Array): Promise<Uint8Array | undefined>
+    getMany(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]>
+  } {
     return {
       get: (key) => this.get(key),
       getMany: async (keys) =>
@@ -352,7 +358,12 @@ export class Chain {
     const block = await this.getBlockByNumber(n)
     const index = block?.transactions.findIndex((t) => equalBytes(t.hash, txHash)) ?? -1
     if (!block || index < 0) return undefined
-    return { tx: block.transactions[index] as never, blockHash: block.header.hash, blockNumber: n, index }
+    return {
+      tx: block.transactions[index] as never,
+      blockHash: block.header.hash,
+      blockNumber: n,
+      index,
+    }
   }
   /** Blocks that failed execution, newest first (at most `badBlockLimit`). */
   badBlocks(): BadBlock[] {
@@ -535,7 +546,8 @@ export class Chain {
       const old = await this.getCanonicalHash(n)
       if (old && (!h || !equalBytes(old, h))) {
         const b = await this.getBlockByHash(old)
-        for (const tx of b?.transactions ?? []) dels.push({ type: 'del', key: k.txLookupKey(tx.hash) })
+        for (const tx of b?.transactions ?? [])
+          dels.push({ type: 'del', key: k.txLookupKey(tx.hash) })
       }
       if (h) {
         puts.push({ type: 'put', key: k.canonicalKey(n), value: h })
@@ -582,8 +594,11 @@ export class Chain {
     }
     const show = (b: Uint8Array | bigint | undefined) =>
       typeof b === 'bigint' || b === undefined ? String(b) : bytesToHex(b)
-    const diff = (field: string, have: Uint8Array | bigint | undefined, want: Uint8Array | bigint | undefined) =>
-      bad(field, `${field} mismatch: executed ${show(have)}, header ${show(want)}`)
+    const diff = (
+      field: string,
+      have: Uint8Array | bigint | undefined,
+      want: Uint8Array | bigint | undefined,
+    ) => bad(field, `${field} mismatch: executed ${show(have)}, header ${show(want)}`)
     if (r.gasUsed !== header.gasUsed) diff('gasUsed', r.gasUsed, header.gasUsed)
     if (!equalBytes(r.logsBloom, header.bloom)) diff('bloom', r.logsBloom, header.bloom)
     const receiptRoot = r.receiptsRoot ?? orderedTrieRoot(r.receipts.map(encodeReceipt))
@@ -591,7 +606,10 @@ export class Chain {
       diff('receiptRoot', receiptRoot, header.receiptRoot)
     if (header.blobGasUsed !== undefined && r.blobGasUsed !== header.blobGasUsed)
       diff('blobGasUsed', r.blobGasUsed, header.blobGasUsed)
-    if (header.requestsHash && (!r.requestsHash || !equalBytes(r.requestsHash, header.requestsHash)))
+    if (
+      header.requestsHash &&
+      (!r.requestsHash || !equalBytes(r.requestsHash, header.requestsHash))
+    )
       diff('requestsHash', r.requestsHash, header.requestsHash)
     if (!equalBytes(r.stateRoot, header.stateRoot)) diff('stateRoot', r.stateRoot, header.stateRoot)
     return r
@@ -648,20 +666,41 @@ export class Chain {
           continue
         }
         if (this.bad.some((b) => equalBytes(b.hash, hash)))
-          throw new ChainError('ErrBadBlock', `block ${n}: known bad block`, n, this.bad.find((b) => equalBytes(b.hash, hash))?.field)
+          throw new ChainError(
+            'ErrBadBlock',
+            `block ${n}: known bad block`,
+            n,
+            this.bad.find((b) => equalBytes(b.hash, hash))?.field,
+          )
         if (n === 0n)
-          throw new ChainError('ErrGenesisMismatch', `block 0 ${bytesToHex(hash)} is not our genesis`, 0n)
+          throw new ChainError(
+            'ErrGenesisMismatch',
+            `block 0 ${bytesToHex(hash)} is not our genesis`,
+            0n,
+          )
         const parent = await reader.getHeader(header.parentHash, n - 1n)
         if (!parent)
-          throw new ChainError('ErrUnknownParent', `block ${n}: parent ${bytesToHex(header.parentHash)} unknown`, n)
+          throw new ChainError(
+            'ErrUnknownParent',
+            `block ${n}: parent ${bytesToHex(header.parentHash)} unknown`,
+            n,
+          )
         const parentTd = p.tds.get(hex(parent.hash)) ?? (await this.getTd(parent.hash))
         if (parentTd === undefined)
           throw new ChainError('ErrUnknownParent', `block ${n}: parent total difficulty unknown`, n)
         const postMerge = this.ttd !== undefined && parentTd >= this.ttd
         if (postMerge && header.difficulty !== 0n)
-          throw new ChainError('ErrInvalidDifficulty', `block ${n}: non-zero difficulty after the merge`, n)
+          throw new ChainError(
+            'ErrInvalidDifficulty',
+            `block ${n}: non-zero difficulty after the merge`,
+            n,
+          )
         if (!postMerge && header.difficulty === 0n)
-          throw new ChainError('ErrInvalidDifficulty', `block ${n}: zero difficulty before the merge`, n)
+          throw new ChainError(
+            'ErrInvalidDifficulty',
+            `block ${n}: zero difficulty before the merge`,
+            n,
+          )
         await this.engine.verifyHeader(reader, header, parent)
         try {
           checkBody(header, block.body())
@@ -743,11 +782,19 @@ export class Chain {
       const block = await this.getBlockByHash(header.hash)
       const parent = await reader.getHeader(header.parentHash, header.number - 1n)
       if (!block || !parent)
-        throw new ChainError('ErrUnknownBlock', `side block ${header.number} missing`, header.number)
+        throw new ChainError(
+          'ErrUnknownBlock',
+          `side block ${header.number} missing`,
+          header.number,
+        )
       const res = await this.executeChecked(block, parent, undefined, reader, signal)
       const ops: Op[] = [
         ...(res.ops as Op[]),
-        { type: 'put', key: k.receiptsKey(header.number, header.hash), value: encodeStoredReceipts(res.receipts) },
+        {
+          type: 'put',
+          key: k.receiptsKey(header.number, header.hash),
+          value: encodeStoredReceipts(res.receipts),
+        },
       ]
       await this.writeBatch(header.number, ops, res.ops)
     }
@@ -792,7 +839,8 @@ export class Chain {
         ops.push({ type: 'del', key: k.canonicalKey(i) })
         if (!h) continue
         const b = await this.getBlockByHash(h)
-        for (const tx of b?.transactions ?? []) ops.push({ type: 'del', key: k.txLookupKey(tx.hash) })
+        for (const tx of b?.transactions ?? [])
+          ops.push({ type: 'del', key: k.txLookupKey(tx.hash) })
         for (const key of [
           k.headerKey(i, h),
           k.tdKey(i, h),

@@ -59,6 +59,7 @@ export {
   parseGenesis,
 } from './genesis.js'
 export { exportChain, type ImportProgress, importChainFile } from './io.js'
+export { decodeStoredReceipts, encodeStoredReceipts } from './receipts.js'
 export { calcBaseFee, calcExcessBlobGas, verifyCommonHeader } from './rules.js'
 export {
   buildEmptyBlock,
@@ -67,7 +68,6 @@ export {
   type DevSealerDeps,
   type DevSealerOptions,
 } from './sealer.js'
-export { decodeStoredReceipts, encodeStoredReceipts } from './receipts.js'
 export type {
   AddressRecoverer,
   BlockExecutionResult,

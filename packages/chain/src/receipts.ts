@@ -23,10 +23,7 @@ export function encodeStoredReceipts(receipts: readonly ReceiptData[]): Uint8Arr
 }
 
 /** Decodes stored receipts; the type comes from the block's transactions, the bloom from the logs. */
-export function decodeStoredReceipts(
-  raw: Uint8Array,
-  txs: readonly Transaction[],
-): ReceiptData[] {
+export function decodeStoredReceipts(raw: Uint8Array, txs: readonly Transaction[]): ReceiptData[] {
   const list = asList(rlpDecode(raw), 'stored receipts')
   return list.map((item, i) => {
     const f = asList(item, 'stored receipt', 3)

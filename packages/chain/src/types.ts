@@ -64,7 +64,10 @@ export interface Executor {
   ): Promise<Uint8Array[][]>
   /** The genesis alloc's state root and the ops that store it (written with block 0). */
   genesisState(
-    alloc: Record<string, { balance?: string; nonce?: string; code?: string; storage?: Record<string, string> }>,
+    alloc: Record<
+      string,
+      { balance?: string; nonce?: string; code?: string; storage?: Record<string, string> }
+    >,
   ): Promise<{ root: Uint8Array; ops: StateWriteOp[] }>
   /** Whether the state at `root` is stored. */
   hasState(root: Uint8Array): Promise<boolean>

@@ -23,7 +23,15 @@ const runChild = (dir: string, killAt: number) =>
   new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--conditions=@ethwire/source', '--import', 'tsx', join(here, 'exec-kill-child.ts'), dir, fx('chain.rlp'), String(killAt)],
+      [
+        '--conditions=@ethwire/source',
+        '--import',
+        'tsx',
+        join(here, 'exec-kill-child.ts'),
+        dir,
+        fx('chain.rlp'),
+        String(killAt),
+      ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     )
     child.on('exit', (code, signal) => resolve({ code, signal }))
@@ -42,8 +50,12 @@ describe('kill -9 during an import with execution', () => {
       const head = chain.currentHeader()
       expect(head.number).toBe(BigInt(killAt - 1))
       expect(await chain.hasState(head.stateRoot)).toBe(true)
-      expect((await chain.getReceipts(head.hash))?.length).toBe((await chain.getBody(head.hash))?.transactions.length)
-      expect(await chain.hasBlock((await chain.getHeaderByNumber(BigInt(killAt - 1)))!.hash)).toBe(true)
+      expect((await chain.getReceipts(head.hash))?.length).toBe(
+        (await chain.getBody(head.hash))?.transactions.length,
+      )
+      expect(await chain.hasBlock((await chain.getHeaderByNumber(BigInt(killAt - 1)))!.hash)).toBe(
+        true,
+      )
       await chain.verifyIntegrity()
       const p = await importChainFile(chain, fx('chain.rlp'))
       expect(p.inserted).toBe(600 - (killAt - 1))

@@ -8,7 +8,10 @@ import { openExecutedChain } from './executed.js'
 
 const fx = (f: string) => join(import.meta.dirname, 'fixtures', f)
 const genesisJson = readFileSync(fx('genesis.json'), 'utf8')
-const headBlock = JSON.parse(readFileSync(fx('headblock.json'), 'utf8')) as { hash: string; stateRoot: string }
+const headBlock = JSON.parse(readFileSync(fx('headblock.json'), 'utf8')) as {
+  hash: string
+  stateRoot: string
+}
 const blocks = () => rlpSplitConcat(readFileSync(fx('chain.rlp'))).map((b) => Block.decode(b))
 const dirs: string[] = []
 const tmp = () => {
@@ -79,7 +82,12 @@ describe('chain with an executor', () => {
       const again = await chain.insertChain([bad]).catch((e) => e)
       expect(again.field).toBe(field)
     }
-    expect(chain.badBlocks().map((x) => x.field)).toEqual(['gasUsed', 'bloom', 'receiptRoot', 'stateRoot'])
+    expect(chain.badBlocks().map((x) => x.field)).toEqual([
+      'gasUsed',
+      'bloom',
+      'receiptRoot',
+      'stateRoot',
+    ])
     // The good block still goes in.
     await chain.insertChain([b])
     expect(chain.currentHeader().number).toBe(7n)

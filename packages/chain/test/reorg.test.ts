@@ -6,7 +6,14 @@ import { createExecutor } from '@ethwire/executor'
 import { createMemoryStateDatabase, transfer } from '@ethwire/executor/testing'
 import { type Block, type BlockHeader, bytesToHex, type Transaction } from '@ethwire/rlp-wire'
 import { afterEach, describe, expect, it } from 'vitest'
-import { calcBaseFee, createBeacon, createFaker, type ChainEvent, type GenesisJson, genesisHeader } from '../src/index.js'
+import {
+  type ChainEvent,
+  calcBaseFee,
+  createBeacon,
+  createFaker,
+  type GenesisJson,
+  genesisHeader,
+} from '../src/index.js'
 import { openExecutedChain } from './executed.js'
 
 const key = new Uint8Array(32).fill(7)
@@ -14,7 +21,21 @@ const sender = privateKeyToAddress(key)
 const X = new Uint8Array(20).fill(0x11)
 const Y = new Uint8Array(20).fill(0x22)
 const genesis: GenesisJson = {
-  config: { chainId: 1337, homesteadBlock: 0, eip150Block: 0, eip155Block: 0, eip158Block: 0, byzantiumBlock: 0, constantinopleBlock: 0, petersburgBlock: 0, istanbulBlock: 0, berlinBlock: 0, londonBlock: 0, shanghaiTime: 0, terminalTotalDifficulty: 0 },
+  config: {
+    chainId: 1337,
+    homesteadBlock: 0,
+    eip150Block: 0,
+    eip155Block: 0,
+    eip158Block: 0,
+    byzantiumBlock: 0,
+    constantinopleBlock: 0,
+    petersburgBlock: 0,
+    istanbulBlock: 0,
+    berlinBlock: 0,
+    londonBlock: 0,
+    shanghaiTime: 0,
+    terminalTotalDifficulty: 0,
+  },
   gasLimit: '0x1c9c380',
   difficulty: '0x0',
   alloc: { [bytesToHex(sender)]: { balance: '0x3635c9adc5dea00000' } },
@@ -65,7 +86,10 @@ describe('reorg with execution', () => {
 
     const dir = mkdtempSync(join(tmpdir(), 'chain-reorg-'))
     dirs.push(dir)
-    const chain = await openExecutedChain({ location: dir, engine: createBeacon(createFaker()) }, { genesis })
+    const chain = await openExecutedChain(
+      { location: dir, engine: createBeacon(createFaker()) },
+      { genesis },
+    )
     expect(bytesToHex(chain.genesis.hash)).toBe(bytesToHex(g.hash))
     const events: ChainEvent[] = []
     chain.on((e) => events.push(e))

@@ -63,9 +63,12 @@ function tokenRuntime(): Uint8Array {
     '5b33600052600060205260406000208054' + // from slot, balance
     '60243580821061ffff57' + // amount; jump to fail if balance < amount (target patched)
     '90039055' + // balance - amount
-    '600435600052604060002080546024350190' + '55' + // recipient slot += amount
+    '600435600052604060002080546024350190' +
+    '55' + // recipient slot += amount
     '602435600052' + // mstore(0, amount)
-    `60043533` + `7f${bytesToHex(TRANSFER_TOPIC).slice(2)}` + '60206000a3' + // log3 Transfer
+    `60043533` +
+    `7f${bytesToHex(TRANSFER_TOPIC).slice(2)}` +
+    '60206000a3' + // log3 Transfer
     '600160005260206000f3' + // return true
     '5b600080fd' // fail: revert
   const code = hexToBytes(hex)
@@ -79,7 +82,8 @@ function tokenRuntime(): Uint8Array {
   return code
 }
 
-const slotOf = (holder: Uint8Array) => keccak256(concatBytes(new Uint8Array(12), holder, new Uint8Array(32)))
+const slotOf = (holder: Uint8Array) =>
+  keccak256(concatBytes(new Uint8Array(12), holder, new Uint8Array(32)))
 
 // ---------------------------------------------------------------- chain generation
 
@@ -96,7 +100,12 @@ function rng(seed: number) {
 }
 
 interface Generated {
-  genesis: { config: typeof config; gasLimit: string; difficulty: string; alloc: Record<string, { balance?: string; code?: string; storage?: Record<string, string> }> }
+  genesis: {
+    config: typeof config
+    gasLimit: string
+    difficulty: string
+    alloc: Record<string, { balance?: string; code?: string; storage?: Record<string, string> }>
+  }
   file: string
   blocks: number
   txs: number
@@ -108,7 +117,12 @@ async function generate(kind: 'a' | 'b', dir: string): Promise<Generated> {
   if (existsSync(file) && existsSync(gfile)) {
     const genesis = JSON.parse(readFileSync(gfile, 'utf8'))
     const blocks = rlpSplitConcat(readFileSync(file)).map((b) => Block.decode(b))
-    return { genesis, file, blocks: blocks.length, txs: blocks.reduce((s, b) => s + b.transactions.length, 0) }
+    return {
+      genesis,
+      file,
+      blocks: blocks.length,
+      txs: blocks.reduce((s, b) => s + b.transactions.length, 0),
+    }
   }
   const rand = rng(kind === 'a' ? 1 : 2)
   const alloc: Generated['genesis']['alloc'] = {}
@@ -134,11 +148,19 @@ async function generate(kind: 'a' | 'b', dir: string): Promise<Generated> {
     r[19] = i + 1
     return r
   })
-  const genesis: Generated['genesis'] = { config, gasLimit: `0x${gasLimit.toString(16)}`, difficulty: '0x0', alloc }
+  const genesis: Generated['genesis'] = {
+    config,
+    gasLimit: `0x${gasLimit.toString(16)}`,
+    difficulty: '0x0',
+    alloc,
+  }
   // Build with the executor itself over an in-memory @ethwire/state.
   const kv = new Map<string, Uint8Array>()
   const hk = (b: Uint8Array) => Buffer.from(b).toString('hex')
-  const state = createStateDatabase({ db: { get: async (k) => kv.get(hk(k)) } }, { cacheBytes: 256 << 20 })
+  const state = createStateDatabase(
+    { db: { get: async (k) => kv.get(hk(k)) } },
+    { cacheBytes: 256 << 20 },
+  )
   const write = (ops: { key: Uint8Array; value: Uint8Array }[]) => {
     for (const o of ops) kv.set(hk(o.key), o.value)
     state.written(ops as never)
@@ -159,7 +181,18 @@ async function generate(kind: 'a' | 'b', dir: string): Promise<Generated> {
     for (let j = 0; j < perBlock; j++) {
       if (kind === 'a') {
         const tx = signTransaction(
-          { type: 2, chainId, nonce: nonces[0]!++, maxPriorityFeePerGas: 1n, maxFeePerGas: 100_000_000_000n, gasLimit: 21000n, to: recipients[j % recipients.length]!, value: 1000n + BigInt(n), data: new Uint8Array(0), accessList: [] },
+          {
+            type: 2,
+            chainId,
+            nonce: nonces[0]!++,
+            maxPriorityFeePerGas: 1n,
+            maxFeePerGas: 100_000_000_000n,
+            gasLimit: 21000n,
+            to: recipients[j % recipients.length]!,
+            value: 1000n + BigInt(n),
+            data: new Uint8Array(0),
+            accessList: [],
+          },
           keys[0]!,
         )
         txs.push({ tx, sender: addrs[0]! })
@@ -167,9 +200,26 @@ async function generate(kind: 'a' | 'b', dir: string): Promise<Generated> {
         const s = Math.floor(rand() * nAccounts)
         let r = Math.floor(rand() * nAccounts)
         if (r === s) r = (r + 1) % nAccounts
-        const data = concatBytes(hexToBytes('0xa9059cbb'), new Uint8Array(12), addrs[r]!, new Uint8Array(31), Uint8Array.of(1 + (j % 7)))
+        const data = concatBytes(
+          hexToBytes('0xa9059cbb'),
+          new Uint8Array(12),
+          addrs[r]!,
+          new Uint8Array(31),
+          Uint8Array.of(1 + (j % 7)),
+        )
         const tx = signTransaction(
-          { type: 2, chainId, nonce: nonces[s]!++, maxPriorityFeePerGas: 1n, maxFeePerGas: 100_000_000_000n, gasLimit: 100_000n, to: token, value: 0n, data, accessList: [] },
+          {
+            type: 2,
+            chainId,
+            nonce: nonces[s]!++,
+            maxPriorityFeePerGas: 1n,
+            maxFeePerGas: 100_000_000_000n,
+            gasLimit: 100_000n,
+            to: token,
+            value: 0n,
+            data,
+            accessList: [],
+          },
           keys[s]!,
         )
         txs.push({ tx, sender: addrs[s]! })
@@ -177,12 +227,18 @@ async function generate(kind: 'a' | 'b', dir: string): Promise<Generated> {
     }
     const built = await ex.buildBlock({
       parent,
-      header: { coinbase: new Uint8Array(20).fill(0xcb), time: parent.time + 12n, gasLimit, baseFee: calcBaseFee(config, parent) },
+      header: {
+        coinbase: new Uint8Array(20).fill(0xcb),
+        time: parent.time + 12n,
+        gasLimit,
+        baseFee: calcBaseFee(config, parent),
+      },
       transactions: txs,
       withdrawals: [],
     })
     if (built.skipped.length) throw new Error(`generation: skipped ${built.skipped[0]?.reason}`)
-    if (built.execution.receipts.some((r) => r.postStateOrStatus.length === 0)) throw new Error('generation: a tx failed')
+    if (built.execution.receipts.some((r) => r.postStateOrStatus.length === 0))
+      throw new Error('generation: a tx failed')
     write(built.execution.ops)
     out.push(built.block.encode())
     parent = built.block.header
@@ -227,13 +283,18 @@ async function runOurs(g: Generated): Promise<RunResult> {
             return v
           },
         }
-        const state = createStateDatabase({ db: timed }, { cacheBytes: 128 << 20 })
-        ex = await createExecutor({ state, recoverer: pool, author: (h) => engine.author(h) }, { config: c })
+        const state = createStateDatabase({ db: timed }, { cacheBytes: Number(process.env.EXEC_BENCH_CACHE_MB ?? 64) << 20 })
+        ex = await createExecutor(
+          { state, recoverer: pool, author: (h) => engine.author(h) },
+          { config: c },
+        )
         return ex
       },
     },
     { genesis: g.genesis as never },
   )
+  if (process.env.EXEC_BENCH_DEBUG)
+    process.stderr.write(`after open: rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB, max ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`)
   let batchMs = 0
   const batch = chain.db.batch.bind(chain.db) as (ops: never) => Promise<void>
   ;(chain.db as unknown as { batch: (ops: never) => Promise<void> }).batch = async (ops: never) => {
@@ -246,7 +307,10 @@ async function runOurs(g: Generated): Promise<RunResult> {
   const t0 = performance.now()
   await importChainFile(chain, g.file)
   const ms = performance.now() - t0
-  if (chain.currentHeader().number !== BigInt(g.blocks)) throw new Error('import did not reach the head')
+  if (process.env.EXEC_BENCH_DEBUG)
+    process.stderr.write(`after import: rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB external ${(process.memoryUsage().external / 2 ** 20).toFixed(0)} MB arrayBuffers ${(process.memoryUsage().arrayBuffers / 2 ** 20).toFixed(0)} MB, max ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`)
+  if (chain.currentHeader().number !== BigInt(g.blocks))
+    throw new Error('import did not reach the head')
   const t = (ex as NonNullable<typeof ex>).timings()
   await chain.close()
   await pool.close()
@@ -277,7 +341,14 @@ async function runEthereumJs(g: Generated): Promise<RunResult> {
   const { createBlockFromRLP } = await import('@ethereumjs/block')
   const { Account, Address, hexToBytes: h2b } = await import('@ethereumjs/util')
   const common = createCommonFromGethGenesis(
-    { ...g.genesis, nonce: '0x0', timestamp: '0x0', extraData: '0x', mixHash: `0x${'00'.repeat(32)}`, coinbase: `0x${'00'.repeat(20)}` } as never,
+    {
+      ...g.genesis,
+      nonce: '0x0',
+      timestamp: '0x0',
+      extraData: '0x',
+      mixHash: `0x${'00'.repeat(32)}`,
+      coinbase: `0x${'00'.repeat(20)}`,
+    } as never,
     { chain: 'bench' },
   )
   const stateManager = new MerkleStateManager({ common })
@@ -287,7 +358,11 @@ async function runEthereumJs(g: Generated): Promise<RunResult> {
     await stateManager.putAccount(address, new Account(0n, BigInt(acc.balance ?? 0)))
     if (acc.code) await stateManager.putCode(address, h2b(acc.code as `0x${string}`))
     for (const [k, v] of Object.entries(acc.storage ?? {}))
-      await stateManager.putStorage(address, h2b(k as `0x${string}`), h2b(v.length % 2 ? `0x0${v.slice(2)}` : (v as `0x${string}`)))
+      await stateManager.putStorage(
+        address,
+        h2b(k as `0x${string}`),
+        h2b(v.length % 2 ? `0x0${v.slice(2)}` : (v as `0x${string}`)),
+      )
   }
   await stateManager.checkpoint()
   await stateManager.commit()
@@ -300,7 +375,13 @@ async function runEthereumJs(g: Generated): Promise<RunResult> {
     gas += Number(r.gasUsed)
   }
   const ms = performance.now() - t0
-  return { ms, blocks: raws.length, txs: g.txs, gas, maxRssMb: process.resourceUsage().maxRSS / 1024 }
+  return {
+    ms,
+    blocks: raws.length,
+    txs: g.txs,
+    gas,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+  }
 }
 
 // ---------------------------------------------------------------- driver
@@ -318,25 +399,35 @@ export async function runExecBench(): Promise<void> {
   for (const kind of chains) {
     const t0 = performance.now()
     const g = await generate(kind, dir)
-    process.stdout.write(`chain (${kind}): ${g.blocks} blocks, ${g.txs} txs (ready in ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`)
+    process.stdout.write(
+      `chain (${kind}): ${g.blocks} blocks, ${g.txs} txs (ready in ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
+    )
     const res: Record<'ours' | 'ejs', RunResult[]> = { ours: [], ejs: [] }
     for (let r = 0; r < rounds; r++) {
       for (const who of ['ours', 'ejs'] as const) {
-        const out = spawnSync(process.execPath, ['--conditions=@ethwire/source', '--import', 'tsx', self, '--child', who, kind, dir], {
-          encoding: 'utf8',
-          maxBuffer: 1 << 24,
-        })
+        const out = spawnSync(
+          process.execPath,
+          ['--conditions=@ethwire/source', '--import', 'tsx', self, '--child', who, kind, dir],
+          {
+            encoding: 'utf8',
+            maxBuffer: 1 << 24,
+          },
+        )
         if (out.status !== 0) throw new Error(`${who} run failed: ${out.stderr}`)
         const line = out.stdout.trim().split('\n').pop() as string
         const rr = JSON.parse(line) as RunResult
         res[who].push(rr)
         const s = rr.ms / 1000
         process.stdout.write(
-          `  round ${r} ${who === 'ours' ? 'ethwire import ' : 'ejs runBlock   '} ${(rr.blocks / s).toFixed(0).padStart(6)} blocks/s ${(rr.txs / s).toFixed(0).padStart(7)} tx/s ${(rr.gas / 1e6 / s).toFixed(1).padStart(6)} Mgas/s  peak RSS ${rr.maxRssMb.toFixed(0)} MB  (load ${loadavg().map((x) => x.toFixed(2)).join(' ')})\n`,
+          `  round ${r} ${who === 'ours' ? 'ethwire import ' : 'ejs runBlock   '} ${(rr.blocks / s).toFixed(0).padStart(6)} blocks/s ${(rr.txs / s).toFixed(0).padStart(7)} tx/s ${(rr.gas / 1e6 / s).toFixed(1).padStart(6)} Mgas/s  peak RSS ${rr.maxRssMb.toFixed(0)} MB  (load ${loadavg()
+            .map((x) => x.toFixed(2))
+            .join(' ')})\n`,
         )
         if (rr.split)
           process.stdout.write(
-            `      split ms: ${Object.entries(rr.split).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}\n`,
+            `      split ms: ${Object.entries(rr.split)
+              .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+              .join(', ')}\n`,
           )
       }
     }

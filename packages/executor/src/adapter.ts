@@ -6,7 +6,7 @@
  * touches the trie.
  */
 import type { StateManagerInterface } from '@ethereumjs/common'
-import { Account as EjsAccount, type Address } from '@ethereumjs/util'
+import { type Address, Account as EjsAccount } from '@ethereumjs/util'
 import { EMPTY_TRIE_ROOT, keccak256 } from '@ethwire/rlp-wire'
 import type { Account, WorldState } from './types.js'
 

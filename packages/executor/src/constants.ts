@@ -35,7 +35,8 @@ export const withdrawalRequestAddress = '0x00000961ef480eb55e80d19ad83579a64c007
 /** EIP-7251 consolidation request contract. */
 export const consolidationRequestAddress = '0x0000bbddc7ce488642fb579f8b00f3a590007251'
 /** EIP-6110 deposit event: keccak256("DepositEvent(bytes,bytes,bytes,bytes,bytes)"). */
-export const depositEventTopic = '0x649bbc62d0e31342afea4e5cd82d4049e7e1ee912fc0889aa790803be39038c5'
+export const depositEventTopic =
+  '0x649bbc62d0e31342afea4e5cd82d4049e7e1ee912fc0889aa790803be39038c5'
 
 /** Proof-of-work block rewards (wei): Frontier, Byzantium, Constantinople. */
 export const frontierBlockRewardWei = 5_000_000_000_000_000_000n

@@ -14,6 +14,7 @@ import {
   EMPTY_TRIE_ROOT,
   encodeReceipt,
   equalBytes,
+  BlockHeader as Header,
   hexToBytes,
   keccak256,
   logsBloom,
@@ -23,17 +24,16 @@ import {
   transactionsRoot,
   withdrawalsRoot,
 } from '@ethwire/rlp-wire'
-import { BlockHeader as Header } from '@ethwire/rlp-wire'
 import { hexKey, StateAdapter } from './adapter.js'
 import { createCommon, type ExecutionConfig, type Rules, rulesAt } from './config.js'
 import {
   beaconRootsAddress,
   blockHashCacheEntries,
-  flatCacheEntries,
   byzantiumBlockRewardWei,
   consolidationRequestAddress,
   constantinopleBlockRewardWei,
   depositEventTopic,
+  flatCacheEntries,
   frontierBlockRewardWei,
   gasPerBlob,
   historyStorageAddress,
@@ -47,11 +47,11 @@ import { applyTransaction, checkTxStatic, effectiveGasPrice, type TxEnv } from '
 import type {
   BatchOp,
   BlockExecution,
-  GenesisAllocAccount,
   BuildBlockInput,
   BuiltBlock,
   ExecuteBlockInput,
   ExecutionTimings,
+  GenesisAllocAccount,
   HeaderSource,
   Kzg,
   MismatchField,
@@ -89,7 +89,9 @@ export interface Executor {
   /** Fills a block from `transactions` up to the gas limit and executes it (the miner). */
   buildBlock(input: BuildBlockInput): Promise<BuiltBlock>
   /** The genesis state of `alloc`: its root and the ops that store it (write them with block 0). */
-  genesisState(alloc: Record<string, GenesisAllocAccount>): Promise<{ root: Uint8Array; ops: BatchOp[] }>
+  genesisState(
+    alloc: Record<string, GenesisAllocAccount>,
+  ): Promise<{ root: Uint8Array; ops: BatchOp[] }>
   /** Whether the state at `root` is stored (false when the state database cannot tell). */
   hasState(root: Uint8Array): Promise<boolean>
   /** Tells the state database a batch with these ops was written. */
@@ -130,7 +132,10 @@ export function compareWithHeader(
   if (header.gasUsed !== e.gasUsed) return 'gasUsed'
   if (!equalBytes(header.bloom, e.logsBloom)) return 'bloom'
   if (!equalBytes(header.receiptRoot, e.receiptsRoot)) return 'receiptRoot'
-  if ((header.blobGasUsed ?? undefined) !== (e.blobGasUsed ?? undefined) && header.blobGasUsed !== undefined)
+  if (
+    (header.blobGasUsed ?? undefined) !== (e.blobGasUsed ?? undefined) &&
+    header.blobGasUsed !== undefined
+  )
     return 'blobGasUsed'
   if (header.requestsHash && (!e.requestsHash || !equalBytes(header.requestsHash, e.requestsHash)))
     return 'requestsHash'
@@ -195,7 +200,12 @@ export async function createExecutor(
     const txs = blocks.flatMap((b) => b.transactions)
     let out: (Uint8Array | null)[]
     if (deps.recoverer && txs.length > 8) {
-      const batch = txs.map((tx) => ({ hash: tx.sigHash(), r: tx.r, s: tx.s, recovery: tx.recovery }))
+      const batch = txs.map((tx) => ({
+        hash: tx.sigHash(),
+        r: tx.r,
+        s: tx.s,
+        recovery: tx.recovery,
+      }))
       const pending = deps.recoverer.recoverAddresses(batch, { signal })
       t.senderRecoveryMs += performance.now() - t0
       out = await pending
@@ -210,10 +220,14 @@ export async function createExecutor(
       for (let j = 0; j < b.transactions.length; j++, i++) {
         const a = out[i]
         if (!a)
-          throw new ExecutorError('ErrInvalidSignature', `block ${b.header.number} tx ${j}: invalid signature`, {
-            txIndex: j,
-            blockNumber: b.header.number,
-          })
+          throw new ExecutorError(
+            'ErrInvalidSignature',
+            `block ${b.header.number} tx ${j}: invalid signature`,
+            {
+              txIndex: j,
+              blockNumber: b.header.number,
+            },
+          )
         s.push(a)
       }
       res.push(s)
@@ -263,8 +277,7 @@ export async function createExecutor(
     const acc = await adapter.readAccount(hexKey(toBytes), toBytes)
     const code = acc ? await adapter.codeByHash(acc.codeHash) : new Uint8Array(0)
     if (code.length === 0) {
-      if (required)
-        throw new ExecutorError('ErrInvalidBlock', `system contract ${to} has no code`)
+      if (required) throw new ExecutorError('ErrInvalidBlock', `system contract ${to} has no code`)
       return new Uint8Array(0)
     }
     await evm.journal.cleanup()
@@ -395,7 +408,10 @@ export async function createExecutor(
   ): Promise<BlockExecution> => {
     const rules = env.rules
     if (rules.blob && r.blobGasUsed > BigInt(rules.blob.max) * gasPerBlob)
-      throw new ExecutorError('ErrInvalidBlock', `block ${block.header.number}: blob gas used ${r.blobGasUsed} above the maximum`)
+      throw new ExecutorError(
+        'ErrInvalidBlock',
+        `block ${block.header.number}: blob gas used ${r.blobGasUsed} above the maximum`,
+      )
     const requests = await finalize(env, block, r.receipts)
     const t1 = performance.now()
     await adapter.flush()
@@ -434,7 +450,10 @@ export async function createExecutor(
     try {
       return await deps.state.open(root)
     } catch (e) {
-      throw new ExecutorError('ErrMissingState', `state ${bytesToHex(root)} unavailable: ${(e as Error).message}`)
+      throw new ExecutorError(
+        'ErrMissingState',
+        `state ${bytesToHex(root)} unavailable: ${(e as Error).message}`,
+      )
     }
   }
 
@@ -519,7 +538,8 @@ export async function createExecutor(
           source.pop()
           continue
         }
-        const blobGas = tx.type === 3 ? gasPerBlob * BigInt(tx.blobVersionedHashes?.length ?? 0) : 0n
+        const blobGas =
+          tx.type === 3 ? gasPerBlob * BigInt(tx.blobVersionedHashes?.length ?? 0) : 0n
         if (blobGasUsed + blobGas > maxBlobGas && tx.type === 3) {
           skipped.push({ tx, reason: 'blob gas limit reached' })
           source.pop()
@@ -642,7 +662,8 @@ const fixedBytes = (s: string, len: number): Uint8Array => {
     out[i] = Number(x & 0xffn)
     x >>= 8n
   }
-  if (x > 0n) throw new ExecutorError('ErrInvalidBlock', `genesis value ${s} longer than ${len} bytes`)
+  if (x > 0n)
+    throw new ExecutorError('ErrInvalidBlock', `genesis value ${s} longer than ${len} bytes`)
   return out
 }
 

@@ -90,7 +90,11 @@ export function createMemoryStateDatabase(): MemoryStateDatabase {
     const mine = (a: string): StoredAccount | undefined => {
       const s = snap.get(a)
       if (!s || own.has(a)) return s
-      const copy = { account: { ...s.account }, storage: new Map(s.storage), storageRoot: s.storageRoot }
+      const copy = {
+        account: { ...s.account },
+        storage: new Map(s.storage),
+        storageRoot: s.storageRoot,
+      }
       snap.set(a, copy)
       own.add(a)
       return copy
@@ -133,7 +137,12 @@ export function createMemoryStateDatabase(): MemoryStateDatabase {
         let s = mine(a)
         if (!s) {
           s = {
-            account: { nonce: 0n, balance: 0n, storageRoot: EMPTY_TRIE_ROOT, codeHash: EMPTY_CODE_HASH },
+            account: {
+              nonce: 0n,
+              balance: 0n,
+              storageRoot: EMPTY_TRIE_ROOT,
+              codeHash: EMPTY_CODE_HASH,
+            },
             storage: new Map(),
             storageRoot: EMPTY_TRIE_ROOT,
           }
@@ -173,9 +182,11 @@ export function createMemoryStateDatabase(): MemoryStateDatabase {
     loadGenesis(alloc) {
       const snap: Snapshot = new Map()
       for (const [addrHex, acc] of Object.entries(alloc)) {
-        const code = acc.code ? hexToBytes(acc.code.startsWith('0x') ? acc.code : `0x${acc.code}`) : undefined
-        const codeHash = code && code.length ? keccak256(code) : EMPTY_CODE_HASH
-        if (code && code.length) codes.set(hexKey(codeHash), code)
+        const code = acc.code
+          ? hexToBytes(acc.code.startsWith('0x') ? acc.code : `0x${acc.code}`)
+          : undefined
+        const codeHash = code?.length ? keccak256(code) : EMPTY_CODE_HASH
+        if (code?.length) codes.set(hexKey(codeHash), code)
         const storage = new Map<string, Uint8Array>()
         for (const [k, v] of Object.entries(acc.storage ?? {})) {
           const val = fixed(v, 32)
@@ -199,7 +210,10 @@ export function createMemoryStateDatabase(): MemoryStateDatabase {
     dump(root) {
       const snap = roots.get(hexKey(root))
       if (!snap) throw new Error('unknown root')
-      const out = new Map<string, { account: Account; storage: Map<string, Uint8Array>; code?: Uint8Array }>()
+      const out = new Map<
+        string,
+        { account: Account; storage: Map<string, Uint8Array>; code?: Uint8Array }
+      >()
       for (const [a, s] of snap) {
         const code = codes.get(hexKey(s.account.codeHash))
         out.set(a, {
@@ -220,7 +234,12 @@ export function signTransaction(
   data: Omit<TxData, 'v' | 'r' | 's'> & Partial<Pick<TxData, 'v' | 'r' | 's'>>,
   privateKey: Uint8Array,
 ): Transaction {
-  const unsigned = Transaction.fromData({ ...data, v: data.type === 0 && data.chainId !== undefined ? 35n + 2n * data.chainId : 27n, r: 1n, s: 1n } as TxData)
+  const unsigned = Transaction.fromData({
+    ...data,
+    v: data.type === 0 && data.chainId !== undefined ? 35n + 2n * data.chainId : 27n,
+    r: 1n,
+    s: 1n,
+  } as TxData)
   const { r, s, recovery } = sign(unsigned.sigHash(), privateKey)
   const v =
     data.type !== 0

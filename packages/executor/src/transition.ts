@@ -52,10 +52,7 @@ const invalid = (msg: string): never => {
 }
 
 const isDelegation = (code: Uint8Array) =>
-  code.length === 23 &&
-  code[0] === 0xef &&
-  code[1] === 0x01 &&
-  code[2] === 0x00
+  code.length === 23 && code[0] === 0xef && code[1] === 0x01 && code[2] === 0x00
 
 /** go-ethereum's `IntrinsicGas` and, from Prague, the EIP-7623 floor. */
 export function intrinsicGas(tx: Transaction, r: Rules): { gas: bigint; floor: bigint } {
@@ -92,7 +89,11 @@ export function effectiveGasPrice(
 }
 
 /** Checks that need no state: type active, chain id, signature range, caps, blob and 7702 shape. */
-export function checkTxStatic(tx: Transaction, r: Rules, env: Pick<TxEnv, 'baseFee' | 'blobBaseFee'>): void {
+export function checkTxStatic(
+  tx: Transaction,
+  r: Rules,
+  env: Pick<TxEnv, 'baseFee' | 'blobBaseFee'>,
+): void {
   if (tx.type === 1 && !r.berlin) invalid('access-list transaction before Berlin')
   if (tx.type === 2 && !r.london) invalid('dynamic-fee transaction before London')
   if (tx.type === 3 && !r.cancun) invalid('blob transaction before Cancun')
@@ -142,10 +143,13 @@ export async function applyTransaction(
 ): Promise<TxResult> {
   const { rules: r, evm, state } = env
   checkTxStatic(tx, r, env)
-  if (tx.gasLimit > env.gasPool) invalid(`gas limit reached: tx ${tx.gasLimit} > block left ${env.gasPool}`)
+  if (tx.gasLimit > env.gasPool)
+    invalid(`gas limit reached: tx ${tx.gasLimit} > block left ${env.gasPool}`)
   const { gas: intrinsic, floor } = intrinsicGas(tx, r)
-  if (tx.gasLimit < intrinsic) invalid(`intrinsic gas too low: have ${tx.gasLimit}, want ${intrinsic}`)
-  if (tx.gasLimit < floor) invalid(`insufficient gas for floor data gas cost: have ${tx.gasLimit}, want ${floor}`)
+  if (tx.gasLimit < intrinsic)
+    invalid(`intrinsic gas too low: have ${tx.gasLimit}, want ${intrinsic}`)
+  if (tx.gasLimit < floor)
+    invalid(`insufficient gas for floor data gas cost: have ${tx.gasLimit}, want ${floor}`)
 
   const sKey = hexKey(sender)
   const from = (await state.readAccount(sKey, sender)) ?? null
@@ -163,7 +167,9 @@ export async function applyTransaction(
     tx.gasLimit * (r.london ? feeCap : price) + tx.value + blobGas * (tx.maxFeePerBlobGas ?? 0n)
   const balance = from?.balance ?? 0n
   if (balance < balanceCheck)
-    invalid(`insufficient funds for gas * price + value: address ${sKey} have ${balance} want ${balanceCheck}`)
+    invalid(
+      `insufficient funds for gas * price + value: address ${sKey} have ${balance} want ${balanceCheck}`,
+    )
 
   // The transaction is valid from here on: it is included whatever the EVM does.
   const journal = evm.journal
@@ -224,8 +230,13 @@ export async function applyTransaction(
   if (r.prague && gasUsed < floor) gasUsed = floor
 
   // Return the unused gas, pay the coinbase.
-  const after = (await state.readAccount(sKey, sender)) as NonNullable<Awaited<ReturnType<StateAdapter['readAccount']>>>
-  state.writeAccount(sKey, sender, { ...after, balance: after.balance + (tx.gasLimit - gasUsed) * price })
+  const after = (await state.readAccount(sKey, sender)) as NonNullable<
+    Awaited<ReturnType<StateAdapter['readAccount']>>
+  >
+  state.writeAccount(sKey, sender, {
+    ...after,
+    balance: after.balance + (tx.gasLimit - gasUsed) * price,
+  })
   const cbKey = hexKey(env.coinbase)
   const cbAddr = new Address(env.coinbase)
   const cb = await state.readAccount(cbKey, env.coinbase)
@@ -294,7 +305,10 @@ async function applyAuthorizations(env: TxEnv, tx: Transaction): Promise<bigint>
     }
     state.writeAccount(aKey, authority, { ...cur, nonce: cur.nonce + 1n })
     const clear = auth.address.every((b, i) => b === ZERO_ADDRESS[i])
-    await state.putCode(addr, clear ? new Uint8Array(0) : concatBytes(DELEGATION_PREFIX, auth.address))
+    await state.putCode(
+      addr,
+      clear ? new Uint8Array(0) : concatBytes(DELEGATION_PREFIX, auth.address),
+    )
   }
   return refund
 }

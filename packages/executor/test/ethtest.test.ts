@@ -25,7 +25,10 @@ describe('ethtest chain (600 blocks by go-ethereum: Shanghai, Cancun at t=60, Pr
     expect(parent.number).toBe(600n)
     const head = JSON.parse(readFileSync(fixture('ethtest-headstate.json'), 'utf8')) as {
       root: string
-      accounts: Record<string, { balance: string; nonce: number; code?: string; storage?: Record<string, string> }>
+      accounts: Record<
+        string,
+        { balance: string; nonce: number; code?: string; storage?: Record<string, string> }
+      >
     }
     expect(bytesToHex(parent.stateRoot)).toBe(`0x${head.root.replace(/^0x/, '')}`)
     for (const [address, want] of Object.entries(head.accounts)) {
@@ -35,10 +38,12 @@ describe('ethtest chain (600 blocks by go-ethereum: Shanghai, Cancun at t=60, Pr
       expect(got!.balance, address).toBe(BigInt(want.balance))
       expect(got!.nonce, address).toBe(BigInt(want.nonce))
       const code = await c.state.getCode(got!.codeHash)
-      expect(code && code.length ? bytesToHex(code) : undefined, address).toBe(want.code)
+      expect(code?.length ? bytesToHex(code) : undefined, address).toBe(want.code)
       for (const [slot, value] of Object.entries(want.storage ?? {})) {
         const v = await c.state.getStorage(parent.stateRoot, a, hexToBytes(slot))
-        expect(BigInt(bytesToHex(v)), `${address} ${slot}`).toBe(BigInt(`0x${value.replace(/^0x/, '')}`))
+        expect(BigInt(bytesToHex(v)), `${address} ${slot}`).toBe(
+          BigInt(`0x${value.replace(/^0x/, '')}`),
+        )
       }
       // The storage root covers exactly the listed slots (nothing more, nothing less).
       expect(bytesToHex(got!.storageRoot), address).toBe((want as { root?: string }).root)

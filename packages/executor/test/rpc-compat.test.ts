@@ -16,7 +16,8 @@ describe('rpc-compat chain (Frontier → merge at 36 → Shanghai … Osaka, BPO
     for (const block of c.blocks) {
       const r = await exec.executeBlock({ block, parent })
       const bad = compareWithHeader(block.header, r)
-      if (bad) throw new Error(`block ${block.header.number} (t=${block.header.time}): ${bad} differs`)
+      if (bad)
+        throw new Error(`block ${block.header.number} (t=${block.header.time}): ${bad} differs`)
       c.write(r.ops)
       headers.set(bytesToHex(block.header.hash), block.header)
       parent = block.header

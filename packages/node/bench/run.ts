@@ -1,7 +1,7 @@
 /**
  * Process-level network benches of the ethwire CLI on loopback (not run in CI):
  *
- *   pnpm bench                 # all: sync, txs, blocks
+ *   pnpm bench                 # all: sync, txs, blocks, exec
  *   pnpm bench -- sync txs     # a subset
  *
  * Sizes can be lowered through environment variables (SYNC_BENCH_BLOCKS, TX_BENCH_TXS,
@@ -9,6 +9,7 @@
  */
 import { runBlockBench } from './blocks.js'
 import { log } from './common.js'
+import { runExecBench } from './exec.js'
 import { runSyncBench } from './sync.js'
 import { runTxBench } from './txs.js'
 
@@ -16,6 +17,7 @@ const all: Record<string, () => Promise<void>> = {
   sync: runSyncBench,
   txs: () => runTxBench(),
   blocks: runBlockBench,
+  exec: runExecBench,
 }
 const picked = process.argv.slice(2).filter((a) => a !== '--')
 const names = picked.length > 0 ? picked : Object.keys(all)
