@@ -542,8 +542,10 @@ export class Chain {
   private async canonOps(p: Pending): Promise<void> {
     const dels: Op[] = []
     const puts: Op[] = []
+    // No canonical entry exists above the head (repairHeads keeps it so): no read needed there.
+    const top = this.head.number
     for (const [n, h] of p.canon) {
-      const old = await this.getCanonicalHash(n)
+      const old = n > top ? undefined : await this.getCanonicalHash(n)
       if (old && (!h || !equalBytes(old, h))) {
         const b = await this.getBlockByHash(old)
         for (const tx of b?.transactions ?? [])

@@ -283,7 +283,10 @@ async function runOurs(g: Generated): Promise<RunResult> {
             return v
           },
         }
-        const state = createStateDatabase({ db: timed }, { cacheBytes: Number(process.env.EXEC_BENCH_CACHE_MB ?? 64) << 20 })
+        const state = createStateDatabase(
+          { db: timed },
+          { cacheBytes: Number(process.env.EXEC_BENCH_CACHE_MB ?? 64) << 20 },
+        )
         ex = await createExecutor(
           { state, recoverer: pool, author: (h) => engine.author(h) },
           { config: c },
@@ -294,7 +297,9 @@ async function runOurs(g: Generated): Promise<RunResult> {
     { genesis: g.genesis as never },
   )
   if (process.env.EXEC_BENCH_DEBUG)
-    process.stderr.write(`after open: rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB, max ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`)
+    process.stderr.write(
+      `after open: rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB, max ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`,
+    )
   let batchMs = 0
   const batch = chain.db.batch.bind(chain.db) as (ops: never) => Promise<void>
   ;(chain.db as unknown as { batch: (ops: never) => Promise<void> }).batch = async (ops: never) => {
@@ -308,7 +313,9 @@ async function runOurs(g: Generated): Promise<RunResult> {
   await importChainFile(chain, g.file)
   const ms = performance.now() - t0
   if (process.env.EXEC_BENCH_DEBUG)
-    process.stderr.write(`after import: rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB external ${(process.memoryUsage().external / 2 ** 20).toFixed(0)} MB arrayBuffers ${(process.memoryUsage().arrayBuffers / 2 ** 20).toFixed(0)} MB, max ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`)
+    process.stderr.write(
+      `after import: rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB external ${(process.memoryUsage().external / 2 ** 20).toFixed(0)} MB arrayBuffers ${(process.memoryUsage().arrayBuffers / 2 ** 20).toFixed(0)} MB, max ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`,
+    )
   if (chain.currentHeader().number !== BigInt(g.blocks))
     throw new Error('import did not reach the head')
   const t = (ex as NonNullable<typeof ex>).timings()

@@ -49,3 +49,5 @@ export const blockHashCacheEntries = 1024
 export const senderBatchItems = 4096
 /** Accounts + slots the executor keeps cached across blocks (values at the last committed root). */
 export const flatCacheEntries = 500_000
+/** Distinct log addresses/topics whose bloom bits are remembered. */
+export const bloomBitsCacheEntries = 4096

@@ -17,7 +17,6 @@ import {
   BlockHeader as Header,
   hexToBytes,
   keccak256,
-  logsBloom,
   orderedTrieRoot,
   type ReceiptData,
   type Transaction,
@@ -29,6 +28,7 @@ import { createCommon, type ExecutionConfig, type Rules, rulesAt } from './confi
 import {
   beaconRootsAddress,
   blockHashCacheEntries,
+  bloomBitsCacheEntries,
   byzantiumBlockRewardWei,
   consolidationRequestAddress,
   constantinopleBlockRewardWei,
@@ -104,6 +104,37 @@ export interface Executor {
 const ZERO32 = new Uint8Array(32)
 const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest())
 const addr = (h: string) => hexToBytes(h)
+
+/** Bloom bit positions of recently seen addresses and topics (a token's address, its event topic). */
+const bloomBits = new Map<string, [number, number, number]>()
+function bitsOf(v: Uint8Array): [number, number, number] {
+  const key = hexKey(v)
+  let b = bloomBits.get(key)
+  if (!b) {
+    const h = keccak256(v)
+    b = [
+      (((h[0] as number) << 8) | (h[1] as number)) & 2047,
+      (((h[2] as number) << 8) | (h[3] as number)) & 2047,
+      (((h[4] as number) << 8) | (h[5] as number)) & 2047,
+    ]
+    if (bloomBits.size >= bloomBitsCacheEntries) bloomBits.clear()
+    bloomBits.set(key, b)
+  }
+  return b
+}
+/** The logs bloom (same result as rlp-wire's `logsBloom`, hashing each distinct value once). */
+function bloomOf(logs: readonly { address: Uint8Array; topics: Uint8Array[] }[]): Uint8Array {
+  const bloom = new Uint8Array(256)
+  const add = (v: Uint8Array) => {
+    for (const bit of bitsOf(v))
+      bloom[255 - (bit >> 3)] = (bloom[255 - (bit >> 3)] as number) | (1 << (bit & 7))
+  }
+  for (const l of logs) {
+    add(l.address)
+    for (const t of l.topics) add(t)
+  }
+  return bloom
+}
 
 /** EIP-4844 `fake_exponential`. */
 export function fakeExponential(factor: bigint, numerator: bigint, denominator: bigint): bigint {
@@ -386,7 +417,7 @@ export async function createExecutor(
         type: tx.type,
         postStateOrStatus,
         cumulativeGasUsed: gasUsed,
-        bloom: logsBloom(res.logs),
+        bloom: bloomOf(res.logs),
         logs: res.logs,
       })
     }
@@ -574,7 +605,7 @@ export async function createExecutor(
               : new Uint8Array(0)
             : await rootNow(),
           cumulativeGasUsed: gasUsed,
-          bloom: logsBloom(res.logs),
+          bloom: bloomOf(res.logs),
           logs: res.logs,
         })
         source.shift()
