@@ -309,9 +309,20 @@ async function runOurs(g: Generated): Promise<RunResult> {
   }
   ex?.resetTimings()
   kvMs = 0
+  const peak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0 }
+  const sampler = process.env.EXEC_BENCH_DEBUG
+    ? setInterval(() => {
+        const m = process.memoryUsage()
+        for (const k of Object.keys(peak) as (keyof typeof peak)[]) peak[k] = Math.max(peak[k], m[k] / 2 ** 20)
+      }, 200)
+    : undefined
   const t0 = performance.now()
   await importChainFile(chain, g.file)
   const ms = performance.now() - t0
+  if (sampler) {
+    clearInterval(sampler)
+    process.stderr.write(`peaks MB: ${JSON.stringify(peak)}\n`)
+  }
   if (process.env.EXEC_BENCH_DEBUG)
     process.stderr.write(
       `after import: rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB external ${(process.memoryUsage().external / 2 ** 20).toFixed(0)} MB arrayBuffers ${(process.memoryUsage().arrayBuffers / 2 ** 20).toFixed(0)} MB, max ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`,
