@@ -10,7 +10,8 @@
  * its own child process (peak RSS per run). Chains are generated once and cached in the temp dir.
  *
  *   pnpm --filter @ethwire/executor bench            # or: pnpm --filter @ethwire/node bench -- exec
- *   EXEC_BENCH_ROUNDS=1 EXEC_BENCH_CHAINS=a …        # fewer rounds / one chain
+ *   EXEC_BENCH_ROUNDS=1 EXEC_BENCH_CHAINS=a …        # rounds (default 3 for (a), 1 for (b)), one chain
+ *   EXEC_BENCH_HEAP_MB=0 / EXEC_BENCH_CACHE_MB=64     # no V8 heap cap for ours / state cache budget
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -285,7 +286,7 @@ async function runOurs(g: Generated): Promise<RunResult> {
         }
         const state = createStateDatabase(
           { db: timed },
-          { cacheBytes: Number(process.env.EXEC_BENCH_CACHE_MB ?? 64) << 20 },
+          { cacheBytes: Number(process.env.EXEC_BENCH_CACHE_MB ?? 16) << 20 },
         )
         ex = await createExecutor(
           { state, recoverer: pool, author: (h) => engine.author(h) },
@@ -313,7 +314,8 @@ async function runOurs(g: Generated): Promise<RunResult> {
   const sampler = process.env.EXEC_BENCH_DEBUG
     ? setInterval(() => {
         const m = process.memoryUsage()
-        for (const k of Object.keys(peak) as (keyof typeof peak)[]) peak[k] = Math.max(peak[k], m[k] / 2 ** 20)
+        for (const k of Object.keys(peak) as (keyof typeof peak)[])
+          peak[k] = Math.max(peak[k], m[k] / 2 ** 20)
       }, 200)
     : undefined
   const t0 = performance.now()
@@ -412,7 +414,12 @@ const median = (xs: number[]) => {
 export async function runExecBench(): Promise<void> {
   const dir = join(tmpdir(), 'ethwire-exec-bench-v1')
   mkdirSync(dir, { recursive: true })
-  const rounds = Number(process.env.EXEC_BENCH_ROUNDS ?? 3)
+  const heapMb = Number(process.env.EXEC_BENCH_HEAP_MB ?? 256)
+  process.stdout.write(
+    `node ${process.version}, load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}, ours with --max-old-space-size=${heapMb || 'default'}\n`,
+  )
   const chains = (process.env.EXEC_BENCH_CHAINS ?? 'a,b').split(',') as ('a' | 'b')[]
   for (const kind of chains) {
     const t0 = performance.now()
@@ -420,12 +427,27 @@ export async function runExecBench(): Promise<void> {
     process.stdout.write(
       `chain (${kind}): ${g.blocks} blocks, ${g.txs} txs (ready in ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
     )
+    const rounds = Number(process.env.EXEC_BENCH_ROUNDS ?? (kind === 'a' ? 3 : 1))
     const res: Record<'ours' | 'ejs', RunResult[]> = { ours: [], ejs: [] }
     for (let r = 0; r < rounds; r++) {
       for (const who of ['ours', 'ejs'] as const) {
+        // Ours runs with a V8 old-space cap (EXEC_BENCH_HEAP_MB, default 256; 0 = none): without it V8
+        // lets garbage pile up to several hundred MB before a full collection (live heap ~140 MB).
+        const heap = who === 'ours' ? heapMb : 0
+        const flags = heap > 0 ? [`--max-old-space-size=${heap}`] : []
         const out = spawnSync(
           process.execPath,
-          ['--conditions=@ethwire/source', '--import', 'tsx', self, '--child', who, kind, dir],
+          [
+            ...flags,
+            '--conditions=@ethwire/source',
+            '--import',
+            'tsx',
+            self,
+            '--child',
+            who,
+            kind,
+            dir,
+          ],
           {
             encoding: 'utf8',
             maxBuffer: 1 << 24,
