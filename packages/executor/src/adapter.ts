@@ -106,6 +106,24 @@ export class StateAdapter implements StateManagerInterface {
     this.original.clear()
   }
 
+  /** Asks the world state to load the accounts and slots not cached here yet (batched reads). */
+  async prefetch(
+    accounts: readonly Uint8Array[],
+    slots: readonly (readonly [Uint8Array, Uint8Array])[] = [],
+  ): Promise<void> {
+    if (!this.world.prefetch) return
+    const seen = new Set<string>()
+    const wantAccounts: Uint8Array[] = []
+    for (const a of accounts) {
+      const k = hexKey(a)
+      if (seen.has(k) || this.accountReads.has(k)) continue
+      seen.add(k)
+      wantAccounts.push(a)
+    }
+    const wantSlots = slots.filter(([a, s]) => !this.storageReads.get(hexKey(a))?.has(hexKey(s)))
+    if (wantAccounts.length || wantSlots.length) await this.world.prefetch(wantAccounts, wantSlots)
+  }
+
   // ---------------------------------------------------------------- accounts
 
   /** The account at `a` (hex key) as this overlay sees it; null when absent. */

@@ -386,6 +386,13 @@ export async function createExecutor(
     senders: readonly Uint8Array[],
   ) => {
     const { rules } = env
+    const accounts: Uint8Array[] = [env.coinbase, ...senders]
+    const slots: [Uint8Array, Uint8Array][] = []
+    for (const tx of txs) {
+      if (tx.to) accounts.push(tx.to)
+      for (const e of tx.accessList ?? []) for (const k of e.storageKeys) slots.push([e.address, k])
+    }
+    await adapter.prefetch(accounts, slots)
     if (rules.cancun && header.parentBeaconRoot)
       await systemCall(env, beaconRootsAddress, header.parentBeaconRoot, false)
     if (rules.prague) await systemCall(env, historyStorageAddress, parent.hash, false)

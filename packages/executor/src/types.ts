@@ -35,6 +35,11 @@ export interface WorldState {
   /** Storage back to empty (selfdestruct, or a create over an address that had storage). */
   clearStorage(address: Uint8Array): void | Promise<void>
   setCode(codeHash: Uint8Array, code: Uint8Array): void | Promise<void>
+  /** Optional: loads what a block is about to read in batched store reads (`@ethwire/state` has it). */
+  prefetch?(
+    accounts: readonly Uint8Array[],
+    slots?: readonly (readonly [address: Uint8Array, slot: Uint8Array])[],
+  ): Promise<void>
   /** Root of the state with every change so far (hashes only what changed since the last call). */
   root(): Promise<Uint8Array>
   /** Root and the write ops of every node and code blob this world state created. */
