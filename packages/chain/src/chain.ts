@@ -19,7 +19,7 @@ import {
 } from '@ethwire/rlp-wire'
 import { Level } from 'level'
 import { type ChainConfig, terminalTotalDifficulty } from './config.js'
-import { badBlockLimit, senderChunkBlocks } from './constants.js'
+import { badBlockLimit, executedBatchBlocks, senderChunkBlocks } from './constants.js'
 import { createBeacon, createFakePow, type Engine } from './engines.js'
 import { ChainError } from './errors.js'
 import { type GenesisJson, genesisHeader, genesisState, parseGenesis } from './genesis.js'
@@ -54,10 +54,10 @@ export interface ChainDeps {
         engine: Engine
       }) => Executor | Promise<Executor>)
   /**
-   * Test hook: called with the block's batch right before it is written (with an executor every
-   * block is one batch). A kill test SIGKILLs the process here.
+   * Test hook: called with a batch's block range right before it is written (with an executor a
+   * batch holds up to `executedBatchBlocks` consecutive blocks). A kill test SIGKILLs the process here.
    */
-  beforeBatchWrite?: (info: { blockNumber: bigint; ops: number }) => void
+  beforeBatchWrite?: (info: { firstBlock: bigint; blockNumber: bigint; ops: number }) => void
 }
 
 /** A block that failed execution (go-ethereum's bad-block list). */
@@ -539,11 +539,10 @@ export class Chain {
    * Turns the canonical changes of `p.canon` into ops: canonical index entries, and the tx lookup
    * entries of the blocks that leave (deleted) and join (written) the canonical chain.
    */
-  private async canonOps(p: Pending): Promise<void> {
+  private async canonOps(p: Pending, top = this.head.number): Promise<void> {
     const dels: Op[] = []
     const puts: Op[] = []
-    // No canonical entry exists above the head (repairHeads keeps it so): no read needed there.
-    const top = this.head.number
+    // No canonical entry exists above the stored head (repairHeads keeps it so): no read there.
     for (const [n, h] of p.canon) {
       const old = n > top ? undefined : await this.getCanonicalHash(n)
       if (old && (!h || !equalBytes(old, h))) {
@@ -618,8 +617,13 @@ export class Chain {
   }
 
   /** Writes one batch (the test hook sees it first) and tells the executor about its state ops. */
-  private async writeBatch(n: bigint, ops: Op[], stateOps: readonly StateWriteOp[]): Promise<void> {
-    this.beforeBatchWrite?.({ blockNumber: n, ops: ops.length })
+  private async writeBatch(
+    first: bigint,
+    last: bigint,
+    ops: Op[],
+    stateOps: readonly StateWriteOp[],
+  ): Promise<void> {
+    this.beforeBatchWrite?.({ firstBlock: first, blockNumber: last, ops: ops.length })
     await this.db.batch(ops)
     if (stateOps.length) this.executor?.written(stateOps)
   }
@@ -641,6 +645,33 @@ export class Chain {
     let inserted = 0
     let known = 0
     let failure: unknown
+    // Consecutive canonical blocks are grouped into one batch (up to `executedBatchBlocks`): the
+    // executor runs each on the world state the previous one left (nothing is read back from the
+    // database), and the batch holds every block, state op, receipt and lookup with the head pointers
+    // at its last block, so a kill leaves the head at a block that has its state.
+    let head = this.head
+    let headTd = this.headTd
+    const group = {
+      ops: [] as Op[],
+      stateOps: [] as StateWriteOp[],
+      events: [] as ChainEvent[],
+      blocks: 0,
+      first: 0n,
+    }
+    const flush = async () => {
+      if (group.blocks === 0) return
+      for (const key of [k.keyLastHeader, k.keyLastBlock, k.keyLastFast])
+        group.ops.push({ type: 'put', key, value: head.hash })
+      await this.writeBatch(group.first, head.number, group.ops, group.stateOps)
+      this.head = head
+      this.headTd = headTd
+      const events = group.events
+      group.ops = []
+      group.stateOps = []
+      group.events = []
+      group.blocks = 0
+      for (const e of events) this.emit(e)
+    }
     // Senders are recovered a chunk ahead (on the executor's worker pool) while the current chunk
     // executes; a chunk whose recovery fails (a bad signature) leaves each block to recover its own.
     const chunks: (Promise<Uint8Array[][] | undefined> | undefined)[] = []
@@ -711,10 +742,9 @@ export class Chain {
           throw e
         }
         const td = parentTd + header.difficulty
-        const head = this.head
         const wins = postMerge
           ? n > head.number || equalBytes(header.parentHash, head.hash)
-          : td > this.headTd || (td === this.headTd && equalBytes(header.parentHash, head.hash))
+          : td > headTd || (td === headTd && equalBytes(header.parentHash, head.hash))
         const blockOps: Op[] = [
           { type: 'put', key: k.headerKey(n, hash), value: header.encode() },
           { type: 'put', key: k.tdKey(n, hash), value: rlpEncode(td) },
@@ -723,7 +753,8 @@ export class Chain {
         ]
         if (!wins) {
           // A side chain that does not take over is stored unexecuted (as go-ethereum does).
-          await this.writeBatch(n, blockOps, [])
+          await flush()
+          await this.writeBatch(n, n, blockOps, [])
           p.headers.set(hex(hash), header)
           p.tds.set(hex(hash), td)
           inserted++
@@ -731,7 +762,10 @@ export class Chain {
           continue
         }
         const reorg = !equalBytes(header.parentHash, head.hash)
-        if (reorg) await this.executeBranch(parent, reader, signal)
+        if (reorg) {
+          await flush()
+          await this.executeBranch(parent, reader, signal)
+        }
         const res = await this.executeChecked(block, parent, await sendersOf(i), reader, signal)
         const bp = newPending()
         bp.ops = blockOps
@@ -744,23 +778,26 @@ export class Chain {
         let ancestor: bigint | undefined
         if (reorg) ancestor = await this.rewriteCanonical(bp, reader, parent, head.number)
         bp.canon.set(n, hash)
-        await this.canonOps(bp)
-        for (const key of [k.keyLastHeader, k.keyLastBlock, k.keyLastFast])
-          bp.ops.push({ type: 'put', key, value: hash })
-        await this.writeBatch(n, bp.ops, res.ops)
+        await this.canonOps(bp, head.number)
+        if (!group.ops.length) group.first = n
+        group.ops.push(...bp.ops)
+        group.stateOps.push(...res.ops)
+        if (ancestor !== undefined)
+          group.events.push({ type: 'reorg', oldHead: head, newHead: header, ancestor })
+        group.events.push({ type: 'block', block, canonical: true })
         p.headers.set(hex(hash), header)
         p.tds.set(hex(hash), td)
-        this.head = header
-        this.headTd = td
+        head = header
+        headTd = td
         inserted++
-        if (ancestor !== undefined)
-          this.emit({ type: 'reorg', oldHead: head, newHead: header, ancestor })
-        this.emit({ type: 'block', block, canonical: true })
+        group.blocks++
+        if (reorg || group.blocks >= executedBatchBlocks) await flush()
       } catch (e) {
         failure = e
         break
       }
     }
+    await flush()
     if (this.head !== oldHead) this.emit({ type: 'head', header: this.head })
     if (failure) throw failure
     return { inserted, known, headChanged: this.head !== oldHead }
@@ -798,7 +835,7 @@ export class Chain {
           value: encodeStoredReceipts(res.receipts),
         },
       ]
-      await this.writeBatch(header.number, ops, res.ops)
+      await this.writeBatch(header.number, header.number, ops, res.ops)
     }
   }
 

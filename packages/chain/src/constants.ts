@@ -36,3 +36,5 @@ export const cliqueSnapshotCacheEntries = 8192
 export const badBlockLimit = 10
 /** With an executor: blocks whose senders are recovered in one call, one chunk ahead of execution. */
 export const senderChunkBlocks = 32
+/** With an executor: consecutive canonical blocks written in one batch at most. */
+export const executedBatchBlocks = 64

@@ -51,3 +51,5 @@ export const senderBatchItems = 4096
 export const flatCacheEntries = 500_000
 /** Distinct log addresses/topics whose bloom bits are remembered. */
 export const bloomBitsCacheEntries = 4096
+/** Consecutive blocks run on one world state before a fresh one is opened from the database. */
+export const maxWorldReuseBlocks = 256

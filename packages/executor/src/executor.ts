@@ -37,6 +37,7 @@ import {
   frontierBlockRewardWei,
   gasPerBlob,
   historyStorageAddress,
+  maxWorldReuseBlocks,
   minBlobBaseFeeWei,
   systemAddress,
   systemCallGas,
@@ -185,6 +186,11 @@ export async function createExecutor(
   const hashes = new AncestorHashes()
   /** Root the adapter's read caches reflect (the last committed block), if any. */
   let lastRoot: Uint8Array | undefined
+  /** The world state that committed `lastRoot` (it stays usable on top of it). */
+  let lastWorld: WorldState | undefined
+  /** Whether the caller reported writing ops since that commit (the store then has them). */
+  let writtenSinceCommit = false
+  let reusedBlocks = 0
   let headerSource: HeaderSource | undefined = deps.headers
   const blockchain = {
     getBlock: async (n: number) => {
@@ -455,6 +461,8 @@ export async function createExecutor(
     await adapter.flush()
     const { root, ops } = await adapter.world.commit()
     lastRoot = root
+    lastWorld = adapter.world
+    writtenSinceCommit = false
     const t2 = performance.now()
     t.stateRootMs += t2 - t1
     const receiptsRoot = orderedTrieRoot(r.receipts.map(encodeReceipt))
@@ -484,7 +492,23 @@ export async function createExecutor(
     return out
   }
 
+  /**
+   * The world state for a block on `root`: the one the last block left when it builds on that block
+   * and the caller has not written those ops yet (their nodes are only in that world), a fresh one
+   * from the state database otherwise (which also bounds the memory a long-lived world gathers).
+   */
   const openWorld = async (root: Uint8Array) => {
+    if (
+      lastWorld &&
+      lastRoot &&
+      equalBytes(lastRoot, root) &&
+      !writtenSinceCommit &&
+      reusedBlocks < maxWorldReuseBlocks
+    ) {
+      reusedBlocks++
+      return lastWorld
+    }
+    reusedBlocks = 0
     try {
       return await deps.state.open(root)
     } catch (e) {
@@ -667,7 +691,10 @@ export async function createExecutor(
     buildBlock,
     genesisState,
     hasState: async (root) => (deps.state.hasRoot ? deps.state.hasRoot(root) : false),
-    written: (ops) => deps.state.written?.(ops),
+    written: (ops) => {
+      writtenSinceCommit = true
+      deps.state.written?.(ops)
+    },
     timings: () => ({ ...t }),
     resetTimings() {
       t.senderRecoveryMs = 0
