@@ -139,6 +139,8 @@ export class Chain {
   private executor: Executor | undefined
   private beforeBatchWrite: ChainDeps['beforeBatchWrite']
   private bad: BadBlock[] = []
+  /** Highest number of any stored header (canonical or not); blocks above it are unknown. */
+  private maxStored = 0n
 
   /** @internal use `openChain` */
   constructor(readonly db: Db) {}
@@ -216,6 +218,19 @@ export class Chain {
     if (genesisOps) ex?.written(genesisOps)
     await this.repairHeads()
     if (ex) await this.repairState()
+    this.maxStored = await this.highestHeaderNumber()
+  }
+
+  /** The number of the highest stored header ('h' + num8 + hash, one reverse seek). */
+  private async highestHeaderNumber(): Promise<bigint> {
+    for await (const key of this.db.keys({
+      gte: k.headerKey(0n, new Uint8Array(32)),
+      lte: k.canonicalKey(2n ** 64n - 1n),
+      reverse: true,
+    })) {
+      if (key.length >= 9) return new DataView(key.buffer, key.byteOffset + 1, 8).getBigUint64(0)
+    }
+    return 0n
   }
 
   /** The database as a key-value reader (for a state database sharing it). */
@@ -625,6 +640,7 @@ export class Chain {
   ): Promise<void> {
     this.beforeBatchWrite?.({ firstBlock: first, blockNumber: last, ops: ops.length })
     await this.db.batch(ops)
+    if (last > this.maxStored) this.maxStored = last
     if (stateOps.length) this.executor?.written(stateOps)
   }
 
@@ -694,7 +710,8 @@ export class Chain {
       const hash = header.hash
       const n = header.number
       try {
-        if (p.headers.has(hex(hash)) || (await this.hasBlock(hash))) {
+        // Above every stored header a block cannot be known: no database read for it.
+        if (p.headers.has(hex(hash)) || (n <= this.maxStored && (await this.hasBlock(hash)))) {
           known++
           continue
         }
