@@ -19,7 +19,12 @@ import {
 } from '@ethwire/rlp-wire'
 import { Level } from 'level'
 import { type ChainConfig, terminalTotalDifficulty } from './config.js'
-import { badBlockLimit, executedBatchBlocks, senderChunkBlocks } from './constants.js'
+import {
+  badBlockLimit,
+  executedBatchBlocks,
+  executedDrainGroups,
+  senderChunkBlocks,
+} from './constants.js'
 import { createBeacon, createFakePow, type Engine } from './engines.js'
 import { ChainError } from './errors.js'
 import { type GenesisJson, genesisHeader, genesisState, parseGenesis } from './genesis.js'
@@ -674,19 +679,41 @@ export class Chain {
       blocks: 0,
       first: 0n,
     }
-    const flush = async () => {
-      if (group.blocks === 0) return
-      for (const key of [k.keyLastHeader, k.keyLastBlock, k.keyLastFast])
-        group.ops.push({ type: 'put', key, value: head.hash })
-      await this.writeBatch(group.first, head.number, group.ops, group.stateOps)
-      this.head = head
-      this.headTd = headTd
-      const events = group.events
-      group.ops = []
-      group.stateOps = []
-      group.events = []
-      group.blocks = 0
-      for (const e of events) this.emit(e)
+    // A full group's batch is written while the next group executes (one batch in flight at most,
+    // written in order); the head moves and events fire once it is on disk. `wait` drains it.
+    let inflight: Promise<void> | undefined
+    let groups = 0
+    const drain = async () => {
+      const w = inflight
+      inflight = undefined
+      if (w) await w
+    }
+    const flush = async (wait = true) => {
+      if (group.blocks > 0) {
+        for (const key of [k.keyLastHeader, k.keyLastBlock, k.keyLastFast])
+          group.ops.push({ type: 'put', key, value: head.hash })
+        const [first, ops, stateOps, events] = [
+          group.first,
+          group.ops,
+          group.stateOps,
+          group.events,
+        ]
+        const newHead = head
+        const newTd = headTd
+        group.ops = []
+        group.stateOps = []
+        group.events = []
+        group.blocks = 0
+        await drain()
+        const w = this.writeBatch(first, newHead.number, ops, stateOps).then(() => {
+          this.head = newHead
+          this.headTd = newTd
+          for (const e of events) this.emit(e)
+        })
+        w.catch(() => {}) // awaited by drain(); this only keeps it from being reported unhandled
+        inflight = w
+      }
+      if (wait) await drain()
     }
     // Senders are recovered a chunk ahead (on the executor's worker pool) while the current chunk
     // executes; a chunk whose recovery fails (a bad signature) leaves each block to recover its own.
@@ -808,7 +835,12 @@ export class Chain {
         headTd = td
         inserted++
         group.blocks++
-        if (reorg || group.blocks >= executedBatchBlocks) await flush()
+        if (reorg) await flush()
+        else if (group.blocks >= executedBatchBlocks) {
+          // Drain now and then, so the executor can hand over to a fresh world state (memory bound).
+          groups = (groups + 1) % executedDrainGroups
+          await flush(groups === 0)
+        }
       } catch (e) {
         failure = e
         break

@@ -38,3 +38,5 @@ export const badBlockLimit = 10
 export const senderChunkBlocks = 32
 /** With an executor: consecutive canonical blocks written in one batch at most. */
 export const executedBatchBlocks = 64
+/** With an executor: batches written behind execution before the writer is waited for. */
+export const executedDrainGroups = 4

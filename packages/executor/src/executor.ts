@@ -188,8 +188,8 @@ export async function createExecutor(
   let lastRoot: Uint8Array | undefined
   /** The world state that committed `lastRoot` (it stays usable on top of it). */
   let lastWorld: WorldState | undefined
-  /** Whether the caller reported writing ops since that commit (the store then has them). */
-  let writtenSinceCommit = false
+  /** Whether the caller reported writing the ops that store `lastRoot` (its root node). */
+  let storeHasLast = false
   let reusedBlocks = 0
   let headerSource: HeaderSource | undefined = deps.headers
   const blockchain = {
@@ -462,7 +462,7 @@ export async function createExecutor(
     const { root, ops } = await adapter.world.commit()
     lastRoot = root
     lastWorld = adapter.world
-    writtenSinceCommit = false
+    storeHasLast = false
     const t2 = performance.now()
     t.stateRootMs += t2 - t1
     const receiptsRoot = orderedTrieRoot(r.receipts.map(encodeReceipt))
@@ -494,16 +494,16 @@ export async function createExecutor(
 
   /**
    * The world state for a block on `root`: the one the last block left when it builds on that block
-   * and the caller has not written those ops yet (their nodes are only in that world), a fresh one
-   * from the state database otherwise (which also bounds the memory a long-lived world gathers).
+   * (needed while the caller has not written those ops: their nodes are only in that world), a
+   * fresh one from the state database otherwise, or once the store has the last root and the world
+   * has served `maxWorldReuseBlocks` blocks (bounding the memory a long-lived world gathers).
    */
   const openWorld = async (root: Uint8Array) => {
     if (
       lastWorld &&
       lastRoot &&
       equalBytes(lastRoot, root) &&
-      !writtenSinceCommit &&
-      reusedBlocks < maxWorldReuseBlocks
+      (!storeHasLast || reusedBlocks < maxWorldReuseBlocks)
     ) {
       reusedBlocks++
       return lastWorld
@@ -692,7 +692,15 @@ export async function createExecutor(
     genesisState,
     hasState: async (root) => (deps.state.hasRoot ? deps.state.hasRoot(root) : false),
     written: (ops) => {
-      writtenSinceCommit = true
+      const last = lastRoot
+      if (last && !storeHasLast) {
+        for (const op of ops) {
+          if (op.key.length === 32 && op.key[0] === last[0] && equalBytes(op.key, last)) {
+            storeHasLast = true
+            break
+          }
+        }
+      }
       deps.state.written?.(ops)
     },
     timings: () => ({ ...t }),
