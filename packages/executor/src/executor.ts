@@ -273,14 +273,19 @@ export async function createExecutor(
   }
 
   /** Everything needed to run transactions of a block with this header. */
-  const openBlock = async (header: BlockHeader, parent: BlockHeader, world: WorldState) => {
+  const openBlock = async (
+    header: BlockHeader,
+    parent: BlockHeader,
+    world: WorldState,
+    beneficiary?: Uint8Array,
+  ) => {
     const rules = rulesAt(config, header.number, header.time, header.difficulty === 0n)
     common.setHardfork(rules.hardfork)
     const keep = lastRoot !== undefined && equalBytes(lastRoot, parent.stateRoot)
     lastRoot = undefined // set again only when this block commits
     adapter.reset(world, keep, flatCacheEntries)
     hashes.setParent(parent)
-    const coinbase = deps.author ? deps.author(header) : header.coinbase
+    const coinbase = beneficiary ?? (deps.author ? deps.author(header) : header.coinbase)
     const bbf = rules.cancun ? blobBaseFee(rules, header.excessBlobGas ?? 0n) : 0n
     const evmBlock = {
       header: {
@@ -573,7 +578,7 @@ export async function createExecutor(
         parentBeaconRoot: h.parentBeaconRoot,
       })
       void merged
-      const env = await openBlock(draft, parent, world)
+      const env = await openBlock(draft, parent, world, h.beneficiary)
       const rules = env.rules
       if (rules.cancun && draft.parentBeaconRoot)
         await systemCall(env, beaconRootsAddress, draft.parentBeaconRoot, false)

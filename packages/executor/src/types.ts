@@ -173,6 +173,11 @@ export interface BuildBlockInput {
     baseFee?: bigint
     excessBlobGas?: bigint
     parentBeaconRoot?: Uint8Array
+    /**
+     * Who is paid the fees and what COINBASE returns, when it is not the header's coinbase and the
+     * header is not sealed yet (clique: the signer's address).
+     */
+    beneficiary?: Uint8Array
   }
   transactions: TxSource | PendingTx[]
   withdrawals?: Withdrawal[]
