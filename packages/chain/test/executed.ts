@@ -7,7 +7,7 @@ import { type Chain, type ChainDeps, type ChainOptions, openChain } from '../src
 export async function openExecutedChain(
   deps: Omit<ChainDeps, 'executor'>,
   options: ChainOptions = {},
-): Promise<Chain & { state: StateDatabase; executor: Executor }> {
+): Promise<Chain & { state: StateDatabase; exec: Executor }> {
   let state: StateDatabase | undefined
   let executor: Executor | undefined
   const chain = await openChain(
@@ -21,5 +21,5 @@ export async function openExecutedChain(
     },
     options,
   )
-  return Object.assign(chain, { state: state as StateDatabase, executor: executor as Executor })
+  return Object.assign(chain, { state: state as StateDatabase, exec: executor as Executor })
 }

@@ -56,7 +56,7 @@ describe('a mined block on a clique chain with execution', () => {
       sender: signer,
     }))
     const before = (await chain.state.getAccount(parent.stateRoot, signer))!.balance
-    const built = await chain.executor.buildBlock({
+    const built = await chain.exec.buildBlock({
       parent,
       header: {
         coinbase: draft.coinbase,
