@@ -1,4 +1,6 @@
 /** The chain: LevelDB storage, genesis, insertion with header/body checks, canonical choice and reorg. */
+
+import { errorCode } from '@ethwire/interface/runtime'
 import {
   Block,
   type BlockBody,
@@ -608,9 +610,7 @@ export class Chain {
     try {
       r = await ex.executeBlock({ block, parent, senders, headers: reader, signal })
     } catch (e) {
-      const code = (e as { code?: unknown }).code
-      if (typeof code === 'string' && code.startsWith('ErrInvalid'))
-        return bad('transactions', (e as Error).message)
+      if (errorCode(e)?.startsWith('ErrInvalid')) return bad('transactions', (e as Error).message)
       throw e
     }
     const show = (b: Uint8Array | bigint | undefined) =>

@@ -1,3 +1,5 @@
+import { isCodedError } from '@ethwire/interface/runtime'
+
 /** Typed errors of @ethwire/executor (a bad block is a peer's fault: every error has a `code`). */
 export type ExecutorErrorCode =
   /** A transaction cannot be included (nonce, funds, gas, fee caps, type not active, …). */
@@ -25,12 +27,10 @@ export class ExecutorError extends Error {
   }
 }
 
-/** Brand check (works across ESM/CJS copies). */
+/**
+ * Whether `err` is an {@link ExecutorError} (with `code`, when given), by its `name` brand and string
+ * `code`, not `instanceof` (a second copy of the package makes errors `instanceof` misses).
+ */
 export function isExecutorError(err: unknown, code?: ExecutorErrorCode): err is ExecutorError {
-  return (
-    typeof err === 'object' &&
-    err !== null &&
-    (err as { name?: unknown }).name === 'ExecutorError' &&
-    (code === undefined || (err as { code?: unknown }).code === code)
-  )
+  return isCodedError<ExecutorError>(err, 'ExecutorError', code)
 }
