@@ -2,7 +2,7 @@
 // chosen point — right before the batch holding block `killAt` is written (the batch is built: its
 // blocks, state ops, receipts, lookups, head pointers). It first prints the batch's first block.
 import { writeSync } from 'node:fs'
-import { importChainFile } from '../src/index.js'
+import { importChainFile } from '@ethwire/chain'
 import { openExecutedChain } from './executed.js'
 
 const [dir, file, killAt] = process.argv.slice(2) as [string, string, string]

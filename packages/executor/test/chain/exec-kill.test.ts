@@ -2,13 +2,13 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { importChainFile } from '@ethwire/chain'
 import { bytesToHex } from '@ethwire/rlp-wire'
 import { afterEach, describe, expect, it } from 'vitest'
-import { importChainFile } from '../src/index.js'
 import { openExecutedChain } from './executed.js'
 
 const here = import.meta.dirname
-const fx = (f: string) => join(here, 'fixtures', f)
+const fx = (f: string) => join(here, '..', 'fixtures', `ethtest-${f}`)
 const genesisJson = readFileSync(fx('genesis.json'), 'utf8')
 const headBlock = JSON.parse(readFileSync(fx('headblock.json'), 'utf8')) as {
   hash: string

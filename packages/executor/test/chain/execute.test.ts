@@ -1,12 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { importChainFile, isChainError, openChain } from '@ethwire/chain'
+import { createExecutor } from '@ethwire/executor'
 import { Block, BlockHeader, bytesToHex, rlpSplitConcat } from '@ethwire/rlp-wire'
+import { createStateDatabase } from '@ethwire/state'
 import { afterEach, describe, expect, it } from 'vitest'
-import { importChainFile, isChainError, openChain } from '../src/index.js'
 import { openExecutedChain } from './executed.js'
 
-const fx = (f: string) => join(import.meta.dirname, 'fixtures', f)
+const fx = (f: string) => join(import.meta.dirname, '..', 'fixtures', `ethtest-${f}`)
 const genesisJson = readFileSync(fx('genesis.json'), 'utf8')
 const headBlock = JSON.parse(readFileSync(fx('headblock.json'), 'utf8')) as {
   hash: string
@@ -91,6 +93,45 @@ describe('chain with an executor', () => {
     // The good block still goes in.
     await chain.insertChain([b])
     expect(chain.currentHeader().number).toBe(7n)
+    await chain.close()
+  }, 60_000)
+
+  it('an executor error coded ErrInvalid… (a copy of any class) is ErrBadBlock transactions; others pass through', async () => {
+    let fail: Error | undefined
+    const chain = await openChain(
+      {
+        location: tmp(),
+        executor: async ({ db, config, engine }) => {
+          const state = createStateDatabase({ db }, { cacheBytes: 16 << 20 })
+          const real = await createExecutor({ state, author: (h) => engine.author(h) }, { config })
+          return {
+            ...real,
+            executeBlock: async (input) => {
+              if (fail && input.block.header.number === 7n) throw fail
+              return real.executeBlock(input)
+            },
+          }
+        },
+      },
+      { genesis: genesisJson },
+    )
+    const all = blocks()
+    await chain.insertChain(all.slice(0, 6))
+    // A missing state is not the block's fault: the executor's error comes out, nothing is marked bad.
+    fail = Object.assign(new Error('state unavailable'), { code: 'ErrMissingState' })
+    expect(await chain.insertChain([all[6] as Block]).catch((e) => e)).toBe(fail)
+    expect(chain.badBlocks()).toEqual([])
+    // Not an ExecutorError instance: only the name brand and the string code, as a second copy makes.
+    fail = Object.assign(new Error('tx 0: nonce too low'), {
+      name: 'ExecutorError',
+      code: 'ErrInvalidTx',
+    })
+    const err = await chain.insertChain([all[6] as Block]).catch((e) => e)
+    expect(isChainError(err, 'ErrBadBlock'), String(err)).toBe(true)
+    expect(err.field).toBe('transactions')
+    expect(chain.badBlocks().map((x) => [x.number, x.field])).toEqual([[7n, 'transactions']])
+    expect(chain.badBlocks()[0]?.reason).toContain('nonce too low')
+    expect(chain.currentHeader().number).toBe(6n)
     await chain.close()
   }, 60_000)
 

@@ -1,8 +1,9 @@
 // Opens a chain that executes its blocks: @ethwire/executor over @ethwire/state sharing the chain's
 // LevelDB (the wiring a node does). `state()` is the state database, for reads in tests.
+
+import { type Chain, type ChainDeps, type ChainOptions, openChain } from '@ethwire/chain'
 import { createExecutor, type Executor } from '@ethwire/executor'
 import { createStateDatabase, type StateDatabase } from '@ethwire/state'
-import { type Chain, type ChainDeps, type ChainOptions, openChain } from '../src/index.js'
 
 export async function openExecutedChain(
   deps: Omit<ChainDeps, 'executor'>,

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { calcBaseFee, createClique, devGenesis } from '@ethwire/chain'
 import * as crypto from '@ethwire/crypto'
 import { transfer } from '@ethwire/executor/testing'
 import { Block, BlockHeader, EMPTY_TRIE_ROOT, EMPTY_UNCLE_HASH } from '@ethwire/rlp-wire'
 import { afterEach, describe, expect, it } from 'vitest'
-import { calcBaseFee, createClique, devGenesis } from '../src/index.js'
 import { openExecutedChain } from './executed.js'
 
 const dirs: string[] = []

@@ -1,11 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { privateKeyToAddress } from '@ethwire/crypto'
-import { createExecutor } from '@ethwire/executor'
-import { createMemoryStateDatabase, transfer } from '@ethwire/executor/testing'
-import { type Block, type BlockHeader, bytesToHex, type Transaction } from '@ethwire/rlp-wire'
-import { afterEach, describe, expect, it } from 'vitest'
 import {
   type ChainEvent,
   calcBaseFee,
@@ -13,7 +8,12 @@ import {
   createFaker,
   type GenesisJson,
   genesisHeader,
-} from '../src/index.js'
+} from '@ethwire/chain'
+import { privateKeyToAddress } from '@ethwire/crypto'
+import { createExecutor } from '@ethwire/executor'
+import { createMemoryStateDatabase, transfer } from '@ethwire/executor/testing'
+import { type Block, type BlockHeader, bytesToHex, type Transaction } from '@ethwire/rlp-wire'
+import { afterEach, describe, expect, it } from 'vitest'
 import { openExecutedChain } from './executed.js'
 
 const key = new Uint8Array(32).fill(7)

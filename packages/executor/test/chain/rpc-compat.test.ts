@@ -1,13 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { importChainFile } from '@ethwire/chain'
 import { afterEach, describe, expect, it } from 'vitest'
-import { importChainFile } from '../src/index.js'
 import { openExecutedChain } from './executed.js'
 
 // ethereum/execution-apis tests/ at 033ca6e6 (CC0), as collected in vectors/rpc-compat/: proof of work
 // from Frontier (uncles, rewards) through the merge at block 36, then Shanghai … Osaka, BPO1, BPO2.
-const fx = (f: string) => join(import.meta.dirname, 'fixtures', 'rpc-compat', f)
+const fx = (f: string) => join(import.meta.dirname, '..', 'fixtures', 'rpc-compat', f)
 const dirs: string[] = []
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
