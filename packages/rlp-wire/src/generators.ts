@@ -5,10 +5,11 @@
  */
 import { Block, type BlockBody } from './block.js'
 import { MsgCode, type MsgName } from './codes.js'
-import { blobSizeBytes } from './constants.js'
+import { blobSizeBytes, cellMaskSizeBytes, cellSizeBytes } from './constants.js'
 import { BlockHeader } from './header.js'
 import { type EthMessage, versionHasCode } from './messages.js'
 import { logsBloom } from './receipt.js'
+import { rlpEncode } from './rlp.js'
 import { Transaction } from './transaction.js'
 import type { HeaderData, Log, ReceiptData, Status, TxData, TxType, Withdrawal } from './types.js'
 
@@ -63,8 +64,11 @@ export class Rand {
   }
 }
 
-/** Header field counts of the fork shapes: frontier 15, London 16, Shanghai 17, Cancun 20, Prague 21 (and 19 as seen on devnets). */
-export const headerShapes = [15, 16, 17, 19, 20, 21] as const
+/**
+ * Header field counts of the fork shapes: frontier 15, London 16, Shanghai 17, Cancun 20,
+ * Prague 21, Amsterdam 23 (and 19 as seen on devnets, 22 as a header with the access-list hash only).
+ */
+export const headerShapes = [15, 16, 17, 19, 20, 21, 22, 23] as const
 
 export function genHeaderData(r: Rand, fields: number = r.pick(headerShapes)): HeaderData {
   const d: HeaderData = {
@@ -90,6 +94,8 @@ export function genHeaderData(r: Rand, fields: number = r.pick(headerShapes)): H
   if (fields > 18) d.excessBlobGas = r.uint(8)
   if (fields > 19) d.parentBeaconRoot = r.bytes(32)
   if (fields > 20) d.requestsHash = r.bytes(32)
+  if (fields > 21) d.blockAccessListHash = r.bytes(32)
+  if (fields > 22) d.slotNumber = r.uint(8)
   return d
 }
 
@@ -150,15 +156,20 @@ export function genTransaction(r: Rand, type?: TxType): Transaction {
   return Transaction.fromData(genTxData(r, type))
 }
 
-/** A type-3 transaction in the network form with a sidecar (version 0 or 1; at most one blob, as blobs are 128 KiB). */
-export function genBlobTxWithSidecar(r: Rand): Transaction {
+/**
+ * A type-3 transaction in the network form with a sidecar (version 0 or 1; at most one blob, as
+ * blobs are 128 KiB). `elided`: eth/72's form, version 1 without the blobs (up to 3 blobs).
+ */
+export function genBlobTxWithSidecar(r: Rand, elided = false): Transaction {
   const d = genTxData(r, 3)
-  const n = r.int(2)
+  const n = elided ? r.int(4) : r.int(2)
   d.blobVersionedHashes = Array.from({ length: n }, () => r.bytes(32))
-  const version = r.int(2)
+  const version = elided ? 1 : r.int(2)
   return Transaction.fromData(d, {
     version,
-    blobs: Array.from({ length: n }, () => new Uint8Array(blobSizeBytes).fill(r.int(256))),
+    blobs: elided
+      ? []
+      : Array.from({ length: n }, () => new Uint8Array(blobSizeBytes).fill(r.int(256))),
     commitments: Array.from({ length: n }, () => r.bytes(48)),
     proofs: Array.from({ length: version === 0 ? n : n * 128 }, () => r.bytes(48)),
   })
@@ -257,8 +268,12 @@ export function genMessage(r: Rand, version: number, name: MsgName): EthMessage 
     case 'GetBlockBodies':
     case 'GetPooledTransactions':
     case 'GetNodeData':
-    case 'GetReceipts':
+    case 'GetBlockAccessLists':
       return { name, ...id, hashes: hashes() }
+    case 'GetReceipts':
+      return version >= 70
+        ? { name, ...id, hashes: hashes(), firstBlockReceiptIndex: r.uint(3) }
+        : { name, ...id, hashes: hashes() }
     case 'BlockBodies':
       return { name, ...id, bodies: r.array(2, () => genBody(r)) }
     case 'NewBlock':
@@ -266,26 +281,45 @@ export function genMessage(r: Rand, version: number, name: MsgName): EthMessage 
     case 'NewPooledTransactionHashes': {
       const hs = hashes()
       if (version < 68) return { name, hashes: hs }
-      return {
-        name,
-        hashes: hs,
-        types: hs.map(() => r.int(5)),
-        sizes: hs.map(() => Number(r.uint(4))),
-      }
+      const types = hs.map(() => r.int(5))
+      const sizes = hs.map(() => Number(r.uint(4)))
+      if (version < 72) return { name, hashes: hs, types, sizes }
+      return { name, hashes: hs, types, sizes, cellMask: genCellMask(r) }
     }
     case 'PooledTransactions': {
       const txs = r.array(3, () => genTransaction(r))
-      if (r.int(4) === 0) txs.push(genBlobTxWithSidecar(r))
+      if (r.int(4) === 0) txs.push(genBlobTxWithSidecar(r, version >= 72))
       return { name, ...id, txs }
     }
     case 'NodeData':
       return { name, ...id, data: r.array(3, () => r.bytes(r.int(100))) }
-    case 'Receipts':
+    case 'Receipts': {
+      const receipts = r.array(2, () => r.array(3, () => genReceipt(r, version < 69)))
+      if (version < 70) return { name, ...id, receipts }
+      return { name, ...id, receipts, lastBlockIncomplete: receipts.length > 0 && r.bool() }
+    }
+    case 'BlockAccessLists':
       return {
         name,
         ...id,
-        receipts: r.array(2, () => r.array(3, () => genReceipt(r, version < 69))),
+        accessLists: r.array(3, () =>
+          r.bool() ? null : rlpEncode([[r.bytes(20), [], [r.bytes(32)], [], [], []]]),
+        ),
       }
+    case 'GetCells':
+      return { name, ...id, hashes: hashes(), cellMask: genCellMask(r) }
+    case 'Cells': {
+      const cellMask = genCellMask(r)
+      let k = 0
+      for (const b of cellMask) for (let x = b; x !== 0; x &= x - 1) k++
+      const hs = k === 0 ? [] : r.array(2, () => r.bytes(32))
+      const cells = hs.map(() =>
+        Array.from({ length: k * (1 + r.int(2)) }, () =>
+          new Uint8Array(cellSizeBytes).fill(r.int(256)),
+        ),
+      )
+      return { name, ...id, hashes: hs, cells, cellMask }
+    }
     case 'BlockRangeUpdate': {
       const earliest = r.uint(6)
       return {
@@ -298,4 +332,15 @@ export function genMessage(r: Rand, version: number, name: MsgName): EthMessage 
       }
     }
   }
+}
+
+/** A 16-byte eth/72 cell mask with a few random bits set (sometimes none). */
+export function genCellMask(r: Rand): Uint8Array {
+  const m = new Uint8Array(cellMaskSizeBytes)
+  const n = r.int(4)
+  for (let i = 0; i < n; i++) {
+    const bit = r.int(128)
+    m[bit >> 3]! |= 1 << (bit & 7)
+  }
+  return m
 }

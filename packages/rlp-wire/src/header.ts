@@ -29,6 +29,8 @@ export class BlockHeader implements HeaderData {
   readonly excessBlobGas?: bigint
   readonly parentBeaconRoot?: Bytes
   readonly requestsHash?: Bytes
+  readonly blockAccessListHash?: Bytes
+  readonly slotNumber?: bigint
   #raw: Uint8Array | undefined
   #hash: Uint8Array | undefined
 
@@ -54,6 +56,8 @@ export class BlockHeader implements HeaderData {
     if (d.excessBlobGas !== undefined) this.excessBlobGas = d.excessBlobGas
     if (d.parentBeaconRoot !== undefined) this.parentBeaconRoot = d.parentBeaconRoot
     if (d.requestsHash !== undefined) this.requestsHash = d.requestsHash
+    if (d.blockAccessListHash !== undefined) this.blockAccessListHash = d.blockAccessListHash
+    if (d.slotNumber !== undefined) this.slotNumber = d.slotNumber
     this.#raw = raw
   }
 
@@ -66,6 +70,8 @@ export class BlockHeader implements HeaderData {
       d.excessBlobGas,
       d.parentBeaconRoot,
       d.requestsHash,
+      d.blockAccessListHash,
+      d.slotNumber,
     ]
     let seenMissing = false
     for (const f of tail) {
@@ -102,6 +108,8 @@ export class BlockHeader implements HeaderData {
     if (c.hasMore()) d.excessBlobGas = c.uint('header.excessBlobGas', 8)
     if (c.hasMore()) d.parentBeaconRoot = c.fixed('header.parentBeaconRoot', 32)
     if (c.hasMore()) d.requestsHash = c.fixed('header.requestsHash', 32)
+    if (c.hasMore()) d.blockAccessListHash = c.fixed('header.blockAccessListHash', 32)
+    if (c.hasMore()) d.slotNumber = c.uint('header.slotNumber', 8)
     c.done()
     return new BlockHeader(d, bytes)
   }
@@ -137,6 +145,8 @@ export class BlockHeader implements HeaderData {
     if (this.excessBlobGas !== undefined) out.push(this.excessBlobGas)
     if (this.parentBeaconRoot !== undefined) out.push(this.parentBeaconRoot)
     if (this.requestsHash !== undefined) out.push(this.requestsHash)
+    if (this.blockAccessListHash !== undefined) out.push(this.blockAccessListHash)
+    if (this.slotNumber !== undefined) out.push(this.slotNumber)
     return out
   }
 
@@ -176,6 +186,8 @@ export class BlockHeader implements HeaderData {
     if (this.excessBlobGas !== undefined) d.excessBlobGas = this.excessBlobGas
     if (this.parentBeaconRoot !== undefined) d.parentBeaconRoot = this.parentBeaconRoot
     if (this.requestsHash !== undefined) d.requestsHash = this.requestsHash
+    if (this.blockAccessListHash !== undefined) d.blockAccessListHash = this.blockAccessListHash
+    if (this.slotNumber !== undefined) d.slotNumber = this.slotNumber
     return d
   }
 }

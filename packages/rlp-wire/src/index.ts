@@ -1,5 +1,5 @@
 /**
- * @ethwire/rlp-wire — Ethereum `eth` wire types and messages for eth/62–69: strict RLP codecs,
+ * @ethwire/rlp-wire — Ethereum `eth` wire types and messages for eth/62–72: strict RLP codecs,
  * block/header/transaction/receipt types with cached hashes, ordered trie roots, every message
  * of every version, typed errors, and the devp2p `DisconnectReason`s (the transport contract
  * itself is `@ethwire/interface`'s).
@@ -38,22 +38,29 @@ export {
 } from './bytes.js'
 export {
   type EthVersion,
+  KNOWN_VERSIONS,
   MsgCode,
   type MsgName,
+  maxKnownVersion,
   maxMessageSizeBytes,
   SUPPORTED_VERSIONS,
 } from './codes.js'
 export {
   blobSizeBytes,
   bloomSizeBytes,
+  cellMaskSizeBytes,
   cellProofsPerBlob,
+  cellSizeBytes,
+  logDataGas,
   maxHeaderFields,
   maxRlpDepth,
   minHeaderFields,
+  minTxGas,
 } from './constants.js'
 export { isWireError, WireError, type WireErrorCode } from './errors.js'
 export { BlockHeader } from './header.js'
 export {
+  blockAccessListHash,
   decodeMessage,
   decodeStatus,
   type EthMessage,
@@ -70,6 +77,7 @@ export {
   versionHasCode,
 } from './messages.js'
 export {
+  checkPartialReceipts,
   decodeReceipt,
   decodeWithdrawal,
   encodeReceipt,
@@ -77,6 +85,7 @@ export {
   logsBloom,
   receiptFromEth69,
   receiptFromNetwork,
+  receiptLogsSize,
   receiptToEth69,
   receiptToNetwork,
 } from './receipt.js'

@@ -1,5 +1,7 @@
 import { Block, type BlockBody, bodyToRlp, decodeBodyRaw } from './block.js'
-import { MsgCode, type MsgName, maxMessageSizeBytes } from './codes.js'
+import { keccak256 } from './bytes.js'
+import { MsgCode, type MsgName, maxKnownVersion, maxMessageSizeBytes } from './codes.js'
+import { cellMaskSizeBytes, cellSizeBytes } from './constants.js'
 import { WireError } from './errors.js'
 import { BlockHeader } from './header.js'
 import {
@@ -46,14 +48,66 @@ export type EthMessage =
   | { name: 'GetBlockBodies'; requestId?: bigint; hashes: Bytes[] }
   | { name: 'BlockBodies'; requestId?: bigint; bodies: BlockBody[] }
   | { name: 'NewBlock'; block: Block; td: bigint }
-  | { name: 'NewPooledTransactionHashes'; hashes: Bytes[]; types?: number[]; sizes?: number[] }
+  | {
+      name: 'NewPooledTransactionHashes'
+      hashes: Bytes[]
+      /** eth/68+. */
+      types?: number[]
+      /** eth/68+. */
+      sizes?: number[]
+      /**
+       * eth/72: the 16-byte bitmap of the cell indices the sender holds for every blob of the
+       * announced blob transactions. Decoded as received (an empty string, as reth sends for
+       * "none", is kept empty); encoded as 16 zero bytes when absent.
+       */
+      cellMask?: Bytes
+    }
   | { name: 'GetPooledTransactions'; requestId?: bigint; hashes: Bytes[] }
   | { name: 'PooledTransactions'; requestId?: bigint; txs: Transaction[] }
   | { name: 'GetNodeData'; requestId?: bigint; hashes: Bytes[] }
   | { name: 'NodeData'; requestId?: bigint; data: Bytes[] }
-  | { name: 'GetReceipts'; requestId?: bigint; hashes: Bytes[] }
-  | { name: 'Receipts'; requestId?: bigint; receipts: ReceiptData[][] }
+  | {
+      name: 'GetReceipts'
+      requestId?: bigint
+      hashes: Bytes[]
+      /** eth/70+ (EIP-7975): receipts of the first block before this index are left out. Default 0. */
+      firstBlockReceiptIndex?: bigint
+    }
+  | {
+      name: 'Receipts'
+      requestId?: bigint
+      receipts: ReceiptData[][]
+      /** eth/70+ (EIP-7975): the last list is the start of its block's receipts only. Default false. */
+      lastBlockIncomplete?: boolean
+    }
   | { name: 'BlockRangeUpdate'; range: BlockRangeUpdate }
+  | { name: 'GetBlockAccessLists'; requestId?: bigint; hashes: Bytes[] }
+  | {
+      name: 'BlockAccessLists'
+      requestId?: bigint
+      /**
+       * eth/71: one entry per requested hash, the raw RLP of the block access list (a list), or
+       * `null` where the peer has none (sent as the empty string). Check an entry against its
+       * header with {@link blockAccessListHash}.
+       */
+      accessLists: (Bytes | null)[]
+    }
+  | {
+      name: 'GetCells'
+      requestId?: bigint
+      hashes: Bytes[]
+      /** The 16-byte bitmap of the cell indices asked for. */
+      cellMask: Bytes
+    }
+  | {
+      name: 'Cells'
+      requestId?: bigint
+      hashes: Bytes[]
+      /** Per transaction (same order as `hashes`): for each index set in `cellMask`, one 2048-byte cell per blob. */
+      cells: Bytes[][]
+      /** The 16-byte bitmap of the cell indices included (a subset of the request's). */
+      cellMask: Bytes
+    }
 
 /** The message of a given name. */
 export type EthMessageOf<N extends MsgName> = Extract<EthMessage, { name: N }>
@@ -66,29 +120,36 @@ export function messageName(code: number): MsgName | undefined {
   return codeNames.get(code)
 }
 
-/** Whether eth/`version` has message `code` (versions 62–69). */
+/** Whether eth/`version` has message `code` (versions 62–72). */
 export function versionHasCode(version: number, code: number): boolean {
-  if (!Number.isInteger(version) || version < 62 || version > 69) return false
+  if (!Number.isInteger(version) || version < 62 || version > maxKnownVersion) return false
   if (code >= 0x00 && code <= 0x07) return true
   if (code >= 0x08 && code <= 0x0a) return version >= 65
   if (code === 0x0d || code === 0x0e) return version >= 63 && version <= 66
   if (code === 0x0f || code === 0x10) return version >= 63
   if (code === 0x11) return version >= 69
+  if (code === 0x12 || code === 0x13) return version >= 71
+  if (code === 0x14 || code === 0x15) return version >= 72
   return false
 }
 
-/** The message codes eth/`version` has, ascending (empty for versions outside 62–69). */
+/** The message codes eth/`version` has, ascending (empty for versions outside 62–72). */
 export function messageCodes(version: number): number[] {
   const out: number[] = []
-  for (let c = 0; c <= 0x11; c++) if (versionHasCode(version, c)) out.push(c)
+  for (let c = 0; c <= 0x15; c++) if (versionHasCode(version, c)) out.push(c)
   return out
 }
 
-/** Number of message codes the eth capability reserves: 62 → 8, 63..68 → 17, 69 → 18. */
+/**
+ * Number of message codes the eth capability reserves (go-ethereum's `protocolLengths`):
+ * 62 → 8, 63..68 → 17, 69 and 70 → 18, 71 → 20, 72 → 22.
+ */
 export function protocolLength(version: number): number {
   if (version === 62) return 8
   if (version >= 63 && version <= 68) return 17
-  if (version === 69) return 18
+  if (version === 69 || version === 70) return 18
+  if (version === 71) return 20
+  if (version === 72) return 22
   throw new WireError('ErrInvalidValue', `unsupported eth version ${version}`)
 }
 
@@ -108,7 +169,22 @@ const requestIdMessages = new Set<MsgName>([
   'NodeData',
   'GetReceipts',
   'Receipts',
+  'GetBlockAccessLists',
+  'BlockAccessLists',
+  'GetCells',
+  'Cells',
 ])
+
+/**
+ * Messages whose request id is the first of several fields rather than `[request-id, payload]`:
+ * the number of fields after the id (eth/70 GetReceipts and Receipts; eth/72 GetCells and Cells).
+ */
+function flatFieldCount(version: number, name: MsgName): number | undefined {
+  if (version >= 70 && (name === 'GetReceipts' || name === 'Receipts')) return 2
+  if (name === 'GetCells') return 2
+  if (name === 'Cells') return 3
+  return undefined
+}
 
 /** Whether a message carries a request id on eth/66+. */
 export function hasRequestId(name: MsgName): boolean {
@@ -189,8 +265,10 @@ function innerPayload(version: number, msg: EthMessage): RlpInput | Uint8Array {
     case 'NewBlockHashes':
       return msg.entries.map((e) => [e.hash, e.number])
     case 'Transactions':
-    case 'PooledTransactions':
       return msg.txs.map((t) => t.encodeNetwork())
+    case 'PooledTransactions':
+      // eth/72 leaves the blobs out of blob transactions (peers fetch cells with GetCells).
+      return msg.txs.map((t) => t.encodeNetwork({ elideBlobs: version >= 72 }))
     case 'GetBlockHeaders': {
       const r = msg.request
       const origin = 'hash' in r.origin ? r.origin.hash : r.origin.number
@@ -201,8 +279,25 @@ function innerPayload(version: number, msg: EthMessage): RlpInput | Uint8Array {
     case 'GetBlockBodies':
     case 'GetPooledTransactions':
     case 'GetNodeData':
-    case 'GetReceipts':
+    case 'GetBlockAccessLists':
       return hashList(msg.hashes)
+    case 'GetReceipts':
+      if (version < 70) return hashList(msg.hashes)
+      return [msg.firstBlockReceiptIndex ?? 0n, hashList(msg.hashes)]
+    case 'BlockAccessLists':
+      return msg.accessLists.map((b) => {
+        if (b === null) return new Uint8Array(0)
+        if (b.length === 0 || b[0]! < 0xc0)
+          throw new WireError('ErrInvalidValue', 'BlockAccessLists: an entry is not an RLP list')
+        return rlpRaw(b)
+      })
+    case 'GetCells':
+      return [hashList(msg.hashes), checkCellMask(msg.cellMask, 'GetCells.cellMask')]
+    case 'Cells': {
+      const mask = checkCellMask(msg.cellMask, 'Cells.cellMask')
+      checkCellGroups(msg.hashes.length, msg.cells, mask)
+      return [hashList(msg.hashes), msg.cells, mask]
+    }
     case 'BlockBodies':
       return msg.bodies.map(bodyToRlp)
     case 'NodeData':
@@ -238,10 +333,21 @@ function innerPayload(version: number, msg: EthMessage): RlpInput | Uint8Array {
           )
         }
       }
-      return [Uint8Array.from(types), sizes, hashes]
+      if (version < 72) return [Uint8Array.from(types), sizes, hashes]
+      const mask = msg.cellMask ?? new Uint8Array(cellMaskSizeBytes)
+      if (mask.length !== 0 && mask.length !== cellMaskSizeBytes)
+        throw new WireError('ErrInvalidValue', 'NewPooledTransactionHashes: cellMask not 16 bytes')
+      return [Uint8Array.from(types), sizes, hashes, mask]
     }
-    case 'Receipts':
-      return msg.receipts.map((rs) => rs.map(version >= 69 ? receiptToEth69 : receiptToNetwork))
+    case 'Receipts': {
+      const lists = msg.receipts.map((rs) =>
+        rs.map(version >= 69 ? receiptToEth69 : receiptToNetwork),
+      )
+      if (version < 70) return lists
+      if (msg.lastBlockIncomplete && lists.length === 0)
+        throw new WireError('ErrInvalidValue', 'Receipts: incomplete flag on an empty response')
+      return [msg.lastBlockIncomplete ? 1 : 0, lists]
+    }
     case 'BlockRangeUpdate':
       return [msg.range.earliestBlock, msg.range.latestBlock, msg.range.latestBlockHash]
     case 'Status':
@@ -267,7 +373,8 @@ export function encodeMessage(
     const id = (msg as { requestId?: bigint }).requestId
     if (id === undefined)
       throw new WireError('ErrInvalidValue', `${msg.name} on eth/66+ needs a requestId`)
-    body = [id, body]
+    body =
+      flatFieldCount(version, msg.name) === undefined ? [id, body] : [id, ...(body as RlpInput[])]
   }
   return { code, payload: rlpEncode(body) }
 }
@@ -320,15 +427,26 @@ export function decodeMessage(
   // Split off the request id without touching the inner payload's elements.
   let requestId: bigint | undefined
   let inner = payload
+  let fields: Uint8Array[] = []
   if (isRequestIdVersion(version) && requestIdMessages.has(name)) {
     const parts = rlpListElements(payload, name)
-    if (parts.length !== 2)
-      throw new WireError('ErrArity', `${name}: expected [request-id, payload]`)
+    const flat = flatFieldCount(version, name)
+    if (parts.length !== (flat ?? 1) + 1)
+      throw new WireError(
+        'ErrArity',
+        flat === undefined
+          ? `${name}: expected [request-id, payload]`
+          : `${name}: expected the request id and ${flat} fields`,
+      )
     requestId = uintRaw(parts[0]!, `${name}.requestId`, 8)
-    inner = parts[1]!
+    if (flat === undefined) inner = parts[1]!
+    else fields = parts.slice(1)
   }
   const withId = <T extends object>(m: T): T =>
     requestId === undefined ? m : ({ ...m, requestId } as T)
+
+  // The eth/70+ and eth/72 shapes with fields after the request id.
+  if (fields.length > 0) return withId(decodeFlat(version, name, fields))
 
   switch (name) {
     case 'BlockHeaders': {
@@ -339,10 +457,28 @@ export function decodeMessage(
       const bodies = rlpListElements(inner, name).map((raw) => decodeBodyRaw(raw))
       return withId({ name, bodies })
     }
-    case 'Transactions':
-    case 'PooledTransactions': {
+    case 'Transactions': {
       const txs = rlpListElements(inner, name).map((raw) => Transaction.decodeNetworkRaw(raw, true))
+      return { name, txs }
+    }
+    case 'PooledTransactions': {
+      // eth/72: blob transactions come without their blobs (commitments and proofs only).
+      const blobs = version >= 72 ? 'elided' : 'full'
+      const txs = rlpListElements(inner, name).map((raw) =>
+        Transaction.decodeNetworkRaw(raw, true, { blobs }),
+      )
       return withId({ name, txs })
+    }
+    case 'BlockAccessLists': {
+      const accessLists = rlpListElements(inner, name).map((raw): Bytes | null => {
+        if (raw[0]! >= 0xc0) return raw
+        if (raw.length === 1 && raw[0] === 0x80) return null
+        throw new WireError(
+          'ErrInvalidValue',
+          'BlockAccessLists: an entry is neither a list nor empty',
+        )
+      })
+      return withId({ name, accessLists })
     }
     case 'NewBlock': {
       const parts = rlpListElements(inner, name)
@@ -382,12 +518,13 @@ export function decodeMessage(
     case 'GetPooledTransactions':
     case 'GetNodeData':
     case 'GetReceipts':
+    case 'GetBlockAccessLists':
       return withId({ name, hashes: hashesFrom(item, name) })
     case 'NodeData':
       return withId({ name, data: asList(item, name).map((d) => asBytes(d, 'NodeData[]')) })
     case 'NewPooledTransactionHashes': {
       if (version < 68) return { name, hashes: hashesFrom(item, name) }
-      const f = asList(item, name, 3)
+      const f = asList(item, name, version >= 72 ? 4 : 3)
       const typesB = asBytes(f[0], 'NewPooledTransactionHashes.types')
       const sizes = asList(f[1], 'NewPooledTransactionHashes.sizes').map((s) =>
         asUintNumber(s, 'NewPooledTransactionHashes.size', 4),
@@ -396,7 +533,11 @@ export function decodeMessage(
       if (typesB.length !== hashes.length || sizes.length !== hashes.length) {
         throw new WireError('ErrInvalidValue', 'NewPooledTransactionHashes: array lengths differ')
       }
-      return { name, types: Array.from(typesB), sizes, hashes }
+      if (version < 72) return { name, types: Array.from(typesB), sizes, hashes }
+      const cellMask = asBytes(f[3], 'NewPooledTransactionHashes.cellMask')
+      if (cellMask.length !== 0 && cellMask.length !== cellMaskSizeBytes)
+        throw new WireError('ErrFieldSize', 'NewPooledTransactionHashes.cellMask: not 16 bytes')
+      return { name, types: Array.from(typesB), sizes, hashes, cellMask }
     }
     case 'Receipts': {
       const per = version >= 69 ? receiptFromEth69 : receiptFromNetwork
@@ -418,4 +559,76 @@ export function decodeMessage(
     default:
       throw new WireError('ErrUnknownCode', `no decoder for ${name}`)
   }
+}
+
+function checkCellMask(mask: Bytes | undefined, field: string): Bytes {
+  if (mask === undefined || mask.length !== cellMaskSizeBytes)
+    throw new WireError('ErrInvalidValue', `${field}: not ${cellMaskSizeBytes} bytes`)
+  return mask
+}
+
+function popcount(mask: Bytes): number {
+  let n = 0
+  for (const b of mask) for (let x = b; x !== 0; x &= x - 1) n++
+  return n
+}
+
+/**
+ * The eth/72 Cells consistency the spec asks for without the blobs at hand: one group per
+ * transaction hash, and each group a whole number of cells for every index in the mask
+ * (cells per blob × blobs), none empty.
+ */
+function checkCellGroups(hashCount: number, groups: Bytes[][], mask: Bytes): void {
+  if (groups.length !== hashCount)
+    throw new WireError('ErrInvalidValue', 'Cells: not one group of cells per transaction')
+  const k = popcount(mask)
+  for (const g of groups) {
+    if (k === 0 ? g.length !== 0 : g.length === 0 || g.length % k !== 0)
+      throw new WireError('ErrInvalidValue', 'Cells: a group does not match the cell mask')
+    for (const c of g)
+      if (c.length !== cellSizeBytes)
+        throw new WireError('ErrFieldSize', `Cells: a cell of ${c.length} bytes`)
+  }
+}
+
+function decodeFlat(version: number, name: MsgName, f: Uint8Array[]): EthMessage {
+  switch (name) {
+    case 'GetReceipts':
+      return {
+        name,
+        firstBlockReceiptIndex: uintRaw(f[0]!, 'GetReceipts.firstBlockReceiptIndex', 8),
+        hashes: hashesFrom(rlpDecode(f[1]!), name),
+      }
+    case 'Receipts': {
+      const lastBlockIncomplete = asBool(rlpDecode(f[0]!), 'Receipts.lastBlockIncomplete')
+      const per = receiptFromEth69
+      const receipts = asList(rlpDecode(f[1]!), name).map((rs) => asList(rs, 'Receipts[]').map(per))
+      if (lastBlockIncomplete && receipts.length === 0)
+        throw new WireError('ErrInvalidValue', 'Receipts: incomplete flag on an empty response')
+      return { name, receipts, lastBlockIncomplete }
+    }
+    case 'GetCells': {
+      const cellMask = asFixed(rlpDecode(f[1]!), 'GetCells.cellMask', cellMaskSizeBytes)
+      return { name, hashes: hashesFrom(rlpDecode(f[0]!), name), cellMask }
+    }
+    case 'Cells': {
+      const hashes = hashesFrom(rlpDecode(f[0]!), name)
+      const cells = asList(rlpDecode(f[1]!), 'Cells.cells').map((g) =>
+        asList(g, 'Cells.cells[]').map((c) => asFixed(c, 'Cells.cell', cellSizeBytes)),
+      )
+      const cellMask = asFixed(rlpDecode(f[2]!), 'Cells.cellMask', cellMaskSizeBytes)
+      checkCellGroups(hashes.length, cells, cellMask)
+      return { name, hashes, cells, cellMask }
+    }
+    default:
+      throw new WireError('ErrUnknownCode', `eth/${version}: no flat decoder for ${name}`)
+  }
+}
+
+/**
+ * keccak256 of a block access list's RLP (an entry of eth/71 `BlockAccessLists`): compare it with
+ * the header's `blockAccessListHash` (EIP-7928). The inner structure is not decoded here.
+ */
+export function blockAccessListHash(raw: Bytes): Bytes {
+  return keccak256(raw)
 }

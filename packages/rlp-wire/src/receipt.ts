@@ -1,5 +1,5 @@
 import { concatBytes, keccak256 } from './bytes.js'
-import { bloomSizeBytes } from './constants.js'
+import { bloomSizeBytes, logDataGas, minTxGas } from './constants.js'
 import { WireError } from './errors.js'
 import {
   asBytes,
@@ -12,7 +12,7 @@ import {
   rlpEncode,
   rlpIsList,
 } from './rlp.js'
-import type { Log, ReceiptData, TxType, Withdrawal } from './types.js'
+import type { Log, PartialReceiptLimits, ReceiptData, TxType, Withdrawal } from './types.js'
 
 function addToBloom(bloom: Uint8Array, v: Uint8Array): void {
   const h = keccak256(v)
@@ -116,6 +116,59 @@ export function receiptFromEth69(item: RlpItem | undefined): ReceiptData {
     cumulativeGasUsed: asUint(f[2], 'receipt.cumulativeGasUsed', 8),
     logs: asList(f[3], 'receipt.logs').map(logFromRlp),
   }
+}
+
+// eth/70 partial receipt lists (EIP-7975)
+
+/** Bytes of a receipt's logs: the content of its RLP logs list (go-ethereum's `LogsSize`). */
+export function receiptLogsSize(r: ReceiptData): number {
+  const enc = rlpEncode(r.logs.map(logToRlp))
+  const b = enc[0]!
+  const header = b <= 0xf7 ? 1 : 1 + (b - 0xf7)
+  return enc.length - header
+}
+
+/**
+ * The checks EIP-7975 asks of a receipt list that arrived with `lastBlockIncomplete` set, which
+ * cannot be checked against the header's receipts root yet. `receipts` is everything received
+ * for that block so far (earlier partial responses and this one, in order). Throws
+ * `WireError('ErrInvalidValue')` when:
+ * - the list is empty, or (with `txCount`) already has a receipt for every transaction;
+ * - it has more receipts than `gasUsed / minTxGas` transactions could have produced;
+ * - a cumulative gas used goes down or above the block's `gasUsed`;
+ * - a receipt's log bytes are over its transaction's gas limit / 8 (with `txGasLimits`);
+ * - all log bytes together are over `gasUsed / 8` (8 gas per byte of log data).
+ * Returns the total log bytes.
+ */
+export function checkPartialReceipts(
+  receipts: readonly ReceiptData[],
+  limits: PartialReceiptLimits,
+): number {
+  const fail = (why: string): never => {
+    throw new WireError('ErrInvalidValue', `partial receipts: ${why}`)
+  }
+  if (receipts.length === 0) fail('an incomplete list with no receipts')
+  if (limits.txCount !== undefined && receipts.length >= limits.txCount)
+    fail(`${receipts.length} receipts for ${limits.txCount} transactions, yet incomplete`)
+  const minGas = limits.minTxGas ?? minTxGas
+  if (BigInt(receipts.length) > limits.gasUsed / minGas)
+    fail(`${receipts.length} receipts exceed what ${limits.gasUsed} gas allows`)
+  let prev = 0n
+  let total = 0
+  for (let i = 0; i < receipts.length; i++) {
+    const r = receipts[i]!
+    if (r.cumulativeGasUsed < prev || r.cumulativeGasUsed > limits.gasUsed)
+      fail(`receipt ${i}: cumulative gas ${r.cumulativeGasUsed} out of order or over the block's`)
+    prev = r.cumulativeGasUsed
+    const size = receiptLogsSize(r)
+    const txGas = limits.txGasLimits?.[i]
+    if (txGas !== undefined && BigInt(size) > txGas / logDataGas)
+      fail(`receipt ${i}: ${size} log bytes over its transaction's gas limit`)
+    total += size
+  }
+  if (BigInt(total) > limits.gasUsed / logDataGas)
+    fail(`${total} log bytes over what ${limits.gasUsed} gas allows`)
+  return total
 }
 
 // Withdrawals (EIP-4895)

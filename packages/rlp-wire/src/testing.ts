@@ -15,6 +15,7 @@ export {
   genBlobTxWithSidecar,
   genBlock,
   genBody,
+  genCellMask,
   genHeader,
   genHeaderData,
   genLog,

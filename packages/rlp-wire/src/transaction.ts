@@ -168,10 +168,22 @@ export class Transaction implements TxData {
     return Transaction.#decodeTyped(item, true)
   }
 
-  /** Like {@link decodeNetwork} from the element's raw RLP (no re-encoding for the hash). */
-  static decodeNetworkRaw(raw: Uint8Array, allowSidecar = true): Transaction {
+  /**
+   * Like {@link decodeNetwork} from the element's raw RLP (no re-encoding for the hash).
+   * `blobs: 'elided'` is eth/72's PooledTransactions form: a version-1 sidecar whose blob list is
+   * empty (commitments and proofs still there); the decoded sidecar then has `blobs: []`.
+   */
+  static decodeNetworkRaw(
+    raw: Uint8Array,
+    allowSidecar = true,
+    options: { blobs?: 'full' | 'elided' } = {},
+  ): Transaction {
     if (rlpIsList(raw)) return Transaction.#fromLegacy(raw)
-    return Transaction.#decodeTyped(rlpStringContent(raw, 'tx'), allowSidecar)
+    return Transaction.#decodeTyped(
+      rlpStringContent(raw, 'tx'),
+      allowSidecar,
+      options.blobs === 'elided',
+    )
   }
 
   static #fromLegacy(raw: Uint8Array): Transaction {
@@ -201,19 +213,19 @@ export class Transaction implements TxData {
     return new Transaction(d, undefined, raw)
   }
 
-  static #decodeTyped(bytes: Uint8Array, allowSidecar: boolean): Transaction {
+  static #decodeTyped(bytes: Uint8Array, allowSidecar: boolean, blobsElided = false): Transaction {
     if (bytes.length === 0) throw new WireError('ErrDecode', 'empty typed transaction')
     const type = bytes[0]!
     if (type < 1 || type > 4) throw new WireError('ErrInvalidValue', `unknown tx type ${type}`)
     const c = RlpCursor.of(bytes.subarray(1), 'typed tx')
     if (type === 3 && c.peekIsList()) {
       if (!allowSidecar) throw new WireError('ErrInvalidValue', 'blob sidecar not allowed here')
-      return Transaction.#fromBlobNetwork(c)
+      return Transaction.#fromBlobNetwork(c, blobsElided)
     }
     return Transaction.#fromTypedFields(type as TxType, c, undefined, bytes)
   }
 
-  static #fromBlobNetwork(c: RlpCursor): Transaction {
+  static #fromBlobNetwork(c: RlpCursor, blobsElided: boolean): Transaction {
     const innerRaw = c.raw('blob tx')
     const n = c.remaining()
     if (n !== 3 && n !== 4)
@@ -241,7 +253,13 @@ export class Transaction implements TxData {
     const tx = Transaction.#fromTypedFields(3, RlpCursor.of(innerRaw, 'blob tx'), sidecar, raw)
     const count = tx.blobVersionedHashes!.length
     const wantProofs = version === 0 ? count : count * cellProofsPerBlob
-    if (sidecar.blobs.length !== count || sidecar.commitments.length !== count) {
+    if (blobsElided) {
+      if (version !== 1 || sidecar.blobs.length !== 0)
+        throw new WireError('ErrInvalidValue', 'eth/72 blob tx: blobs must be elided (version 1)')
+    } else if (sidecar.blobs.length !== count) {
+      throw new WireError('ErrInvalidValue', 'sidecar blob/commitment count mismatch')
+    }
+    if (sidecar.commitments.length !== count) {
       throw new WireError('ErrInvalidValue', 'sidecar blob/commitment count mismatch')
     }
     if (sidecar.proofs.length !== wantProofs) {
@@ -313,16 +331,22 @@ export class Transaction implements TxData {
     return this.#raw
   }
 
-  /** The list element for Transactions / PooledTransactions / block bodies (with sidecar if any). */
-  encodeNetwork(): RlpInput {
+  /**
+   * The list element for Transactions / PooledTransactions / block bodies (with sidecar if any).
+   * `elideBlobs` (eth/72 PooledTransactions): a version-1 sidecar goes out with an empty blob list.
+   */
+  encodeNetwork(options: { elideBlobs?: boolean } = {}): RlpInput {
     if (this.type === 0) return rlpRaw(this.encode())
     const sc = this.sidecar
     if (sc === undefined) return this.encode()
     const inner = rlpRaw(this.encode().subarray(1))
+    if (options.elideBlobs && sc.version !== 1)
+      throw new WireError('ErrInvalidValue', 'eth/72 needs a version-1 (cell proof) blob sidecar')
+    const blobs = options.elideBlobs ? [] : sc.blobs
     const wrapped: RlpInput[] =
       sc.version === 0
-        ? [inner, sc.blobs, sc.commitments, sc.proofs]
-        : [inner, sc.version, sc.blobs, sc.commitments, sc.proofs]
+        ? [inner, blobs, sc.commitments, sc.proofs]
+        : [inner, sc.version, blobs, sc.commitments, sc.proofs]
     return concatBytes(Uint8Array.of(3), rlpEncode(wrapped))
   }
 

@@ -33,6 +33,10 @@ export interface HeaderData {
   parentBeaconRoot?: Bytes
   /** EIP-7685 (Prague). */
   requestsHash?: Bytes
+  /** EIP-7928 (Amsterdam): keccak256 of the block access list's RLP. */
+  blockAccessListHash?: Bytes
+  /** EIP-7843 (Amsterdam): the beacon slot number. */
+  slotNumber?: bigint
 }
 
 export interface AccessListEntry {
@@ -164,6 +168,21 @@ export interface BlockRangeUpdate {
 export interface NewBlockHashesEntry {
   hash: Bytes
   number: bigint
+}
+
+/**
+ * eth/70 partial receipts (EIP-7975): what is known of the block whose receipt list arrived
+ * incomplete, for {@link checkPartialReceipts}.
+ */
+export interface PartialReceiptLimits {
+  /** The block header's gas used (bounds the receipt count and the log bytes). */
+  gasUsed: bigint
+  /** The number of transactions in the block, when its body is known. */
+  txCount?: number
+  /** The gas limit of each transaction of the block, when its body is known (bounds each receipt's logs). */
+  txGasLimits?: readonly bigint[]
+  /** The least gas a transaction can use: 21,000 (4,500 from Amsterdam, as go-ethereum). */
+  minTxGas?: bigint
 }
 
 /** eth/68 announcement: parallel arrays of types, sizes and hashes. */

@@ -16,7 +16,7 @@ import {
 } from '../src/index.js'
 import { genBlock, genMessage, messageNames, Rand } from '../src/testing.js'
 
-const versions = [62, 63, 66, 67, 68, 69]
+const versions = [62, 63, 66, 67, 68, 69, 70, 71, 72]
 /** Generous bound for one decode on a busy shared machine; real inputs take microseconds. */
 const maxMsPerInput = 250
 

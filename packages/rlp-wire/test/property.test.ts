@@ -25,7 +25,7 @@ import {
 } from '../src/testing.js'
 
 const seed = fc.integer({ min: 1, max: 0xffffffff })
-const versions = [62, 63, 66, 67, 68, 69]
+const versions = [62, 63, 66, 67, 68, 69, 70, 71, 72]
 
 describe('round trips over generated values', () => {
   it('rlp: decode(encode(x)) = x and encode(decode(b)) = b', () => {

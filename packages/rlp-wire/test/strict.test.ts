@@ -12,6 +12,7 @@ import {
   rlpItemLength,
   Transaction,
   versionHasCode,
+  WireError,
   type WireErrorCode,
 } from '../src/index.js'
 import { genHeader, genTransaction, Rand } from '../src/testing.js'
@@ -115,7 +116,10 @@ describe('strict fields', () => {
     )
   })
   it('protocol lengths and code tables', () => {
-    expect([62, 63, 66, 67, 68, 69].map(protocolLength)).toEqual([8, 17, 17, 17, 17, 18])
+    // go-ethereum's protocolLengths: {69: 18, 70: 18, 71: 20, 72: 22}
+    expect([62, 63, 66, 67, 68, 69, 70, 71, 72].map(protocolLength)).toEqual([
+      8, 17, 17, 17, 17, 18, 18, 20, 22,
+    ])
     const table = (v: number) => {
       const t = messageCodes(v)
       expect(Array.from({ length: 0x20 }, (_, c) => c).filter((c) => versionHasCode(v, c))).toEqual(
@@ -130,6 +134,11 @@ describe('strict fields', () => {
     expect(table(67)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 16])
     expect(table(68)).toEqual(table(67))
     expect(table(69)).toEqual([...table(68), 17])
+    expect(table(70)).toEqual(table(69))
+    expect(table(71)).toEqual([...table(70), 0x12, 0x13])
+    expect(table(72)).toEqual([...table(71), 0x14, 0x15])
+    expect(messageCodes(73)).toEqual([])
+    expect(() => protocolLength(73)).toThrow(WireError)
   })
   it('eth/68 announcements with mismatched lengths are rejected', () => {
     const payload = rlpEncode([Uint8Array.of(2, 2), [100], [new Uint8Array(32)]])
@@ -153,7 +162,8 @@ describe('strict fields', () => {
     expect(
       codeOf(() =>
         BlockHeader.decode(
-          rlpEncode([...h, 1, 1, new Uint8Array(32), new Uint8Array(32), new Uint8Array(32)]),
+          // 24 fields: one more than Amsterdam's 23
+          rlpEncode([...h, 1, 1, new Uint8Array(32), new Uint8Array(32), new Uint8Array(32), 1, 1]),
         ),
       ),
     ).toBe('ErrArity')
