@@ -24,7 +24,7 @@ export type HandshakeErrorCode =
   | 'ErrProtocolVersionMismatch'
   /** The EIP-2124 filter rejected the remote fork id (see `forkIdReason`). */
   | 'ErrForkIdRejected'
-  /** eth/69: the block range is invalid (earliest above latest, or a zero latest hash). */
+  /** eth/69+: the block range is invalid (earliest above latest, or a zero latest hash). */
   | 'ErrInvalidBlockRange'
   /** The exchange did not finish in time. */
   | 'ErrTimeout'

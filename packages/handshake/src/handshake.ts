@@ -24,9 +24,9 @@ export interface LocalStatus {
   genesisHash: Uint8Array
   /** Our head block. */
   head: { hash: Uint8Array; number: bigint; time: bigint }
-  /** Total difficulty of the head (sent on eth/62–68; absent on eth/69). */
+  /** Total difficulty of the head (sent on eth/62–68; absent on eth/69+). */
   td: bigint
-  /** eth/69: the earliest block whose body and receipts we serve (default 0). */
+  /** eth/69+: the earliest block whose body and receipts we serve (default 0). */
   earliestBlock?: bigint
   /** Our fork schedule, for the fork id we send and the filter we apply (eth/64+). */
   forks: ForkConfig
@@ -93,7 +93,7 @@ export interface HandshakeResult {
 /**
  * Runs the Status exchange on `conn`: sends our Status and reads the peer's concurrently, then
  * checks it (message code, size, decoding, network id, protocol version, genesis, fork id on
- * eth/64+, block range on eth/69). Throws a {@link HandshakeError} on any failure (after closing
+ * eth/64+, block range on eth/69+). Throws a {@link HandshakeError} on any failure (after closing
  * the connection with its disconnect reason unless `closeOnError` is false), or the abort reason
  * when `signal` aborts.
  */

@@ -1,5 +1,5 @@
 /**
- * @ethwire/handshake — the eth `Status` exchange for eth/62–69 with every rejection rule
+ * @ethwire/handshake — the eth `Status` exchange for eth/62–72 with every rejection rule
  * (typed {@link HandshakeError}s mapped to devp2p disconnect reasons), EIP-2124 fork ids
  * (computation and the validation filter) and the DAO-fork challenge.
  *

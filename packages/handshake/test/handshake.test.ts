@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs'
 import type { EthConnection } from '@ethwire/interface'
 import { FakeClock } from '@ethwire/interface/testing'
 import {
   DisconnectReason,
   encodeStatus,
+  hexToBytes,
   MsgCode,
   rlpEncode,
   type Status,
@@ -22,7 +24,7 @@ import {
 } from '../src/index.js'
 import { testLocalStatus } from '../src/testing.js'
 
-const versions = [62, 63, 64, 65, 66, 67, 68, 69]
+const versions = [62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 72]
 
 async function expectHandshakeError(
   p: Promise<unknown>,
@@ -90,6 +92,71 @@ describe('Status exchange', () => {
   })
 })
 
+describe('eth/70: Status as eth/69 (go-ethereum StatusPacket), fork ids on mainnet', () => {
+  // mainnet from the EIP-2124 vectors (test/fixtures/forkid.json): genesis, block and time forks
+  const fx = JSON.parse(
+    readFileSync(new URL('./fixtures/forkid.json', import.meta.url), 'utf8'),
+  ) as {
+    networks: {
+      network: string
+      genesis_hash: string
+      forks_by_block: number[]
+      forks_by_time: number[]
+    }[]
+  }
+  const net = fx.networks.find((n) => n.network === 'mainnet')!
+  const genesisHash = hexToBytes(net.genesis_hash)
+  const forks = {
+    genesisHash,
+    forksByBlock: net.forks_by_block.map(BigInt),
+    forksByTime: net.forks_by_time.map(BigInt),
+  }
+  const osaka = 1764798551n // mainnet Osaka; BPO1 follows at 1765290071
+  const at = (time: bigint): LocalStatus => ({
+    networkId: 1n,
+    genesisHash,
+    head: { hash: new Uint8Array(32).fill(7), number: 23_000_000n, time },
+    td: 0n, // not sent on eth/69+
+    earliestBlock: 0n,
+    forks,
+  })
+
+  it('an eth/70 Status has the eth/69 fields and version 70', () => {
+    const s = buildStatus(70, at(osaka))
+    expect(Object.keys(s).sort()).toEqual(Object.keys(buildStatus(69, at(osaka))).sort())
+    expect(s.version).toBe(70)
+  })
+  it('a peer at Prague that knows Osaka is accepted; one that does not is stale', async () => {
+    const prague = at(osaka - 1n) // its fork id: Prague, next = Osaka
+    const { result } = await against(
+      70,
+      (r) => r.writeMsg(MsgCode.Status, encodeStatus(buildStatus(70, prague))),
+      at(osaka + 10n),
+    )
+    expect(((await result).remote as { forkId: { next: bigint } }).forkId.next).toBe(osaka)
+
+    const stale = {
+      ...buildStatus(70, prague),
+      forkId: { ...computeForkId(forks, prague.head), next: 0n },
+    }
+    const r2 = await against(
+      70,
+      (r) => r.writeMsg(MsgCode.Status, encodeStatus(stale)),
+      at(osaka + 10n),
+    )
+    const err = await expectHandshakeError(r2.result, 'ErrForkIdRejected')
+    expect(err.forkIdReason).toBe('ErrRemoteStale')
+  })
+  it('an eth/69 Status (version 69) on an eth/70 stream is a version mismatch', async () => {
+    const { result } = await against(
+      70,
+      (r) => r.writeMsg(MsgCode.Status, encodeStatus(buildStatus(69, at(osaka)))),
+      at(osaka),
+    )
+    await expectHandshakeError(result, 'ErrProtocolVersionMismatch')
+  })
+})
+
 describe('rejections', () => {
   const local = testLocalStatus()
   const statusFor = (version: number, patch: Partial<Record<string, unknown>> = {}) =>
@@ -136,6 +203,7 @@ describe('rejections', () => {
     [63, rlpEncode([63, 1337, 1])],
     [68, encodeStatus(statusFor(63))],
     [69, encodeStatus(statusFor(68))],
+    [70, encodeStatus(statusFor(68))],
     [66, new Uint8Array([0xc1])],
   ] as const) {
     it(`undecodable eth/${version} Status -> ErrDecode`, async () => {
@@ -174,7 +242,7 @@ describe('rejections', () => {
     })
   }
 
-  for (const version of [64, 68, 69]) {
+  for (const version of [64, 68, 69, 70, 72]) {
     it(`eth/${version}: fork id of another chain -> ErrForkIdRejected (local incompatible)`, async () => {
       const { result } = await against(version, (r) =>
         r.writeMsg(
