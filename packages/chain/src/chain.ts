@@ -29,7 +29,13 @@ import {
 } from './constants.js'
 import { createBeacon, createFakePow, type Engine } from './engines.js'
 import { ChainError } from './errors.js'
-import { type GenesisJson, genesisHeader, genesisState, parseGenesis } from './genesis.js'
+import {
+  type GenesisJson,
+  genesisHeader,
+  genesisState,
+  genesisStateRoot,
+  parseGenesis,
+} from './genesis.js'
 import { decodeStoredReceipts, encodeStoredReceipts } from './receipts.js'
 import * as k from './schema.js'
 import type { BlockExecutionResult, Executor, HeaderReader, StateWriteOp } from './types.js'
@@ -158,7 +164,7 @@ export class Chain {
     const stored = await this.get(k.canonicalKey(0n))
     const given = options.genesis !== undefined ? parseGenesis(options.genesis) : undefined
     const st = given ? genesisState(given.alloc) : undefined
-    const givenHeader = given && st ? genesisHeader(given, st.stateRoot) : undefined
+    const givenHeader = given && st ? genesisHeader(given, genesisStateRoot(given, st)) : undefined
     if (stored && givenHeader && !equalBytes(stored, givenHeader.hash))
       throw new ChainError(
         'ErrGenesisMismatch',

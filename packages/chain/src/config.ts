@@ -17,6 +17,12 @@ export interface ChainConfig {
   cancunTime?: number | null
   pragueTime?: number | null
   osakaTime?: number | null
+  bpo1Time?: number | null
+  bpo2Time?: number | null
+  bpo3Time?: number | null
+  bpo4Time?: number | null
+  bpo5Time?: number | null
+  amsterdamTime?: number | null
   terminalTotalDifficulty?: number | string | null
   ethash?: Record<string, unknown> | null
   clique?: { period?: number; epoch?: number } | null
@@ -44,6 +50,11 @@ export const isPrague = (c: ChainConfig, n: bigint, t: bigint) =>
   isLondon(c, n) && timeActive(c.pragueTime, t)
 export const isOsaka = (c: ChainConfig, n: bigint, t: bigint) =>
   isLondon(c, n) && timeActive(c.osakaTime, t)
+export const isAmsterdam = (c: ChainConfig, n: bigint, t: bigint) =>
+  isLondon(c, n) && timeActive(c.amsterdamTime, t)
+
+/** The blob-parameter-only forks (EIP-7892), latest first: their schedule entry and time field. */
+const bpoForks = ['bpo5', 'bpo4', 'bpo3', 'bpo2', 'bpo1'] as const
 
 export function terminalTotalDifficulty(c: ChainConfig): bigint | undefined {
   const t = c.terminalTotalDifficulty
@@ -57,6 +68,11 @@ export function blobScheduleAt(
   t: bigint,
 ): BlobScheduleEntry | undefined {
   const s = { ...defaultBlobSchedule, ...(c.blobSchedule ?? {}) }
+  if (isLondon(c, n))
+    for (const b of bpoForks) {
+      const at = c[`${b}Time`] as number | null | undefined
+      if (timeActive(at, t) && s[b] !== undefined) return s[b]
+    }
   if (isOsaka(c, n, t)) return s.osaka
   if (isPrague(c, n, t)) return s.prague
   if (isCancun(c, n, t)) return s.cancun

@@ -39,6 +39,12 @@ export interface GenesisJson {
   excessBlobGas?: string | null
   blobGasUsed?: string | null
   alloc?: Record<string, GenesisAccount>
+  /**
+   * ethwire extension (go-ethereum has no such field): the genesis state root, for a
+   * header-only genesis that ships no `alloc` (the network presets). With an `alloc` too, the
+   * alloc's root must equal it.
+   */
+  stateRoot?: string
 }
 
 /** keccak256(rlp(empty bytes)) is the empty trie; keccak256('') is the empty code hash. */
@@ -97,11 +103,26 @@ export function genesisState(alloc: Record<string, GenesisAccount> = {}): Genesi
   return { stateRoot: entries.length ? trieRoot(entries) : EMPTY_TRIE_ROOT, code }
 }
 
+/**
+ * The genesis state root: `g.stateRoot` for a header-only genesis, else the alloc's. Throws
+ * `ErrInvalidGenesis` when both are given and differ.
+ */
+export function genesisStateRoot(g: GenesisJson, state?: GenesisState): Uint8Array {
+  if (g.stateRoot !== undefined && g.alloc === undefined) return fixed(g.stateRoot, 32)
+  const computed = (state ?? genesisState(g.alloc)).stateRoot
+  if (g.stateRoot !== undefined) {
+    const given = fixed(g.stateRoot, 32)
+    if (!given.every((b, i) => b === computed[i]))
+      throw new ChainError(
+        'ErrInvalidGenesis',
+        `stateRoot ${g.stateRoot} is not the alloc's state root`,
+      )
+  }
+  return computed
+}
+
 /** The genesis header go-ethereum's `Genesis.ToBlock` builds for this genesis.json. */
-export function genesisHeader(
-  g: GenesisJson,
-  stateRoot = genesisState(g.alloc).stateRoot,
-): BlockHeader {
+export function genesisHeader(g: GenesisJson, stateRoot = genesisStateRoot(g)): BlockHeader {
   const c = g.config ?? {}
   const number = big(g.number)
   const time = big(g.timestamp)

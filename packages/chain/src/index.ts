@@ -27,6 +27,7 @@ export {
   type BlobScheduleEntry,
   blobScheduleAt,
   type ChainConfig,
+  isAmsterdam,
   isCancun,
   isLondon,
   isOsaka,
@@ -56,10 +57,18 @@ export {
   type GenesisState,
   genesisHeader,
   genesisState,
+  genesisStateRoot,
   parseGenesis,
 } from './genesis.js'
 export { exportChain, type ImportProgress, importChainFile } from './io.js'
 export { decodeStoredReceipts, encodeStoredReceipts } from './receipts.js'
+export {
+  type NetworkName,
+  type NetworkPreset,
+  networkByGenesisHash,
+  networkPreset,
+  networks,
+} from './networks.js'
 export { calcBaseFee, calcExcessBlobGas, verifyCommonHeader } from './rules.js'
 export {
   buildEmptyBlock,

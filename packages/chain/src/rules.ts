@@ -3,6 +3,7 @@ import type { BlockHeader } from '@ethwire/rlp-wire'
 import {
   blobScheduleAt,
   type ChainConfig,
+  isAmsterdam,
   isCancun,
   isLondon,
   isPrague,
@@ -109,4 +110,11 @@ export function verifyCommonHeader(
   if (isPrague(config, n, t)) {
     if (!header.requestsHash) fail('ErrForkFieldMissing', 'requestsHash missing after Prague')
   } else if (header.requestsHash) fail('ErrForkFieldForbidden', 'requestsHash before Prague')
+  // Amsterdam: the block access list hash (EIP-7928) and slot number (EIP-7843). Their values are
+  // not checked (no execution here), only that they are there exactly from Amsterdam on.
+  if (isAmsterdam(config, n, t)) {
+    if (!header.blockAccessListHash || header.slotNumber === undefined)
+      fail('ErrForkFieldMissing', 'blockAccessListHash or slotNumber missing after Amsterdam')
+  } else if (header.blockAccessListHash || header.slotNumber !== undefined)
+    fail('ErrForkFieldForbidden', 'Amsterdam header fields before Amsterdam')
 }

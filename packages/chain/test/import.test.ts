@@ -139,6 +139,9 @@ describe('fork fields on the ethtest chain (Cancun at 60 s, Prague at 120 s)', (
       [{ blobGasUsed: 10n * 131072n }, 'ErrInvalidBlobGas'],
       [{ blobGasUsed: 1n }, 'ErrInvalidBlobGas'],
       [{ requestsHash: undefined }, 'ErrForkFieldMissing'],
+      // Amsterdam's fields on a chain without amsterdamTime
+      [{ blockAccessListHash: new Uint8Array(32) }, 'ErrForkFieldForbidden'],
+      [{ blockAccessListHash: new Uint8Array(32), slotNumber: 7n }, 'ErrForkFieldForbidden'],
     ]
     for (const [over, c] of cases)
       await expect(chain.insertChain([tamper(over)]), c).rejects.toSatisfy((e) =>
