@@ -1,11 +1,15 @@
-// Recoveries per second for each path: noble, native, and the worker pool (noble and native).
+// Recoveries per second for each path: noble, native, and the worker pool (noble and native);
+// signatures per second, noble and native.
 // Run: pnpm --filter @ethwire/crypto bench   (not a test; the machine may be shared)
 import { loadavg } from 'node:os'
 import {
   createRecoveryPool,
   loadNativeRecoverer,
+  loadNativeSigner,
   nobleRecoverer,
+  nobleSigner,
   type Recoverer,
+  type Signer,
 } from '../src/index.js'
 import { testSignature } from '../src/testing.js'
 
@@ -36,6 +40,13 @@ async function benchPool(backend: 'native' | 'noble', workers: number, n: number
   }
 }
 
+function benchSign(signer: Signer, n: number): number {
+  const key = new Uint8Array(32).fill(7)
+  const t0 = performance.now()
+  for (let i = 0; i < n; i++) signer.signRecoverable(batch[i % batch.length]!.hash, key)
+  return (n / (performance.now() - t0)) * 1000
+}
+
 const fmt = (x: number) => `${Math.round(x).toLocaleString('en-US')}/s`
 const rows: Array<[string, string]> = []
 benchSync(nobleRecoverer, 50)
@@ -45,6 +56,13 @@ if (native !== null) {
   benchSync(native, 200)
   rows.push(['native (main thread)', fmt(benchSync(native, N * 5))])
 } else rows.push(['native (main thread)', 'addon does not load here'])
+benchSign(nobleSigner, 50)
+rows.push(['sign, noble', fmt(benchSign(nobleSigner, Math.min(N, 1000)))])
+const nativeSigner = loadNativeSigner()
+if (nativeSigner !== null) {
+  benchSign(nativeSigner, 200)
+  rows.push(['sign, native', fmt(benchSign(nativeSigner, N * 5))])
+} else rows.push(['sign, native', 'addon does not load here'])
 for (const w of [1, 2]) {
   rows.push([`pool noble, ${w} worker(s)`, fmt(await benchPool('noble', w, Math.min(N, 1000)))])
   if (native !== null)

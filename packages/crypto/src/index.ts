@@ -1,7 +1,7 @@
 /**
- * @ethwire/crypto — secp256k1 public-key recovery for Ethereum transactions and handshakes:
- * the libsecp256k1 N-API addon where it loads, `@noble/curves` everywhere else (browsers
- * included), and a worker-thread pool for batches.
+ * @ethwire/crypto — secp256k1 public-key recovery and signing for Ethereum transactions,
+ * handshakes and discovery: the libsecp256k1 N-API addon where it loads, `@noble/curves`
+ * everywhere else (browsers included), and a worker-thread pool for batches of recoveries.
  *
  * @example
  * ```ts
@@ -32,8 +32,11 @@ export {
   isValidSignatureValues,
   keccak256,
   loadNativeRecoverer,
+  loadNativeSigner,
   loadRecoverer,
+  loadSigner,
   nobleRecoverer,
+  nobleSigner,
   privateKeyToAddress,
   privateKeyToPublicKey,
   publicKeyToAddress,
@@ -42,5 +45,7 @@ export {
   recoverAddress,
   recoverPublicKey,
   type Signature,
+  type Signer,
   sign,
+  signRecoverable,
 } from './recover.js'

@@ -31,6 +31,29 @@ export interface Signature {
 /** What the libsecp256k1 addon (`secp256k1` on npm, its N-API bindings) offers that we use. */
 interface NativeSecp256k1 {
   ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed: boolean): Uint8Array
+  ecdsaSign(msg32: Uint8Array, seckey: Uint8Array): { signature: Uint8Array; recid: number }
+}
+
+/** One way to make recoverable ECDSA signatures over secp256k1 (RFC 6979 k, low s). */
+export interface Signer {
+  readonly name: 'native' | 'noble'
+  /**
+   * Signs a 32-byte hash with a 32-byte key: r (32) ‖ s (32) ‖ recovery id (1). Throws
+   * `ErrInvalidHash` / `ErrInvalidPrivateKey`.
+   */
+  signRecoverable(hash: Uint8Array, privateKey: Uint8Array): Uint8Array
+}
+
+let addonCache: NativeSecp256k1 | null | undefined
+/** The addon's N-API bindings, or null (loaded once; its entry point's JS fallback is never used). */
+function loadAddon(): NativeSecp256k1 | null {
+  if (addonCache !== undefined) return addonCache
+  try {
+    addonCache = createRequire(import.meta.url)('secp256k1/bindings') as NativeSecp256k1
+  } catch {
+    addonCache = null
+  }
+  return addonCache
 }
 
 /**
@@ -130,8 +153,8 @@ let nativeCache: Recoverer | null | undefined
 export function loadNativeRecoverer(): Recoverer | null {
   if (nativeCache !== undefined) return nativeCache
   try {
-    const req = createRequire(import.meta.url)
-    const lib = req('secp256k1/bindings') as NativeSecp256k1
+    const lib = loadAddon()
+    if (lib === null) throw new Error('no addon')
     const rec = nativeRecoverer(lib)
     // Smoke test: a bad binding must not become the default.
     selfTest(rec)
@@ -148,7 +171,11 @@ function selfTest(rec: Recoverer): void {
     const priv = new Uint8Array(32)
     priv[31] = 1
     const hash = keccak256(new TextEncoder().encode('ethwire'))
-    selfTestVector = { hash, sig: sign(hash, priv), pub: secp256k1.getPublicKey(priv, false) }
+    selfTestVector = {
+      hash,
+      sig: sign(hash, priv, { signer: nobleSigner }),
+      pub: secp256k1.getPublicKey(priv, false),
+    }
   }
   const { hash, sig, pub } = selfTestVector
   const got = rec.recoverPublicKey(hash, sig.r, sig.s, sig.recovery)
@@ -215,15 +242,113 @@ function checkPrivateKey(priv: Uint8Array): void {
   if (k === 0n || k >= secp256k1N) throw new CryptoError('ErrInvalidPrivateKey', 'out of range')
 }
 
-/** Signs a 32-byte hash (RFC 6979 deterministic k, low s) and returns r, s and the recovery id. */
-export function sign(hash: Uint8Array, privateKey: Uint8Array): Signature {
+function checkHash(hash: Uint8Array): void {
   if (!(hash instanceof Uint8Array) || hash.length !== hashLengthBytes) {
     throw new CryptoError('ErrInvalidHash', `hash must be ${hashLengthBytes} bytes`)
   }
+}
+
+/** The pure-JS signer (`@noble/curves`): works everywhere, about 8x slower than native. */
+export const nobleSigner: Signer = {
+  name: 'noble',
+  signRecoverable(hash, privateKey) {
+    checkHash(hash)
+    checkPrivateKey(privateKey)
+    const bytes = secp256k1.sign(hash, privateKey, { prehash: false, format: 'recovered' })
+    const sig = secp256k1.Signature.fromBytes(bytes, 'recovered')
+    const out = new Uint8Array(65)
+    out.set(sig.toBytes('compact'), 0)
+    out[64] = sig.recovery ?? 0
+    return out
+  },
+}
+
+function nativeSigner(lib: NativeSecp256k1): Signer {
+  return {
+    name: 'native',
+    signRecoverable(hash, privateKey) {
+      checkHash(hash)
+      if (!(privateKey instanceof Uint8Array) || privateKey.length !== 32)
+        throw new CryptoError('ErrInvalidPrivateKey', 'private key must be 32 bytes')
+      let res: { signature: Uint8Array; recid: number }
+      try {
+        res = lib.ecdsaSign(hash, privateKey)
+      } catch (cause) {
+        // libsecp256k1 refuses a zero key or one not below n
+        throw new CryptoError('ErrInvalidPrivateKey', 'out of range', { cause })
+      }
+      const out = new Uint8Array(65)
+      out.set(res.signature, 0)
+      out[64] = res.recid
+      return out
+    },
+  }
+}
+
+let nativeSignerCache: Signer | null | undefined
+
+/**
+ * The libsecp256k1 signer, or null where the addon does not load. A self-test decides: a
+ * binding that does not sign exactly as noble does (both are RFC 6979 with low s) is not used.
+ */
+export function loadNativeSigner(): Signer | null {
+  if (nativeSignerCache !== undefined) return nativeSignerCache
+  nativeSignerCache = null
+  const lib = loadAddon()
+  if (lib !== null) {
+    try {
+      const signer = nativeSigner(lib)
+      const key = new Uint8Array(32).fill(7)
+      const hash = keccak256(new TextEncoder().encode('ethwire'))
+      if (equalBytes(signer.signRecoverable(hash, key), nobleSigner.signRecoverable(hash, key)))
+        nativeSignerCache = signer
+    } catch {
+      // stays null
+    }
+  }
+  return nativeSignerCache
+}
+
+/** The fastest signer that loads here: native where the addon loads, noble otherwise. */
+export function loadSigner(): Signer {
+  return loadNativeSigner() ?? nobleSigner
+}
+
+let defaultSigner: Signer | undefined
+
+/**
+ * Signs a 32-byte hash with the default signer ({@link loadSigner}): the 65 bytes
+ * r ‖ s ‖ recovery id (RFC 6979 deterministic k, low s), as discv4 packets and ENRs carry them.
+ */
+export function signRecoverable(
+  hash: Uint8Array,
+  privateKey: Uint8Array,
+  opts: { signer?: Signer } = {},
+): Uint8Array {
+  if (opts.signer !== undefined) return opts.signer.signRecoverable(hash, privateKey)
+  if (defaultSigner === undefined) defaultSigner = loadSigner()
+  return defaultSigner.signRecoverable(hash, privateKey)
+}
+
+function readUint256(b: Uint8Array, offset: number): bigint {
+  let x = 0n
+  for (let i = offset; i < offset + 32; i++) x = (x << 8n) | BigInt(b[i]!)
+  return x
+}
+
+/**
+ * Signs a 32-byte hash (RFC 6979 deterministic k, low s) and returns r, s and the recovery id;
+ * native where the addon loads (the same signature either way).
+ */
+export function sign(
+  hash: Uint8Array,
+  privateKey: Uint8Array,
+  opts: { signer?: Signer } = {},
+): Signature {
+  checkHash(hash)
   checkPrivateKey(privateKey)
-  const bytes = secp256k1.sign(hash, privateKey, { prehash: false, format: 'recovered' })
-  const sig = secp256k1.Signature.fromBytes(bytes, 'recovered')
-  return { r: sig.r, s: sig.s, recovery: sig.recovery ?? 0 }
+  const sig = signRecoverable(hash, privateKey, opts)
+  return { r: readUint256(sig, 0), s: readUint256(sig, 32), recovery: sig[64]! }
 }
 
 /** The 65-byte uncompressed public key of a private key. */

@@ -6,8 +6,11 @@ import {
   isValidSignatureValues,
   keccak256,
   loadNativeRecoverer,
+  loadNativeSigner,
   loadRecoverer,
+  loadSigner,
   nobleRecoverer,
+  nobleSigner,
   privateKeyToAddress,
   privateKeyToPublicKey,
   publicKeyToAddress,
@@ -17,6 +20,7 @@ import {
   secp256k1HalfN,
   secp256k1N,
   sign,
+  signRecoverable,
 } from '../src/index.js'
 import { testSignature } from '../src/testing.js'
 
@@ -98,6 +102,58 @@ describe('recovery', () => {
       expect.objectContaining({ code: 'ErrInvalidPublicKey' }),
     )
     expect(() => recoverPublicKey(new Uint8Array(31), r, s, 0)).toThrow(CryptoError)
+  })
+})
+
+describe('signing', () => {
+  it('loads the native signer here and prefers it', () => {
+    expect(loadNativeSigner()?.name).toBe('native')
+    expect(loadSigner().name).toBe('native')
+  })
+
+  it('native and noble give the same 65 bytes on 200 random keys and hashes', () => {
+    const native = loadNativeSigner()
+    if (native === null) throw new Error('native addon expected on linux-x64')
+    for (let i = 0; i < 200; i++) {
+      const key = randomPrivateKey()
+      const hash = keccak256(new Uint8Array([i, i >> 8, 9]))
+      const a = native.signRecoverable(hash, key)
+      expect(a.length).toBe(65)
+      expect(hex(a)).toBe(hex(nobleSigner.signRecoverable(hash, key)))
+      expect(hex(signRecoverable(hash, key))).toBe(hex(a))
+      const { r, s, recovery } = sign(hash, key)
+      expect(r.toString(16).padStart(64, '0') + s.toString(16).padStart(64, '0')).toBe(
+        hex(a.subarray(0, 64)),
+      )
+      expect(recovery).toBe(a[64])
+      expect(hex(recoverAddress(hash, r, s, recovery))).toBe(hex(privateKeyToAddress(key)))
+    }
+  })
+
+  it('both signers refuse bad keys and hashes with typed errors', () => {
+    const hash = new Uint8Array(32).fill(1)
+    const n = new Uint8Array(32)
+    let x = secp256k1N
+    for (let i = 31; i >= 0; i--) {
+      n[i] = Number(x & 0xffn)
+      x >>= 8n
+    }
+    for (const signer of [loadSigner(), nobleSigner]) {
+      for (const [h, k, code] of [
+        [hash, new Uint8Array(32), 'ErrInvalidPrivateKey'],
+        [hash, n, 'ErrInvalidPrivateKey'],
+        [hash, new Uint8Array(31).fill(1), 'ErrInvalidPrivateKey'],
+        [new Uint8Array(31), new Uint8Array(32).fill(1), 'ErrInvalidHash'],
+      ] as const) {
+        let err: unknown
+        try {
+          signer.signRecoverable(h, k)
+        } catch (e) {
+          err = e
+        }
+        expect(isCryptoError(err, code), `${signer.name} ${code}: ${String(err)}`).toBe(true)
+      }
+    }
   })
 })
 

@@ -25,6 +25,8 @@ import { startLoopbackNetwork, TestPeer, testKey, waitFor } from '../src/testing
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
+// --packets: the packets/s figures only (to compare signing/recovery changes side by side)
+const packetsOnly = args.includes('--packets')
 const rounds = quick ? 1 : 3
 const networkSize = quick ? 40 : 100
 
@@ -191,4 +193,4 @@ console.log(
   `node ${process.version}, secp256k1 recovery: ${loadRecoverer().name}, signing: ${signerName()}, load average ${load()}${quick ? ' (quick)' : ''}`,
 )
 await packetRates()
-await networkFigures()
+if (!packetsOnly) await networkFigures()

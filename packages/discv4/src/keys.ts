@@ -2,12 +2,11 @@
  * secp256k1 as discovery uses it: 64-byte public keys (x || y, the discv4 node key), 33-byte
  * compressed keys (ENR `secp256k1`, `enrtree://` keys), recoverable signatures over keccak256
  * hashes. Recovery goes through `@ethwire/crypto` (the libsecp256k1 addon where it loads, noble
- * otherwise). Signing, which every packet we send needs, uses the same libsecp256k1 addon where
- * it loads (about 8× faster than noble here; both give the same RFC 6979 low-s signature) and
- * `@noble/curves` otherwise; verifying uses `@noble/curves`.
+ * otherwise), and so does signing, which every packet we send needs (`@ethwire/crypto`'s
+ * `signRecoverable`: the same addon, about 8× faster than noble here; both give the same RFC 6979
+ * low-s signature); verifying uses `@noble/curves`.
  */
-import { createRequire } from 'node:module'
-import { recoverPublicKey } from '@ethwire/crypto'
+import { signRecoverable as cryptoSign, loadSigner, recoverPublicKey } from '@ethwire/crypto'
 import { keccak256 } from '@ethwire/rlp-wire'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { Discv4Error } from './errors.js'
@@ -69,63 +68,22 @@ export function decompressPublicKey(compressed: Uint8Array): Uint8Array {
   }
 }
 
-/** What the libsecp256k1 addon (npm `secp256k1`, its N-API bindings) offers that we use. */
-interface NativeSigner {
-  ecdsaSign(msg32: Uint8Array, seckey: Uint8Array): { signature: Uint8Array; recid: number }
+/** Which signer {@link signRecoverable} uses here (`@ethwire/crypto`'s default signer). */
+export function signerName(): 'native' | 'noble' {
+  return loadSigner().name
 }
-
-let nativeSigner: NativeSigner | null | undefined
 
 /**
- * The addon's signer, or null where it does not load (no prebuild, a browser, a bundler). A
- * self-test against noble decides: a binding that signs differently is never used.
+ * Signs a 32-byte hash: r (32) || s (32) || recovery id (1), low s (RFC 6979), with
+ * `@ethwire/crypto`'s signer (the libsecp256k1 addon where it loads, noble otherwise). A bad
+ * key is `ErrInvalidArgument`.
  */
-function loadNativeSigner(): NativeSigner | null {
-  if (nativeSigner !== undefined) return nativeSigner
-  try {
-    const lib = createRequire(import.meta.url)('secp256k1/bindings') as NativeSigner
-    const key = new Uint8Array(32).fill(7)
-    const hash = new Uint8Array(32).fill(9)
-    const { signature, recid } = lib.ecdsaSign(hash, key)
-    const ref = nobleSign(hash, key)
-    let same = recid === ref[64]
-    for (let i = 0; i < 64 && same; i++) same = signature[i] === ref[i]
-    nativeSigner = same ? lib : null
-  } catch {
-    nativeSigner = null
-  }
-  return nativeSigner
-}
-
-/** Which signer {@link signRecoverable} uses here. */
-export function signerName(): 'native' | 'noble' {
-  return loadNativeSigner() === null ? 'noble' : 'native'
-}
-
-/** Signs a 32-byte hash: r (32) || s (32) || recovery id (1), low s (RFC 6979). */
 export function signRecoverable(hash: Uint8Array, privateKey: Uint8Array): Uint8Array {
-  const native = loadNativeSigner()
-  if (native !== null && hash.length === 32 && privateKey.length === 32) {
-    try {
-      const { signature, recid } = native.ecdsaSign(hash, privateKey)
-      const out = new Uint8Array(65)
-      out.set(signature, 0)
-      out[64] = recid
-      return out
-    } catch {
-      // An invalid key: let noble throw its error below.
-    }
+  try {
+    return cryptoSign(hash, privateKey)
+  } catch (cause) {
+    throw new Discv4Error('ErrInvalidArgument', 'cannot sign with this key or hash', { cause })
   }
-  return nobleSign(hash, privateKey)
-}
-
-function nobleSign(hash: Uint8Array, privateKey: Uint8Array): Uint8Array {
-  const bytes = secp256k1.sign(hash, privateKey, { prehash: false, format: 'recovered' })
-  const sig = secp256k1.Signature.fromBytes(bytes, 'recovered')
-  const out = new Uint8Array(65)
-  out.set(sig.toBytes('compact'), 0)
-  out[64] = sig.recovery ?? 0
-  return out
 }
 
 function toBigInt(b: Uint8Array): bigint {
