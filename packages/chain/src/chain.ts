@@ -16,6 +16,7 @@ import {
   isWireError,
   orderedTrieRoot,
   type ReceiptData,
+  receiptsRoot,
   rlpDecode,
   rlpEncode,
 } from '@ethwire/rlp-wire'
@@ -145,6 +146,12 @@ export class Chain {
   genesis!: BlockHeader
   private head!: BlockHeader
   private headTd = 0n
+  /**
+   * Fast sync: the highest block stored with its receipts, whether or not its state is present
+   * (go-ethereum's current fast block). The canonical index runs up to it; at or above `head`.
+   */
+  private fastHead!: BlockHeader
+  private fastTd = 0n
   private ttd: bigint | undefined
   private listeners = new Set<(e: ChainEvent) => void>()
   private closed = false
@@ -313,6 +320,16 @@ export class Chain {
   currentTd(): bigint {
     return this.headTd
   }
+  /**
+   * Fast sync: the highest block stored with its receipts, with or without its state (go-ethereum's
+   * `CurrentFastBlock`). Equal to the head except while a fast sync has stored blocks above it.
+   */
+  currentFastHeader(): BlockHeader {
+    return this.fastHead
+  }
+  currentFastTd(): bigint {
+    return this.fastTd
+  }
   async getCanonicalHash(n: bigint): Promise<Uint8Array | undefined> {
     return this.get(k.canonicalKey(n))
   }
@@ -438,6 +455,142 @@ export class Chain {
     return this.exclusive(() => this.insert(blocks, receipts, signal))
   }
 
+  /**
+   * Fast sync (go-ethereum's `InsertReceiptChain`): stores consecutive blocks with their receipts
+   * WITHOUT executing them, on top of the fast head, in one batch: header, body, total difficulty,
+   * receipts, the canonical index, tx lookups and the fast head pointer. The head (the highest block
+   * with state) does not move; `commitFastSyncHead` moves it once the pivot's state is complete.
+   * Each block passes the same header and body checks as `insertChain`, and its receipts must hash to
+   * its receipts root (`ErrInvalidReceipts`). A block whose parent is a canonical block below the fast
+   * head (and not below the head) replaces the fast chain from there. Blocks already on the fast
+   * chain are skipped. Valid blocks before a bad one are kept.
+   */
+  insertReceiptChain(
+    blocks: Block[],
+    receipts: ReceiptData[][],
+    signal?: AbortSignal,
+  ): Promise<InsertResult> {
+    return this.exclusive(() => this.insertReceipts(blocks, receipts, signal))
+  }
+
+  private async insertReceipts(
+    blocks: Block[],
+    receipts: ReceiptData[][],
+    signal?: AbortSignal,
+  ): Promise<InsertResult> {
+    if (this.closed) throw new ChainError('ErrClosed', 'chain is closed')
+    if (receipts.length !== blocks.length)
+      throw new RangeError(`${blocks.length} blocks but ${receipts.length} receipt lists`)
+    const p = newPending()
+    const reader: HeaderReader = {
+      config: this.config,
+      getHeader: async (hash, n) => p.headers.get(hex(hash)) ?? this.getHeader(hash, n),
+    }
+    const prevTop = this.topNumber()
+    let fast = this.fastHead
+    let fastTd = this.fastTd
+    let inserted = 0
+    let known = 0
+    let failure: unknown
+    for (let i = 0; i < blocks.length; i++) {
+      signal?.throwIfAborted()
+      const block = blocks[i] as Block
+      const header = block.header
+      const hash = header.hash
+      const n = header.number
+      try {
+        const canon = await this.canonAt(p, n)
+        if (canon && equalBytes(canon, hash) && n <= fast.number) {
+          known++
+          continue
+        }
+        if (!equalBytes(header.parentHash, fast.hash)) {
+          // Another branch of the fast chain: allowed from a canonical block at or above the head.
+          const parentCanon = n > 0n ? await this.canonAt(p, n - 1n) : undefined
+          if (
+            !parentCanon ||
+            !equalBytes(parentCanon, header.parentHash) ||
+            n - 1n < this.head.number
+          )
+            throw new ChainError(
+              'ErrNotLinked',
+              `block ${n}: parent ${bytesToHex(header.parentHash)} is not on the fast chain`,
+              n,
+            )
+          this.dropCanonicalAbove(p, n - 1n, prevTop)
+        }
+        const { td } = await this.verifyBlock(block, reader, p)
+        const rs = receipts[i] as ReceiptData[]
+        if (!equalBytes(receiptsRoot(rs), header.receiptRoot))
+          throw new ChainError(
+            'ErrInvalidReceipts',
+            `block ${n}: receipts do not hash to the header's receipts root`,
+            n,
+          )
+        p.ops.push(
+          { type: 'put', key: k.headerKey(n, hash), value: header.encode() },
+          { type: 'put', key: k.tdKey(n, hash), value: rlpEncode(td) },
+          { type: 'put', key: k.bodyKey(n, hash), value: rlpEncode(bodyToRlp(block.body())) },
+          { type: 'put', key: k.numberKey(hash), value: k.num8(n) },
+          { type: 'put', key: k.receiptsKey(n, hash), value: encodeStoredReceipts(rs) },
+        )
+        p.headers.set(hex(hash), header)
+        p.bodies.set(hex(hash), block)
+        p.tds.set(hex(hash), td)
+        p.canon.set(n, hash)
+        fast = header
+        fastTd = td
+        inserted++
+      } catch (e) {
+        failure = e
+        break
+      }
+    }
+    if (inserted > 0) {
+      await this.canonOps(p, prevTop)
+      p.ops.push(...this.pointerOps(this.head, fast))
+      const first = (blocks[0] as Block).header.number
+      await this.writeBatch(first, fast.number, p.ops, [])
+      this.fastHead = fast
+      this.fastTd = fastTd
+    }
+    if (failure) throw failure
+    return { inserted, known, headChanged: false }
+  }
+
+  /**
+   * Fast sync (go-ethereum's `FastSyncCommitHead`): the state of this stored canonical block (the
+   * pivot) is complete, so it becomes the head; blocks after it are then imported with
+   * `insertChain` and executed on its state. Rejects with `ErrMissingState` when its state root is
+   * not fully stored (or there is no executor), `ErrUnknownBlock` when it is not a canonical block.
+   */
+  commitFastSyncHead(hash: Uint8Array): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.closed) throw new ChainError('ErrClosed', 'chain is closed')
+      const n = await this.getBlockNumber(hash)
+      const canon = n === undefined ? undefined : await this.getCanonicalHash(n)
+      const header = n === undefined ? undefined : await this.getHeader(hash, n)
+      if (n === undefined || !canon || !equalBytes(canon, hash) || !header)
+        throw new ChainError('ErrUnknownBlock', `${bytesToHex(hash)} is not a canonical block`)
+      if (!this.executor || !(await this.executor.hasState(header.stateRoot)))
+        throw new ChainError(
+          'ErrMissingState',
+          `block ${n}: state ${bytesToHex(header.stateRoot)} is not complete`,
+          n,
+        )
+      if (equalBytes(hash, this.head.hash)) return
+      const fast = this.fastHead.number > n ? this.fastHead : header
+      await this.db.batch(this.pointerOps(header, fast))
+      this.head = header
+      this.headTd = (await this.getTd(hash)) ?? 0n
+      if (fast === header) {
+        this.fastHead = header
+        this.fastTd = this.headTd
+      }
+      this.emit({ type: 'head', header })
+    })
+  }
+
   private async insert(
     blocks: Block[],
     receipts: ReceiptData[][] | undefined,
@@ -456,6 +609,7 @@ export class Chain {
     let inserted = 0
     let known = 0
     let failure: unknown
+    let abandoned = false
     const events: ChainEvent[] = []
     for (let i = 0; i < blocks.length; i++) {
       signal?.throwIfAborted()
@@ -468,43 +622,7 @@ export class Chain {
           known++
           continue
         }
-        if (n === 0n)
-          throw new ChainError(
-            'ErrGenesisMismatch',
-            `block 0 ${bytesToHex(hash)} is not our genesis`,
-            0n,
-          )
-        const parent = await reader.getHeader(header.parentHash, n - 1n)
-        if (!parent)
-          throw new ChainError(
-            'ErrUnknownParent',
-            `block ${n}: parent ${bytesToHex(header.parentHash)} unknown`,
-            n,
-          )
-        const parentTd = p.tds.get(hex(parent.hash)) ?? (await this.getTd(parent.hash))
-        if (parentTd === undefined)
-          throw new ChainError('ErrUnknownParent', `block ${n}: parent total difficulty unknown`, n)
-        const postMerge = this.ttd !== undefined && parentTd >= this.ttd
-        if (postMerge && header.difficulty !== 0n)
-          throw new ChainError(
-            'ErrInvalidDifficulty',
-            `block ${n}: non-zero difficulty after the merge`,
-            n,
-          )
-        if (!postMerge && header.difficulty === 0n)
-          throw new ChainError(
-            'ErrInvalidDifficulty',
-            `block ${n}: zero difficulty before the merge`,
-            n,
-          )
-        await this.engine.verifyHeader(reader, header, parent)
-        try {
-          checkBody(header, block.body())
-        } catch (e) {
-          if (isWireError(e)) throw new ChainError('ErrInvalidBody', `block ${n}: ${e.message}`, n)
-          throw e
-        }
-        const td = parentTd + header.difficulty
+        const { parent, td, postMerge } = await this.verifyBlock(block, reader, p)
         const rs = receipts?.[i]
         p.ops.push(
           { type: 'put', key: k.headerKey(n, hash), value: header.encode() },
@@ -529,8 +647,13 @@ export class Chain {
           : td > headTd || (td === headTd && equalBytes(header.parentHash, head.hash))
         if (wins) {
           if (!equalBytes(header.parentHash, head.hash)) {
-            const ancestor = await this.rewriteCanonical(p, reader, parent, head.number)
+            const ancestor = await this.rewriteCanonical(p, reader, parent, this.topNumber())
             events.push({ type: 'reorg', oldHead: head, newHead: header, ancestor })
+            abandoned = true
+          } else if (n <= this.fastHead.number) {
+            // A new block where the fast chain has another one: the fast chain above is dropped.
+            this.dropCanonicalAbove(p, n)
+            abandoned = true
           }
           p.canon.set(n, hash)
           head = header
@@ -544,18 +667,86 @@ export class Chain {
     }
     if (inserted > 0) {
       await this.canonOps(p)
-      if (head !== oldHead) {
-        for (const key of [k.keyLastHeader, k.keyLastBlock, k.keyLastFast])
-          p.ops.push({ type: 'put', key, value: head.hash })
-      }
+      // A head that left the fast chain (or passed it) takes the fast head with it.
+      const keepFast = !abandoned && this.fastHead.number > head.number
+      const fast = keepFast ? this.fastHead : head
+      if (head !== oldHead) p.ops.push(...this.pointerOps(head, fast))
       await this.db.batch(p.ops)
       this.head = head
       this.headTd = headTd
+      if (!keepFast) {
+        this.fastHead = head
+        this.fastTd = headTd
+      }
       for (const e of events) this.emit(e)
       if (head !== oldHead) this.emit({ type: 'head', header: head })
     }
     if (failure) throw failure
     return { inserted, known, headChanged: head !== oldHead }
+  }
+
+  /**
+   * The checks every stored block passes, executed or not: not a second genesis, a known parent and
+   * its total difficulty (from the pending set first), difficulty on the right side of the merge, the
+   * consensus engine's header check, and the body against the header's roots.
+   */
+  private async verifyBlock(
+    block: Block,
+    reader: HeaderReader,
+    p: Pending,
+  ): Promise<{ parent: BlockHeader; td: bigint; postMerge: boolean }> {
+    const header = block.header
+    const n = header.number
+    if (n === 0n)
+      throw new ChainError(
+        'ErrGenesisMismatch',
+        `block 0 ${bytesToHex(header.hash)} is not our genesis`,
+        0n,
+      )
+    const parent = await reader.getHeader(header.parentHash, n - 1n)
+    if (!parent)
+      throw new ChainError(
+        'ErrUnknownParent',
+        `block ${n}: parent ${bytesToHex(header.parentHash)} unknown`,
+        n,
+      )
+    const parentTd = p.tds.get(hex(parent.hash)) ?? (await this.getTd(parent.hash))
+    if (parentTd === undefined)
+      throw new ChainError('ErrUnknownParent', `block ${n}: parent total difficulty unknown`, n)
+    const postMerge = this.ttd !== undefined && parentTd >= this.ttd
+    if (postMerge && header.difficulty !== 0n)
+      throw new ChainError(
+        'ErrInvalidDifficulty',
+        `block ${n}: non-zero difficulty after the merge`,
+        n,
+      )
+    if (!postMerge && header.difficulty === 0n)
+      throw new ChainError(
+        'ErrInvalidDifficulty',
+        `block ${n}: zero difficulty before the merge`,
+        n,
+      )
+    await this.engine.verifyHeader(reader, header, parent)
+    try {
+      checkBody(header, block.body())
+    } catch (e) {
+      if (isWireError(e)) throw new ChainError('ErrInvalidBody', `block ${n}: ${e.message}`, n)
+      throw e
+    }
+    return { parent, td: parentTd + header.difficulty, postMerge }
+  }
+
+  /**
+   * The head pointer ops for a head at `head`: `LastBlock` names it; `LastHeader` and `LastFast` name
+   * the fast head `fast` while that is above it, else the head too.
+   */
+  private pointerOps(head: BlockHeader, fast: BlockHeader): Op[] {
+    const top = fast.number > head.number ? fast : head
+    return [
+      { type: 'put', key: k.keyLastBlock, value: head.hash },
+      { type: 'put', key: k.keyLastHeader, value: top.hash },
+      { type: 'put', key: k.keyLastFast, value: top.hash },
+    ]
   }
 
   /** Block by hash from the pending set or the database. */
@@ -567,7 +758,7 @@ export class Chain {
    * Turns the canonical changes of `p.canon` into ops: canonical index entries, and the tx lookup
    * entries of the blocks that leave (deleted) and join (written) the canonical chain.
    */
-  private async canonOps(p: Pending, top = this.head.number): Promise<void> {
+  private async canonOps(p: Pending, top = this.topNumber()): Promise<void> {
     const dels: Op[] = []
     const puts: Op[] = []
     // No canonical entry exists above the stored head (repairHeads keeps it so): no read there.
@@ -590,6 +781,17 @@ export class Chain {
     }
     // Deletes first: a transaction in both the old and the new branch keeps its new entry.
     p.ops.push(...dels, ...puts)
+  }
+
+  /** Marks the canonical entries above `n`, up to the top, for deletion (kept where already set). */
+  private dropCanonicalAbove(p: Pending, n: bigint, top = this.topNumber()): void {
+    for (let i = n + 1n; i <= top; i++) if (!p.canon.has(i)) p.canon.set(i, null)
+  }
+
+  /** The highest canonical number: the fast head's (at or above the head's). */
+  private topNumber(): bigint {
+    // biome-ignore lint/complexity/useMathMinMax: bigints (Math.max takes numbers)
+    return this.fastHead.number > this.head.number ? this.fastHead.number : this.head.number
   }
 
   private markBad(header: BlockHeader, field: string, reason: string): void {
@@ -678,6 +880,12 @@ export class Chain {
     // at its last block, so a kill leaves the head at a block that has its state.
     let head = this.head
     let headTd = this.headTd
+    // The fast head while blocks stored by a fast sync remain above the head (undefined once the
+    // chain left or passed them).
+    let fast: BlockHeader | undefined =
+      this.fastHead.number > head.number ? this.fastHead : undefined
+    const fastTd = this.fastTd
+    const top = () => (fast && fast.number > head.number ? fast.number : head.number)
     const group = {
       ops: [] as Op[],
       stateOps: [] as StateWriteOp[],
@@ -696,8 +904,9 @@ export class Chain {
     }
     const flush = async (wait = true) => {
       if (group.blocks > 0) {
-        for (const key of [k.keyLastHeader, k.keyLastBlock, k.keyLastFast])
-          group.ops.push({ type: 'put', key, value: head.hash })
+        const newFast = fast && fast.number > head.number ? fast : head
+        const newFastTd = newFast === head ? headTd : fastTd
+        group.ops.push(...this.pointerOps(head, newFast))
         const [first, ops, stateOps, events] = [
           group.first,
           group.ops,
@@ -714,6 +923,8 @@ export class Chain {
         const w = this.writeBatch(first, newHead.number, ops, stateOps).then(() => {
           this.head = newHead
           this.headTd = newTd
+          this.fastHead = newFast
+          this.fastTd = newFastTd
           for (const e of events) this.emit(e)
         })
         w.catch(() => {}) // awaited by drain(); this only keeps it from being reported unhandled
@@ -743,8 +954,17 @@ export class Chain {
       const hash = header.hash
       const n = header.number
       try {
+        // A block a fast sync stored without its state (canonical, above the head) is executed now.
+        const storedFast =
+          fast !== undefined &&
+          n > head.number &&
+          n <= fast.number &&
+          equalBytes((await this.getCanonicalHash(n)) ?? new Uint8Array(0), hash)
         // Above every stored header a block cannot be known: no database read for it.
-        if (p.headers.has(hex(hash)) || (n <= this.maxStored && (await this.hasBlock(hash)))) {
+        if (
+          !storedFast &&
+          (p.headers.has(hex(hash)) || (n <= this.maxStored && (await this.hasBlock(hash))))
+        ) {
           known++
           continue
         }
@@ -755,43 +975,7 @@ export class Chain {
             n,
             this.bad.find((b) => equalBytes(b.hash, hash))?.field,
           )
-        if (n === 0n)
-          throw new ChainError(
-            'ErrGenesisMismatch',
-            `block 0 ${bytesToHex(hash)} is not our genesis`,
-            0n,
-          )
-        const parent = await reader.getHeader(header.parentHash, n - 1n)
-        if (!parent)
-          throw new ChainError(
-            'ErrUnknownParent',
-            `block ${n}: parent ${bytesToHex(header.parentHash)} unknown`,
-            n,
-          )
-        const parentTd = p.tds.get(hex(parent.hash)) ?? (await this.getTd(parent.hash))
-        if (parentTd === undefined)
-          throw new ChainError('ErrUnknownParent', `block ${n}: parent total difficulty unknown`, n)
-        const postMerge = this.ttd !== undefined && parentTd >= this.ttd
-        if (postMerge && header.difficulty !== 0n)
-          throw new ChainError(
-            'ErrInvalidDifficulty',
-            `block ${n}: non-zero difficulty after the merge`,
-            n,
-          )
-        if (!postMerge && header.difficulty === 0n)
-          throw new ChainError(
-            'ErrInvalidDifficulty',
-            `block ${n}: zero difficulty before the merge`,
-            n,
-          )
-        await this.engine.verifyHeader(reader, header, parent)
-        try {
-          checkBody(header, block.body())
-        } catch (e) {
-          if (isWireError(e)) throw new ChainError('ErrInvalidBody', `block ${n}: ${e.message}`, n)
-          throw e
-        }
-        const td = parentTd + header.difficulty
+        const { parent, td, postMerge } = await this.verifyBlock(block, reader, p)
         const wins = postMerge
           ? n > head.number || equalBytes(header.parentHash, head.hash)
           : td > headTd || (td === headTd && equalBytes(header.parentHash, head.hash))
@@ -826,9 +1010,18 @@ export class Chain {
         })
         bp.bodies.set(hex(hash), block)
         let ancestor: bigint | undefined
-        if (reorg) ancestor = await this.rewriteCanonical(bp, reader, parent, head.number)
+        // The highest canonical entry before this block: the old canonical hashes up to it are read.
+        const prevTop = top()
+        if (reorg) {
+          ancestor = await this.rewriteCanonical(bp, reader, parent, prevTop)
+          fast = undefined
+        } else if (fast && n <= fast.number && !storedFast) {
+          // A block where the fast chain has another one: the fast chain above it is dropped.
+          this.dropCanonicalAbove(bp, n, prevTop)
+          fast = undefined
+        }
         bp.canon.set(n, hash)
-        await this.canonOps(bp, head.number)
+        await this.canonOps(bp, prevTop)
         if (!group.ops.length) group.first = n
         group.ops.push(...bp.ops)
         group.stateOps.push(...res.ops)
@@ -924,11 +1117,18 @@ export class Chain {
    */
   setHead(n: bigint): Promise<void> {
     return this.exclusive(async () => {
-      if (n >= this.head.number) return
+      if (n >= this.topNumber()) return
       const target = await this.getHeaderByNumber(n)
       if (!target) throw new ChainError('ErrUnknownBlock', `no canonical block ${n}`)
+      // A head without state at `n` (a fast-synced block) is not a head: go to the state below.
+      if (
+        this.executor &&
+        n < this.head.number &&
+        !(await this.executor.hasState(target.stateRoot))
+      )
+        throw new ChainError('ErrMissingState', `block ${n} has no state to make it the head`, n)
       const ops: Op[] = []
-      for (let i = this.head.number; i > n; i--) {
+      for (let i = this.topNumber(); i > n; i--) {
         const h = await this.getCanonicalHash(i)
         ops.push({ type: 'del', key: k.canonicalKey(i) })
         if (!h) continue
@@ -944,12 +1144,18 @@ export class Chain {
         ])
           ops.push({ type: 'del', key })
       }
-      for (const key of [k.keyLastHeader, k.keyLastBlock, k.keyLastFast])
-        ops.push({ type: 'put', key, value: target.hash })
+      // Below the head the target has state; between the head and the fast head it keeps the head.
+      const newHead = n < this.head.number ? target : this.head
+      ops.push(...this.pointerOps(newHead, target))
       await this.db.batch(ops)
-      this.head = target
-      this.headTd = (await this.getTd(target.hash)) ?? 0n
-      this.emit({ type: 'head', header: target })
+      const td = (await this.getTd(target.hash)) ?? 0n
+      this.fastHead = target
+      this.fastTd = td
+      if (newHead === target) {
+        this.head = target
+        this.headTd = td
+        this.emit({ type: 'head', header: target })
+      }
     })
   }
 
@@ -983,21 +1189,27 @@ export class Chain {
       if (!head)
         throw new ChainError('ErrInvalidGenesis', 'no consistent canonical block in the database')
     }
-    // Remove canonical entries above the head.
+    // The fast head: a complete canonical block at or above the head (a fast sync in progress).
+    const fastPtr = await this.get(k.keyLastFast)
+    let fast = repaired || !fastPtr ? undefined : await this.checkCanonicalBlock(fastPtr)
+    if (!fast || fast.number < head.number) fast = head
+    const fastBroken = !repaired && fastPtr !== undefined && !equalBytes(fastPtr, fast.hash)
+    // Remove canonical entries above the fast head.
     const ops: Op[] = []
     for await (const key of this.db.keys({
-      gt: k.canonicalKey(head.number),
+      gt: k.canonicalKey(fast.number),
       lte: k.canonicalKey(2n ** 64n - 1n),
     })) {
       if (key.length === 10 && key[9] === 0x6e) ops.push({ type: 'del', key })
     }
-    if (repaired || ops.length) {
-      for (const key of [k.keyLastHeader, k.keyLastBlock, k.keyLastFast])
-        ops.push({ type: 'put', key, value: head.hash })
+    if (repaired || fastBroken || ops.length) {
+      ops.push(...this.pointerOps(head, fast))
       await this.db.batch(ops)
     }
     this.head = head
     this.headTd = (await this.getTd(head.hash)) ?? 0n
+    this.fastHead = fast
+    this.fastTd = fast === head ? this.headTd : ((await this.getTd(fast.hash)) ?? 0n)
   }
 
   private async checkCanonicalBlock(hash: Uint8Array): Promise<BlockHeader | undefined> {
@@ -1015,15 +1227,19 @@ export class Chain {
 
   /** Checks the canonical index from the head down to genesis: every link, number and pointer. Throws on the first fault. */
   async verifyIntegrity(): Promise<void> {
-    let h: BlockHeader | undefined = this.head
-    const ptrs = await Promise.all(
+    let h: BlockHeader | undefined = this.fastHead
+    const [lastHeader, lastBlock, lastFast] = await Promise.all(
       [k.keyLastHeader, k.keyLastBlock, k.keyLastFast].map((x) => this.get(x)),
     )
-    for (const p of ptrs)
-      if (!p || !equalBytes(p, this.head.hash))
-        throw new ChainError('ErrNotLinked', 'head pointer differs from head')
-    if (await this.getCanonicalHash(this.head.number + 1n))
-      throw new ChainError('ErrNotLinked', 'canonical entry above head')
+    if (!lastBlock || !equalBytes(lastBlock, this.head.hash))
+      throw new ChainError('ErrNotLinked', 'head pointer differs from head')
+    for (const p of [lastHeader, lastFast])
+      if (!p || !equalBytes(p, this.fastHead.hash))
+        throw new ChainError('ErrNotLinked', 'fast head pointer differs from the fast head')
+    if (this.fastHead.number < this.head.number)
+      throw new ChainError('ErrNotLinked', 'fast head below the head')
+    if (await this.getCanonicalHash(this.fastHead.number + 1n))
+      throw new ChainError('ErrNotLinked', 'canonical entry above the fast head')
     while (h) {
       const c = await this.getCanonicalHash(h.number)
       if (!c || !equalBytes(c, h.hash))

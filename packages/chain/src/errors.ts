@@ -31,6 +31,7 @@ export type ChainErrorCode =
   | 'ErrClosed'
   | 'ErrBadBlock'
   | 'ErrMissingState'
+  | 'ErrInvalidReceipts'
 
 export class ChainError extends Error {
   override readonly name = 'ChainError'

@@ -61,7 +61,6 @@ export {
   parseGenesis,
 } from './genesis.js'
 export { exportChain, type ImportProgress, importChainFile } from './io.js'
-export { decodeStoredReceipts, encodeStoredReceipts } from './receipts.js'
 export {
   type NetworkName,
   type NetworkPreset,
@@ -69,6 +68,7 @@ export {
   networkPreset,
   networks,
 } from './networks.js'
+export { decodeStoredReceipts, encodeStoredReceipts } from './receipts.js'
 export { calcBaseFee, calcExcessBlobGas, verifyCommonHeader } from './rules.js'
 export {
   buildEmptyBlock,
