@@ -1,5 +1,6 @@
 /** The chain: LevelDB storage, genesis, insertion with header/body checks, canonical choice and reorg. */
 
+import type { Logger } from '@ethwire/interface'
 import { errorCode } from '@ethwire/interface/runtime'
 import {
   Block,
@@ -21,9 +22,11 @@ import {
   rlpEncode,
 } from '@ethwire/rlp-wire'
 import { Level } from 'level'
+import { type ConfigIncompatibility, checkCompatible, sameConfig } from './compat.js'
 import { type ChainConfig, terminalTotalDifficulty } from './config.js'
 import {
   badBlockLimit,
+  databaseVersion,
   executedBatchBlocks,
   executedDrainGroups,
   senderChunkBlocks,
@@ -72,6 +75,18 @@ export interface ChainDeps {
    * batch holds up to `executedBatchBlocks` consecutive blocks). A kill test SIGKILLs the process here.
    */
   beforeBatchWrite?: (info: { firstBlock: bigint; blockNumber: bigint; ops: number }) => void
+  /** Says why the database was migrated or the head rewound on open (config upgrades). */
+  logger?: Pick<Logger, 'info' | 'warn'>
+}
+
+/** What opening the database changed, when it changed anything. */
+export interface OpenReport {
+  /** The layout version the database had before this open migrated it. */
+  migratedFrom?: number
+  /** A new genesis config that rewrote passed forks: the head was rewound below the change. */
+  rewound?: ConfigIncompatibility & { from: bigint; to: bigint }
+  /** The stored chain config was replaced by the given one. */
+  configUpdated?: boolean
 }
 
 /** A block that failed execution (go-ethereum's bad-block list). */
@@ -161,6 +176,8 @@ export class Chain {
   private bad: BadBlock[] = []
   /** Highest number of any stored header (canonical or not); blocks above it are unknown. */
   private maxStored = 0n
+  /** What this open migrated or rewound. */
+  readonly opened: OpenReport = {}
 
   /** @internal use `openChain` */
   constructor(readonly db: Db) {}
@@ -169,6 +186,7 @@ export class Chain {
   async init(deps: ChainDeps, options: ChainOptions): Promise<void> {
     this.beforeBatchWrite = deps.beforeBatchWrite
     const stored = await this.get(k.canonicalKey(0n))
+    await this.checkVersion(stored !== undefined, deps.logger)
     const given = options.genesis !== undefined ? parseGenesis(options.genesis) : undefined
     const st = given ? genesisState(given.alloc) : undefined
     const givenHeader = given && st ? genesisHeader(given, genesisStateRoot(given, st)) : undefined
@@ -180,11 +198,16 @@ export class Chain {
     if (!stored && !given)
       throw new ChainError('ErrNoGenesis', 'empty database and no genesis given (run init first)')
     let config: ChainConfig
+    let storedConfig: ChainConfig | undefined
     let genesis: BlockHeader
     if (stored) {
       const cfg = await this.get(k.configKey(stored))
       if (!cfg) throw new ChainError('ErrInvalidGenesis', 'stored chain config missing')
       config = JSON.parse(new TextDecoder().decode(cfg)) as ChainConfig
+      if (given && !sameConfig(config, given.config)) {
+        storedConfig = config
+        config = given.config
+      }
       const g = await this.getHeaderByHash(stored)
       if (!g) throw new ChainError('ErrInvalidGenesis', 'stored genesis header missing')
       genesis = g
@@ -229,6 +252,7 @@ export class Chain {
         { type: 'put', key: k.keyLastHeader, value: h },
         { type: 'put', key: k.keyLastBlock, value: h },
         { type: 'put', key: k.keyLastFast, value: h },
+        { type: 'put', key: k.keyDatabaseVersion, value: rlpEncode(BigInt(databaseVersion)) },
       ]
       for (const [codeHash, code] of st.code)
         ops.push({ type: 'put', key: k.codeKey(hexToBytes(codeHash)), value: code })
@@ -237,8 +261,99 @@ export class Chain {
     } else if (genesisOps) await this.db.batch(genesisOps)
     if (genesisOps) ex?.written(genesisOps)
     await this.repairHeads()
+    if (storedConfig) await this.upgradeConfig(storedConfig, config, deps.logger)
     if (ex) await this.repairState()
     this.maxStored = await this.highestHeaderNumber()
+  }
+
+  /**
+   * The database layout version: a newer one is refused (this build cannot read it); one written
+   * before versioning (0) is migrated — its receipt lists are empty in both encodings, and a head
+   * without state is re-executed from the last block with state (`repairState`).
+   */
+  private async checkVersion(
+    nonEmpty: boolean,
+    logger: Pick<Logger, 'info' | 'warn'> | undefined,
+  ): Promise<void> {
+    const v = await this.get(k.keyDatabaseVersion)
+    const have = v === undefined ? undefined : Number(bytesToBigInt(rlpDecode(v) as Uint8Array))
+    if (have !== undefined && have > databaseVersion)
+      throw new ChainError(
+        'ErrDatabaseVersion',
+        `database version ${have} is newer than this build reads (${databaseVersion}): use a newer ethwire`,
+      )
+    if (have !== undefined && have < databaseVersion)
+      throw new ChainError(
+        'ErrDatabaseVersion',
+        `database version ${have} is older than ${databaseVersion} and has no migration: resync into a new directory`,
+      )
+    if (have === undefined && nonEmpty) {
+      await this.db.put(k.keyDatabaseVersion, rlpEncode(BigInt(databaseVersion)))
+      this.opened.migratedFrom = 0
+      logger?.info('Upgraded database version', { from: 0, to: databaseVersion })
+    }
+  }
+
+  /**
+   * A given genesis config that differs from the stored one: if it changes a fork the chain has
+   * already passed, the head is rewound below the first block it affects (go-ethereum's
+   * `SetHead` on `ConfigCompatError`); then the new config is stored.
+   */
+  private async upgradeConfig(
+    old: ChainConfig,
+    neu: ChainConfig,
+    logger: Pick<Logger, 'info' | 'warn'> | undefined,
+  ): Promise<void> {
+    if (old.clique ? !neu.clique : !!neu.clique)
+      throw new ChainError(
+        'ErrIncompatibleConfig',
+        'the given genesis config changes the consensus engine (clique) of a stored chain',
+      )
+    const top = this.fastHead.number > this.head.number ? this.fastHead : this.head
+    const inc = checkCompatible(old, neu, top.number, top.time)
+    if (inc) {
+      let to =
+        inc.rewindToBlock !== undefined
+          ? inc.rewindToBlock > 0n
+            ? inc.rewindToBlock - 1n
+            : 0n
+          : await this.lastBlockBefore(inc.rewindToTime as bigint)
+      // With execution the new head needs its state (blocks a fast sync stored have none).
+      if (this.executor)
+        for (
+          let h = await this.getHeaderByNumber(to);
+          h && to > 0n;
+          h = await this.getHeaderByNumber(to)
+        ) {
+          if (to <= this.head.number && (await this.executor.hasState(h.stateRoot))) break
+          to--
+        }
+      logger?.warn('Rewinding chain to upgrade configuration', {
+        field: inc.field,
+        stored: inc.stored,
+        given: inc.given,
+        from: top.number,
+        to,
+      })
+      await this.setHead(to)
+      this.opened.rewound = { ...inc, from: top.number, to }
+    }
+    await this.db.put(k.configKey(this.genesis.hash), new TextEncoder().encode(JSON.stringify(neu)))
+    this.opened.configUpdated = true
+    if (!inc) logger?.info('Stored chain configuration updated (future forks only)', {})
+  }
+
+  /** The highest canonical block whose timestamp is below `time` (0 when none is). */
+  private async lastBlockBefore(time: bigint): Promise<bigint> {
+    let lo = 0n
+    let hi = this.topNumber()
+    while (lo < hi) {
+      const mid = (lo + hi + 1n) / 2n
+      const h = await this.getHeaderByNumber(mid)
+      if (h && h.time < time) lo = mid
+      else hi = mid - 1n
+    }
+    return lo
   }
 
   /** The number of the highest stored header ('h' + num8 + hash, one reverse seek). */

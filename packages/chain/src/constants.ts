@@ -40,3 +40,9 @@ export const senderChunkBlocks = 32
 export const executedBatchBlocks = 64
 /** With an executor: batches written behind execution before the writer is waited for. */
 export const executedDrainGroups = 4
+/**
+ * Layout version of the chain database this build writes and reads. 1: receipts in go-ethereum's
+ * storage encoding, tx lookups, state trie nodes and code (databases written before versioning
+ * count as 0 and are migrated on open).
+ */
+export const databaseVersion = 1

@@ -32,6 +32,8 @@ export type ChainErrorCode =
   | 'ErrBadBlock'
   | 'ErrMissingState'
   | 'ErrInvalidReceipts'
+  | 'ErrDatabaseVersion'
+  | 'ErrIncompatibleConfig'
 
 export class ChainError extends Error {
   override readonly name = 'ChainError'

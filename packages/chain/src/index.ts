@@ -21,8 +21,15 @@ export {
   type ChainEvent,
   type ChainOptions,
   type InsertResult,
+  type OpenReport,
   openChain,
 } from './chain.js'
+export {
+  blockForks,
+  type ConfigIncompatibility,
+  checkCompatible,
+  timeForks,
+} from './compat.js'
 export {
   type BlobScheduleEntry,
   blobScheduleAt,

@@ -10,6 +10,8 @@ const l = enc.encode('l')
 export const keyLastHeader = enc.encode('LastHeader')
 export const keyLastBlock = enc.encode('LastBlock')
 export const keyLastFast = enc.encode('LastFast')
+/** The layout version of the database (RLP integer), as go-ethereum's `DatabaseVersion`. */
+export const keyDatabaseVersion = enc.encode('DatabaseVersion')
 
 export function num8(n: bigint): Uint8Array {
   const out = new Uint8Array(8)
