@@ -185,18 +185,18 @@ describe('broadcast queues', () => {
       fast.push(p)
     }
     const blocks = Array.from({ length: 20 }, () => genBlock(r))
-    const started = performance.now()
     for (const block of blocks) {
       for (const p of set.peersWithoutBlock(block.hash)) p.queueNewBlock(block, 1n)
     }
-    // Every fast peer's remote receives all 20 blocks, in order, while the slow one hangs.
+    // Every fast peer's remote receives all 20 blocks, in order, while the slow one hangs forever:
+    // were the fast peers' writes queued behind it, these reads would never end (the test's own
+    // timeout bounds them; no wall-clock assertion that a loaded machine could fail).
     for (const { remote } of fast) {
       for (const block of blocks) {
-        const m = decodeMessage(68, await remote.readMsg(AbortSignal.timeout(2_000)))
+        const m = decodeMessage(68, await remote.readMsg())
         expect(m.name === 'NewBlock' && m.block.hash).toEqual(block.hash)
       }
     }
-    expect(performance.now() - started).toBeLessThan(2_000)
     for (const { peer } of fast) {
       await peer.flushed()
       expect(peer.sentBroadcasts).toBe(20)

@@ -1,3 +1,4 @@
+import { FakeClock, flush } from '@ethwire/interface/testing'
 /**
  * Sessions over an in-memory socket pair with real crypto: version negotiation, several
  * capabilities on one connection, snappy, Ping/Pong, Disconnect both ways, and the typed errors
@@ -204,15 +205,17 @@ describe('session over an in-memory pair', () => {
   it('the handshake times out against a silent peer (ErrHandshakeTimeout, socket closed)', async () => {
     const [sa] = memorySocketPair() // nobody answers on the other end
     const k = randomSecretKey(systemRandom)
-    const t0 = Date.now()
-    const err = await rejection(
+    // On a fake clock: the configured 150 ms fire, not the default, and not a moment early.
+    const clock = new FakeClock()
+    let settled = false
+    const pending = rejection(
       handshake(sa, {
         nodeKey: k,
         clientId: 't',
         listenPort: 0,
         capabilities: [ethCapability([68])],
         backend: pureCryptoBackend,
-        clock: systemClock,
+        clock,
         random: systemRandom,
         handshakeTimeoutMs: 150,
         pingIntervalMs: 1000,
@@ -223,9 +226,17 @@ describe('session over an in-memory pair', () => {
         role: 'initiator',
         remoteId: publicKeyOf(randomSecretKey(systemRandom)),
       }),
-    )
+    ).finally(() => {
+      settled = true
+    })
+    await flush()
+    expect(150).toBeLessThan(defaultHandshakeTimeoutMs)
+    clock.tick(149)
+    await flush()
+    expect(settled).toBe(false)
+    clock.tick(1)
+    const err = await pending
     expect(isRlpxError(err, 'ErrHandshakeTimeout')).toBe(true)
-    expect(Date.now() - t0).toBeLessThan(defaultHandshakeTimeoutMs)
     expect(sa.destroyed).toBe(true)
   })
 

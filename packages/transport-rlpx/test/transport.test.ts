@@ -197,16 +197,15 @@ describe('RLPx transport over TCP', () => {
     servers.push(silent)
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r))
     const port = (silent.address() as { port: number }).port
-    const a = await node({ handshakeTimeoutMs: 200 })
+    // The dial timeout is far beyond the test's own: only the 200 ms handshake timeout can end it.
+    const a = await node({ handshakeTimeoutMs: 200, dialTimeoutMs: 600_000 })
     const enode = formatEnode({
       id: publicKeyOf(randomSecretKey(systemRandom)),
       host: '127.0.0.1',
       port,
     })
-    const t0 = Date.now()
     const err = await rejection(a.t.dial(enode))
     expect(isRlpxError(err, 'ErrHandshakeTimeout')).toBe(true)
-    expect(Date.now() - t0).toBeLessThan(2000)
   })
 
   it('a refused TCP connection is ErrNetwork; a bad URL is ErrInvalidEnode', async () => {
