@@ -71,8 +71,9 @@ export interface ChainDeps {
         engine: Engine
       }) => Executor | Promise<Executor>)
   /**
-   * Test hook: called with a batch's block range right before it is written (with an executor a
-   * batch holds up to `executedBatchBlocks` consecutive blocks). A kill test SIGKILLs the process here.
+   * Test hook: called with a batch's block range right before it is written (one `insertChain` call
+   * without an executor; up to `executedBatchBlocks` consecutive blocks with one; one
+   * `insertReceiptChain` call). A kill test SIGKILLs the process here.
    */
   beforeBatchWrite?: (info: { firstBlock: bigint; blockNumber: bigint; ops: number }) => void
   /** Says why the database was migrated or the head rewound on open (config upgrades). */
@@ -725,6 +726,8 @@ export class Chain {
     let known = 0
     let failure: unknown
     let abandoned = false
+    let firstNew = 0n
+    let lastNew = 0n
     const events: ChainEvent[] = []
     for (let i = 0; i < blocks.length; i++) {
       signal?.throwIfAborted()
@@ -754,6 +757,8 @@ export class Chain {
         p.headers.set(hex(hash), header)
         p.bodies.set(hex(hash), block)
         p.tds.set(hex(hash), td)
+        if (inserted === 0) firstNew = n
+        lastNew = n
         inserted++
         // Canonical choice: total difficulty before the merge; after it, the longer chain (a block
         // extending the head always wins; ties keep the current head).
@@ -786,7 +791,7 @@ export class Chain {
       const keepFast = !abandoned && this.fastHead.number > head.number
       const fast = keepFast ? this.fastHead : head
       if (head !== oldHead) p.ops.push(...this.pointerOps(head, fast))
-      await this.db.batch(p.ops)
+      await this.writeBatch(firstNew, lastNew, p.ops, [])
       this.head = head
       this.headTd = headTd
       if (!keepFast) {
