@@ -120,5 +120,24 @@ describe('FrameDecoder', () => {
       seen = f.payload
     })
     expect(seen?.buffer).toBe(wire.buffer)
+    // The same frame split inside its payload: the payload is assembled in a buffer of its own,
+    // so what the caller later does with either chunk does not reach it.
+    const split = wire.length - 2
+    const one = wire.slice(0, split)
+    const two = wire.slice(split)
+    let across: Uint8Array | undefined
+    const d2 = new FrameDecoder({ maxPayloadBytes: MiB })
+    d2.push(one, () => {
+      throw new Error('a frame before its last byte')
+    })
+    d2.push(two, (f) => {
+      across = f.payload
+    })
+    expect(across).toEqual(Uint8Array.of(1, 2, 3))
+    expect(across?.buffer).not.toBe(one.buffer)
+    expect(across?.buffer).not.toBe(two.buffer)
+    one.fill(0)
+    two.fill(0)
+    expect(across).toEqual(Uint8Array.of(1, 2, 3))
   })
 })
