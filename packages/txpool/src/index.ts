@@ -33,6 +33,7 @@ export {
 export { isTxPoolError, peerFaultCodes, TxPoolError, type TxPoolErrorCode } from './errors.js'
 export { createFileJournal, createMemoryJournal } from './journal.js'
 export { createKzgVerifier } from './kzg.js'
+export { byPriceAndNonce, type OrderedTx, type PriceAndNonceSource } from './ordering.js'
 export {
   createTxPool,
   decodeRawTransaction,
