@@ -53,3 +53,7 @@ export const flatCacheEntries = 500_000
 export const bloomBitsCacheEntries = 4096
 /** Consecutive blocks run on one world state before a fresh one is opened from the database. */
 export const maxWorldReuseBlocks = 256
+/** Gas a call (`eth_call`, `eth_estimateGas`) may use at most: go-ethereum's `--rpc.gascap` default. */
+export const callGasCap = 50_000_000n
+/** `eth_estimateGas` stops once the bounds are this close (go-ethereum's `estimateGasErrorRatio`). */
+export const estimateGasErrorRatio = 0.015

@@ -12,13 +12,21 @@ export type ExecutorErrorCode =
   | 'ErrBadBlock'
   /** The parent's state is not available. */
   | 'ErrMissingState'
+  /** A call (`eth_call`, `eth_estimateGas`) reverted; `details.data` holds the revert data. */
+  | 'ErrExecutionReverted'
 
 export class ExecutorError extends Error {
   override readonly name = 'ExecutorError'
   constructor(
     readonly code: ExecutorErrorCode,
     message: string,
-    readonly details: { field?: string; txIndex?: number; blockNumber?: bigint } = {},
+    readonly details: {
+      field?: string
+      txIndex?: number
+      blockNumber?: bigint
+      /** The revert data of a reverted call. */
+      data?: Uint8Array
+    } = {},
   ) {
     super(`${code}: ${message}`)
   }

@@ -24,6 +24,7 @@ import {
   withdrawalsRoot,
 } from '@ethwire/rlp-wire'
 import { hexKey, StateAdapter } from './adapter.js'
+import { type CallEngine, type CallInput, type CallResult, createCallEngine } from './call.js'
 import { createCommon, type ExecutionConfig, type Rules, rulesAt } from './config.js'
 import {
   beaconRootsAddress,
@@ -44,6 +45,7 @@ import {
   withdrawalRequestAddress,
 } from './constants.js'
 import { ExecutorError, isExecutorError } from './errors.js'
+import { blobBaseFee } from './fees.js'
 import { applyTransaction, checkTxStatic, effectiveGasPrice, type TxEnv } from './transition.js'
 import type {
   BatchOp,
@@ -100,6 +102,14 @@ export interface Executor {
   /** Time spent so far, by phase. */
   timings(): ExecutionTimings
   resetTimings(): void
+  /**
+   * `eth_call`: a message on the state of a stored block, nothing committed (its own EVM: block
+   * import is not disturbed). A revert is a result (`success: false`, `error: 'execution reverted'`,
+   * the revert data in `returnData`); an invalid message throws `ErrInvalidTx`.
+   */
+  call(input: CallInput): Promise<CallResult>
+  /** `eth_estimateGas` (go-ethereum's binary search); a revert throws `ErrExecutionReverted`. */
+  estimateGas(input: CallInput): Promise<bigint>
 }
 
 const ZERO32 = new Uint8Array(32)
@@ -135,25 +145,6 @@ function bloomOf(logs: readonly { address: Uint8Array; topics: Uint8Array[] }[])
     for (const t of l.topics) add(t)
   }
   return bloom
-}
-
-/** EIP-4844 `fake_exponential`. */
-export function fakeExponential(factor: bigint, numerator: bigint, denominator: bigint): bigint {
-  let i = 1n
-  let output = 0n
-  let acc = factor * denominator
-  while (acc > 0n) {
-    output += acc
-    acc = (acc * numerator) / (denominator * i)
-    i++
-  }
-  return output / denominator
-}
-
-/** The blob base fee of a block (wei per blob gas). */
-export function blobBaseFee(rules: Rules, excessBlobGas: bigint): bigint {
-  if (!rules.blob) return 0n
-  return fakeExponential(minBlobBaseFeeWei, excessBlobGas, BigInt(rules.blob.baseFeeUpdateFraction))
 }
 
 /** Compares an execution result with the header; returns the first field that differs. */
@@ -211,6 +202,14 @@ export async function createExecutor(
     blocks: 0,
     transactions: 0,
     gas: 0n,
+  }
+  let callEngine: CallEngine | undefined
+  const calls = () => {
+    callEngine ??= createCallEngine(
+      { state: deps.state, headers: deps.headers, kzg: deps.kzg },
+      config,
+    )
+    return callEngine
   }
   let queue: Promise<unknown> = Promise.resolve()
   const exclusive = <T>(f: () => Promise<T>): Promise<T> => {
@@ -555,6 +554,7 @@ export async function createExecutor(
       const world = await openWorld(parent.stateRoot)
       const number = parent.number + 1n
       const merged = (h.difficulty ?? 0n) === 0n
+      const pre = rulesAt(config, number, h.time, merged)
       const draft = Header.fromData({
         parentHash: parent.hash,
         uncleHash: EMPTY_UNCLE,
@@ -572,12 +572,14 @@ export async function createExecutor(
         mixDigest: h.mixDigest ?? ZERO32,
         nonce: h.nonce ?? new Uint8Array(8),
         baseFee: h.baseFee,
-        withdrawalsRoot: undefined,
-        blobGasUsed: undefined,
-        excessBlobGas: h.excessBlobGas,
-        parentBeaconRoot: h.parentBeaconRoot,
+        // Placeholders where the fork has these fields (the header's optional fields must be a
+        // prefix of the list); the real roots and counts are set once the block has run.
+        withdrawalsRoot: pre.shanghai ? EMPTY_TRIE_ROOT : undefined,
+        blobGasUsed: pre.cancun ? 0n : undefined,
+        excessBlobGas: pre.cancun ? (h.excessBlobGas ?? 0n) : undefined,
+        parentBeaconRoot: pre.cancun ? (h.parentBeaconRoot ?? ZERO32) : undefined,
+        requestsHash: pre.prague ? ZERO32 : undefined,
       })
-      void merged
       const env = await openBlock(draft, parent, world, h.beneficiary)
       const rules = env.rules
       if (rules.cancun && draft.parentBeaconRoot)
@@ -708,6 +710,8 @@ export async function createExecutor(
       }
       deps.state.written?.(ops)
     },
+    call: (input) => calls().call(input),
+    estimateGas: (input) => calls().estimateGas(input),
     timings: () => ({ ...t }),
     resetTimings() {
       t.senderRecoveryMs = 0

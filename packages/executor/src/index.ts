@@ -14,6 +14,16 @@
  */
 export { EMPTY_CODE_HASH, StateAdapter } from './adapter.js'
 export {
+  type AccountOverride,
+  type BlockOverrides,
+  type CallEngine,
+  type CallInput,
+  type CallResult,
+  createCallEngine,
+  revertError,
+  revertReason,
+} from './call.js'
+export {
   type BlobParams,
   createCommon,
   type ExecutionConfig,
@@ -23,13 +33,12 @@ export {
 export * as constants from './constants.js'
 export { ExecutorError, type ExecutorErrorCode, isExecutorError } from './errors.js'
 export {
-  blobBaseFee,
   compareWithHeader,
   createExecutor,
   type Executor,
   type ExecutorDeps,
   type ExecutorOptions,
-  fakeExponential,
 } from './executor.js'
+export { blobBaseFee, fakeExponential } from './fees.js'
 export { effectiveGasPrice, intrinsicGas } from './transition.js'
 export type * from './types.js'

@@ -45,6 +45,18 @@ export interface TxResult {
   logs: Log[]
   /** The address of a created contract. */
   contractAddress?: Uint8Array
+  /** What the call returned (the revert data when it reverted). */
+  returnValue: Uint8Array
+  /** The EVM's error when it failed (`revert`, `out of gas`, …). */
+  error?: string
+  /** Gas refunded (already taken off `gasUsed`). */
+  refund: bigint
+}
+
+/** How a transaction is checked: `call` is `eth_call` / `eth_estimateGas` (go-ethereum's skipped checks). */
+export interface ApplyOptions {
+  /** No nonce equality and no sender-is-an-EOA check; the state's nonce is used. */
+  skipAccountChecks?: boolean
 }
 
 const invalid = (msg: string): never => {
@@ -140,6 +152,7 @@ export async function applyTransaction(
   env: TxEnv,
   tx: Transaction,
   sender: Uint8Array,
+  opts: ApplyOptions = {},
 ): Promise<TxResult> {
   const { rules: r, evm, state } = env
   checkTxStatic(tx, r, env)
@@ -154,9 +167,12 @@ export async function applyTransaction(
   const sKey = hexKey(sender)
   const from = (await state.readAccount(sKey, sender)) ?? null
   const nonce = from?.nonce ?? 0n
-  if (tx.nonce < nonce) invalid(`nonce too low: address ${sKey}, tx ${tx.nonce} state ${nonce}`)
-  if (tx.nonce > nonce) invalid(`nonce too high: address ${sKey}, tx ${tx.nonce} state ${nonce}`)
-  if (from && !equalCodeHash(from.codeHash)) {
+  const check = !opts.skipAccountChecks
+  if (check && tx.nonce < nonce)
+    invalid(`nonce too low: address ${sKey}, tx ${tx.nonce} state ${nonce}`)
+  if (check && tx.nonce > nonce)
+    invalid(`nonce too high: address ${sKey}, tx ${tx.nonce} state ${nonce}`)
+  if (check && from && !equalCodeHash(from.codeHash)) {
     const code = r.prague ? await state.codeByHash(from.codeHash) : undefined
     if (!code || !isDelegation(code)) invalid(`sender not an eoa: address ${sKey}`)
   }
@@ -268,6 +284,9 @@ export async function applyTransaction(
     blobGasUsed: blobGas,
     status: ex.exceptionError === undefined,
     logs,
+    returnValue: ex.returnValue,
+    refund: refund < maxRefund ? refund : maxRefund,
+    ...(ex.exceptionError ? { error: String(ex.exceptionError.error) } : {}),
     ...(result.createdAddress ? { contractAddress: result.createdAddress.bytes } : {}),
   }
 }
