@@ -269,6 +269,7 @@ export function createCallEngine(
       }
       const probe = messageTx(input, hi, rules.chainId, 0n, rules.london)
       const lowest = intrinsicGas(probe, rules)
+      // biome-ignore lint/complexity/useMathMinMax: bigints
       let lo = (lowest.gas > lowest.floor ? lowest.gas : lowest.floor) - 1n
       if (hi <= lo)
         throw new ExecutorError('ErrInvalidTx', `gas required exceeds allowance (${hi})`)
@@ -283,9 +284,8 @@ export function createCallEngine(
         }
       }
       const first = await tryGas(hi)
-      if (!first || !first.success) {
+      if (!first?.success) {
         if (first?.error === 'execution reverted') throw revertError(first.returnData)
-        if (first) throw new ExecutorError('ErrInvalidTx', `gas required exceeds allowance (${hi})`)
         throw new ExecutorError('ErrInvalidTx', `gas required exceeds allowance (${hi})`)
       }
       // go-ethereum: the gas used plus the refund is a lower bound; try a little above it first.
