@@ -25,7 +25,7 @@ import {
 } from '@ethwire/rlp-wire'
 import { hexKey, StateAdapter } from './adapter.js'
 import { type CallEngine, type CallInput, type CallResult, createCallEngine } from './call.js'
-import { createCommon, type ExecutionConfig, type Rules, rulesAt } from './config.js'
+import { createCommon, type ExecutionConfig, rulesAt } from './config.js'
 import {
   beaconRootsAddress,
   blockHashCacheEntries,
@@ -39,7 +39,6 @@ import {
   gasPerBlob,
   historyStorageAddress,
   maxWorldReuseBlocks,
-  minBlobBaseFeeWei,
   systemAddress,
   systemCallGas,
   withdrawalRequestAddress,
