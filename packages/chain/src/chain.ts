@@ -544,9 +544,14 @@ export class Chain {
     const n = await this.getBlockNumber(hash)
     return n !== undefined && (await this.get(k.bodyKey(n, hash))) !== undefined
   }
-  /** Contract code by code hash (genesis alloc code); trie nodes are not kept. */
+  /**
+   * A state trie node or contract code by its hash (eth/63–66 `GetNodeData`): trie nodes of the
+   * state that shares this database are stored under their bare 32-byte hash, code under
+   * `'c' ++ hash` (no other key of the chain is 32 bytes long).
+   */
   async getNodeData(hash: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.get(k.codeKey(hash))
+    if (hash.length !== 32) return undefined
+    return (await this.get(hash)) ?? (await this.get(k.codeKey(hash)))
   }
 
   // ------------------------------------------------------------ writers
