@@ -5,8 +5,8 @@
  * the ECIES tag). We accept both EIP-8 and the old fixed-size forms, ignore `auth-vsn`/`ack-vsn`
  * mismatches and extra list elements, and answer an old-format auth with an old-format ack.
  */
+import { keccak256 as keccak } from '@ethwire/keccak'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
-import { keccak_256 } from '@noble/hashes/sha3.js'
 import { concatBytes, equalBytes, lenientUint, uint16BE, xorBytes } from './bytes.js'
 import {
   eip8PaddingMaxBytes,
@@ -31,8 +31,6 @@ const asUint = (item: RlpItem | undefined, what: string): number =>
   lenientUint(asBytes(item, what), what)
 
 export const handshakeVersion = 4
-
-const keccak = (b: Uint8Array): Uint8Array => keccak_256(b)
 
 function padding(random: RandomBytes): Uint8Array {
   const span = eip8PaddingMaxBytes - eip8PaddingMinBytes + 1
