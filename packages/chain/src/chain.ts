@@ -44,7 +44,8 @@ import { decodeStoredReceipts, encodeStoredReceipts } from './receipts.js'
 import * as k from './schema.js'
 import type { BlockExecutionResult, Executor, HeaderReader, StateWriteOp } from './types.js'
 
-type Db = Level<Uint8Array, Uint8Array>
+/** The LevelDB instance the chain owns (binary keys and values). */
+export type Db = Level<Uint8Array, Uint8Array>
 type Op = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }
 
 export interface ChainDeps {

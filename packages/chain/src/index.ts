@@ -20,6 +20,7 @@ export {
   type ChainDeps,
   type ChainEvent,
   type ChainOptions,
+  type Db,
   type InsertResult,
   type OpenReport,
   openChain,

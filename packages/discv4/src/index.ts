@@ -69,13 +69,17 @@ export {
 } from './dns/client.js'
 export { systemTxtResolver } from './dns/resolver.js'
 export {
+  type BranchEntry,
   base32Decode,
   base32Encode,
   buildDnsTree,
+  type EnrEntry,
   formatLink,
+  type LinkEntry,
   parseEntry,
   parseLink,
   parseRoot,
+  type RootEntry,
   type SignedTree,
   subdomainOf,
   type TreeEntry,
@@ -115,7 +119,13 @@ export {
 } from './node.js'
 export type { RandomNodesOptions } from './random-nodes.js'
 export { udpSocketFactory } from './socket.js'
-export { KademliaTable, type TableEntry, type TableOptions } from './table.js'
+export {
+  type AddResult,
+  KademliaTable,
+  type RevalidationList,
+  type TableEntry,
+  type TableOptions,
+} from './table.js'
 export type {
   Clock,
   DatagramSocket,
@@ -126,6 +136,7 @@ export type {
   UdpAddress,
 } from './types.js'
 export {
+  type DecodedPacket,
   decodePacket,
   type Endpoint,
   type EnrRequestPacket,

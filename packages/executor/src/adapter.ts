@@ -46,7 +46,8 @@ const strip = (v: Uint8Array): Uint8Array => {
   return i === 0 ? v : v.subarray(i)
 }
 
-type Acc = Account | null
+/** An account as the EVM sees it, or null when it does not exist. */
+export type Acc = Account | null
 
 type Entry =
   | { t: 0; a: string; prev: Acc | undefined }

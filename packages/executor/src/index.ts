@@ -12,7 +12,7 @@
  * const bad = compareWithHeader(block.header, result) // undefined, or the field that differs
  * ```
  */
-export { EMPTY_CODE_HASH, StateAdapter } from './adapter.js'
+export { type Acc, EMPTY_CODE_HASH, StateAdapter } from './adapter.js'
 export {
   type AccountOverride,
   type BlockOverrides,

@@ -56,7 +56,9 @@ export {
 } from './frame.js'
 export {
   type AckInfo,
+  type AckParams,
   type AuthInfo,
+  type AuthParams,
   createAck,
   createAuth,
   type DerivedSecrets,
@@ -64,6 +66,7 @@ export {
   HandshakeReader,
   readAck,
   readAuth,
+  type SecretsParams,
 } from './handshake.js'
 export { loadOrCreateNodeKey, nodeIdOf } from './nodekey.js'
 export {
@@ -83,6 +86,7 @@ export {
   handshake,
   RlpxSession,
   RlpxStream,
+  type SessionInit,
   type SessionOptions,
 } from './session.js'
 export { snappyCompress, snappyDecodedLength, snappyUncompress } from './snappy.js'

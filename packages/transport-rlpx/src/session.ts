@@ -376,7 +376,8 @@ function decodeDisconnectLenient(data: Uint8Array): number | undefined {
   }
 }
 
-interface SessionInit {
+/** What a session is built from: the negotiated secrets, the remote's identity and hello. */
+export interface SessionInit {
   /** `outbound` when we ran the handshake as initiator (we dialed). */
   readonly direction: Direction
   readonly hello: Hello
