@@ -140,6 +140,23 @@ function cancelAddressDebounce(node: Libp2p): void {
   if (typeof update?.stop === 'function') update.stop()
 }
 
+/** Closes a libp2p connection gracefully, aborting it when that takes more than `timeoutMs`. */
+async function hangUp(connection: Connection, timeoutMs: number): Promise<void> {
+  if (connection.status !== 'open') return
+  const ac = new AbortController()
+  const timer = setTimeout(
+    () => ac.abort(new Error(`close timed out after ${timeoutMs} ms`)),
+    timeoutMs,
+  )
+  try {
+    await connection.close({ signal: ac.signal })
+  } catch (err) {
+    connection.abort(err instanceof Error ? err : new Error(String(err)))
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 export interface Libp2pTransportDeps {
   /** Attach to this libp2p node instead of building one. Its lifecycle stays the caller's. */
   readonly libp2p?: Libp2p
@@ -289,14 +306,7 @@ export function createLibp2pTransport(
         if (!hangUpOnClose || connection.status !== 'open') return
         for (const other of open)
           if ((other as Libp2pEthConnection).remoteId === conn.remoteId) return
-        const ac = new AbortController()
-        const timer = setTimeout(() => ac.abort(), closeTimeoutMs)
-        connection
-          .close({ signal: ac.signal })
-          .catch((err: unknown) =>
-            connection.abort(err instanceof Error ? err : new Error(String(err))),
-          )
-          .finally(() => clearTimeout(timer))
+        void hangUp(connection, closeTimeoutMs)
       },
     })
     open.add(conn)
@@ -430,6 +440,10 @@ export function createLibp2pTransport(
       await node.unhandle(protocols)
       await Promise.all([...open].map((c) => c.close(DisconnectReason.ClientQuitting)))
       if (ownsNode) {
+        // Hang up ourselves, each within closeTimeoutMs, before node.stop(): libp2p 3 over
+        // WebSockets can wait for a close that never comes when both ends stop at once, and the
+        // timeout libp2p puts on it (AbortSignal.timeout) does not keep the process alive.
+        await Promise.all(node.getConnections().map((c) => hangUp(c, closeTimeoutMs)))
         await node.stop()
         cancelAddressDebounce(node)
       }
