@@ -22,6 +22,9 @@ const entries = [
   '@ethwire/keccak',
   '@ethwire/interface',
   '@ethwire/interface/runtime',
+  // not in issue 17's list, but the page dials with it: its `browser` field swaps the node key
+  // on disk (node:fs) for a stub, and @libp2p/tcp for its browser build
+  '@ethwire/transport-libp2p',
 ]
 
 describe('browser bundles import no Node built-ins', () => {

@@ -144,3 +144,11 @@ it('a WebSockets dial and stop() leave the process nothing to wait for: it exits
   expect(code).toBe(0)
   expect(out).toMatch(/^got 0x3 over \/ip4\/127\.0\.0\.1\/tcp\/\d+\/ws\/p2p\/\w+\nstopped\n$/)
 }, 30_000)
+
+it('in a browser build the node key on disk is a stub that says what to pass instead', async () => {
+  const { loadOrCreatePeerKey } = await import('../src/peer-key.browser.js')
+  await expect(loadOrCreatePeerKey('/data')).rejects.toMatchObject({
+    code: 'ErrPeerKey',
+    message: expect.stringMatching(/pass options\.privateKey/),
+  })
+})
