@@ -105,7 +105,6 @@ async function main(): Promise<void> {
     const li = document.createElement('li')
     li.className = 'new'
     li.dataset.number = String(h.number)
-    li.value = Number(h.number)
     li.textContent = `#${h.number} ${short(h.hash)} ${when} UTC, ${h.txs} txs (+${h.added})`
     const list = $('blocks')
     list.prepend(li)
