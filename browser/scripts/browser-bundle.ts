@@ -140,7 +140,7 @@ export async function bundleForBrowser(
     ],
     ...options.esbuild,
   })
-  const code = result.outputFiles?.[0]?.text ?? ""
+  const code = result.outputFiles?.[0]?.text ?? ''
   const found: NodeGlobalUse[] = []
   const markerRe = new RegExp(`(typeof\\s+)?${markerPrefix}(\\w+)`, 'g')
   for (let m = markerRe.exec(code); m !== null; m = markerRe.exec(code)) {

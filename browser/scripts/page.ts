@@ -24,8 +24,7 @@ export async function buildPage(options: { minify?: boolean } = {}): Promise<Pag
   const findings = describeFindings('the page', bundle)
   if (findings !== '') throw new Error(`the page bundle is not browser code:\n${findings}`)
   const js = options.minify
-    ? (await esbuild.transform(bundle.code, { minify: true, format: 'esm', target: 'es2022' }))
-        .code
+    ? (await esbuild.transform(bundle.code, { minify: true, format: 'esm', target: 'es2022' })).code
     : bundle.code
   return { html: readFileSync(join(pageDir, 'static', 'index.html'), 'utf8'), js }
 }

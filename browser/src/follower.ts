@@ -219,7 +219,11 @@ export class Follower {
     if (this.chain !== undefined) return
     this.chain = new MemoryChain(root, (head, added) => this.#onHead(head, added))
     this.events.emit('root', { number: root.number, hash: bytesToHex(root.hash) })
-    this.#downloader = createDownloader({ chain: this.chain, clock: systemClock, random: Math.random })
+    this.#downloader = createDownloader({
+      chain: this.chain,
+      clock: systemClock,
+      random: Math.random,
+    })
   }
 
   #onHead(head: StoredBlock, added: number): void {
