@@ -73,7 +73,7 @@ export interface FollowerOptions {
 }
 
 export interface FollowerDeps {
-  /** Dials the peer (a libp2p transport with WebSockets in the page). */
+  /** Dials the peer (a libp2p transport with WebSockets in the page); `stop()` closes it. */
   transport: EthTransport
   /** Milliseconds, for the "synced in" figure. Default `Date.now`. */
   now?: () => number
