@@ -18,6 +18,8 @@ export type AccountsErrorCode =
   | 'ErrInvalidTransaction'
   /** EIP-712 typed data that does not match its types. */
   | 'ErrInvalidTypedData'
+  /** A signature that is not 65 bytes with v 27/28 (or 0/1 where allowed). */
+  | 'ErrInvalidSignature'
   /** A `--password` file that cannot be read or has no line for an account. */
   | 'ErrPasswordFile'
   /** An `--unlock` entry that is neither a known address nor an index into the account list. */
