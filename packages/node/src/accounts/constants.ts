@@ -32,3 +32,5 @@ export const maxKeyFileBytes = 64 * 1024
 export const defaultUnlockDurationMs = 300_000
 /** Largest unlock duration a timer can hold (2^31-1 ms, about 24.8 days); longer means until locked. */
 export const maxTimerMs = 2 ** 31 - 1
+/** Largest fee (gas × fee cap) `eth_sendTransaction` signs: go-ethereum's `--rpc.txfeecap` default, 1 ether. */
+export const defaultTxFeeCapWei = 10n ** 18n
