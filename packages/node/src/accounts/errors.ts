@@ -24,6 +24,10 @@ export type AccountsErrorCode =
   | 'ErrPasswordFile'
   /** An `--unlock` entry that is neither a known address nor an index into the account list. */
   | 'ErrInvalidUnlock'
+  /** JSON-RPC parameters of the wrong shape (map to -32602). */
+  | 'ErrInvalidParams'
+  /** `personal_unlockAccount` where unlocking is off (HTTP without `--allow-insecure-unlock`). */
+  | 'ErrUnlockForbidden'
 
 /** Messages go-ethereum uses for the same errors (JSON-RPC clients compare them). */
 export const accountsErrorMessages = {
@@ -31,6 +35,7 @@ export const accountsErrorMessages = {
   ErrUnknownAccount: 'unknown account',
   ErrDecrypt: 'could not decrypt key with given password',
   ErrAccountExists: 'account already exists',
+  ErrUnlockForbidden: 'account unlock with HTTP access is forbidden',
 } as const satisfies Partial<Record<AccountsErrorCode, string>>
 
 /**
