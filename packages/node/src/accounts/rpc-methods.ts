@@ -48,10 +48,9 @@ const invalidParams = (message: string): AccountsError =>
 function addressParam(params: unknown[], i: number): Uint8Array {
   const v = params[i]
   const a = typeof v === 'string' && v.startsWith('0x') ? parseAddress(v) : undefined
-  if (a === undefined)
-    throw invalidParams(
-      `invalid argument ${i}: hex string has length ${String(v).length - 2}, want 40 for common.Address`,
-    )
+  if (a === undefined) {
+    throw invalidParams(`invalid argument ${i}: expected a 0x-prefixed 20-byte address`)
+  }
   return a
 }
 
