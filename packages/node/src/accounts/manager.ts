@@ -224,12 +224,17 @@ export function createAccountManager(
     return u.privateKey
   }
 
+  /** Writes the key file of `privateKey`, then zeroes `privateKey` (the caller's copy). */
   async function store(privateKey: Uint8Array, password: string): Promise<Account> {
-    const address = addressOfKey(privateKey)
-    const json = await encryptKey(privateKey, password, { kdf })
-    const path = join(dir, keyFileName(address, clock.now()))
-    await writeKeyFile(path, JSON.stringify(json))
-    return { address, path }
+    try {
+      const address = addressOfKey(privateKey)
+      const json = await encryptKey(privateKey, password, { kdf })
+      const path = join(dir, keyFileName(address, clock.now()))
+      await writeKeyFile(path, JSON.stringify(json))
+      return { address, path }
+    } finally {
+      privateKey.fill(0)
+    }
   }
 
   const manager: AccountManager = {
