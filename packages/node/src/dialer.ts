@@ -471,9 +471,9 @@ class DialerImpl implements Dialer {
   #check(id: string, isStatic: boolean): SkipReason | undefined {
     if (id === '') return 'invalid'
     if (id === this.#selfId) return 'self'
+    if (!isStatic && this.#static.has(id)) return 'static'
     if (this.#dialing.has(id)) return 'dialing'
     if (this.#peers.has(id) || this.#isConnected(id)) return 'connected'
-    if (!isStatic && this.#static.has(id)) return 'static'
     const now = this.#clock.now()
     const h = this.#history.get(id)
     if (h !== undefined) {
@@ -609,7 +609,8 @@ class DialerImpl implements Dialer {
   #trimSpeculative(): void {
     if (this.dialedPeerCount < this.#maxDialed) return
     for (const t of this.#dialing.values()) {
-      if (t.tag === 'static' || t.trimmed) continue
+      // Not static ones, and not the dial that just connected (still in the map until its end).
+      if (t.tag === 'static' || t.trimmed || this.#peers.has(t.candidate.id)) continue
       t.trimmed = true
       t.ac.abort(new DialerError('ErrSlotsFull', 'dialed peer slots filled'))
     }
