@@ -19,6 +19,8 @@
  *     maxPeers: 50, // --maxpeers; dialed peers are at most maxPeers / dialRatio (16 here)
  *     selfId: ourPublicKeyHex, // never dialed
  *     staticNodes: staticEnodes.map(candidateFromEnode), // kept connected, redialed with backoff
+ *     // disc: createDiscv4(…, { forkFilter: (id) => forkFilter(id) === undefined }), so the walk
+ *     // hands out only nodes whose ENR `eth` entry passes our EIP-2124 filter.
  *     sources: [
  *       discoverySource('discv4', disc.randomNodes({ includeDns: false })),
  *       discoverySource('dns', dnsClient.randomNodes(dnsTrees, { filter: ethNodeFilter(accept) })),
@@ -38,8 +40,10 @@
  * - **Slots.** At most `maxDialedPeers = max(1, floor(maxPeers / dialRatio))` peers we dialed
  *   (dialRatio 3, as go-ethereum's `MaxDialedConns`; 0 when `maxPeers` is 0); inbound peers fill
  *   the rest, the transport enforces that. Dials in flight: `min(2 × free dialed slots,
- *   maxActiveDials) ` (go-ethereum's `freeDialSlots`; `maxActiveDials` 16, the old
- *   `maxActiveDialTasks`). No dynamic dial while `peerCount() >= maxPeers`.
+ *   maxActiveDials)` (go-ethereum's `freeDialSlots`; `maxActiveDials` 16, the old
+ *   `maxActiveDialTasks`). When the dialed slots fill, dynamic dials still in flight are aborted
+ *   (`ErrSlotsFull`, not counted as failures) instead of overfilling them; static dials go on. No
+ *   dynamic dial while `peerCount() >= maxPeers`.
  * - **Candidates.** Static nodes first (a random eligible one per free slot), then nodes read from
  *   the sources: one reader per source, each holding at most one candidate while no slot is free,
  *   each rate limited (`sourceReadPerSecond`, burst `sourceReadBurst`) so a source that yields only
@@ -58,6 +62,9 @@
  *   (their signals), returns the sources' iterators, resolves once readers and dials ended, and
  *   leaves no timer behind. A peer dropped without `peerRemoved` is noticed by the periodic
  *   re-check (`isConnected`, every `recheckIntervalMs`).
+ *
+ * Bootnodes of discv4 are for discovery only (go-ethereum does not dial them); the node's own
+ * `--bootnodes` dial targets (libp2p networks) are static nodes here.
  *
  * Constants live here (not in constants.ts) while the node package is being restructured.
  */
