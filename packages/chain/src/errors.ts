@@ -34,6 +34,12 @@ export type ChainErrorCode =
   | 'ErrInvalidReceipts'
   | 'ErrDatabaseVersion'
   | 'ErrIncompatibleConfig'
+  /** A log query's filter is contradictory or out of range (JSON-RPC -32602). */
+  | 'ErrLogsFilter'
+  /** A log query spans more blocks than allowed. */
+  | 'ErrLogsRange'
+  /** A log query found more logs than allowed. */
+  | 'ErrLogsLimit'
 
 export class ChainError extends Error {
   override readonly name = 'ChainError'
