@@ -84,7 +84,7 @@ export class TokenBucket {
 
   /** `reserve(n)`, then waits on the clock until the tokens are paid for. Rejects with the signal's reason on abort. */
   acquire(n = 1, options: AbortOptions = {}): Promise<void> {
-    options.signal?.throwIfAborted()
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason)
     return sleep(this.#clock, this.reserve(n), options.signal)
   }
 
