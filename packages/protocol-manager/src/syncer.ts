@@ -3,7 +3,8 @@
  * `minSyncPeers` peers are there, and every `syncIntervalMs` regardless (the forced sync), it
  * picks the best peer (highest total difficulty; with only eth/69+ peers, highest latest block)
  * and syncs with it through the downloader if it is ahead of us. One sync at a time. After a
- * completed sync our new head is announced and eth/69+ peers get our block range.
+ * completed sync our new head is announced and eth/69+ peers get our block range. A round that
+ * finds the best peer not ahead of us also ends the initial sync (we are in sync with it).
  */
 import type { Downloader, SyncResult } from '@ethwire/downloader'
 import type { Clock } from '@ethwire/interface'
@@ -20,7 +21,10 @@ export interface SyncerDeps {
   readonly log: Logger
   readonly events: TypedEmitter<ProtocolManagerEvents>
   readonly broadcaster: Pick<BlockBroadcaster, 'broadcastBlock' | 'headChanged'>
-  /** A sync cycle completed: the node is synced (turns on acceptTxs). */
+  /**
+   * A sync cycle completed, or a round found the best peer not ahead of us: the node is synced
+   * (turns on acceptTxs). A failed sync does not call it.
+   */
   readonly onSynced: () => void
 }
 
@@ -63,7 +67,15 @@ export function createSyncer(deps: SyncerDeps, options: SyncerOptions): Syncer {
   }
 
   const doSync = async (peer: Peer): Promise<void> => {
-    if (!(await peerAhead(peer)) || !running || peer.closed) return
+    const ahead = await peerAhead(peer)
+    if (!running || peer.closed) return
+    if (!ahead) {
+      // The sync attempt is over and nobody is ahead: we are in sync. go-ethereum turns on
+      // transaction processing once a sync attempt finishes, so a node whose peers are not
+      // ahead (the first node of a network, one restarted at the head) takes transactions.
+      deps.onSynced()
+      return
+    }
     const ourHead = chain.currentHeader().number
     events.emit('sync:start', { peerId: peer.id, ourHead })
     log.info('sync started', { peer: peer.id, ourHead })
