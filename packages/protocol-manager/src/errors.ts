@@ -70,7 +70,12 @@ export function isProtocolError(err: unknown, code?: ProtocolErrorCode): err is 
 /** Errors of the manager itself (not caused by a peer). */
 export type ProtocolManagerErrorCode =
   /** `start()` after `stop()`: a stopped manager is not restarted (the `Startable` contract). */
-  'ErrStopped'
+  | 'ErrStopped'
+  /**
+   * A `NewBlock` or `NewBlockHashes` was about to be written to an eth/69+ peer (say through
+   * `parts.peers`): refused, as go-ethereum drops a peer that sends one.
+   */
+  | 'ErrBlockAnnounceForbidden'
 
 export class ProtocolManagerError extends Error {
   override readonly name = 'ProtocolManagerError'

@@ -19,10 +19,12 @@ import {
   type EthConnection,
   isWireError,
   type Msg,
+  MsgCode,
 } from '@ethwire/rlp-wire'
+import { hasBlockAnnouncements } from './broadcast.js'
 import { maxMessageSizeBytes } from './constants.js'
 import type { Dropper } from './drop.js'
-import { isProtocolError, ProtocolError } from './errors.js'
+import { isProtocolError, ProtocolError, ProtocolManagerError } from './errors.js'
 import { handlerTable, type MsgHandler } from './handlers.js'
 import type {
   HandlerContext,
@@ -85,8 +87,12 @@ export function peerInfo(p: Peer): PeerInfo {
   }
 }
 
-/** `conn`, counting the payload bytes written into `stats.bytesSent`. */
-function countingConn(
+/**
+ * `conn` as the manager writes to it: counting the payload bytes written into `stats.bytesSent`,
+ * and refusing block announcements (`NewBlock`, `NewBlockHashes`) on eth/69+, whoever queued them
+ * (a refused broadcast counts as dropped by the peer's queue; the peer stays).
+ */
+function outgoingConn(
   conn: EthConnection,
   stats: Pick<ProtocolManagerStats, 'bytesSent'>,
 ): EthConnection {
@@ -111,6 +117,17 @@ function countingConn(
     },
     readMsg: (signal) => conn.readMsg(signal),
     writeMsg: (code, payload) => {
+      if (
+        (code === MsgCode.NewBlock || code === MsgCode.NewBlockHashes) &&
+        !hasBlockAnnouncements(conn.version)
+      ) {
+        return Promise.reject(
+          new ProtocolManagerError(
+            'ErrBlockAnnounceForbidden',
+            `eth/${conn.version} has no block announcements (0x${code.toString(16)} not sent)`,
+          ),
+        )
+      }
       stats.bytesSent += payload.length
       return conn.writeMsg(code, payload)
     },
@@ -164,7 +181,7 @@ export function createPeerLoop(deps: PeerLoopDeps, options: PeerLoopOptions): Pe
       await conn.close(DisconnectReason.TooManyPeers).catch(() => {})
       return
     }
-    const counted = countingConn(conn, stats)
+    const counted = outgoingConn(conn, stats)
     let remote: Awaited<ReturnType<typeof handshake>>['remote']
     try {
       const res = await handshake(
