@@ -20,6 +20,11 @@ export type ProtocolErrorCode =
    * on the peer; `cause` is their typed error and the disconnect reason follows its code.
    */
   | 'ErrBadPeer'
+  /**
+   * eth/70: a receipts answer with more lists than blocks asked, or a cut (partial) list that
+   * fails EIP-7975's checks or does not continue the block it should.
+   */
+  | 'ErrInvalidReceipts'
 
 const reasons: Record<ProtocolErrorCode, number> = {
   ErrMsgTooLarge: DisconnectReason.ProtocolError,
@@ -29,6 +34,7 @@ const reasons: Record<ProtocolErrorCode, number> = {
   ErrBlockAnnounceForbidden: DisconnectReason.ProtocolError,
   ErrInvalidNewBlock: DisconnectReason.ProtocolError,
   ErrBadPeer: DisconnectReason.UselessPeer,
+  ErrInvalidReceipts: DisconnectReason.ProtocolError,
 }
 
 /** A peer-caused error with a stable code and the devp2p disconnect reason the peer is sent. */

@@ -23,6 +23,7 @@ import {
   answerGetNodeData,
   answerGetPooledTransactions,
   answerGetReceipts,
+  answerGetReceiptsEth70,
   serveLimits,
 } from './serve.js'
 import type { HandlerContext } from './types.js'
@@ -63,11 +64,10 @@ const onStatus: MsgHandler = async (_ctx, peer) => {
 
 const onGetBlockHeaders: MsgHandler = async (ctx, peer, raw) => {
   const msg = decode(peer, raw, 'GetBlockHeaders')
-  const { headers, skipOverflow } = await answerGetBlockHeaders(
-    ctx.chain,
-    msg.request,
-    serveLimits(peer.version),
-  )
+  const { headers, skipOverflow } = await answerGetBlockHeaders(ctx.chain, msg.request, {
+    ...serveLimits(peer.version),
+    ...ctx.serveLimits,
+  })
   if (skipOverflow) {
     ctx.log.warn('GetBlockHeaders skip overflow attack', {
       peer: peer.id,
@@ -86,6 +86,17 @@ const onGetBlockBodies: MsgHandler = async (ctx, peer, raw) => {
 
 const onGetReceipts: MsgHandler = async (ctx, peer, raw) => {
   const msg = decode(peer, raw, 'GetReceipts')
+  if (peer.version >= 70) {
+    // EIP-7975: the first list from firstBlockReceiptIndex on, a block over the packet cap cut.
+    const { receipts, lastBlockIncomplete } = await answerGetReceiptsEth70(
+      ctx.chain,
+      msg.hashes,
+      msg.firstBlockReceiptIndex ?? 0n,
+      { ...serveLimits(peer.version), ...ctx.serveLimits },
+    )
+    await reply(peer, { name: 'Receipts', requestId: msg.requestId, receipts, lastBlockIncomplete })
+    return
+  }
   const receipts = await answerGetReceipts(ctx.chain, msg.hashes)
   await reply(peer, { name: 'Receipts', requestId: msg.requestId, receipts })
 }
@@ -122,6 +133,18 @@ const onBlockBodies: MsgHandler = async (ctx, peer, raw) => {
 
 const onReceipts: MsgHandler = async (ctx, peer, raw) => {
   const msg = decode(peer, raw, 'Receipts')
+  if (peer.version >= 70 && ctx.receipts !== undefined) {
+    const d = ctx.receipts.deliver(peer, msg)
+    if (d === 'invalid') {
+      throw new ProtocolError(
+        'ErrInvalidReceipts',
+        peer.id,
+        `more receipt lists than blocks asked`,
+        { msgCode: raw.code },
+      )
+    }
+    if (d === 'matched') return
+  }
   if (peer.deliver(msg) === 'unsolicited' && msg.receipts.length > 0)
     unrequested(ctx, peer, 'Receipts')
 }

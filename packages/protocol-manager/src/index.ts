@@ -21,6 +21,7 @@ export {
   type FetcherPeer,
   type FetcherSinks,
   insertedCount,
+  requestReceiptsEth70,
   toDownloaderChain,
   toDownloaderPeer,
   toFetcherPeer,
@@ -38,14 +39,15 @@ export {
 } from './errors.js'
 export { type HandlerContext, handlerTable, type MsgHandler } from './handlers.js'
 export { createProtocolManager } from './manager.js'
+export { createReceiptRequests } from './receipts.js'
 export {
   answerGetBlockBodies,
   answerGetBlockHeaders,
   answerGetNodeData,
   answerGetPooledTransactions,
   answerGetReceipts,
+  answerGetReceiptsEth70,
   type HeaderQueryResult,
-  type ServeLimits,
   serveLimits,
   txOf,
 } from './serve.js'
@@ -65,7 +67,11 @@ export type {
   ProtocolManagerParts,
   ProtocolManagerStats,
   RandomSource,
+  ReceiptRequests,
+  ReceiptsAnswer,
+  ReceiptsDelivery,
   ServeChain,
+  ServeLimits,
   ServeTxPool,
   SyncingStatus,
 } from './types.js'

@@ -19,6 +19,7 @@ import * as C from './constants.js'
 import { createDropper, fromDownloaderError, fromFetcherError } from './drop.js'
 import { ProtocolManagerError } from './errors.js'
 import { createPeerLoop, peerInfo } from './peer-loop.js'
+import { createReceiptRequests } from './receipts.js'
 import { txOf } from './serve.js'
 import { createSyncer } from './syncer.js'
 import type {
@@ -101,6 +102,7 @@ export function createProtocolManager(
   // Parts
 
   const broadcaster = createBlockBroadcaster({ chain, peers, random, log })
+  const receiptRequests = createReceiptRequests({ random })
 
   const downloader = createDownloader(
     { chain: toDownloaderChain(chain), clock, random, log },
@@ -225,6 +227,8 @@ export function createProtocolManager(
     onPeerAhead: (peer) => {
       void syncer.synchronise(peer)
     },
+    receipts: receiptRequests,
+    ...(options.serveLimits !== undefined ? { serveLimits: options.serveLimits } : {}),
   }
 
   const localStatus = async (): Promise<LocalStatus> => {
@@ -261,12 +265,15 @@ export function createProtocolManager(
         downloader.registerPeer(
           toDownloaderPeer(peer, {
             drop: (error) => void dropper.drop(peer, fromDownloaderError(peer.id, error)),
+            receipts: receiptRequests,
+            onProtocolError: (error) => void dropper.drop(peer, error),
           }),
         )
         txSync.addPeer(peer)
         syncer.peerAdded()
       },
       left: (peer) => {
+        receiptRequests.removePeer(peer)
         downloader.unregisterPeer(peer.id)
         blockFetcher.removePeer(peer.id)
         txFetcher.removePeer(peer.id)

@@ -24,6 +24,7 @@ import type {
   BlockBody,
   BlockHeader,
   EthConnection,
+  EthMessageOf,
   ReceiptData,
   Transaction,
 } from '@ethwire/rlp-wire'
@@ -142,6 +143,11 @@ export interface ProtocolManagerOptions {
   txBroadcastDelayMs?: number
   /** Default 5 s. */
   handshakeTimeoutMs?: number
+  /**
+   * Limits of header answers and eth/70 receipts answers, over the defaults
+   * (`serveLimits(version)`): e.g. a lower eth/70 `maxPacketBytes`, so receipts are cut sooner.
+   */
+  serveLimits?: Partial<ServeLimits>
   /** Passed to the downloader / the fetchers. */
   downloader?: DownloaderOptions
   blockFetcher?: BlockFetcherOptions
@@ -277,6 +283,51 @@ export interface ProtocolManager {
 // ------------------------------------------------------------------------------------------------
 // Between the modules
 
+/** Limits of the answers we serve. */
+export interface ServeLimits {
+  softResponseLimitBytes: number
+  maxHeaders: number
+  /**
+   * eth/70: the most bytes of receipt lists in one answer; the block that would go past it is cut
+   * and `lastBlockIncomplete` set. Default `receiptsPacketLimitBytes` (10 MiB less 1 KiB).
+   */
+  maxPacketBytes?: number
+}
+
+/** The eth/70 answer to GetReceipts: the lists and whether the last one was cut. */
+export interface ReceiptsAnswer {
+  receipts: ReceiptData[][]
+  lastBlockIncomplete: boolean
+}
+
+/** What `deliver` did with a `Receipts` message. */
+export type ReceiptsDelivery = 'matched' | 'not-ours' | 'invalid'
+
+export interface ReceiptRequests {
+  /**
+   * Sends eth/70 `GetReceipts` for `hashes` (the first block's list from
+   * `firstBlockReceiptIndex` on) and resolves with the answer. Rejects when `signal` aborts (with
+   * its reason), when the peer goes (`PeerError('ErrClosed')`), or with a `ProtocolError`
+   * `ErrInvalidReceipts` when the answer has more lists than blocks asked.
+   */
+  request(
+    peer: Peer,
+    hashes: Uint8Array[],
+    firstBlockReceiptIndex: bigint,
+    signal: AbortSignal,
+  ): Promise<ReceiptsAnswer>
+  /**
+   * A `Receipts` message from `peer`: `matched` when it answered one of our requests (resolved),
+   * `invalid` when it did but has more lists than asked (rejected; drop the peer), `not-ours`
+   * otherwise (hand it to `peer.deliver`).
+   */
+  deliver(peer: Peer, msg: EthMessageOf<'Receipts'>): ReceiptsDelivery
+  /** The peer is gone: its requests reject with `PeerError('ErrClosed')`. */
+  removePeer(peer: Peer): void
+  /** Requests waiting for an answer (all peers). */
+  readonly pending: number
+}
+
 /** What the handlers need from the manager. */
 export interface HandlerContext {
   readonly chain: PmChain
@@ -290,4 +341,8 @@ export interface HandlerContext {
   readonly downloader: Downloader
   /** A NewBlock showed the peer's chain heavier than ours: sync with it. */
   onPeerAhead(peer: Peer): void
+  /** eth/70: our receipt requests, offered every `Receipts` before the peer is. */
+  readonly receipts?: ReceiptRequests
+  /** Limits of what we serve, over `serveLimits(version)` (tests lower the eth/70 packet cap). */
+  readonly serveLimits?: Partial<ServeLimits>
 }
