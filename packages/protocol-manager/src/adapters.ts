@@ -104,7 +104,9 @@ export function toDownloaderPeer(peer: Peer, opts: DownloaderPeerOptions = {}): 
 
 /**
  * The chain as the downloader imports into it (`DownloaderChain`): head with its total
- * difficulty, lookups, and `insertChain` counting what was inserted.
+ * difficulty, lookups, and `insertChain` counting what was inserted; with the chain's fast-sync
+ * methods (see {@link hasFastSync}) also `currentFastBlock`, `insertReceiptChain` and
+ * `commitFastSyncHead`.
  */
 export function toDownloaderChain(chain: PmChain): DownloaderChain {
   return {
@@ -116,6 +118,31 @@ export function toDownloaderChain(chain: PmChain): DownloaderChain {
     getHeaderByNumber: (n) => chain.getHeaderByNumber(n),
     getTd: (hash, n) => chain.getTd(hash, n),
     insertChain: async (blocks: Block[]) => insertedCount(await chain.insertChain(blocks)),
+    ...fastSyncMethods(chain),
+  }
+}
+
+/** Whether `chain` has the three fast-sync methods (and so can be synced fast). */
+export function hasFastSync(chain: PmChain): boolean {
+  return (
+    chain.currentFastHeader !== undefined &&
+    chain.insertReceiptChain !== undefined &&
+    chain.commitFastSyncHead !== undefined
+  )
+}
+
+function fastSyncMethods(
+  chain: PmChain,
+): Pick<DownloaderChain, 'currentFastBlock' | 'insertReceiptChain' | 'commitFastSyncHead'> {
+  if (!hasFastSync(chain)) return {}
+  return {
+    currentFastBlock: async () => {
+      const h = chain.currentFastHeader!()
+      return { number: h.number, hash: h.hash, td: (await chain.getTd(h.hash, h.number)) ?? 0n }
+    },
+    insertReceiptChain: async (blocks, receipts) =>
+      insertedCount(await chain.insertReceiptChain!(blocks, receipts)),
+    commitFastSyncHead: (hash, number) => chain.commitFastSyncHead!(hash, number),
   }
 }
 

@@ -20,6 +20,7 @@ export {
   type DownloaderPeerOptions,
   type FetcherPeer,
   type FetcherSinks,
+  hasFastSync,
   insertedCount,
   requestReceiptsEth70,
   toDownloaderChain,
@@ -51,6 +52,7 @@ export {
   serveLimits,
   txOf,
 } from './serve.js'
+export { nextSyncMode } from './syncer.js'
 export type {
   Clock,
   DropInfo,
@@ -73,5 +75,7 @@ export type {
   ServeChain,
   ServeLimits,
   ServeTxPool,
+  StateSyncFactory,
   SyncingStatus,
+  SyncMode,
 } from './types.js'

@@ -13,7 +13,13 @@ import { errorCode, systemClock, TypedEmitter } from '@ethwire/interface/runtime
 import { type Peer, PeerSet } from '@ethwire/peerset'
 import { DisconnectReason, type Transaction } from '@ethwire/rlp-wire'
 import { createTxSync } from '@ethwire/txsync'
-import { insertedCount, toDownloaderChain, toDownloaderPeer, toFetcherPeer } from './adapters.js'
+import {
+  hasFastSync,
+  insertedCount,
+  toDownloaderChain,
+  toDownloaderPeer,
+  toFetcherPeer,
+} from './adapters.js'
 import { createBlockBroadcaster, createTxBroadcaster } from './broadcast.js'
 import * as C from './constants.js'
 import { createDropper, fromDownloaderError, fromFetcherError } from './drop.js'
@@ -105,9 +111,16 @@ export function createProtocolManager(
   const receiptRequests = createReceiptRequests({ random })
 
   const downloader = createDownloader(
-    { chain: toDownloaderChain(chain), clock, random, log },
+    {
+      chain: toDownloaderChain(chain),
+      clock,
+      random,
+      log,
+      ...(deps.stateSync !== undefined ? { stateSync: deps.stateSync } : {}),
+    },
     options.downloader ?? {},
   )
+  const fastCapable = deps.stateSync !== undefined && hasFastSync(chain)
   downloader.on('imported', ({ head, count }) => {
     events.emit('block:imported', { number: head, count, source: 'downloader' })
   })
@@ -207,6 +220,8 @@ export function createProtocolManager(
       minSyncPeers: options.minSyncPeers ?? C.minDesiredPeerCount,
       maxPeers,
       syncIntervalMs: options.syncIntervalMs ?? C.forceSyncIntervalMs,
+      mode: options.syncMode ?? (deps.stateSync !== undefined ? 'fast' : 'full'),
+      fastCapable,
     },
   )
 
@@ -352,7 +367,13 @@ export function createProtocolManager(
         startingBlock: p.startingBlock,
         currentBlock: p.currentBlock,
         highestBlock: p.highestBlock,
+        mode: p.mode,
+        pulledStates: p.pulledStates,
+        knownStates: p.knownStates,
       }
+    },
+    get syncMode() {
+      return syncer.mode
     },
     get acceptTxs() {
       return acceptTxs

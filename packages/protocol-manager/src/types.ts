@@ -9,7 +9,13 @@
  * - the public deps, options, events and the `ProtocolManager` itself;
  * - what the handler tables need from the manager (`HandlerContext`).
  */
-import type { Downloader, DownloaderOptions, SyncResult } from '@ethwire/downloader'
+import type {
+  Downloader,
+  DownloaderOptions,
+  StateSyncFactory,
+  SyncMode,
+  SyncResult,
+} from '@ethwire/downloader'
 import type {
   BlockFetcher,
   BlockFetcherOptions,
@@ -31,7 +37,7 @@ import type {
 import type { TxSync } from '@ethwire/txsync'
 
 /** Time and timers, and a random source in [0, 1): the shared contracts of `@ethwire/interface`. */
-export type { Clock, RandomSource }
+export type { Clock, RandomSource, StateSyncFactory, SyncMode }
 
 /** A value or a promise of it. */
 export type MaybePromise<T> = T | Promise<T>
@@ -87,6 +93,18 @@ export interface PmChain extends ServeChain {
   insertChain(blocks: Block[]): Promise<number | { readonly inserted: number }>
   /** Earliest block whose body we serve (eth/69 block range); default 0. */
   earliestBlock?(): bigint
+  /**
+   * Fast sync (all three or none; `@ethwire/chain`'s `Chain` has them): the head of the blocks
+   * stored with their receipts, state or not (go-ethereum's `CurrentFastBlock`).
+   */
+  currentFastHeader?(): BlockHeader
+  /** Fast sync: stores blocks with their receipts without executing them (`InsertReceiptChain`). */
+  insertReceiptChain?(
+    blocks: Block[],
+    receipts: ReceiptData[][],
+  ): Promise<number | { readonly inserted: number }>
+  /** Fast sync: the pivot's state is complete, make it the head (`FastSyncCommitHead`). */
+  commitFastSyncHead?(hash: Uint8Array, number: bigint): Promise<void>
 }
 
 /** The transaction pool as the protocol manager feeds and reads it. */
@@ -119,6 +137,11 @@ export interface ProtocolManagerDeps {
   random?: RandomSource
   /** Default: silent. */
   log?: Logger
+  /**
+   * Fast sync: the trie-sync scheduler factory handed to the downloader (e.g. `@ethwire/state`'s
+   * `createStateSync` over the node's database). Without it every sync is full.
+   */
+  stateSync?: StateSyncFactory
 }
 
 export interface ProtocolManagerOptions {
@@ -131,6 +154,12 @@ export interface ProtocolManagerOptions {
   minSyncPeers?: number
   /** Forced sync interval (default 10 s). */
   syncIntervalMs?: number
+  /**
+   * How to sync (go-ethereum's `--syncmode`): `fast` (default with a `stateSync` dep and a chain
+   * with the fast-sync methods) syncs fast while our head is at genesis, then switches to `full`
+   * after the first successful sync; `full` (the default otherwise) always replays every block.
+   */
+  syncMode?: SyncMode
   /** Accept transactions from the start (a miner); otherwise after the first completed sync. */
   acceptTxs?: boolean
   /** eth/66+: whole transactions to √n peers and hashes to the rest (default true); false: whole to all. */
@@ -174,6 +203,11 @@ export interface SyncingStatus {
   startingBlock: bigint
   currentBlock: bigint
   highestBlock: bigint
+  /** How the sync in progress runs. */
+  mode?: SyncMode
+  /** Fast sync: state trie nodes and code entries downloaded, and those known (eth_syncing). */
+  pulledStates?: number
+  knownStates?: number
 }
 
 export interface ProtocolManagerStats {
@@ -215,7 +249,7 @@ export interface DropInfo {
 export interface ProtocolManagerEvents {
   'peer:added': PeerInfo
   'peer:removed': PeerInfo & DropInfo
-  'sync:start': { peerId: string; ourHead: bigint }
+  'sync:start': { peerId: string; ourHead: bigint; mode: SyncMode }
   'sync:done': { peerId: string; result: SyncResult }
   'sync:failed': { peerId: string; error: Error }
   'block:imported': {
@@ -269,6 +303,11 @@ export interface ProtocolManager {
   /** Sync with the best peer now if it is ahead (what the syncer does on its timer). */
   syncNow(): Promise<void>
   syncing(): false | SyncingStatus
+  /**
+   * The mode the next sync takes (while one runs, its mode): `fast` until the first successful
+   * fast sync (and while our head is at genesis), `full` after it.
+   */
+  readonly syncMode: SyncMode
   readonly acceptTxs: boolean
   setAcceptTxs(on: boolean): void
   stats(): ProtocolManagerStats
