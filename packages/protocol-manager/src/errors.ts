@@ -25,6 +25,11 @@ export type ProtocolErrorCode =
    * fails EIP-7975's checks or does not continue the block it should.
    */
   | 'ErrInvalidReceipts'
+  /**
+   * The DAO-fork challenge: the peer's fork block header is on the other side of the fork, not
+   * the block asked for, or did not come in time (`cause` is the handshake's error; its reason).
+   */
+  | 'ErrDaoFork'
 
 const reasons: Record<ProtocolErrorCode, number> = {
   ErrMsgTooLarge: DisconnectReason.ProtocolError,
@@ -35,6 +40,7 @@ const reasons: Record<ProtocolErrorCode, number> = {
   ErrInvalidNewBlock: DisconnectReason.ProtocolError,
   ErrBadPeer: DisconnectReason.UselessPeer,
   ErrInvalidReceipts: DisconnectReason.ProtocolError,
+  ErrDaoFork: DisconnectReason.UselessPeer,
 }
 
 /** A peer-caused error with a stable code and the devp2p disconnect reason the peer is sent. */

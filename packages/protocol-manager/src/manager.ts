@@ -22,6 +22,7 @@ import {
 } from './adapters.js'
 import { createBlockBroadcaster, createTxBroadcaster } from './broadcast.js'
 import * as C from './constants.js'
+import { checkDaoFork, daoForkOf } from './dao.js'
 import { createDropper, fromDownloaderError, fromFetcherError } from './drop.js'
 import { ProtocolManagerError } from './errors.js'
 import { createPeerLoop, peerInfo } from './peer-loop.js'
@@ -121,6 +122,7 @@ export function createProtocolManager(
     options.downloader ?? {},
   )
   const fastCapable = deps.stateSync !== undefined && hasFastSync(chain)
+  const daoFork = daoForkOf(options.daoFork, chain)
   downloader.on('imported', ({ head, count }) => {
     events.emit('block:imported', { number: head, count, source: 'downloader' })
   })
@@ -286,6 +288,14 @@ export function createProtocolManager(
         )
         txSync.addPeer(peer)
         syncer.peerAdded()
+        if (daoFork !== undefined) {
+          void checkDaoFork(
+            { clock, log, drop: (p, err) => void dropper.drop(p, err) },
+            daoFork,
+            peer,
+            handshakeAbort.signal,
+          )
+        }
       },
       left: (peer) => {
         receiptRequests.removePeer(peer)

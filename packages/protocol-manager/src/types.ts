@@ -94,6 +94,11 @@ export interface PmChain extends ServeChain {
   /** Earliest block whose body we serve (eth/69 block range); default 0. */
   earliestBlock?(): bigint
   /**
+   * The chain config (a genesis.json's `config`), read for `daoForkBlock` and `daoForkSupport`
+   * when the `daoFork` option is not given (`@ethwire/chain`'s `Chain` has it).
+   */
+  readonly config?: { readonly [key: string]: unknown }
+  /**
    * Fast sync (all three or none; `@ethwire/chain`'s `Chain` has them): the head of the blocks
    * stored with their receipts, state or not (go-ethereum's `CurrentFastBlock`).
    */
@@ -173,6 +178,12 @@ export interface ProtocolManagerOptions {
   /** Default 5 s. */
   handshakeTimeoutMs?: number
   /**
+   * The DAO-fork challenge (go-ethereum v1.8): each new peer is asked for the fork block's header
+   * and dropped when it is on the other side. Default: from the chain's config
+   * (`daoForkBlock`, `daoForkSupport`); no challenge without a fork block.
+   */
+  daoFork?: DaoForkConfig
+  /**
    * Limits of header answers and eth/70 receipts answers, over the defaults
    * (`serveLimits(version)`): e.g. a lower eth/70 `maxPacketBytes`, so receipts are cut sooner.
    */
@@ -181,6 +192,16 @@ export interface ProtocolManagerOptions {
   downloader?: DownloaderOptions
   blockFetcher?: BlockFetcherOptions
   txFetcher?: TxFetcherOptions
+}
+
+/** The DAO fork as the challenge needs it. */
+export interface DaoForkConfig {
+  /** The fork block (mainnet 1,920,000). */
+  block: bigint
+  /** Whether our chain took the fork (mainnet: true; Ethereum Classic: false). */
+  support: boolean
+  /** How long the peer has to answer (default 15 s, `daoChallengeTimeoutMs`). */
+  timeoutMs?: number
 }
 
 /** One connected peer, for admin APIs and logs. */
