@@ -13,7 +13,10 @@ export type ProtocolErrorCode =
   | 'ErrDecode'
   /** eth/69+: NewBlock or NewBlockHashes (block announcements are gone since the merge). */
   | 'ErrBlockAnnounceForbidden'
-  /** NewBlock with an implausible total difficulty (over 100 bits, go-ethereum's sanity check). */
+  /**
+   * NewBlock with an implausible total difficulty (over 100 bits, go-ethereum's sanity check), or
+   * whose body does not match its header's roots.
+   */
   | 'ErrInvalidNewBlock'
   /**
    * The block fetcher or the tx fetcher found the peer breaking a rule, or the downloader gave up

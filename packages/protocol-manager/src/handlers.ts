@@ -5,6 +5,7 @@
  */
 import type { Peer } from '@ethwire/peerset'
 import {
+  checkBody,
   decodeMessage,
   type EthMessage,
   type EthMessageOf,
@@ -227,6 +228,20 @@ const onNewBlock: MsgHandler = async (ctx, peer, raw) => {
       {
         msgCode: raw.code,
       },
+    )
+  }
+  // go-ethereum's handleNewBlock: the body must match the header (transactions, uncles,
+  // withdrawals roots) before the block counts for anything: a mismatch is the sender's fault and
+  // must not move what we know of its head.
+  try {
+    checkBody(msg.block.header, msg.block.body())
+  } catch (err) {
+    if (!isWireError(err)) throw err
+    throw new ProtocolError(
+      'ErrInvalidNewBlock',
+      peer.id,
+      `NewBlock ${msg.block.header.number}: body does not match its header (${err.message})`,
+      { cause: err, wireCode: err.code, msgCode: raw.code },
     )
   }
   const before = peer.td
