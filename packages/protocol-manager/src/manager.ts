@@ -4,30 +4,22 @@
  * (`handlers.ts`, serving through `serve.ts`); the syncer (`syncer.ts`) drives the downloader;
  * the broadcasters (`broadcast.ts`) send blocks and transactions; `drop.ts` drops peers with the
  * reason that fits; `adapters.ts` turns peers and the chain into what the downloader and the
- * fetchers consume.
+ * fetchers consume; `parts.ts` wires the fetchers and txsync.
  */
 import { createDownloader } from '@ethwire/downloader'
-import { createBlockFetcher, createTxFetcher, isFetcherError } from '@ethwire/fetcher'
 import { createForkFilter, type LocalStatus } from '@ethwire/handshake'
-import { errorCode, systemClock, TypedEmitter } from '@ethwire/interface/runtime'
+import { systemClock, TypedEmitter } from '@ethwire/interface/runtime'
 import { type Peer, PeerSet } from '@ethwire/peerset'
-import { DisconnectReason, type Transaction } from '@ethwire/rlp-wire'
-import { createTxSync } from '@ethwire/txsync'
-import {
-  hasFastSync,
-  insertedCount,
-  toDownloaderChain,
-  toDownloaderPeer,
-  toFetcherPeer,
-} from './adapters.js'
+import { DisconnectReason } from '@ethwire/rlp-wire'
+import { hasFastSync, toDownloaderChain, toDownloaderPeer } from './adapters.js'
 import { createBlockBroadcaster, createTxBroadcaster } from './broadcast.js'
 import * as C from './constants.js'
 import { checkDaoFork, daoForkOf } from './dao.js'
-import { createDropper, fromDownloaderError, fromFetcherError } from './drop.js'
+import { createDropper, fromDownloaderError } from './drop.js'
 import { ProtocolManagerError } from './errors.js'
+import { createFetchers, createTxSyncPart } from './parts.js'
 import { createPeerLoop, peerInfo } from './peer-loop.js'
 import { createReceiptRequests } from './receipts.js'
-import { txOf } from './serve.js'
 import { createSyncer } from './syncer.js'
 import type {
   HandlerContext,
@@ -127,77 +119,23 @@ export function createProtocolManager(
     events.emit('block:imported', { number: head, count, source: 'downloader' })
   })
 
-  const blockFetcher = createBlockFetcher(
+  const { blockFetcher, txFetcher } = createFetchers(
     {
-      getBlock: (hash) => chain.getBlockByHash(hash),
-      verifyHeader: (header) => deps.verifyHeader?.(header),
-      broadcastBlock: (block, propagate) => {
-        void broadcaster.broadcastBlock(block, propagate)
-      },
-      chainHeight: () => chain.currentHeader().number,
-      insertChain: async (blocks) => {
-        const n = insertedCount(await chain.insertChain(blocks))
-        stats.blocksImportedByFetcher += n
-        const last = blocks[blocks.length - 1]
-        if (last !== undefined && n > 0) {
-          events.emit('block:imported', {
-            number: last.header.number,
-            hash: last.hash,
-            count: n,
-            source: 'fetcher',
-          })
-          broadcaster.headChanged()
-        }
-        return n
-      },
-      dropPeer: (peerId, reason) => dropById(peerId, fromFetcherError(peerId, reason)),
+      chain,
+      txPool,
+      verifyHeader: deps.verifyHeader,
+      peers,
+      broadcaster,
+      stats,
+      events,
+      dropById,
       clock,
       random,
+      log,
     },
-    options.blockFetcher ?? {},
+    options,
   )
-
-  const txFetcher = createTxFetcher(
-    {
-      hasTx: (hash) => txPool?.has(hash) ?? false,
-      requestTxs: (peerId, hashes, signal) => {
-        const p = peers.get(peerId)
-        if (p === undefined) throw new Error(`peer ${peerId} gone`)
-        toFetcherPeer(p, { blockFetcher, txFetcher }).requestTxs(hashes, signal)
-      },
-      // Only reached after acceptTxs: Transactions and announcements are dropped before it. The
-      // pool's per-transaction results go back, so a malformed one gets its sender dropped.
-      addTxs: async (txs) => (txPool !== undefined ? await txPool.addRemotes(txs) : []),
-      penalize: (peerId, err) => {
-        // go-ethereum drops the peer for every rule a delivery or announcement breaks.
-        log.debug('tx fetcher: peer broke a rule', { peer: peerId, code: errorCode(err) })
-        if (isFetcherError(err)) dropById(peerId, fromFetcherError(peerId, err))
-      },
-      clock,
-      random,
-    },
-    options.txFetcher ?? {},
-  )
-
-  const txSync = createTxSync<Transaction, Peer>(
-    {
-      // Outbound is not gated by acceptTxs (as in go-ethereum): our own transactions go out.
-      pending: () => (txPool !== undefined ? txPool.pendingList().map(txOf) : []),
-      clock,
-      random,
-      onPeerFailed: (peer, err) =>
-        log.debug('txsync: peer failed', { peer: peer.id, code: err.code }),
-      onBroadcastError: () => {},
-    },
-    {
-      // With announcements, a new peer gets our pending hashes, not the transactions (go-ethereum
-      // eth/65+): a peer that reconnects does not get the whole pool again in full.
-      policy:
-        (options.txAnnounce ?? true)
-          ? { direct: 'sqrt', initialSync: 'announce' }
-          : { direct: 'all', initialSync: 'full' },
-    },
-  )
+  const txSync = createTxSyncPart({ txPool, clock, random, log }, options.txAnnounce ?? true)
   const txBroadcaster = createTxBroadcaster(
     { txPool, broadcast: (txs) => txSync.broadcast(txs), clock },
     options.txBroadcastDelayMs ?? C.txBroadcastDelayMs,
