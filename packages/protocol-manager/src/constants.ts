@@ -36,3 +36,13 @@ export const blockRangeUpdateIntervalBlocks = 32n
 export const maxNewBlockTd = 1n << 100n
 /** New pending transactions collected this long before one broadcast (one message per peer). */
 export const txBroadcastDelayMs = 10
+/**
+ * eth/70: the most bytes of receipt lists one `Receipts` answer carries; a block whose receipts
+ * would go past it is cut and `lastBlockIncomplete` set (go-ethereum: the 10 MiB packet cap; 1 KiB
+ * is left for the request id, the flag and the list headers).
+ */
+export const receiptsPacketLimitBytes = maxMessageSizeBytes - 1024
+/** eth/70: continuation requests for one block's receipts before the peer is dropped. */
+export const maxPartialReceiptRounds = 32
+/** EIP-7975's receipt-count bound from Amsterdam on (go-ethereum): the least gas a transaction uses. */
+export const minTxGasAmsterdam = 4500n

@@ -3,10 +3,9 @@
  * `eth/protocols/eth/handler.go` tables): a code the version lacks has no entry, a Status after
  * the handshake is an error, eth/69 refuses block announcements.
  */
-import type { Downloader } from '@ethwire/downloader'
-import type { BlockFetcher, TxFetcher } from '@ethwire/fetcher'
 import type { Peer } from '@ethwire/peerset'
 import {
+  checkBody,
   decodeMessage,
   type EthMessage,
   type EthMessageOf,
@@ -16,33 +15,21 @@ import {
   type MsgName,
   messageCodes,
 } from '@ethwire/rlp-wire'
+import { toFetcherPeer } from './adapters.js'
 import { maxNewBlockTd } from './constants.js'
 import { ProtocolError } from './errors.js'
-import type { ProtocolManagerStats } from './manager.js'
 import {
   answerGetBlockBodies,
   answerGetBlockHeaders,
   answerGetNodeData,
   answerGetPooledTransactions,
   answerGetReceipts,
+  answerGetReceiptsEth70,
   serveLimits,
 } from './serve.js'
-import type { Logger, PmChain, PmTxPool } from './types.js'
+import type { HandlerContext } from './types.js'
 
-/** What the handlers need from the manager. */
-export interface HandlerContext {
-  readonly chain: PmChain
-  readonly txPool: PmTxPool | undefined
-  readonly log: Logger
-  /** The manager's counters; handlers add to the received-side ones. */
-  readonly stats: ProtocolManagerStats
-  readonly acceptTxs: boolean
-  readonly blockFetcher: BlockFetcher
-  readonly txFetcher: TxFetcher
-  readonly downloader: Downloader
-  /** A NewBlock showed the peer's chain heavier than ours: sync with it. */
-  onPeerAhead(peer: Peer): void
-}
+export type { HandlerContext } from './types.js'
 
 export type MsgHandler = (ctx: HandlerContext, peer: Peer, msg: Msg) => Promise<void>
 
@@ -78,11 +65,10 @@ const onStatus: MsgHandler = async (_ctx, peer) => {
 
 const onGetBlockHeaders: MsgHandler = async (ctx, peer, raw) => {
   const msg = decode(peer, raw, 'GetBlockHeaders')
-  const { headers, skipOverflow } = await answerGetBlockHeaders(
-    ctx.chain,
-    msg.request,
-    serveLimits(peer.version),
-  )
+  const { headers, skipOverflow } = await answerGetBlockHeaders(ctx.chain, msg.request, {
+    ...serveLimits(peer.version),
+    ...ctx.serveLimits,
+  })
   if (skipOverflow) {
     ctx.log.warn('GetBlockHeaders skip overflow attack', {
       peer: peer.id,
@@ -101,6 +87,17 @@ const onGetBlockBodies: MsgHandler = async (ctx, peer, raw) => {
 
 const onGetReceipts: MsgHandler = async (ctx, peer, raw) => {
   const msg = decode(peer, raw, 'GetReceipts')
+  if (peer.version >= 70) {
+    // EIP-7975: the first list from firstBlockReceiptIndex on, a block over the packet cap cut.
+    const { receipts, lastBlockIncomplete } = await answerGetReceiptsEth70(
+      ctx.chain,
+      msg.hashes,
+      msg.firstBlockReceiptIndex ?? 0n,
+      { ...serveLimits(peer.version), ...ctx.serveLimits },
+    )
+    await reply(peer, { name: 'Receipts', requestId: msg.requestId, receipts, lastBlockIncomplete })
+    return
+  }
   const receipts = await answerGetReceipts(ctx.chain, msg.hashes)
   await reply(peer, { name: 'Receipts', requestId: msg.requestId, receipts })
 }
@@ -137,6 +134,18 @@ const onBlockBodies: MsgHandler = async (ctx, peer, raw) => {
 
 const onReceipts: MsgHandler = async (ctx, peer, raw) => {
   const msg = decode(peer, raw, 'Receipts')
+  if (peer.version >= 70 && ctx.receipts !== undefined) {
+    const d = ctx.receipts.deliver(peer, msg)
+    if (d === 'invalid') {
+      throw new ProtocolError(
+        'ErrInvalidReceipts',
+        peer.id,
+        `more receipt lists than blocks asked`,
+        { msgCode: raw.code },
+      )
+    }
+    if (d === 'matched') return
+  }
   if (peer.deliver(msg) === 'unsolicited' && msg.receipts.length > 0)
     unrequested(ctx, peer, 'Receipts')
 }
@@ -193,26 +202,17 @@ const onNewBlockHashes: MsgHandler = async (ctx, peer, raw) => {
   ctx.stats.newBlockHashesReceived++
   const msg = decode(peer, raw, 'NewBlockHashes')
   peer.observe(msg)
+  // Fire and forget: the fetcher owns the timeout (it decides when to ask someone else and
+  // aborts the signal once it no longer waits); the peer only matches the answer.
+  const { fetchHeader, fetchBodies } = toFetcherPeer(peer, ctx)
   for (const e of msg.entries) {
     if (await ctx.chain.hasBlock(e.hash, e.number)) continue
     ctx.blockFetcher.notify({
       peerId: peer.id,
       hash: e.hash.slice(),
       number: e.number,
-      // Fire and forget: the fetcher owns the timeout (it decides when to ask someone else and
-      // aborts the signal once it no longer waits); the peer only matches the answer.
-      fetchHeader: (hash, signal) => {
-        peer.requestHeadersByHash({ hash, amount: 1 }, { signal }).then(
-          (headers) => void ctx.blockFetcher.filterHeaders(peer.id, headers),
-          () => {},
-        )
-      },
-      fetchBodies: (hashes, signal) => {
-        peer.requestBodies(hashes, { signal }).then(
-          (bodies) => void ctx.blockFetcher.filterBodies(peer.id, bodies),
-          () => {},
-        )
-      },
+      fetchHeader,
+      fetchBodies,
     })
   }
 }
@@ -228,6 +228,20 @@ const onNewBlock: MsgHandler = async (ctx, peer, raw) => {
       {
         msgCode: raw.code,
       },
+    )
+  }
+  // go-ethereum's handleNewBlock: the body must match the header (transactions, uncles,
+  // withdrawals roots) before the block counts for anything: a mismatch is the sender's fault and
+  // must not move what we know of its head.
+  try {
+    checkBody(msg.block.header, msg.block.body())
+  } catch (err) {
+    if (!isWireError(err)) throw err
+    throw new ProtocolError(
+      'ErrInvalidNewBlock',
+      peer.id,
+      `NewBlock ${msg.block.header.number}: body does not match its header (${err.message})`,
+      { cause: err, wireCode: err.code, msgCode: raw.code },
     )
   }
   const before = peer.td

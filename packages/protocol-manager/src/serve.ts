@@ -10,6 +10,8 @@ import {
   equalBytes,
   type GetBlockHeadersRequest,
   type ReceiptData,
+  receiptToEth69,
+  rlpEncode,
   type Transaction,
 } from '@ethwire/rlp-wire'
 import {
@@ -22,19 +24,18 @@ import {
   maxPooledTxsServe,
   maxReceiptsServe,
   maxUint64,
+  receiptsPacketLimitBytes,
   softResponseLimitBytes,
 } from './constants.js'
-import type { PooledTx, ServeChain, ServeTxPool } from './types.js'
+import type { PooledTx, ReceiptsAnswer, ServeChain, ServeLimits, ServeTxPool } from './types.js'
 
-export interface ServeLimits {
-  softResponseLimitBytes: number
-  maxHeaders: number
-}
+export type { ReceiptsAnswer, ServeLimits } from './types.js'
 
 export function serveLimits(version: number): ServeLimits {
   return {
     softResponseLimitBytes,
     maxHeaders: version >= 66 ? maxHeadersServeEth66 : maxHeadersServeEth63,
+    ...(version >= 70 ? { maxPacketBytes: receiptsPacketLimitBytes } : {}),
   }
 }
 
@@ -249,14 +250,8 @@ export async function answerGetReceipts(
   const full = () => out.length >= maxReceiptsServe || bytes >= softResponseLimitBytes
   await readInOrder(
     hashes.slice(0, maxReceiptsServe * 2),
-    async (hash) => {
-      const receipts = await chain.getReceipts(hash)
-      if (receipts) return receipts
-      // go-ethereum: a known block whose receipt root is empty has an empty list; unknown
-      // blocks (and blocks whose receipts we do not keep) are skipped.
-      const header = await chain.getHeaderByHash(hash)
-      return header && equalBytes(header.receiptRoot, EMPTY_TRIE_ROOT) ? [] : undefined
-    },
+    // Unknown blocks (and blocks whose receipts we do not keep) are skipped.
+    (hash) => receiptsOf(chain, hash),
     (receipts) => {
       if (full()) return false
       if (receipts) {
@@ -267,6 +262,64 @@ export async function answerGetReceipts(
     },
   )
   return out
+}
+
+/** The receipts a block has: stored ones, or none for a known block with the empty receipts root. */
+async function receiptsOf(chain: ServeChain, hash: Uint8Array): Promise<ReceiptData[] | undefined> {
+  const receipts = await chain.getReceipts(hash)
+  if (receipts) return receipts
+  // go-ethereum: a known block whose receipt root is empty has an empty list; unknown blocks
+  // (and blocks whose receipts we do not keep) have none.
+  const header = await chain.getHeaderByHash(hash)
+  return header && equalBytes(header.receiptRoot, EMPTY_TRIE_ROOT) ? [] : undefined
+}
+
+/**
+ * eth/70 (EIP-7975) GetReceipts, as go-ethereum's `serviceGetReceiptsQuery70`: the first block's
+ * list starts at `firstBlockReceiptIndex`; whole lists follow while under the soft limit (2 MiB,
+ * checked before each block) and {@link maxReceiptsServe} lists; a block whose receipts would take
+ * the answer past `maxPacketBytes` is cut after the last receipt that fits and
+ * `lastBlockIncomplete` is set (when not even its first receipt fits, the answer ends before it).
+ * The answer ends at the first block whose receipts we do not have (the spec: lists must follow
+ * the request's order), or whose receipts start before `firstBlockReceiptIndex` runs out (an
+ * index past the first block's receipts ends the answer empty). Sizes are the exact eth/69-shape
+ * encodings.
+ */
+export async function answerGetReceiptsEth70(
+  chain: ServeChain,
+  hashes: readonly Uint8Array[],
+  firstBlockReceiptIndex: bigint,
+  limits: Partial<Pick<ServeLimits, 'softResponseLimitBytes' | 'maxPacketBytes'>> = {},
+): Promise<ReceiptsAnswer> {
+  const soft = limits.softResponseLimitBytes ?? softResponseLimitBytes
+  const packet = limits.maxPacketBytes ?? receiptsPacketLimitBytes
+  const out: ReceiptData[][] = []
+  let bytes = 0
+  for (let i = 0; i < hashes.length; i++) {
+    if (bytes >= soft || out.length >= maxReceiptsServe) break
+    const all = await receiptsOf(chain, hashes[i]!)
+    if (all === undefined) break
+    const from = i === 0 ? firstBlockReceiptIndex : 0n
+    if (from > BigInt(all.length)) break
+    const list: ReceiptData[] = []
+    let listBytes = 0
+    let cut = false
+    for (let j = Number(from); j < all.length; j++) {
+      const size = rlpEncode(receiptToEth69(all[j]!)).length
+      // Each list has a header of at most 9 bytes.
+      if (bytes + listBytes + size + 9 > packet) {
+        cut = true
+        break
+      }
+      list.push(all[j]!)
+      listBytes += size
+    }
+    if (cut && list.length === 0) break // not even the first receipt fits: end before this block
+    out.push(list)
+    bytes += listBytes + 9
+    if (cut) return { receipts: out, lastBlockIncomplete: true }
+  }
+  return { receipts: out, lastBlockIncomplete: false }
 }
 
 export async function answerGetNodeData(

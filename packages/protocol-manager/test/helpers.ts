@@ -5,7 +5,10 @@ import type { ForkConfig, LocalStatus } from '@ethwire/handshake'
 import {
   Block,
   BlockHeader,
+  bytesToHex,
   type EthMessage,
+  type ReceiptData,
+  receiptsRoot,
   type Transaction,
   transactionsRoot,
 } from '@ethwire/rlp-wire'
@@ -174,4 +177,52 @@ export async function drain(r: RemotePeer, ms = 150): Promise<EthMessage[]> {
       return out
     }
   }
+}
+
+/**
+ * A chain whose blocks carry `perBlock` synthetic receipts each (logs of `logBytes` data), with
+ * headers committing to them (receipts root) and a gas used that makes them plausible, served
+ * through a wrapper's `getReceipts` (the chain stores receipts only when it executes). The
+ * blocks are inserted into `chain`; returns the serving wrapper, the blocks and their receipts.
+ */
+export async function receiptChain(
+  chain: Chain,
+  n: number,
+  opts: { perBlock: number; logBytes: number; gasPerTx?: bigint },
+): Promise<{ serving: Chain; blocks: Block[]; receipts: Map<string, ReceiptData[]> }> {
+  const gasPerTx = opts.gasPerTx ?? 100_000n
+  const receipts = new Map<string, ReceiptData[]>()
+  const blocks: Block[] = []
+  let parent = chain.currentHeader()
+  for (let i = 0; i < n; i++) {
+    const rs: ReceiptData[] = Array.from({ length: opts.perBlock }, (_, j) => ({
+      type: 0 as const,
+      postStateOrStatus: new Uint8Array([1]),
+      cumulativeGasUsed: gasPerTx * BigInt(j + 1),
+      logs: [
+        {
+          address: new Uint8Array(20).fill(j % 256),
+          topics: [new Uint8Array(32).fill(i % 256)],
+          data: new Uint8Array(opts.logBytes).fill((i + j) % 256),
+        },
+      ],
+    }))
+    const base = await buildEmptyBlock(chain, parent, parent.time + 10n)
+    const header = BlockHeader.fromData({
+      ...base.header.toData(),
+      gasUsed: gasPerTx * BigInt(opts.perBlock),
+      receiptRoot: receiptsRoot(rs),
+    })
+    const block = new Block(header, { transactions: [], uncles: [] })
+    receipts.set(bytesToHex(block.hash), rs)
+    blocks.push(block)
+    parent = header
+  }
+  await chain.insertChain(blocks)
+  const serving = Object.create(chain, {
+    getReceipts: {
+      value: async (hash: Uint8Array) => receipts.get(bytesToHex(hash)) ?? chain.getReceipts(hash),
+    },
+  }) as Chain
+  return { serving, blocks, receipts }
 }
