@@ -26,6 +26,8 @@ export const maxTrackedRequestsPerKind = 256
 /** Request round trips, seconds (10 ms … 30 s). */
 export const requestBucketsSeconds = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 /** Block import and execution per `insertChain` batch, seconds (1 ms … 60 s). */
-export const importBucketsSeconds = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+export const importBucketsSeconds = [
+  0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+]
 /** JSON-RPC handler time, seconds (0.1 ms … 10 s). */
 export const rpcBucketsSeconds = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10]

@@ -90,6 +90,8 @@ export interface MetricsRegistry {
   blockImport(seconds: number, executionSeconds?: number): void
   /** `ethwire_syncing`, `ethwire_sync_{starting,current,highest}_block`, `ethwire_sync_*_states`. */
   setSync(status: false | SyncStatusLike): void
+  /** `ethwire_sync_rounds_total{result}`: a sync round ended (done or failed). */
+  syncFinished(ok: boolean): void
   /** `ethwire_txpool_{pending,queued,local}`. */
   setTxPool(stats: PoolStatsLike): void
   /** `ethwire_block_fetcher_hashes{state}`. */
@@ -160,6 +162,7 @@ const disabledRegistry: MetricsRegistry = Object.freeze({
   blocksImported: noop,
   blockImport: noop,
   setSync: noop,
+  syncFinished: noop,
   setTxPool: noop,
   setBlockFetcher: noop,
   setTxFetcher: noop,
@@ -390,6 +393,14 @@ export function createMetrics(options: MetricsOptions = {}): MetricsRegistry {
   const syncHighest = gauge(`${p}sync_highest_block`, 'Head of the peer we sync with.')
   const syncPulled = gauge(`${p}sync_pulled_states`, 'Fast sync: state entries downloaded.')
   const syncKnown = gauge(`${p}sync_known_states`, 'Fast sync: state entries known so far.')
+  const syncRounds = new Counter({
+    name: `${p}sync_rounds_total`,
+    help: 'Sync rounds that ended, by result (done, failed).',
+    labelNames: ['result'],
+    registers: [own],
+  })
+  const doneLabels = { result: 'done' }
+  const failedLabels = { result: 'failed' }
 
   // --- pool, fetchers, RPC ---------------------------------------------------------------------
   const poolPending = gauge(`${p}txpool_pending`, 'Executable transactions in the pool.')
@@ -515,6 +526,9 @@ export function createMetrics(options: MetricsOptions = {}): MetricsRegistry {
       syncHighest.set(toNumber(status.highestBlock))
       if (status.pulledStates !== undefined) syncPulled.set(status.pulledStates)
       if (status.knownStates !== undefined) syncKnown.set(status.knownStates)
+    },
+    syncFinished(ok) {
+      syncRounds.inc(ok ? doneLabels : failedLabels)
     },
     setTxPool(stats) {
       poolPending.set(stats.pending)
