@@ -463,6 +463,7 @@ export function createMetrics(options: MetricsOptions = {}): MetricsRegistry {
   const rpcMethod = labelLimiter()
 
   let lastHead: number | undefined
+  let closed = false
 
   const registry =
     options.processMetrics === false ? own : Registry.merge([sharedProcessRegistry(), own])
@@ -472,7 +473,7 @@ export function createMetrics(options: MetricsOptions = {}): MetricsRegistry {
     registry,
     contentType: registry.contentType,
     clock,
-    scrape: () => registry.metrics(),
+    scrape: () => (closed ? Promise.resolve('') : registry.metrics()),
     onScrape(sampler) {
       samplers.add(sampler)
       return () => {
@@ -558,6 +559,7 @@ export function createMetrics(options: MetricsOptions = {}): MetricsRegistry {
       rpcSeconds.observe({ method: m }, seconds)
     },
     close() {
+      closed = true
       samplers.clear()
       own.clear()
       registry.clear()
