@@ -30,7 +30,8 @@ export interface ParsedMetrics {
   readonly samples: readonly Sample[]
 }
 
-const unescape = (s: string) => s.replace(/\\(["\\n])/g, (_m, c: string) => (c === 'n' ? '\n' : c))
+const unescapeLabel = (s: string) =>
+  s.replace(/\\(["\\n])/g, (_m, c: string) => (c === 'n' ? '\n' : c))
 
 /**
  * Parses the Prometheus text format 0.0.4 (what prom-client writes): `# TYPE` lines and samples
@@ -60,7 +61,7 @@ export function parsePrometheusText(text: string): ParsedMetrics {
         re.lastIndex = at
         const lm = re.exec(body)
         if (!lm) throw new Error(`bad labels: ${line}`)
-        labels[lm[1] as string] = unescape(lm[2] as string)
+        labels[lm[1] as string] = unescapeLabel(lm[2] as string)
         at = re.lastIndex
       }
     }
