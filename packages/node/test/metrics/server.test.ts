@@ -94,7 +94,10 @@ describe('metrics server', () => {
   it('stop() closes kept-alive connections and the server is not restarted', async () => {
     const { Agent } = await import('node:http')
     const agent = new Agent({ keepAlive: true, maxSockets: 1 })
-    const server = await startMetricsServer({ registry: createMetrics({ enabled: false }), port: 0 })
+    const server = await startMetricsServer({
+      registry: createMetrics({ enabled: false }),
+      port: 0,
+    })
     const port = server.port
     expect((await get(port, '/metrics', 'GET', agent)).body).toBe('')
     // The agent holds an idle keep-alive socket; stop() must not wait for it to time out.
