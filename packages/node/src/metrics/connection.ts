@@ -55,8 +55,9 @@ export function readRequestId(payload: Uint8Array): number | bigint | undefined 
 
 /**
  * Wraps a connection so its messages and request round trips are counted; every other property
- * and method is the connection's own (a Proxy, so getters and private fields keep working). A
- * disabled registry gets the connection itself back.
+ * and method reads through to the connection (getters over private fields included; properties
+ * added to the connection after wrapping are not seen). A disabled registry gets the connection
+ * itself back.
  */
 export function instrumentConnection<C extends MsgConnection>(
   metrics: MetricsRegistry,
@@ -125,19 +126,38 @@ export function instrumentConnection<C extends MsgConnection>(
     return conn.writeMsg(code, payload)
   }
 
-  const bound = new Map<PropertyKey, unknown>()
-  return new Proxy(conn, {
-    get(target, prop) {
-      if (prop === 'readMsg') return readMsg
-      if (prop === 'writeMsg') return writeMsg
-      const v: unknown = Reflect.get(target, prop, target)
-      if (typeof v !== 'function') return v
-      let f = bound.get(prop)
-      if (f === undefined) {
-        f = (v as (...args: unknown[]) => unknown).bind(target)
-        bound.set(prop, f)
-      }
-      return f
-    },
-  })
+  return forwarder(conn, { readMsg, writeMsg })
+}
+
+/**
+ * An object whose `overrides` are its own and whose every other property (own or inherited, as
+ * found at creation) reads through to `target`, methods bound to it: getters over private fields
+ * keep working. Plain getters, not a Proxy, so the hot `readMsg` / `writeMsg` are ordinary calls.
+ */
+function forwarder<C extends object>(target: C, overrides: Partial<C>): C {
+  const out = Object.create(null) as Record<PropertyKey, unknown>
+  const seen = new Set<PropertyKey>(Object.keys(overrides))
+  for (
+    let o: object | null = target;
+    o !== null && o !== Object.prototype;
+    o = Object.getPrototypeOf(o)
+  ) {
+    for (const key of Reflect.ownKeys(o)) {
+      if (seen.has(key) || key === 'constructor') continue
+      seen.add(key)
+      let bound: { fn: unknown; as: unknown } | undefined
+      Object.defineProperty(out, key, {
+        enumerable: true,
+        get() {
+          const v: unknown = Reflect.get(target, key, target)
+          if (typeof v !== 'function') return v
+          if (bound?.fn !== v)
+            bound = { fn: v, as: (v as (...a: unknown[]) => unknown).bind(target) }
+          return bound.as
+        },
+      })
+    }
+  }
+  Object.assign(out, overrides)
+  return out as C
 }
