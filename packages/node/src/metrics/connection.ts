@@ -134,7 +134,7 @@ export function instrumentConnection<C extends MsgConnection>(
  * found at creation) reads through to `target`, methods bound to it: getters over private fields
  * keep working. Plain getters, not a Proxy, so the hot `readMsg` / `writeMsg` are ordinary calls.
  */
-function forwarder<C extends object>(target: C, overrides: Partial<C>): C {
+function forwarder<C extends object>(target: C, overrides: Record<string, unknown>): C {
   const out = Object.create(null) as Record<PropertyKey, unknown>
   const seen = new Set<PropertyKey>(Object.keys(overrides))
   for (

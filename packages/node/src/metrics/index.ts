@@ -35,7 +35,7 @@ export {
   requestKinds,
   txFetcherEvents,
 } from './registry.js'
-export { instrumentRpcMethods } from './rpc.js'
+export { type InstrumentedMethods, instrumentRpcMethods } from './rpc.js'
 export {
   createMetricsServer,
   type MetricsServer,

@@ -7,12 +7,22 @@
 import type { MetricsRegistry } from './registry.js'
 import type { RpcMethodTable } from './types.js'
 
+/**
+ * A table `T` with every handler timed: same names and results (a promise when enabled; the
+ * handlers as they are when disabled).
+ */
+export type InstrumentedMethods<T extends RpcMethodTable> = {
+  [K in keyof T]: (
+    params: unknown[],
+  ) => Awaited<ReturnType<T[K]>> | Promise<Awaited<ReturnType<T[K]>>>
+}
+
 /** The same table with every handler timed; a disabled registry gets the table itself back. */
 export function instrumentRpcMethods<T extends RpcMethodTable>(
   metrics: MetricsRegistry,
   methods: T,
-): T {
-  if (!metrics.enabled) return methods
+): InstrumentedMethods<T> {
+  if (!metrics.enabled) return methods as InstrumentedMethods<T>
   const { clock } = metrics
   const out: RpcMethodTable = {}
   for (const [method, handler] of Object.entries(methods)) {
@@ -28,5 +38,5 @@ export function instrumentRpcMethods<T extends RpcMethodTable>(
       }
     }
   }
-  return out as T
+  return out as InstrumentedMethods<T>
 }
