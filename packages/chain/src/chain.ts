@@ -42,6 +42,7 @@ import {
 } from './genesis.js'
 import { decodeStoredReceipts, encodeStoredReceipts } from './receipts.js'
 import * as k from './schema.js'
+import { prepareLocation, storageFailure, undoLocation, writeError } from './storage.js'
 import type { BlockExecutionResult, Executor, HeaderReader, StateWriteOp } from './types.js'
 
 /** The LevelDB instance the chain owns (binary keys and values). */
@@ -77,8 +78,16 @@ export interface ChainDeps {
    * `insertReceiptChain` call). A kill test SIGKILLs the process here.
    */
   beforeBatchWrite?: (info: { firstBlock: bigint; blockNumber: bigint; ops: number }) => void
-  /** Says why the database was migrated or the head rewound on open (config upgrades). */
+  /**
+   * Says why the database was migrated or the head rewound on open (config upgrades), and warns
+   * when a write fails (disk full) and the chain stops writing.
+   */
   logger?: Pick<Logger, 'info' | 'warn'>
+  /**
+   * Wraps the opened LevelDB instance before the chain uses it (fault injection in tests: see
+   * `faultyWrites` of `@ethwire/chain/testing`, which fails batches as a full disk would).
+   */
+  wrapDb?: (db: Db) => Db
 }
 
 /** What opening the database changed, when it changed anything. */
@@ -140,19 +149,33 @@ const newPending = (): Pending => ({
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 
-/** Opens (and if needed initialises) a chain database. */
+/**
+ * Opens (and if needed initialises) a chain database. A data directory that cannot be written
+ * rejects with `ErrDatadirReadOnly` before anything is created or changed; a first open that fails
+ * (say `ErrDiskFull` writing the genesis) removes what it created in a new or empty directory.
+ */
 export async function openChain(deps: ChainDeps, options: ChainOptions = {}): Promise<Chain> {
-  const db: Db = new Level<Uint8Array, Uint8Array>(deps.location, {
+  const where = await prepareLocation(deps.location)
+  const raw: Db = new Level<Uint8Array, Uint8Array>(deps.location, {
     keyEncoding: 'view',
     valueEncoding: 'view',
   })
-  await db.open()
+  try {
+    await raw.open()
+  } catch (e) {
+    await undoLocation(deps.location, where)
+    const kind = storageFailure(e)
+    if (kind === undefined) throw e
+    throw writeError(e, deps.location, 'the database files at open')
+  }
+  const db = deps.wrapDb ? deps.wrapDb(raw) : raw
   try {
     const chain = new Chain(db)
     await chain.init(deps, options)
     return chain
   } catch (e) {
-    await db.close()
+    await db.close().catch(() => {})
+    await undoLocation(deps.location, where)
     throw e
   }
 }
@@ -175,6 +198,10 @@ export class Chain {
   private queue: Promise<unknown> = Promise.resolve()
   private executor: Executor | undefined
   private beforeBatchWrite: ChainDeps['beforeBatchWrite']
+  private location = ''
+  private logger: Pick<Logger, 'info' | 'warn'> | undefined
+  /** The first failed write: from then on every write is refused (until the chain is reopened). */
+  private failedWrite: ChainError | undefined
   private bad: BadBlock[] = []
   /** Highest number of any stored header (canonical or not); blocks above it are unknown. */
   private maxStored = 0n
@@ -187,6 +214,8 @@ export class Chain {
   /** @internal */
   async init(deps: ChainDeps, options: ChainOptions): Promise<void> {
     this.beforeBatchWrite = deps.beforeBatchWrite
+    this.location = deps.location
+    this.logger = deps.logger
     const stored = await this.get(k.canonicalKey(0n))
     await this.checkVersion(stored !== undefined, deps.logger)
     const given = options.genesis !== undefined ? parseGenesis(options.genesis) : undefined
@@ -259,8 +288,8 @@ export class Chain {
       for (const [codeHash, code] of st.code)
         ops.push({ type: 'put', key: k.codeKey(hexToBytes(codeHash)), value: code })
       if (genesisOps) ops.push(...genesisOps)
-      await this.db.batch(ops)
-    } else if (genesisOps) await this.db.batch(genesisOps)
+      await this.write(ops, 'the genesis block')
+    } else if (genesisOps) await this.write(genesisOps, 'the genesis state')
     if (genesisOps) ex?.written(genesisOps)
     await this.repairHeads()
     if (storedConfig) await this.upgradeConfig(storedConfig, config, deps.logger)
@@ -290,7 +319,10 @@ export class Chain {
         `database version ${have} is older than ${databaseVersion} and has no migration: resync into a new directory`,
       )
     if (have === undefined && nonEmpty) {
-      await this.db.put(k.keyDatabaseVersion, rlpEncode(BigInt(databaseVersion)))
+      await this.write(
+        [{ type: 'put', key: k.keyDatabaseVersion, value: rlpEncode(BigInt(databaseVersion)) }],
+        'the database version',
+      )
       this.opened.migratedFrom = 0
       logger?.info('Upgraded database version', { from: 0, to: databaseVersion })
     }
@@ -340,7 +372,16 @@ export class Chain {
       await this.setHead(to)
       this.opened.rewound = { ...inc, from: top.number, to }
     }
-    await this.db.put(k.configKey(this.genesis.hash), new TextEncoder().encode(JSON.stringify(neu)))
+    await this.write(
+      [
+        {
+          type: 'put',
+          key: k.configKey(this.genesis.hash),
+          value: new TextEncoder().encode(JSON.stringify(neu)),
+        },
+      ],
+      'the chain config',
+    )
     this.opened.configUpdated = true
     if (!inc) logger?.info('Stored chain configuration updated (future forks only)', {})
   }
@@ -557,11 +598,57 @@ export class Chain {
 
   // ------------------------------------------------------------ writers
 
-  /** Serialises writers. */
+  /** Serialises writers; after a failed write every writer is refused at once. */
   private exclusive<T>(f: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(f, f)
+    const g = () => {
+      this.refuseAfterFailure()
+      return f()
+    }
+    const run = this.queue.then(g, g)
     this.queue = run.catch(() => {})
     return run
+  }
+
+  /**
+   * The write that failed (`ErrDiskFull`, `ErrDatadirReadOnly`, `ErrWrite`), if one did: the chain
+   * then refuses every further write with the same code, and serves reads from what is stored,
+   * until it is closed and reopened.
+   */
+  get writeError(): ChainError | undefined {
+    return this.failedWrite
+  }
+
+  private refuseAfterFailure(): void {
+    const f = this.failedWrite
+    if (f)
+      throw new ChainError(
+        f.code,
+        `the chain refuses writes since an earlier write failed (${f.message}); close and reopen it`,
+        undefined,
+        undefined,
+        { cause: f },
+      )
+  }
+
+  /**
+   * Every write of the chain: one atomic LevelDB batch (applied whole or not at all). A failure
+   * becomes a typed error, and the chain stops writing: what it holds in memory (head, pending
+   * execution state) may be ahead of the disk, so only a reopen, which reads the disk, goes on.
+   */
+  private async write(ops: Op[], what: string): Promise<void> {
+    this.refuseAfterFailure()
+    try {
+      await this.db.batch(ops)
+    } catch (e) {
+      const err = writeError(e, this.location, what)
+      this.failedWrite = err
+      this.logger?.warn('Chain write failed: refusing further writes until reopened', {
+        code: err.code,
+        what,
+        error: err.message,
+      })
+      throw err
+    }
   }
 
   /**
@@ -702,7 +789,7 @@ export class Chain {
         )
       if (equalBytes(hash, this.head.hash)) return
       const fast = this.fastHead.number > n ? this.fastHead : header
-      await this.db.batch(this.pointerOps(header, fast))
+      await this.write(this.pointerOps(header, fast), `the head pointers (block ${n})`)
       this.head = header
       this.headTd = (await this.getTd(hash)) ?? 0n
       if (fast === header) {
@@ -978,7 +1065,7 @@ export class Chain {
     stateOps: readonly StateWriteOp[],
   ): Promise<void> {
     this.beforeBatchWrite?.({ firstBlock: first, blockNumber: last, ops: ops.length })
-    await this.db.batch(ops)
+    await this.write(ops, first === last ? `block ${first}` : `blocks ${first}..${last}`)
     if (last > this.maxStored) this.maxStored = last
     if (stateOps.length) this.executor?.written(stateOps)
   }
@@ -1171,7 +1258,12 @@ export class Chain {
         break
       }
     }
-    await flush()
+    try {
+      await flush()
+    } catch (e) {
+      // A failed write in the loop already said why; a refused last batch adds nothing to that.
+      failure ??= e
+    }
     if (this.head !== oldHead) this.emit({ type: 'head', header: this.head })
     if (failure) throw failure
     return { inserted, known, headChanged: this.head !== oldHead }
@@ -1273,7 +1365,7 @@ export class Chain {
       // Below the head the target has state; between the head and the fast head it keeps the head.
       const newHead = n < this.head.number ? target : this.head
       ops.push(...this.pointerOps(newHead, target))
-      await this.db.batch(ops)
+      await this.write(ops, `the rewind to block ${n}`)
       const td = (await this.getTd(target.hash)) ?? 0n
       this.fastHead = target
       this.fastTd = td
@@ -1330,7 +1422,7 @@ export class Chain {
     }
     if (repaired || fastBroken || ops.length) {
       ops.push(...this.pointerOps(head, fast))
-      await this.db.batch(ops)
+      await this.write(ops, 'the repaired head pointers')
     }
     this.head = head
     this.headTd = (await this.getTd(head.hash)) ?? 0n

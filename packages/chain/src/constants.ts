@@ -46,3 +46,11 @@ export const executedDrainGroups = 4
  * count as 0 and are migrated on open).
  */
 export const databaseVersion = 1
+/** Bloom-bits index: blocks per section (go-ethereum's `BloomBitsBlocks`). */
+export const bloomSectionBlocks = 4096
+/** Bloom-bits index: a section is built once its last block is this far below the head. */
+export const bloomConfirmBlocks = 256
+/** `getLogs`: most logs one query returns (then `ErrLogsLimit`). */
+export const logsMaxResults = 10_000
+/** `getLogs`: most blocks one range query may span (then `ErrLogsRange`). */
+export const logsMaxBlockRange = 1_000_000n

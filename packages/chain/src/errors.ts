@@ -34,6 +34,18 @@ export type ChainErrorCode =
   | 'ErrInvalidReceipts'
   | 'ErrDatabaseVersion'
   | 'ErrIncompatibleConfig'
+  /** A log query's filter is contradictory or out of range (JSON-RPC -32602). */
+  | 'ErrLogsFilter'
+  /** A log query spans more blocks than allowed. */
+  | 'ErrLogsRange'
+  /** A log query found more logs than allowed. */
+  | 'ErrLogsLimit'
+  /** The data directory cannot be written (read-only mount, permissions): at open, or a write later. */
+  | 'ErrDatadirReadOnly'
+  /** A write failed for want of space (ENOSPC, EDQUOT); the chain refuses writes until reopened. */
+  | 'ErrDiskFull'
+  /** Another write failure (an I/O error); the chain refuses writes until reopened. */
+  | 'ErrWrite'
 
 export class ChainError extends Error {
   override readonly name = 'ChainError'
@@ -44,8 +56,13 @@ export class ChainError extends Error {
     readonly blockNumber?: bigint,
     /** `ErrBadBlock`: the header field the execution did not reproduce (or `transactions`). */
     readonly field?: string,
+    /** `cause`: the underlying error (a storage failure's LevelDB or OS error). */
+    options?: { cause?: unknown },
   ) {
-    super(`${code}: ${message}`)
+    super(
+      `${code}: ${message}`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    )
   }
 }
 

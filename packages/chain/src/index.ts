@@ -70,6 +70,21 @@ export {
 } from './genesis.js'
 export { exportChain, type ImportProgress, importChainFile } from './io.js'
 export {
+  type BloomIndex,
+  type BloomIndexDeps,
+  type BloomIndexOptions,
+  type BloomStore,
+  bloomBitsOf,
+  chainBloomStore,
+  chainLogSource,
+  createBloomIndex,
+  type FoundLog,
+  type LogChain,
+  type LogFilter,
+  type LogQueryOptions,
+  type LogSource,
+} from './logs.js'
+export {
   type NetworkName,
   type NetworkPreset,
   networkByGenesisHash,

@@ -180,6 +180,7 @@ async function networkFigures(): Promise<void> {
         },
       })
     }
+    if (seen.size < want) throw new Error(`fresh node saw only ${seen.size} of ${want} in 300 s`)
     times.push(performance.now() - t)
     await fresh.stop()
   }

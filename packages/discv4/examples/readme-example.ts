@@ -1,4 +1,4 @@
-import { createDiscv4, ethNodeFilter } from '@ethwire/discv4'
+import { createDiscv4 } from '@ethwire/discv4'
 import { testKey } from '@ethwire/discv4/testing'
 
 const forkId = { hash: Uint8Array.of(0xfc, 0x64, 0xec, 0x04), next: 1150000n }
@@ -15,7 +15,9 @@ const nodes = [1, 2, 3].map((i) =>
 )
 for (const n of nodes) await n.start()
 
-// Our node: dial only nodes whose `eth` entry carries a fork id we accept.
+// Our node: dial only nodes whose `eth` entry carries a fork id we accept (EIP-2124; with
+// @ethwire/handshake: `(id) => forkFilter(id) === undefined`). Nodes without an `eth` entry are
+// left out too, unless `includeNoEth: true`.
 const me = createDiscv4(
   {},
   {
@@ -24,7 +26,7 @@ const me = createDiscv4(
     tcpPort: 30303,
     forkId,
     bootnodes: [boot.enode],
-    nodeFilter: ethNodeFilter((id) => id.hash.every((b, i) => b === forkId.hash[i])),
+    forkFilter: (id) => id.hash.every((b, i) => b === forkId.hash[i]),
   },
 )
 await me.start()

@@ -119,9 +119,19 @@ export interface Discv4Options {
   readonly enrEntries?: Readonly<Record<string, RlpInput>>
   /**
    * Which nodes {@link Discv4.randomNodes} hands out (after their record was fetched), e.g.
-   * a fork-id check of the `eth` entry. Default: every node with a TCP port.
+   * a fork-id check of the `eth` entry. Default: every node with a TCP port. Applied after
+   * `forkFilter` when both are set.
    */
   readonly nodeFilter?: (node: DiscoveredNode) => boolean
+  /**
+   * The EIP-2124 / EIP-2364 check for other nodes' `eth` entries: {@link Discv4.randomNodes}
+   * (discv4 and DNS nodes alike) hands out only nodes whose `eth` fork id it accepts, e.g.
+   * `(id) => forkFilter(id) === undefined` with `createForkFilter` of `@ethwire/handshake`.
+   * Nodes without an `eth` entry (or a record) only with `includeNoEth`; malformed entries never.
+   */
+  readonly forkFilter?: (forkId: ForkId) => boolean
+  /** With `forkFilter`: hand out nodes without an `eth` entry too (default false). */
+  readonly includeNoEth?: boolean
   /** Only nodes in these networks (CIDR) enter the table (go-ethereum's `--netrestrict`). */
   readonly netRestrict?: readonly string[]
   /** Apply the /24 IP limits to LAN addresses too (default false, as go-ethereum). */
@@ -215,7 +225,7 @@ export interface Discv4 extends Startable {
   lookup(target?: Uint8Array, opts?: LookupOptions): Promise<DiscoveredNode[]>
   /**
    * Endless random walk for a dialer: nodes found by random lookups, their records fetched
-   * (ENRRequest), filtered by `nodeFilter`; ends when the service stops or `return()` is called.
+   * (ENRRequest), filtered by `forkFilter` and `nodeFilter`; ends when the service stops or `return()` is called.
    */
   randomNodes(opts?: RandomNodesOptions): AsyncIterableIterator<DiscoveredNode>
   /** Ping; resolves with the Pong (its `enrSeq` tells the record version). */
@@ -226,7 +236,12 @@ export interface Discv4 extends Startable {
   requestEnr(node: DiscoveredNode, opts?: AbortOptions): Promise<DiscoveredNode>
   /** Adds nodes to the table as found nodes (unverified until their first check). */
   addNodes(nodes: readonly DiscoveredNode[]): void
-  /** Sets (or clears) the `eth` entry's fork id; the record is re-signed with seq + 1. */
+  /**
+   * Sets (or clears) the `eth` entry's fork id. The record is re-signed with seq + 1 only when
+   * the fork id changed, so calling it on every new head (with the fork id at that head) is the
+   * way to keep our record right when the chain crosses a fork (go-ethereum's ENR updater);
+   * nodes learn the new seq from our next Pong and fetch the record again.
+   */
   setForkId(forkId: ForkId | undefined): void
   /** Writes the table to the data directory now. */
   persist(): Promise<void>
@@ -401,6 +416,14 @@ export class Discv4Service implements Discv4 {
 
   get nodeFilter(): ((node: DiscoveredNode) => boolean) | undefined {
     return this.#opts.nodeFilter
+  }
+
+  get forkFilter(): ((forkId: ForkId) => boolean) | undefined {
+    return this.#opts.forkFilter
+  }
+
+  get includeNoEth(): boolean {
+    return this.#opts.includeNoEth === true
   }
 
   tableNodes(): DiscoveredNode[] {

@@ -390,22 +390,45 @@ export function ethEntry(forkId: ForkId): RlpInput {
   return [[forkId.hash, forkId.next]]
 }
 
+/** What {@link ethNodeFilter} and the random walk's fork-id check take. */
+export interface EthFilterOptions {
+  /**
+   * Accept nodes whose record has no `eth` entry, and nodes without a record (default false: a
+   * node that does not say which chain it follows is not worth a dial slot on an `eth` network).
+   * A malformed `eth` entry is refused either way.
+   */
+  readonly includeNoEth?: boolean
+}
+
+/**
+ * The EIP-2124 / EIP-2364 check of a node's record: its `eth` entry (`[[hash, next], ...]`) is
+ * decoded and handed to `accept`; a malformed entry, or `accept` throwing, refuses the node; a node
+ * without a record or without an `eth` entry passes only with `includeNoEth`.
+ */
+export function ethRecordAccepted(
+  enr: Pick<Enr, 'get'> | undefined,
+  accept: (forkId: ForkId) => boolean,
+  opts: EthFilterOptions = {},
+): boolean {
+  if (enr === undefined || enr.get('eth') === undefined) return opts.includeNoEth === true
+  const id = ethForkIdOf(enr)
+  if (id === undefined) return false
+  try {
+    return accept(id) === true
+  } catch {
+    return false
+  }
+}
+
 /**
  * A node filter for a dialer on an `eth` network: true when the node's record has an `eth`
  * entry whose fork id `accept` takes (say, `(id) => forkFilter(id) === undefined` with the
- * EIP-2124 filter of `@ethwire/handshake`); false without a record or an `eth` entry.
+ * EIP-2124 filter of `@ethwire/handshake`); nodes without a record or an `eth` entry only with
+ * `includeNoEth`; a malformed entry never.
  */
 export function ethNodeFilter(
   accept: (forkId: ForkId) => boolean,
+  opts: EthFilterOptions = {},
 ): (node: { readonly enr?: Pick<Enr, 'get'> }) => boolean {
-  return (node) => {
-    if (node.enr === undefined) return false
-    const id = ethForkIdOf(node.enr)
-    if (id === undefined) return false
-    try {
-      return accept(id)
-    } catch {
-      return false
-    }
-  }
+  return (node) => ethRecordAccepted(node.enr, accept, opts)
 }

@@ -85,7 +85,16 @@ export {
   type TreeEntry,
   verifyRoot,
 } from './dns/tree.js'
-export { decodeBase64Url, Enr, ethEntry, ethForkIdOf, ethNodeFilter, type ForkId } from './enr.js'
+export {
+  decodeBase64Url,
+  Enr,
+  type EthFilterOptions,
+  ethEntry,
+  ethForkIdOf,
+  ethNodeFilter,
+  ethRecordAccepted,
+  type ForkId,
+} from './enr.js'
 export { Discv4Error, type Discv4ErrorCode, isDiscv4Error } from './errors.js'
 export {
   bytesToIp,

@@ -2,7 +2,7 @@
  * The node source for a dialer, as go-ethereum builds it for `eth` (`eth/backend.go`): a random
  * walk of the DHT (one random lookup after another, nodes handed on as they are found), each
  * node's record fetched with ENRRequest (at most 16 at once; a node that does not answer is
- * dropped), the filter applied (a fork-id check), and a small buffer ahead of the reader. More
+ * dropped), the fork-id check of the `eth` entry and the caller's filter applied, and a small buffer ahead of the reader. More
  * sources (DNS trees) are mixed in. The walk pauses while the buffer is full.
  */
 import { setMaxListeners } from 'node:events'
@@ -13,6 +13,7 @@ import {
   randomNodesRecentSize,
   randomWalkMinIntervalMs,
 } from './constants.js'
+import { ethRecordAccepted, type ForkId } from './enr.js'
 import type { DiscoveredNode } from './node.js'
 
 export interface RandomNodesOptions {
@@ -20,6 +21,13 @@ export interface RandomNodesOptions {
   readonly signal?: AbortSignal
   /** Which nodes to hand out; default the service's `nodeFilter`, else every node. */
   readonly filter?: (node: DiscoveredNode) => boolean
+  /**
+   * The fork-id check of the nodes' `eth` entries (before `filter`); default the service's
+   * `forkFilter`, none when neither is set.
+   */
+  readonly forkFilter?: (forkId: ForkId) => boolean
+  /** With a fork filter, hand out nodes without an `eth` entry too; default the service's. */
+  readonly includeNoEth?: boolean
   /** Fetch each discv4 node's record before filtering (default true; unanswered nodes are dropped). */
   readonly resolveEnr?: boolean
   /** Hand out nodes without a TCP port too (default false: a dialer cannot use them). */
@@ -38,6 +46,8 @@ export interface RandomWalkHost {
   readonly closeSignal: AbortSignal
   readonly tableSize: number
   readonly nodeFilter: ((node: DiscoveredNode) => boolean) | undefined
+  readonly forkFilter: ((forkId: ForkId) => boolean) | undefined
+  readonly includeNoEth: boolean
   randomTarget(): Uint8Array
   lookupInternal(
     target: Uint8Array,
@@ -221,6 +231,11 @@ export class RandomNodes implements AsyncIterableIterator<DiscoveredNode> {
 
   #accept(n: DiscoveredNode): boolean {
     if (n.tcpPort === 0 && this.#opts.includeNoTcp !== true) return false
+    const fork = this.#opts.forkFilter ?? this.#host.forkFilter
+    if (fork !== undefined) {
+      const includeNoEth = this.#opts.includeNoEth ?? this.#host.includeNoEth
+      if (!ethRecordAccepted(n.enr, fork, { includeNoEth })) return false
+    }
     const filter = this.#opts.filter ?? this.#host.nodeFilter
     if (filter === undefined) return true
     try {

@@ -11,6 +11,8 @@ import {
   createDnsClient,
   type DiscoveredNode,
   Enr,
+  ethEntry,
+  ethNodeFilter,
   ipToBytes,
   isDiscv4Error,
   parseEntry,
@@ -161,6 +163,41 @@ describe('client over a DNS server on 127.0.0.1', () => {
     // Random order: not the tree's (sorted by id) order.
     const sorted = [...ids].sort()
     expect([...first, ...rest].map((n) => n.idHex)).not.toEqual(sorted)
+  })
+
+  it('randomNodes with a filter: only the nodes it accepts (the fork-id check of eth entries)', async () => {
+    const good = { hash: Uint8Array.of(1, 2, 3, 4), next: 0n }
+    const bad = { hash: Uint8Array.of(9, 9, 9, 9), next: 0n }
+    const records = Array.from({ length: 9 }, (_, i) =>
+      Enr.sign({
+        privateKey: testKey(700 + i),
+        seq: 1n,
+        entries: {
+          ip: ipToBytes(`10.7.0.${i + 1}`),
+          udp: 30303,
+          tcp: 30303,
+          ...(i % 3 === 2 ? {} : { eth: ethEntry(i % 3 === 0 ? good : bad) }),
+        },
+      }),
+    )
+    const t = buildDnsTree({ domain: 'fork.test', privateKey: testKey(7), seq: 1, enrs: records })
+    const s = await server(t.records)
+    const c = createDnsClient(
+      { resolver: systemTxtResolver({ servers: [s.address] }) },
+      { rateLimitPerSecond: 1000, rateBurst: 1000 },
+    )
+    const accept = (id: { hash: Uint8Array }) => Buffer.from(id.hash).equals(Buffer.from(good.hash))
+    const idOf = (e: Enr) => Buffer.from(e.nodeId).toString('hex')
+    for (const [includeNoEth, want] of [
+      [false, records.filter((_, i) => i % 3 === 0)],
+      [true, records.filter((_, i) => i % 3 !== 1)],
+    ] as const) {
+      const it = c.randomNodes([t.url], { filter: ethNodeFilter(accept, { includeNoEth }) })
+      // Each node comes out once per pass over the tree; 3 (6) nodes pass: 12 reads is 4 (2) passes.
+      const got = await take(it, 12)
+      await it.return?.()
+      expect(new Set(got.map((n) => n.idHex))).toEqual(new Set(want.map(idOf)))
+    }
   })
 
   it('follows links to other trees', async () => {

@@ -5,11 +5,11 @@
  * when that finds nothing a binary search over numbers down to our head − `maxForkAncestry`.
  * A master that fails, lies or answers nothing here is dropped (the run elects another).
  */
-import { type BlockHeader, equalBytes } from '@ethwire/rlp-wire'
+import { type BlockHeader, bytesToHex, equalBytes } from '@ethwire/rlp-wire'
 import { type PeerEntry, type RunContext, RunFailed } from './context.js'
 import { DownloaderError, type DownloaderErrorCode } from './errors.js'
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').slice(0, 16)
+const hex = (b: Uint8Array): string => bytesToHex(b).slice(2, 18)
 
 /** One request to the master during the first phase, validated by the caller. */
 async function masterHeaders(

@@ -10,6 +10,7 @@
  *   scheduled header is more than `2 × fsMinFullBlocks` past the pivot, the pivot moves to
  *   newest − `fsMinFullBlocks` and the download restarts on the new root (what is stored stays).
  */
+import { bytesToHex } from '@ethwire/rlp-wire'
 import type { RunContext } from './context.js'
 import type { ResultStore } from './results.js'
 import type { StateSync, StateSyncFactory, StateSyncProgress } from './types.js'
@@ -136,5 +137,5 @@ export class FastSync {
 }
 
 function hexShort(b: Uint8Array): string {
-  return Buffer.from(b).toString('hex').slice(0, 16)
+  return bytesToHex(b).slice(2, 18)
 }

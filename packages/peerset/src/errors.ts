@@ -18,9 +18,12 @@ export type PeerErrorCode =
   | 'ErrNotRegistered'
   /** register: the peer set is full. */
   | 'ErrTooManyPeers'
+  /** register: the peer id is banned (its reputation fell below the ban threshold). */
+  | 'ErrBanned'
 
 const disconnectReasons: Record<PeerErrorCode, number> = {
   ErrTooManyPeers: DisconnectReason.TooManyPeers,
+  ErrBanned: DisconnectReason.UselessPeer,
   ErrAlreadyRegistered: DisconnectReason.AlreadyConnected,
   ErrPeerSetClosed: DisconnectReason.ClientQuitting,
   ErrTimeout: DisconnectReason.Timeout,

@@ -44,8 +44,12 @@ export class KnownSet {
   }
 }
 
+/** The bytes as a string, one char per byte (no Buffer, so it runs in browsers too). */
 function key(b: Uint8Array): string {
-  return b.length <= 64
-    ? String.fromCharCode.apply(null, b as unknown as number[])
-    : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1')
+  if (b.length <= 64) return String.fromCharCode.apply(null, b as unknown as number[])
+  let s = ''
+  // `apply` takes a bounded argument count: long inputs go in chunks.
+  for (let i = 0; i < b.length; i += 4096)
+    s += String.fromCharCode.apply(null, b.subarray(i, i + 4096) as unknown as number[])
+  return s
 }

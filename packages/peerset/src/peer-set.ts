@@ -2,6 +2,7 @@ import { TypedEmitter } from '@ethwire/interface/runtime'
 import { type Bytes, DisconnectReason } from '@ethwire/rlp-wire'
 import { maxPeers } from './constants.js'
 import { PeerError } from './errors.js'
+import { type OffenceKind, PeerScores, type ReportOutcome } from './reputation.js'
 
 /** What the peer set needs from a peer; `Peer` satisfies it. */
 export interface SetPeer {
@@ -30,6 +31,12 @@ export interface PeerSetOptions {
    * error is rethrown asynchronously; it never reaches `register`/`unregister` (see `TypedEmitter`).
    */
   onListenerError?: (err: unknown, event: keyof PeerSetEvents<unknown>) => void
+  /**
+   * The reputation table: banned ids are refused by `register`, `report` takes from it and
+   * `evictionCandidate` reads it. Default: a `PeerScores` of its own on the system clock (pass one
+   * to share it with a dialler or to give it a clock and options).
+   */
+  scores?: PeerScores
 }
 
 /**
@@ -39,11 +46,14 @@ export interface PeerSetOptions {
 export class PeerSet<P extends SetPeer = SetPeer> {
   readonly events: TypedEmitter<PeerSetEvents<P>>
   readonly maxPeers: number
+  /** The reputation table this set consults (see `PeerSetOptions.scores`). */
+  readonly scores: PeerScores
   readonly #peers = new Map<string, P>()
   #closed = false
 
   constructor(options: PeerSetOptions = {}) {
     this.maxPeers = options.maxPeers ?? maxPeers
+    this.scores = options.scores ?? new PeerScores()
     this.events = new TypedEmitter<PeerSetEvents<P>>(
       options.onListenerError === undefined ? {} : { onListenerError: options.onListenerError },
     )
@@ -66,12 +76,16 @@ export class PeerSet<P extends SetPeer = SetPeer> {
   }
 
   /**
-   * Adds a peer. Throws `PeerError` `ErrPeerSetClosed` after `close()`, `ErrAlreadyRegistered`
-   * for a known id, `ErrTooManyPeers` when full; `err.disconnectReason` (ClientQuitting,
-   * AlreadyConnected, TooManyPeers) is what to tell the peer.
+   * Adds a peer. Throws `PeerError` `ErrPeerSetClosed` after `close()`, `ErrBanned` for a banned
+   * id, `ErrAlreadyRegistered` for a known id, `ErrTooManyPeers` when full; `err.disconnectReason`
+   * (ClientQuitting, UselessPeer, AlreadyConnected, TooManyPeers) is what to tell the peer.
    */
   register(peer: P): void {
     if (this.#closed) throw new PeerError('ErrPeerSetClosed', 'peer set is closed')
+    if (this.scores.isBanned(peer.id)) {
+      const ban = this.scores.banOf(peer.id)
+      throw new PeerError('ErrBanned', `peer ${peer.id} is banned: ${ban?.reason ?? 'banned'}`)
+    }
     if (this.#peers.has(peer.id)) {
       throw new PeerError('ErrAlreadyRegistered', `peer ${peer.id} already registered`)
     }
@@ -134,6 +148,33 @@ export class PeerSet<P extends SetPeer = SetPeer> {
       }
     }
     return best
+  }
+
+  /**
+   * Reports an offence of a peer to `scores`; when the outcome says `shouldDrop` and the peer is
+   * registered, it is disconnected with `outcome.disconnectReason` (not unregistered: whoever runs
+   * its connection sees it end and unregisters it, as for any other disconnect).
+   */
+  report(
+    id: string,
+    kind: OffenceKind,
+    options: { detail?: string; cost?: number } = {},
+  ): ReportOutcome {
+    const outcome = this.scores.report(id, kind, options)
+    if (outcome.shouldDrop)
+      this.#peers
+        .get(id)
+        ?.disconnect(outcome.disconnectReason)
+        .catch(() => {})
+    return outcome
+  }
+
+  /**
+   * The registered peer to evict for a newcomer when the set is full: the lowest score, never a
+   * trusted or static one (see `PeerScores.pickEvictee`). Undefined when every peer is protected.
+   */
+  evictionCandidate(): P | undefined {
+    return this.scores.pickEvictee(this.#peers.values())
   }
 
   /** Peers not known to have the block. */

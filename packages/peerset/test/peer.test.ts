@@ -131,6 +131,20 @@ describe('bounded known sets', () => {
     expect(s.size).toBe(model.length)
   })
 
+  it('KnownSet tells long keys apart by every byte (keys past 64 bytes go in chunks)', () => {
+    const s = new KnownSet(8)
+    const long = new Uint8Array(10_000).fill(7)
+    s.add(long)
+    const last = long.slice()
+    last[9_999] = 8
+    const first = long.slice()
+    first[0] = 8
+    expect(s.has(long.slice())).toBe(true)
+    expect(s.has(last)).toBe(false)
+    expect(s.has(first)).toBe(false)
+    expect(s.has(long.subarray(0, 9_999))).toBe(false)
+  })
+
   it('default peer limits are 1,024 blocks and 32,768 txs', () => {
     const { peer } = peerPair({ version: 68 })
     for (let i = 0; i < 1_025; i++) peer.markBlock(hash(i))

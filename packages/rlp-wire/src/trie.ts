@@ -15,6 +15,15 @@ interface Entry {
   value: Uint8Array
 }
 
+/** The bytes as a string, one char per byte: a Map key (no Buffer, so it runs in browsers too). */
+function mapKey(b: Uint8Array): string {
+  if (b.length <= 64) return String.fromCharCode.apply(null, b as unknown as number[])
+  let s = ''
+  for (let i = 0; i < b.length; i += 4096)
+    s += String.fromCharCode.apply(null, b.subarray(i, i + 4096) as unknown as number[])
+  return s
+}
+
 function toNibbles(key: Uint8Array): Uint8Array {
   const out = new Uint8Array(key.length * 2)
   for (let i = 0; i < key.length; i++) {
@@ -96,7 +105,7 @@ export function trieRoot(
 ): Uint8Array {
   const map = new Map<string, Entry>()
   for (const [k, v] of entries) {
-    const key = Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('hex')
+    const key = mapKey(k)
     if (v.length === 0) map.delete(key)
     else map.set(key, { nibbles: toNibbles(k), value: v })
   }

@@ -49,10 +49,15 @@ export { loadOrCreatePeerKey } from './peer-key.js'
 export {
   createLibp2pTransport,
   type DialOptions,
+  defaultTransports,
   type Libp2pTransport,
   type Libp2pTransportDeps,
+  type Libp2pTransportKind,
   type Libp2pTransportOptions,
+  type ListenAddressesOptions,
+  libp2pTransportFor,
   libp2pTransportName,
+  listenAddresses,
   protocolId,
   versionOfProtocol,
 } from './transport.js'

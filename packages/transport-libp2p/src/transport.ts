@@ -20,7 +20,7 @@ import {
   protocolSuffix,
 } from './constants.js'
 import { isTransportError, TransportError } from './errors.js'
-import { loadLibp2pModules } from './modules.js'
+import { loadLibp2pModules, loadTcp, loadWebSockets } from './modules.js'
 import { loadOrCreatePeerKey } from './peer-key.js'
 import type { FrameStream } from './types.js'
 import {
@@ -34,8 +34,66 @@ import {
 /** The transport's name, also `EthConnection.transport` of its connections. */
 export const libp2pTransportName = 'libp2p'
 
-/** The multiaddrs this transport dials: an IP or DNS address with a TCP port. */
-const dialableAddress = /^\/(ip4|ip6|dns|dns4|dns6|dnsaddr)\/[^/]+\/tcp\/\d+(\/|$)/
+/** An IP or DNS address with a TCP port, then the rest (`/ws`, `/p2p/<id>`, …). */
+const tcpBasedAddress = /^\/(ip4|ip6|dns|dns4|dns6|dnsaddr)\/[^/]+\/tcp\/\d+((?:\/[^/]+)*)\/?$/
+/** After the TCP port: WebSockets, plain (`/ws`) or secure (`/wss`, `/tls/ws`, `/tls/sni/<host>/ws`). */
+const webSocketsSuffix = /^(\/tls(\/sni\/[^/]+)?)?\/wss?(\/|$)/
+
+/** Which libp2p transport dials `address`, or undefined when neither would. */
+export function libp2pTransportFor(address: string): Libp2pTransportKind | undefined {
+  const m = tcpBasedAddress.exec(address)
+  if (m === null) return undefined
+  const rest = m[2] ?? ''
+  if (webSocketsSuffix.test(rest)) return 'websockets'
+  // Another transport stacked on TCP (`/tls` without ws, `/http`, …) is neither.
+  if (rest === '' || rest.startsWith('/p2p/') || rest.startsWith('/p2p-circuit')) return 'tcp'
+  return undefined
+}
+
+/**
+ * The libp2p transports a transport can build its node with: `'tcp'` (`@libp2p/tcp`, Node only)
+ * and `'websockets'` (`@libp2p/websockets`: listen on Node, dial on Node and in browsers).
+ */
+export type Libp2pTransportKind = 'tcp' | 'websockets'
+
+/** True on Node (and Deno, Bun): where `@libp2p/tcp` works. */
+const onNode = (): boolean =>
+  typeof (globalThis as { process?: { versions?: { node?: unknown } } }).process?.versions?.node ===
+  'string'
+
+/** The default `transports`: TCP and WebSockets on Node, WebSockets elsewhere (a browser). */
+export function defaultTransports(): Libp2pTransportKind[] {
+  return onNode() ? ['tcp', 'websockets'] : ['websockets']
+}
+
+export interface ListenAddressesOptions {
+  /** IPv4 or IPv6 address to listen on. Default `127.0.0.1`. */
+  host?: string
+  /** TCP port (0 = any free port); TCP is off when undefined and `wsPort` is set. Default 0. */
+  port?: number
+  /** WebSockets port (0 = any free port); WebSockets listening is off when undefined. */
+  wsPort?: number
+}
+
+/**
+ * The listen multiaddrs of a node with a TCP port and/or a WebSockets port on one host, what a
+ * node's `--port` / `--ws.port` flags become:
+ * `listenAddresses({ host: '127.0.0.1', port: 30304, wsPort: 8546 })` →
+ * `['/ip4/127.0.0.1/tcp/30304', '/ip4/127.0.0.1/tcp/8546/ws']`.
+ */
+export function listenAddresses(options: ListenAddressesOptions = {}): string[] {
+  const host = options.host ?? '127.0.0.1'
+  const family = host.includes(':') ? 'ip6' : 'ip4'
+  const out: string[] = []
+  const port = options.port ?? (options.wsPort === undefined ? 0 : undefined)
+  for (const p of [port, options.wsPort]) {
+    if (p !== undefined && !(Number.isInteger(p) && p >= 0 && p <= 65_535))
+      throw new RangeError(`not a port: ${p}`)
+  }
+  if (port !== undefined) out.push(`/${family}/${host}/tcp/${port}`)
+  if (options.wsPort !== undefined) out.push(`/${family}/${host}/tcp/${options.wsPort}/ws`)
+  return out
+}
 
 /** The `name` of an error-like value (libp2p's errors are told apart by it), or undefined. */
 function errorName(err: unknown): string | undefined {
@@ -82,6 +140,23 @@ function cancelAddressDebounce(node: Libp2p): void {
   if (typeof update?.stop === 'function') update.stop()
 }
 
+/** Closes a libp2p connection gracefully, aborting it when that takes more than `timeoutMs`. */
+async function hangUp(connection: Connection, timeoutMs: number): Promise<void> {
+  if (connection.status !== 'open') return
+  const ac = new AbortController()
+  const timer = setTimeout(
+    () => ac.abort(new Error(`close timed out after ${timeoutMs} ms`)),
+    timeoutMs,
+  )
+  try {
+    await connection.close({ signal: ac.signal })
+  } catch (err) {
+    connection.abort(err instanceof Error ? err : new Error(String(err)))
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 export interface Libp2pTransportDeps {
   /** Attach to this libp2p node instead of building one. Its lifecycle stays the caller's. */
   readonly libp2p?: Libp2p
@@ -92,8 +167,17 @@ export interface Libp2pTransportDeps {
 export interface Libp2pTransportOptions {
   /** eth versions offered, any order (the highest common one wins). Default: all of rlp-wire's. */
   readonly versions?: readonly number[]
-  /** Listen multiaddrs when building the node. Default `/ip4/127.0.0.1/tcp/0`. */
+  /**
+   * Listen multiaddrs when building the node: TCP (`/ip4/127.0.0.1/tcp/30304`) and/or WebSockets
+   * (`/ip4/127.0.0.1/tcp/8546/ws`; see {@link listenAddresses}). Default `/ip4/127.0.0.1/tcp/0`
+   * with `'tcp'` among the transports, else none (a browser dials only).
+   */
   readonly listen?: readonly string[]
+  /**
+   * The libp2p transports to build the node with. Default {@link defaultTransports}: TCP and
+   * WebSockets on Node, WebSockets in a browser (where TCP does not exist).
+   */
+  readonly transports?: readonly Libp2pTransportKind[]
   /** The node key. Default: loaded from (or created in) `datadir`, else a fresh Ed25519 key. */
   readonly privateKey?: PrivateKey
   /** Data directory holding the node key (`libp2p-node-key`). */
@@ -142,7 +226,11 @@ export interface Libp2pTransport extends EthTransport, Startable {
   listen(options?: AbortOptions): Promise<string[]>
   /** The addresses to dial us at; empty before `start()` and after `stop()`. */
   addresses(): string[]
-  /** True for an IP or DNS multiaddr with a TCP port (`/ip4/1.2.3.4/tcp/30303/p2p/…`). */
+  /**
+   * True for an IP or DNS multiaddr with a TCP port (`/ip4/1.2.3.4/tcp/30303/p2p/…`) when TCP is
+   * among the transports, and one with `/ws` or `/wss` after the port when WebSockets is (for a
+   * transport attached to an existing node: either).
+   */
   canDial(address: string): boolean
   /**
    * Connects to `addr` (a multiaddr, ideally with `/p2p/<id>`) and opens an eth stream on the
@@ -183,6 +271,13 @@ export function createLibp2pTransport(
   const dialTimeoutMs = options.dialTimeoutMs ?? defaultDialTimeoutMs
   const hangUpOnClose = options.hangUpOnClose ?? true
   const ownsNode = deps.libp2p === undefined
+  const kinds = new Set<Libp2pTransportKind>(
+    ownsNode ? (options.transports ?? defaultTransports()) : ['tcp', 'websockets'],
+  )
+  for (const k of kinds)
+    if (k !== 'tcp' && k !== 'websockets') throw new RangeError(`unknown libp2p transport ${k}`)
+  if (kinds.size === 0) throw new RangeError('at least one libp2p transport is required')
+  const listen = options.listen ?? (kinds.has('tcp') ? defaultListenAddrs : [])
 
   let node: Libp2p | undefined = deps.libp2p
   let running = false
@@ -211,14 +306,7 @@ export function createLibp2pTransport(
         if (!hangUpOnClose || connection.status !== 'open') return
         for (const other of open)
           if ((other as Libp2pEthConnection).remoteId === conn.remoteId) return
-        const ac = new AbortController()
-        const timer = setTimeout(() => ac.abort(), closeTimeoutMs)
-        connection
-          .close({ signal: ac.signal })
-          .catch((err: unknown) =>
-            connection.abort(err instanceof Error ? err : new Error(String(err))),
-          )
-          .finally(() => clearTimeout(timer))
+        void hangUp(connection, closeTimeoutMs)
       },
     })
     open.add(conn)
@@ -265,10 +353,16 @@ export function createLibp2pTransport(
         options.privateKey ??
         (options.datadir !== undefined ? await loadOrCreatePeerKey(options.datadir) : undefined)
       const m = await loadLibp2pModules()
+      const transports = []
+      if (kinds.has('tcp')) transports.push((await loadTcp()).tcp())
+      if (kinds.has('websockets')) transports.push((await loadWebSockets()).webSockets())
       node = await m.libp2p.createLibp2p({
         ...(privateKey === undefined ? {} : { privateKey }),
-        addresses: { listen: [...(options.listen ?? defaultListenAddrs)] },
-        transports: [m.tcp.tcp()],
+        addresses: { listen: [...listen] },
+        transports,
+        // libp2p's browser default refuses private addresses and plain ws://: this transport
+        // dials exactly the addresses it is given (a node's own bootnodes, a loopback dev node).
+        connectionGater: { denyDialMultiaddr: () => false },
         connectionEncrypters: [m.noise.noise()],
         streamMuxers: [m.yamux.yamux()],
         services: { identify: m.identify.identify(), ping: m.ping.ping() },
@@ -322,7 +416,8 @@ export function createLibp2pTransport(
     },
 
     canDial(address) {
-      return dialableAddress.test(address)
+      const kind = libp2pTransportFor(address)
+      return kind !== undefined && kinds.has(kind)
     },
 
     onConnection(listener) {
@@ -345,6 +440,10 @@ export function createLibp2pTransport(
       await node.unhandle(protocols)
       await Promise.all([...open].map((c) => c.close(DisconnectReason.ClientQuitting)))
       if (ownsNode) {
+        // Hang up ourselves, each within closeTimeoutMs, before node.stop(): libp2p 3 over
+        // WebSockets can wait for a close that never comes when both ends stop at once, and the
+        // timeout libp2p puts on it (AbortSignal.timeout) does not keep the process alive.
+        await Promise.all(node.getConnections().map((c) => hangUp(c, closeTimeoutMs)))
         await node.stop()
         cancelAddressDebounce(node)
       }

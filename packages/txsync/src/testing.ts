@@ -3,6 +3,7 @@
  * held, resolved or failed by the test. (The fake clock and the seeded random source are
  * `FakeClock` and `seededRandom` from `@ethwire/interface/testing`.)
  */
+import { bytesToHex } from '@ethwire/rlp-wire'
 import type { TxSyncPeer, TxSyncTx } from './types.js'
 
 /** A transaction stand-in: hash from the index, given type and size. */
@@ -16,7 +17,7 @@ export function fakeTx(index: number, size = 100, type = 2): FakeTx {
   return { index, hash, size, type }
 }
 
-const key = (h: Uint8Array) => Buffer.from(h).toString('hex')
+const key = (h: Uint8Array) => bytesToHex(h)
 
 type Mode = 'resolve' | 'hold' | 'fail'
 

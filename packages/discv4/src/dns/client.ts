@@ -200,14 +200,15 @@ export class DnsClient {
 
   /**
    * An endless random walk over the trees at `urls` and the trees they link to. Nodes without
-   * an IP are skipped. Ends when `signal` aborts or `return()` is called; also when no tree can
+   * an IP are skipped, and so are nodes `filter` refuses (say, `ethNodeFilter(…)`: the fork-id
+   * check). Ends when `signal` aborts or `return()` is called; also when no tree can
    * ever give a node (every root failed and there is nothing to wait for).
    */
   randomNodes(
     urls: readonly string[],
-    opts: { signal?: AbortSignal } = {},
+    opts: { signal?: AbortSignal; filter?: (node: DiscoveredNode) => boolean } = {},
   ): AsyncIterableIterator<DiscoveredNode> {
-    const it = new DnsRandomIterator(this, opts.signal)
+    const it = new DnsRandomIterator(this, opts.signal, opts.filter)
     for (const u of urls) it.addTree(u)
     return it
   }
@@ -469,8 +470,11 @@ class DnsRandomIterator implements AsyncIterableIterator<DiscoveredNode> {
   #closed = false
   #busy: Promise<IteratorResult<DiscoveredNode>> | undefined
 
-  constructor(c: DnsClient, signal?: AbortSignal) {
+  readonly #filter: ((node: DiscoveredNode) => boolean) | undefined
+
+  constructor(c: DnsClient, signal?: AbortSignal, filter?: (node: DiscoveredNode) => boolean) {
     this.#c = c
+    this.#filter = filter
     this.#signal =
       signal === undefined ? this.#ac.signal : AbortSignal.any([signal, this.#ac.signal])
   }
@@ -507,7 +511,7 @@ class DnsRandomIterator implements AsyncIterableIterator<DiscoveredNode> {
         const enr = await ct.syncRandom(this.#signal)
         if (enr === undefined) continue
         const node = nodeFromEnr(enr)
-        if (node !== undefined) return { value: node, done: false }
+        if (node !== undefined && this.#accepts(node)) return { value: node, done: false }
       } catch (err) {
         if (this.#signal.aborted) return { value: undefined, done: true }
         this.#c.log.debug('DNS discovery: sync step failed', {
@@ -515,6 +519,15 @@ class DnsRandomIterator implements AsyncIterableIterator<DiscoveredNode> {
           err: String(err),
         })
       }
+    }
+  }
+
+  #accepts(node: DiscoveredNode): boolean {
+    if (this.#filter === undefined) return true
+    try {
+      return this.#filter(node)
+    } catch {
+      return false
     }
   }
 
