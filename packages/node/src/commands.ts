@@ -17,7 +17,7 @@ import {
   saveGenesis,
   translateOpenError,
 } from './datadir.js'
-import { NodeError } from './errors.js'
+import { errorMessage, NodeError } from './errors.js'
 import type { Logger } from './log.js'
 
 export interface CommandContext {
@@ -40,7 +40,7 @@ export async function initCommand(
   try {
     text = await readFile(genesisPath, 'utf8')
   } catch (e) {
-    throw new NodeError('ErrUsage', `cannot read ${genesisPath}: ${(e as Error).message}`)
+    throw new NodeError('ErrUsage', `cannot read ${genesisPath}: ${errorMessage(e)}`)
   }
   const g = parseGenesis(text)
   checkEngineSupported(g, ctx.fakePow)

@@ -34,6 +34,8 @@ export const redialInitialMs = 1_000
 export const redialMaxMs = 30_000
 /** A connection that lasted this long resets the redial backoff. */
 export const redialResetAfterMs = 30_000
+/** Stop: how long to wait for peer handlers to end after the transports closed. */
+export const handlerDrainMs = 2_000
 /** Dial timeout for bootnodes and admin_addPeer. */
 export const dialTimeoutMs = 10_000
 /** `ethwire devchain`: blocks sealed per database write. */

@@ -18,6 +18,7 @@ import {
   terminalTotalDifficulty,
 } from '@ethwire/chain'
 import * as crypto from '@ethwire/crypto'
+import { errorCode } from '@ethwire/interface/runtime'
 import { bytesToHex, hexToBytes } from '@ethwire/rlp-wire'
 import {
   chaindataDirName,
@@ -25,7 +26,7 @@ import {
   devKeyFileName,
   genesisFileName,
 } from './constants.js'
-import { NodeError } from './errors.js'
+import { causeCode, errorMessage, NodeError } from './errors.js'
 
 export const paths = (datadir: string) => ({
   chaindata: join(datadir, chaindataDirName),
@@ -37,7 +38,7 @@ async function readIfExists(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8')
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    if (errorCode(e) === 'ENOENT') return undefined
     throw e
   }
 }
@@ -150,7 +151,7 @@ export async function openDatadirChain(datadir: string, o: OpenOptions = {}): Pr
       },
       { genesis: o.genesis, fakePow: o.fakePow },
     ).catch(async (e) => {
-      if (isChainError(e, 'ErrUnsupportedEngine') && /clique/.test((e as Error).message))
+      if (isChainError(e, 'ErrUnsupportedEngine') && /clique/.test(errorMessage(e)))
         return openChain(
           { location: paths(datadir).chaindata, engine: clique },
           { genesis: o.genesis, fakePow: o.fakePow },
@@ -163,13 +164,11 @@ export async function openDatadirChain(datadir: string, o: OpenOptions = {}): Pr
 }
 
 export function translateOpenError(e: unknown, datadir: string): unknown {
-  const err = e as { code?: string; message?: string; cause?: { code?: string } }
-  if (err?.code === 'LEVEL_DATABASE_NOT_OPEN' && err.cause?.code === 'LEVEL_LOCKED')
-    return new NodeError(
-      'ErrDatadirLocked',
-      `data directory ${datadir} is in use by another ethwire process`,
-    )
-  if (err?.code === 'LEVEL_LOCKED')
+  const code = errorCode(e)
+  if (
+    (code === 'LEVEL_DATABASE_NOT_OPEN' && causeCode(e) === 'LEVEL_LOCKED') ||
+    code === 'LEVEL_LOCKED'
+  )
     return new NodeError(
       'ErrDatadirLocked',
       `data directory ${datadir} is in use by another ethwire process`,

@@ -120,3 +120,6 @@ export async function handleBody(
 export function stringifyResponse(body: unknown): string {
   return JSON.stringify(body, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))
 }
+
+/** go-ethereum's code for "server error" (transaction rejected, dial failed, …). */
+export const rpcServerErrorCode = RpcErrorCode.Server

@@ -1,0 +1,112 @@
+/**
+ * The RPC part: the node's JSON-RPC `Backend` (over the chain, protocol and transports parts) and
+ * the HTTP server that serves its methods.
+ */
+import type { Logger } from '@ethwire/interface'
+import { bytesToHex } from '@ethwire/rlp-wire'
+import { defaultHttpHost, defaultHttpPort, defaultListenHost } from '../constants.js'
+import type { Part } from '../lifecycle.js'
+import type { Backend } from '../rpc/backend.js'
+import { type RpcServer, startRpcServer } from '../rpc/http.js'
+import { createRpcMethods } from '../rpc/methods/index.js'
+import { clientId } from '../version.js'
+import type { ChainPart } from './chain.js'
+import type { ProtocolPart } from './protocol.js'
+import type { TransportsPart } from './transports.js'
+
+export interface BackendParts {
+  chain: ChainPart
+  protocol: ProtocolPart
+  transports: TransportsPart
+  /** Whether the node is running. */
+  running: () => boolean
+  listenHost?: string
+}
+
+/** The real backend: every call reads the parts as they are now (valid once they started). */
+export function createBackend(p: BackendParts): Backend {
+  const chain = () => p.chain.chain
+  const pool = () => p.chain.txPool
+  const pm = () => p.protocol.pm
+  return {
+    clientVersion: clientId,
+    get networkId() {
+      return p.chain.networkId
+    },
+    get chainId() {
+      return p.chain.chainId
+    },
+    get running() {
+      return p.running()
+    },
+    nodeInfo: () => ({
+      peerId: p.transports.libp2p.peerId,
+      enode: p.transports.enode,
+      nodeId: p.transports.rlpx?.nodeId,
+      listenHost: p.listenHost ?? defaultListenHost,
+      multiaddrs: p.transports.multiaddrs,
+    }),
+    addPeer: (address) => p.transports.addPeer(address),
+    get chainConfig() {
+      return chain().config
+    },
+    get genesisHash() {
+      return chain().genesis.hash
+    },
+    currentHeader: () => chain().currentHeader(),
+    currentTd: () => chain().currentTd(),
+    blockByNumber: (n) => chain().getBlockByNumber(n),
+    blockByHash: (h) => chain().getBlockByHash(h),
+    td: (h) => chain().getTd(h),
+    minedTransaction: (h) => p.chain.findMinedTx(bytesToHex(h)),
+    sendRawTransaction: async (raw) => (await pool().addRaw(raw, { local: true })).hashHex,
+    poolTransaction: (h) => pool().get(h),
+    poolStatus: () => pool().status(),
+    poolContent: () => pool().content() as unknown as ReturnType<Backend['poolContent']>,
+    peerCount: () => pm().peerCount,
+    peerInfos: () => pm().peerInfos(),
+    syncing: () => pm().syncing(),
+    wireStats: () => {
+      const m = pm()
+      const progress = m.parts.downloader.progress()
+      return {
+        ...m.stats(),
+        // headers known to the downloader: imported blocks plus header slots waiting for bodies
+        headersDownloaded: Number(progress.currentBlock) + progress.pendingResults,
+        syncHighest: Number(progress.highestBlock),
+        peers: m.peerCount,
+        head: Number(chain().currentHeader().number),
+      }
+    },
+  }
+}
+
+export interface RpcPart extends Part {
+  /** `http://host:port` once started. */
+  readonly url: string | undefined
+}
+
+export function createRpcPart(
+  deps: { backend: Backend; log: Pick<Logger, 'info'> },
+  options: { host?: string; port?: number },
+): RpcPart {
+  let server: RpcServer | undefined
+  return {
+    name: 'RPC',
+    start: async () => {
+      server = await startRpcServer(createRpcMethods(deps.backend), {
+        host: options.host ?? defaultHttpHost,
+        port: options.port ?? defaultHttpPort,
+      })
+      deps.log.info('HTTP server started', { url: server.url })
+    },
+    stop: async () => {
+      const s = server
+      server = undefined
+      await s?.close()
+    },
+    get url() {
+      return server?.url
+    },
+  }
+}
