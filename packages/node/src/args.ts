@@ -2,6 +2,13 @@
  * go-ethereum style command line: `ethwire [command] [--flag value | --flag=value | --bool] [args]`.
  * Single or double dashes; a boolean flag takes `--flag`, `--flag=false` or `--flag false`.
  */
+
+import {
+  defaultAccountQueue,
+  defaultAccountSlots,
+  defaultGlobalQueue,
+  defaultGlobalSlots,
+} from '@ethwire/txpool'
 import {
   defaultDevPeriodSeconds,
   defaultHttpHost,
@@ -40,10 +47,14 @@ export interface NodeFlags {
   txannounce: boolean
   /** `import`: blocks per database write. */
   'import.batch': number
-  /** txpool: most transactions held (all senders). */
+  /** txpool: executable transaction slots guaranteed over all accounts. */
   'txpool.globalslots'?: number
-  /** txpool: most transactions per remote sender. */
+  /** txpool: executable transaction slots guaranteed per account. */
   'txpool.accountslots'?: number
+  /** txpool: non-executable transaction slots over all accounts. */
+  'txpool.globalqueue'?: number
+  /** txpool: non-executable transaction slots per account. */
+  'txpool.accountqueue'?: number
   /** `extip:<ip>` (the address in our enode URL), `none` or `any` (default: the listen address). */
   nat?: string
 }
@@ -85,6 +96,8 @@ const FLAGS: Record<string, FlagKind> = {
   nat: 'string',
   'txpool.globalslots': 'int',
   'txpool.accountslots': 'int',
+  'txpool.globalqueue': 'int',
+  'txpool.accountqueue': 'int',
 }
 
 export const COMMANDS = [
@@ -257,6 +270,8 @@ export function nodeConfigFromFlags(flags: NodeFlags): NodeConfig {
     txPool: {
       globalSlots: flags['txpool.globalslots'],
       accountSlots: flags['txpool.accountslots'],
+      globalQueue: flags['txpool.globalqueue'],
+      accountQueue: flags['txpool.accountqueue'],
     },
   }
 }
@@ -292,8 +307,10 @@ Flags:
   --minsyncpeers <n>     peers needed before a new peer triggers a sync (default 5)
   --eth <list>           allowed eth versions, e.g. 68 or 66,67,68 (default: 62-68, and 69 on a merged chain)
   --txannounce <bool>    eth/66+: full txs to sqrt(peers), hashes to the rest (default true)
-  --txpool.globalslots <n>   most transactions in the pool (default 6144)
-  --txpool.accountslots <n>  most transactions per remote sender (default 80)
+  --txpool.globalslots <n>   executable transaction slots guaranteed over all accounts (default ${defaultGlobalSlots})
+  --txpool.accountslots <n>  executable transaction slots guaranteed per account (default ${defaultAccountSlots})
+  --txpool.globalqueue <n>   non-executable transaction slots over all accounts (default ${defaultGlobalQueue})
+  --txpool.accountqueue <n>  non-executable transaction slots per account (default ${defaultAccountQueue})
   --import.batch <n>     import: blocks per database write (default 256)
   --verbosity <0-5>      0 silent, 1 error, 2 warn, 3 info, 4 debug, 5 trace (default 3)
 `

@@ -2,13 +2,15 @@
 import { readFile } from 'node:fs/promises'
 import {
   buildEmptyBlock,
+  type Chain,
   type Engine,
   exportChain,
   importChainFile,
   parseGenesis,
 } from '@ethwire/chain'
+import { createRecoveryPool } from '@ethwire/crypto'
 import { type Block, type BlockHeader, bytesToHex } from '@ethwire/rlp-wire'
-import { devchainBatchBlocks, importLogIntervalMs } from './constants.js'
+import { defaultRecoveryWorkers, devchainBatchBlocks, importLogIntervalMs } from './constants.js'
 import {
   checkEngineSupported,
   openDatadirChain,
@@ -60,7 +62,19 @@ export async function importCommand(
   ctx: CommandContext,
   file: string,
 ): Promise<{ head: bigint; hash: string; inserted: number }> {
-  const chain = await openDatadirChain(ctx.datadir, { fakePow: ctx.fakePow })
+  // blocks are executed: their senders are recovered in a worker thread
+  const recoverer = createRecoveryPool({ workers: defaultRecoveryWorkers })
+  let chain: Chain
+  try {
+    chain = await openDatadirChain(ctx.datadir, {
+      fakePow: ctx.fakePow,
+      recoverer,
+      logger: ctx.log,
+    })
+  } catch (e) {
+    await recoverer.close()
+    throw e
+  }
   try {
     const started = Date.now()
     let lastLog = 0
@@ -94,6 +108,7 @@ export async function importCommand(
     return { head: head.number, hash, inserted: p.inserted }
   } finally {
     await chain.close()
+    await recoverer.close()
   }
 }
 

@@ -17,6 +17,8 @@ export const defaultSyncIntervalMs = 10_000
 export const defaultMinSyncPeers = 5
 /** Worker threads for sender recovery of peers' transactions. */
 export const defaultRecoveryWorkers = 1
+/** State database cache (decoded trie nodes and code), bytes. */
+export const stateCacheBytes = 64 * 1024 * 1024
 /** The status log line interval. */
 export const logIntervalMs = 8_000
 /** `ethwire import`: blocks per database write (`--import.batch`). */

@@ -53,8 +53,16 @@ export interface NodeConfig {
   /** Logger (default: info level to stderr); or a verbosity 0..5. */
   logger?: Logger
   verbosity?: number
-  /** Pool limits (default: @ethwire/txpool's, 6144 in all and 80 per remote sender). */
-  txPool?: { globalSlots?: number; accountSlots?: number }
+  /**
+   * Pool limits (go-ethereum's and @ethwire/txpool's defaults): executable slots over all accounts
+   * (5120) and per account (16), non-executable slots over all accounts (1024) and per account (64).
+   */
+  txPool?: {
+    globalSlots?: number
+    accountSlots?: number
+    globalQueue?: number
+    accountQueue?: number
+  }
   /** Worker threads recovering senders of transactions from peers (default 1). */
   recoveryWorkers?: number
   /** Status log line interval; 0 turns it off. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { defaultFlags, nodeConfigFromFlags, parseArgs, UsageError } from '../src/args.js'
+import { defaultFlags, nodeConfigFromFlags, parseArgs, USAGE, UsageError } from '../src/args.js'
 
 describe('parseArgs', () => {
   it('gives the defaults with no arguments', () => {
@@ -133,6 +133,9 @@ describe('parseArgs', () => {
         '--verbosity=1',
         '--txpool.globalslots=20000',
         '--txpool.accountslots=500',
+        '--txpool.globalqueue',
+        '2048',
+        '--txpool.accountqueue=128',
       ]).flags,
     )
     expect(c).toEqual({
@@ -152,13 +155,28 @@ describe('parseArgs', () => {
       ethVersions: [66, 68],
       txAnnounce: false,
       verbosity: 1,
-      txPool: { globalSlots: 20000, accountSlots: 500 },
+      txPool: { globalSlots: 20000, accountSlots: 500, globalQueue: 2048, accountQueue: 128 },
     })
     expect(nodeConfigFromFlags(parseArgs([]).flags)).toMatchObject({
       http: undefined,
       dev: undefined,
       ethVersions: undefined,
     })
+  })
+
+  it("the txpool flags say go-ethereum's defaults, the pool's own", () => {
+    expect(USAGE).toMatch(
+      /--txpool\.globalslots <n> +executable transaction slots guaranteed over all accounts \(default 5120\)/,
+    )
+    expect(USAGE).toMatch(
+      /--txpool\.accountslots <n> +executable transaction slots guaranteed per account \(default 16\)/,
+    )
+    expect(USAGE).toMatch(
+      /--txpool\.globalqueue <n> +non-executable transaction slots over all accounts \(default 1024\)/,
+    )
+    expect(USAGE).toMatch(
+      /--txpool\.accountqueue <n> +non-executable transaction slots per account \(default 64\)/,
+    )
   })
 
   it('help and version', () => {

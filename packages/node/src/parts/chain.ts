@@ -5,18 +5,26 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Chain, GenesisJson } from '@ethwire/chain'
+import type { Chain, ChainConfig, GenesisJson } from '@ethwire/chain'
 import { createRecoveryPool, loadRecoverer, type RecoveryPool } from '@ethwire/crypto'
+import type { Executor } from '@ethwire/executor'
 import type { Logger } from '@ethwire/interface'
 import { type Block, bytesToHex, hexToBytes, type Transaction } from '@ethwire/rlp-wire'
-import { createFileJournal, createTxPool, type TxPool } from '@ethwire/txpool'
+import type { StateDatabase } from '@ethwire/state'
+import {
+  createFileJournal,
+  createTxPool,
+  type PoolChain,
+  type StateReader,
+  type TxPool,
+} from '@ethwire/txpool'
 import {
   defaultRecoveryWorkers,
   minedTxIndexEntries,
   minedTxStartupBlocks,
   txJournalFileName,
 } from '../constants.js'
-import { openDatadirChain, prepareDev } from '../datadir.js'
+import { openExecutingChain, prepareDev } from '../datadir.js'
 import { NodeError } from '../errors.js'
 import type { Part } from '../lifecycle.js'
 
@@ -27,7 +35,13 @@ export interface ChainPartOptions {
   fakePow?: boolean
   /** Network id; default the genesis chain id. */
   networkId?: bigint
-  txPool?: { globalSlots?: number; accountSlots?: number }
+  /** Pool limits (default: @ethwire/txpool's, go-ethereum's: 5120, 16, 1024, 64). */
+  txPool?: {
+    globalSlots?: number
+    accountSlots?: number
+    globalQueue?: number
+    accountQueue?: number
+  }
   recoveryWorkers?: number
 }
 
@@ -39,6 +53,10 @@ export interface MinedTx {
 
 export interface ChainPart extends Part {
   readonly chain: Chain
+  /** The state database in the chain's LevelDB (reads at any stored root). */
+  readonly state: StateDatabase
+  /** The executor the chain runs blocks with (also: buildBlock, call, estimateGas). */
+  readonly executor: Executor
   readonly txPool: TxPool
   readonly chainId: bigint
   readonly networkId: bigint
@@ -46,6 +64,26 @@ export interface ChainPart extends Part {
   readonly signerKey: Uint8Array | undefined
   /** A transaction of a canonical block seen since start (or in the most recent ones at start). */
   findMinedTx(hashHex: string): Promise<MinedTx | undefined>
+}
+
+/** The pool's view of the state at one root: nonce, balance, code of an address. */
+export function stateReader(state: StateDatabase, root: Uint8Array): StateReader {
+  return {
+    getNonce: async (a) => (await state.getAccount(root, a))?.nonce ?? 0n,
+    getBalance: async (a) => (await state.getAccount(root, a))?.balance ?? 0n,
+    getCode: async (a) => {
+      const acc = await state.getAccount(root, a)
+      return acc ? ((await state.getCode(acc.codeHash)) ?? new Uint8Array(0)) : new Uint8Array(0)
+    },
+  }
+}
+
+/** The pool's fork times (Prague's EIP-7623 floor, Osaka's limits) from the genesis config. */
+function timeForksOf(config: ChainConfig): { pragueTime?: bigint; osakaTime?: bigint } {
+  const out: { pragueTime?: bigint; osakaTime?: bigint } = {}
+  if (typeof config.pragueTime === 'number') out.pragueTime = BigInt(config.pragueTime)
+  if (typeof config.osakaTime === 'number') out.osakaTime = BigInt(config.osakaTime)
+  return out
 }
 
 const notStarted = (what: string): never => {
@@ -60,6 +98,8 @@ export function createChainPart(
   let chain: Chain | undefined
   let txPool: TxPool | undefined
   let recoveryPool: RecoveryPool | undefined
+  let state: StateDatabase | undefined
+  let executor: Executor | undefined
   let signerKey: Uint8Array | undefined
   let chainId = 0n
   let networkId = 0n
@@ -86,12 +126,23 @@ export function createChainPart(
       signerKey = dev.key
       genesis = dev.genesis
     }
-    chain = await openDatadirChain(options.datadir, {
+    // sender recovery (block execution, transactions from peers) runs in a worker thread
+    // (in-thread fallback)
+    recoveryPool = createRecoveryPool({
+      workers: options.recoveryWorkers ?? defaultRecoveryWorkers,
+    })
+    const opened = await openExecutingChain(options.datadir, {
       genesis,
       fakePow: options.fakePow,
       signerKey,
+      recoverer: recoveryPool,
+      logger: log,
     })
+    chain = opened.chain
+    state = opened.state
+    executor = opened.executor
     const c = chain
+    const st = state
     chainId = BigInt(c.config.chainId ?? 1)
     networkId = options.networkId ?? chainId
     log.info('Opened chain', {
@@ -105,8 +156,12 @@ export function createChainPart(
       c.on((e) => {
         if (e.type !== 'block' || !e.canonical) return
         index(e.block)
-        if (e.block.transactions.length && txPool)
-          void txPool.removeIncluded(e.block.transactions).catch(() => {})
+      }),
+      // the pool follows every new head (reorgs included): mined and now-invalid transactions
+      // leave, a reorg gives back what it removed, queued ones may become pending
+      c.on((e) => {
+        if (e.type !== 'head' || !txPool) return
+        void txPool.reset(e.header).catch((err) => log.warn('Pool reset failed', { err }))
       }),
     )
     // the transactions of the most recent canonical blocks already in the database
@@ -118,25 +173,26 @@ export function createChainPart(
       if (block) index(block)
     }
 
-    // sender recovery of transactions from peers runs in a worker thread (in-thread fallback)
-    recoveryPool = createRecoveryPool({
-      workers: options.recoveryWorkers ?? defaultRecoveryWorkers,
-    })
+    const poolChain: PoolChain = {
+      currentHeader: () => c.currentHeader(),
+      getBlockByHash: (h) => c.getBlockByHash(h),
+      stateAt: (root) => stateReader(st, root),
+    }
+    const limits = options.txPool ?? {}
     txPool = createTxPool(
       {
+        chain: poolChain,
         journal: createFileJournal(join(options.datadir, txJournalFileName)),
         recoverer: loadRecoverer(),
         batchRecoverer: recoveryPool,
       },
       {
         chainId,
-        blockGasLimit: c.currentHeader().gasLimit,
-        ...(options.txPool?.globalSlots !== undefined
-          ? { globalSlots: options.txPool.globalSlots }
-          : {}),
-        ...(options.txPool?.accountSlots !== undefined
-          ? { accountSlots: options.txPool.accountSlots }
-          : {}),
+        forks: timeForksOf(c.config),
+        ...(limits.globalSlots !== undefined ? { globalSlots: limits.globalSlots } : {}),
+        ...(limits.accountSlots !== undefined ? { accountSlots: limits.accountSlots } : {}),
+        ...(limits.globalQueue !== undefined ? { globalQueue: limits.globalQueue } : {}),
+        ...(limits.accountQueue !== undefined ? { accountQueue: limits.accountQueue } : {}),
       },
     )
     await txPool.start()
@@ -176,6 +232,12 @@ export function createChainPart(
     stop,
     get chain() {
       return chain ?? notStarted('chain')
+    },
+    get state() {
+      return state ?? notStarted('state')
+    },
+    get executor() {
+      return executor ?? notStarted('executor')
     },
     get txPool() {
       return txPool ?? notStarted('txPool')
