@@ -9,7 +9,12 @@ import type { Block, Transaction } from '@ethwire/rlp-wire'
 import type { Libp2pTransport } from '@ethwire/transport-libp2p'
 import type { RlpxTransport } from '@ethwire/transport-rlpx'
 import type { TxPool } from '@ethwire/txpool'
-import { defaultDevPeriodSeconds, defaultMaxPeers, logIntervalMs } from './constants.js'
+import {
+  defaultDevPeriodSeconds,
+  defaultMaxPeers,
+  defaultMinerGasLimit,
+  logIntervalMs,
+} from './constants.js'
 import { NodeError } from './errors.js'
 import { createLifecycle, type Part } from './lifecycle.js'
 import { createLogger, type Logger } from './log.js'
@@ -42,8 +47,20 @@ export interface NodeConfig {
   /** libp2p multiaddrs and/or enode URLs to dial at start and redial when they drop. */
   bootnodes?: string[]
   maxPeers?: number
-  /** Dev mode: clique dev genesis + signer key in the datadir, sealing every `periodSeconds`. */
+  /**
+   * Dev mode: clique dev genesis + signer key in the datadir; the miner seals a block every
+   * `periodSeconds`, or, with 0, whenever transactions become pending.
+   */
   dev?: { periodSeconds?: number }
+  /** The miner (dev mode): go-ethereum's `--miner.*`. */
+  miner?: {
+    /** Fee recipient on engines that pay the coinbase (clique pays the signer instead). */
+    etherbase?: Uint8Array
+    /** Gas limit the blocks move toward (default 30,000,000). */
+    gasLimit?: bigint
+    /** Extra-data of mined blocks (clique: the vanity), at most 32 bytes. */
+    extraData?: Uint8Array
+  }
   fakePow?: boolean
   syncIntervalMs?: number
   minSyncPeers?: number
@@ -144,7 +161,12 @@ export function createNode(config: NodeConfig): EthwireNode {
   const sealer: SealerPart | undefined = cfg.dev
     ? createSealerPart(
         { chain, announce: (block) => protocol.pm.announceMined(block), log },
-        { periodSeconds: cfg.dev.periodSeconds ?? defaultDevPeriodSeconds },
+        {
+          periodSeconds: cfg.dev.periodSeconds ?? defaultDevPeriodSeconds,
+          gasLimit: cfg.miner?.gasLimit ?? defaultMinerGasLimit,
+          etherbase: cfg.miner?.etherbase,
+          extraData: cfg.miner?.extraData,
+        },
       )
     : undefined
   const backend = createBackend({

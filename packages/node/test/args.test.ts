@@ -99,7 +99,11 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['--port', '-1'])).toThrow(UsageError)
     expect(() => parseArgs(['--port', '70000'])).toThrow(/not a TCP port/)
     expect(() => parseArgs(['--verbosity', '9'])).toThrow(/verbosity/)
-    expect(() => parseArgs(['--dev.period', '0'])).toThrow(/dev.period/)
+    // 0: a block whenever transactions arrive (go-ethereum's --dev default)
+    expect(parseArgs(['--dev.period', '0']).flags['dev.period']).toBe(0)
+    expect(() => parseArgs(['--miner.etherbase', '0x12'])).toThrow(/miner.etherbase/)
+    expect(() => parseArgs(['--miner.extradata', 'x'.repeat(33)])).toThrow(/at most 32 bytes/)
+    expect(() => parseArgs(['--miner.gaslimit', 'lots'])).toThrow(/miner.gaslimit/)
     expect(() => parseArgs(['--networkid', '0x10'])).toThrow(/not a number/)
   })
 
@@ -136,6 +140,9 @@ describe('parseArgs', () => {
         '--txpool.globalqueue',
         '2048',
         '--txpool.accountqueue=128',
+        '--miner.etherbase=0x00000000000000000000000000000000000000aa',
+        '--miner.gaslimit=36000000',
+        '--miner.extradata=ethwire dev',
       ]).flags,
     )
     expect(c).toEqual({
@@ -155,6 +162,11 @@ describe('parseArgs', () => {
       ethVersions: [66, 68],
       txAnnounce: false,
       verbosity: 1,
+      miner: {
+        etherbase: new Uint8Array(20).fill(0xaa, 19),
+        gasLimit: 36_000_000n,
+        extraData: new TextEncoder().encode('ethwire dev'),
+      },
       txPool: { globalSlots: 20000, accountSlots: 500, globalQueue: 2048, accountQueue: 128 },
     })
     expect(nodeConfigFromFlags(parseArgs([]).flags)).toMatchObject({

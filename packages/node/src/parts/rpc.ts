@@ -3,7 +3,7 @@
  * the HTTP server that serves its methods.
  */
 import type { Logger } from '@ethwire/interface'
-import { bytesToHex } from '@ethwire/rlp-wire'
+import { type BlockHeader, bytesToHex } from '@ethwire/rlp-wire'
 import { defaultHttpHost, defaultHttpPort, defaultListenHost } from '../constants.js'
 import type { Part } from '../lifecycle.js'
 import type { Backend } from '../rpc/backend.js'
@@ -11,6 +11,7 @@ import { type RpcServer, startRpcServer } from '../rpc/http.js'
 import { createRpcMethods } from '../rpc/methods/index.js'
 import { clientId } from '../version.js'
 import type { ChainPart } from './chain.js'
+import { createGasPriceOracle } from './gasprice.js'
 import type { ProtocolPart } from './protocol.js'
 import type { TransportsPart } from './transports.js'
 
@@ -28,6 +29,11 @@ export function createBackend(p: BackendParts): Backend {
   const chain = () => p.chain.chain
   const pool = () => p.chain.txPool
   const pm = () => p.protocol.pm
+  const state = () => p.chain.state
+  const oracle = createGasPriceOracle({ chain })
+  const account = (address: Uint8Array, header: BlockHeader) =>
+    state().getAccount(header.stateRoot, address)
+  const headers = { getHeader: (h: Uint8Array, n: bigint) => chain().getHeader(h, n) }
   return {
     clientVersion: clientId,
     get networkId() {
@@ -58,7 +64,37 @@ export function createBackend(p: BackendParts): Backend {
     blockByNumber: (n) => chain().getBlockByNumber(n),
     blockByHash: (h) => chain().getBlockByHash(h),
     td: (h) => chain().getTd(h),
-    minedTransaction: (h) => p.chain.findMinedTx(bytesToHex(h)),
+    headerByNumber: (n) => chain().getHeaderByNumber(n),
+    headerByHash: (h) => chain().getHeaderByHash(h),
+    canonicalHash: (n) => chain().getCanonicalHash(n),
+    minedTransaction: async (h) => {
+      const c = chain()
+      const at = await c.getTransaction(h)
+      if (at) {
+        const block = await c.getBlockByHash(at.blockHash)
+        if (block) return { tx: at.tx, block, index: at.index }
+      }
+      return p.chain.findMinedTx(bytesToHex(h))
+    },
+    receipts: (h) => chain().getReceipts(h),
+    hasState: (header) => state().hasRoot(header.stateRoot),
+    balance: async (a, header) => (await account(a, header))?.balance ?? 0n,
+    nonce: async (a, header) => (await account(a, header))?.nonce ?? 0n,
+    code: async (a, header) => {
+      const acc = await account(a, header)
+      return acc ? ((await state().getCode(acc.codeHash)) ?? new Uint8Array(0)) : new Uint8Array(0)
+    },
+    storage: (a, slot, header) => state().getStorage(header.stateRoot, a, slot),
+    pendingNonce: async (a) => {
+      const head = chain().currentHeader()
+      const onChain = (await account(a, head))?.nonce ?? 0n
+      const mine = pool().pending().get(bytesToHex(a))
+      const last = mine?.at(-1)?.tx.nonce
+      return last !== undefined && last + 1n > onChain ? last + 1n : onChain
+    },
+    call: (input) => p.chain.executor.call({ ...input, headers }),
+    estimateGas: (input) => p.chain.executor.estimateGas({ ...input, headers }),
+    suggestTip: () => oracle.suggestTip(),
     sendRawTransaction: async (raw) => (await pool().addRaw(raw, { local: true })).hashHex,
     poolTransaction: (h) => pool().get(h),
     poolStatus: () => pool().status(),

@@ -4,8 +4,9 @@
  * only, so they can be tested with a hand-made backend and never import the node. `parts/rpc.ts`
  * builds the real one from the node's parts.
  */
+import type { CallInput, CallResult } from '@ethwire/executor'
 import type { PeerInfo, SyncingStatus } from '@ethwire/protocol-manager'
-import type { Block, BlockHeader, Transaction } from '@ethwire/rlp-wire'
+import type { Block, BlockHeader, ReceiptData, Transaction } from '@ethwire/rlp-wire'
 
 /** A transaction in the pool, as the RPC shows it. */
 export interface BackendPoolTx {
@@ -25,6 +26,17 @@ export interface BackendMinedTx {
   block: Block
   index: number
 }
+
+/** Where a canonical transaction is (the chain's lookup index). */
+export interface BackendTxLocation {
+  tx: Transaction
+  blockHash: Uint8Array
+  blockNumber: bigint
+  index: number
+}
+
+/** An `eth_call` / `eth_estimateGas` message, run on the state of `header`. */
+export type BackendCall = Omit<CallInput, 'headers' | 'signal'>
 
 /** What `admin_nodeInfo` shows of the transports. */
 export interface BackendNodeInfo {
@@ -59,8 +71,33 @@ export interface Backend {
   blockByNumber(n: bigint): Promise<Block | undefined>
   blockByHash(hash: Uint8Array): Promise<Block | undefined>
   td(hash: Uint8Array): Promise<bigint | undefined>
-  /** A transaction of a canonical block by hash. */
+  headerByNumber(n: bigint): Promise<BlockHeader | undefined>
+  headerByHash(hash: Uint8Array): Promise<BlockHeader | undefined>
+  /** The canonical hash at a height. */
+  canonicalHash(n: bigint): Promise<Uint8Array | undefined>
+  /** A transaction of a canonical block by hash (the chain's lookup index, then recent blocks). */
   minedTransaction(hash: Uint8Array): Promise<BackendMinedTx | undefined>
+  /** The receipts of a stored block (with execution, every canonical block has them). */
+  receipts(blockHash: Uint8Array): Promise<ReceiptData[] | undefined>
+
+  // ------------------------------------------------------------------ state (at a header's root)
+  /** Whether the state of `header` is stored (reads of a missing state fail). */
+  hasState(header: BlockHeader): Promise<boolean>
+  balance(address: Uint8Array, header: BlockHeader): Promise<bigint>
+  nonce(address: Uint8Array, header: BlockHeader): Promise<bigint>
+  code(address: Uint8Array, header: BlockHeader): Promise<Uint8Array>
+  /** A 32-byte storage slot's value (32 bytes, zero when unset). */
+  storage(address: Uint8Array, slot: Uint8Array, header: BlockHeader): Promise<Uint8Array>
+  /** The nonce the account's next transaction takes counting the pool's pending ones. */
+  pendingNonce(address: Uint8Array): Promise<bigint>
+
+  // ------------------------------------------------------------------ execution
+  /** go-ethereum's DoCall: a message on a block's state, nothing committed; a revert is a result. */
+  call(input: BackendCall): Promise<CallResult>
+  /** go-ethereum's DoEstimateGas; throws the executor's `ErrExecutionReverted` on a revert. */
+  estimateGas(input: BackendCall): Promise<bigint>
+  /** The priority fee to suggest (go-ethereum's gas price oracle over recent blocks). */
+  suggestTip(): Promise<bigint>
 
   // ------------------------------------------------------------------ pool
   /** Adds a signed transaction (binary form) as a local one; resolves with its hash hex. */
