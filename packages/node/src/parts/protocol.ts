@@ -6,7 +6,11 @@
 import { type Chain, terminalTotalDifficulty } from '@ethwire/chain'
 import { forksFromGethConfig } from '@ethwire/handshake'
 import type { Logger } from '@ethwire/interface'
-import { createProtocolManager, type ProtocolManager } from '@ethwire/protocol-manager'
+import {
+  createProtocolManager,
+  type PmChain,
+  type ProtocolManager,
+} from '@ethwire/protocol-manager'
 import { type BlockHeader, SUPPORTED_VERSIONS } from '@ethwire/rlp-wire'
 import { defaultMinSyncPeers, defaultSyncIntervalMs } from '../constants.js'
 import { NodeError } from '../errors.js'
@@ -47,10 +51,26 @@ export function createProtocolPart(
   const start = async () => {
     const c = deps.chain.chain
     const forks = forksFromGethConfig(c.config as Record<string, unknown>)
+    const pmChain: PmChain = {
+      genesis: c.genesis,
+      currentHeader: () => c.currentHeader(),
+      getTd: (h) => c.getTd(h),
+      hasBlock: (h) => c.hasBlock(h),
+      getBlockByHash: (h) => c.getBlockByHash(h),
+      insertChain: (blocks) => c.insertChain(blocks),
+      getHeaderByHash: (h) => c.getHeaderByHash(h),
+      getHeader: (h, n) => c.getHeader(h, n),
+      getHeaderByNumber: (n) => c.getHeaderByNumber(n),
+      getCanonicalHash: (n) => c.getCanonicalHash(n),
+      getBody: (h) => c.getBody(h),
+      // served from what execution stored: GetReceipts from the receipts the executor computed,
+      // GetNodeData (eth/63–66) from the state trie nodes and code in the same database
+      getReceipts: (h) => c.getReceipts(h),
+      getNodeData: (h) => c.getNodeData(h),
+    }
     pm = createProtocolManager(
       {
-        // the chain serves headers, bodies, receipts (getReceipts) and state (getNodeData)
-        chain: c,
+        chain: pmChain,
         txPool: deps.chain.txPool,
         verifyHeader: async (header: BlockHeader) => {
           const parent = await c.getHeader(header.parentHash, header.number - 1n)
