@@ -5,6 +5,7 @@ import { adminMethods } from './admin.js'
 import { debugMethods } from './debug.js'
 import { ethMethods } from './eth.js'
 import { netMethods } from './net.js'
+import { stateMethods } from './state.js'
 import { txpoolMethods } from './txpool.js'
 import { web3Methods } from './web3.js'
 
@@ -18,6 +19,7 @@ export function createRpcMethods(source: Backend | { readonly backend: Backend }
     ...web3Methods(b),
     ...netMethods(b),
     ...ethMethods(b),
+    ...stateMethods(b),
     ...txpoolMethods(b),
     ...adminMethods(b),
     ...debugMethods(b),
