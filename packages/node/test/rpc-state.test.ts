@@ -36,6 +36,7 @@ function sign(fields: Partial<TxData> & { nonce: bigint }, k = key): Transaction
       value: 0n,
       data: new Uint8Array(0),
       ...fields,
+      to: fields.to ?? null,
     },
     k,
   ) as Transaction
@@ -68,7 +69,7 @@ describe('JSON-RPC over the executed chain', () => {
   it('a deployment: pending nonce, receipt with contractAddress, code and storage', async () => {
     const genesisBalance = BigInt(await rpc<string>('eth_getBalance', [me, 'latest']))
     expect(genesisBalance).toBe(10n ** 24n)
-    deployHash = await send(sign({ nonce: 0n, gasLimit: 200_000n, to: undefined, data: initCode }))
+    deployHash = await send(sign({ nonce: 0n, gasLimit: 200_000n, to: null, data: initCode }))
     expect(await rpc('eth_getTransactionCount', [me, 'pending'])).toBe('0x1')
     expect(await rpc('eth_getTransactionCount', [me, 'latest'])).toBe('0x0')
     expect(await rpc('eth_getTransactionReceipt', [deployHash])).toBeNull()
