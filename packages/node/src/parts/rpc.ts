@@ -98,7 +98,7 @@ export function createBackend(p: BackendParts): Backend {
     sendRawTransaction: async (raw) => (await pool().addRaw(raw, { local: true })).hashHex,
     poolTransaction: (h) => pool().get(h),
     poolStatus: () => pool().status(),
-    poolContent: () => pool().content() as unknown as ReturnType<Backend['poolContent']>,
+    poolContent: () => pool().content(),
     peerCount: () => pm().peerCount,
     peerInfos: () => pm().peerInfos(),
     syncing: () => pm().syncing(),
