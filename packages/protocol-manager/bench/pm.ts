@@ -41,7 +41,7 @@ function manager(chain: Chain, minSyncPeers = 1): ProtocolManager {
       syncIntervalMs: 3_600_000,
     },
   )
-  pm.start()
+  void pm.start()
   return pm
 }
 

@@ -30,7 +30,7 @@ async function node(name: string): Promise<{ chain: Chain; pm: ProtocolManager }
       minSyncPeers: 1, // sync as soon as one better peer is there (default 5)
     },
   )
-  pm.start()
+  await pm.start()
   return { chain, pm }
 }
 

@@ -1,8 +1,20 @@
 /**
- * Block broadcast policy (go-ethereum's `BroadcastBlock`): with `propagate`, the whole block and
- * its total difficulty to √n of the peers that lack it; otherwise its hash to every peer that
- * lacks it. Peers on versions without block announcements (eth/69) get nothing.
+ * The broadcasters (go-ethereum's `eth/handler.go` `BroadcastBlock` / `BroadcastTransactions`
+ * and `eth/protocols/eth/broadcast.go`):
+ *
+ * - blocks: with `propagate`, the whole block and its total difficulty to √n of the peers that
+ *   lack it; otherwise its hash to every peer that lacks it. Peers on versions without block
+ *   announcements (eth/69+, after the merge) get nothing;
+ * - our block range: eth/69+ peers get a `BlockRangeUpdate` once our head moved far enough;
+ * - transactions: new pending transactions of the pool, collected for a moment and handed to
+ *   txsync, which sends them whole to √n peers and by hash to the rest (its policy).
  */
+import type { Clock } from '@ethwire/interface'
+import type { Peer, PeerSet } from '@ethwire/peerset'
+import { type Block, bytesToHex, type Transaction } from '@ethwire/rlp-wire'
+import { blockRangeUpdateIntervalBlocks } from './constants.js'
+import { txOf } from './serve.js'
+import type { Logger, PmChain, PmTxPool, PooledTx, RandomSource } from './types.js'
 
 /** How many of `n` peers get a whole block: ⌊√n⌋, at least one when there is any peer. */
 export function propagationCount(n: number): number {
@@ -21,4 +33,150 @@ export function pickRandom<T>(items: readonly T[], k: number, random: () => numb
     copy[j] = t
   }
   return copy.slice(0, count)
+}
+
+/**
+ * Whether eth/`version` has block announcements (`NewBlock`, `NewBlockHashes`). From eth/69 on
+ * they are gone: go-ethereum has no handler for them and drops a peer that sends one, so we never
+ * send them either.
+ */
+export function hasBlockAnnouncements(version: number): boolean {
+  return version < 69
+}
+
+// ------------------------------------------------------------------------------------------------
+// Blocks
+
+export interface BlockBroadcasterDeps {
+  readonly chain: Pick<PmChain, 'getTd' | 'currentHeader' | 'earliestBlock'>
+  readonly peers: PeerSet<Peer>
+  readonly random: RandomSource
+  readonly log: Logger
+}
+
+export interface BlockBroadcaster {
+  /** See `ProtocolManager.broadcastBlock`. Broadcasts run one at a time, in call order. */
+  broadcastBlock(block: Block, propagate: boolean): Promise<number>
+  /**
+   * Our head moved: tell eth/69+ peers our new block range once it moved
+   * {@link blockRangeUpdateIntervalBlocks} blocks since the last update.
+   */
+  headChanged(): void
+  /** Resolves when the broadcasts queued so far are done. */
+  settled(): Promise<void>
+}
+
+export function createBlockBroadcaster(deps: BlockBroadcasterDeps): BlockBroadcaster {
+  const { chain, peers, random, log } = deps
+  let queue: Promise<unknown> = Promise.resolve()
+  let lastRangeUpdate = chain.currentHeader().number
+
+  const run = async (block: Block, propagate: boolean): Promise<number> => {
+    const hash = block.hash
+    const without = peers.peersWithoutBlock(hash).filter((p) => hasBlockAnnouncements(p.version))
+    if (propagate) {
+      const number = block.header.number
+      const parentTd =
+        number > 0n ? await chain.getTd(block.header.parentHash, number - 1n) : undefined
+      if (parentTd === undefined) {
+        log.warn('propagating dangling block: parent unknown', { number, hash: bytesToHex(hash) })
+        return 0
+      }
+      const td = parentTd + block.header.difficulty
+      // Peers may have learnt of the block while we looked up the TD.
+      const lacking = without.filter((p) => !p.knowsBlock(hash) && !p.closed)
+      const chosen = pickRandom(lacking, propagationCount(lacking.length), random)
+      for (const p of chosen) p.queueNewBlock(block, td)
+      log.debug('propagated block', { number, recipients: chosen.length })
+      return chosen.length
+    }
+    const entry = { hash, number: block.header.number }
+    for (const p of without) p.queueNewBlockHashes([entry])
+    log.debug('announced block', { number: block.header.number, recipients: without.length })
+    return without.length
+  }
+
+  return {
+    broadcastBlock(block, propagate) {
+      const p = queue.then(() => run(block, propagate))
+      queue = p.catch(() => {})
+      return p.catch((err) => {
+        log.warn('broadcast failed', { error: String(err) })
+        return 0
+      })
+    },
+    headChanged() {
+      const head = chain.currentHeader()
+      if (head.number < lastRangeUpdate + blockRangeUpdateIntervalBlocks) return
+      lastRangeUpdate = head.number
+      const range = {
+        earliestBlock: chain.earliestBlock?.() ?? 0n,
+        latestBlock: head.number,
+        latestBlockHash: head.hash,
+      }
+      for (const p of peers) if (p.version >= 69) p.queueBlockRangeUpdate(range)
+    },
+    async settled() {
+      await queue
+    },
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Transactions
+
+export interface TxBroadcasterDeps {
+  readonly txPool: PmTxPool | undefined
+  /** txsync's broadcast: whole to √n peers that lack a transaction, by hash to the rest. */
+  readonly broadcast: (txs: readonly Transaction[]) => unknown
+  readonly clock: Clock
+}
+
+export interface TxBroadcaster {
+  /** Subscribes to the pool's new pending transactions. */
+  start(): void
+  /** Unsubscribes and drops what was collected; no timer left. */
+  stop(): void
+}
+
+/**
+ * New pending transactions of the pool go to txsync, collected for `delayMs` first (one message
+ * per peer instead of one per transaction); `delayMs` 0 hands each pool event on at once.
+ */
+export function createTxBroadcaster(deps: TxBroadcasterDeps, delayMs: number): TxBroadcaster {
+  let running = false
+  let unsubscribe: (() => void) | undefined
+  let batch: PooledTx[] = []
+  let timer: unknown
+  const flush = () => {
+    timer = undefined
+    const txs = batch
+    batch = []
+    if (running && txs.length > 0) deps.broadcast(txs.map(txOf))
+  }
+  return {
+    start() {
+      if (running) return
+      running = true
+      const pool = deps.txPool
+      if (pool?.onPending === undefined) return
+      unsubscribe = pool.onPending((txs) => {
+        if (!running) return
+        if (delayMs <= 0) {
+          deps.broadcast(txs.map(txOf))
+          return
+        }
+        for (const t of txs) batch.push(t)
+        timer ??= deps.clock.setTimeout(flush, delayMs)
+      })
+    },
+    stop() {
+      running = false
+      unsubscribe?.()
+      unsubscribe = undefined
+      if (timer !== undefined) deps.clock.clearTimeout(timer)
+      timer = undefined
+      batch = []
+    },
+  }
 }

@@ -1,3 +1,4 @@
+import { isCodedError } from '@ethwire/interface/runtime'
 import { DisconnectReason } from '@ethwire/rlp-wire'
 
 /** Every way a peer can break the protocol after the handshake; each gets the peer dropped. */
@@ -10,11 +11,14 @@ export type ProtocolErrorCode =
   | 'ErrExtraStatusMsg'
   /** A message that does not decode for the negotiated version (`wireCode` says how). */
   | 'ErrDecode'
-  /** eth/69: NewBlock or NewBlockHashes (block announcements are gone since the merge). */
+  /** eth/69+: NewBlock or NewBlockHashes (block announcements are gone since the merge). */
   | 'ErrBlockAnnounceForbidden'
   /** NewBlock with an implausible total difficulty (over 100 bits, go-ethereum's sanity check). */
   | 'ErrInvalidNewBlock'
-  /** The block fetcher found an invalid header/body, or the downloader gave up on the peer. */
+  /**
+   * The block fetcher or the tx fetcher found the peer breaking a rule, or the downloader gave up
+   * on the peer; `cause` is their typed error and the disconnect reason follows its code.
+   */
   | 'ErrBadPeer'
 
 const reasons: Record<ProtocolErrorCode, number> = {
@@ -43,17 +47,50 @@ export class ProtocolError extends Error {
     code: ProtocolErrorCode,
     peerId: string,
     message: string,
-    opts: { cause?: unknown; wireCode?: string; msgCode?: number } = {},
+    opts: { cause?: unknown; wireCode?: string; msgCode?: number; disconnectReason?: number } = {},
   ) {
     super(`${code}: ${message}`, opts.cause === undefined ? undefined : { cause: opts.cause })
     this.code = code
     this.peerId = peerId
-    this.disconnectReason = reasons[code]
+    this.disconnectReason = opts.disconnectReason ?? reasons[code]
     if (opts.wireCode !== undefined) this.wireCode = opts.wireCode
     if (opts.msgCode !== undefined) this.msgCode = opts.msgCode
   }
 }
 
+/**
+ * Whether `err` is a {@link ProtocolError} (with that `code`, when given). Checks the `name` and
+ * `code` brand, not `instanceof`: the package ships ESM and CJS, and two copies of the class can
+ * meet in one process.
+ */
 export function isProtocolError(err: unknown, code?: ProtocolErrorCode): err is ProtocolError {
-  return err instanceof ProtocolError && (code === undefined || err.code === code)
+  return isCodedError<ProtocolError>(err, 'ProtocolError', code)
+}
+
+/** Errors of the manager itself (not caused by a peer). */
+export type ProtocolManagerErrorCode =
+  /** `start()` after `stop()`: a stopped manager is not restarted (the `Startable` contract). */
+  | 'ErrStopped'
+  /**
+   * A `NewBlock` or `NewBlockHashes` was about to be written to an eth/69+ peer (say through
+   * `parts.peers`): refused, as go-ethereum drops a peer that sends one.
+   */
+  | 'ErrBlockAnnounceForbidden'
+
+export class ProtocolManagerError extends Error {
+  override readonly name = 'ProtocolManagerError'
+  readonly code: ProtocolManagerErrorCode
+
+  constructor(code: ProtocolManagerErrorCode, message: string, opts: { cause?: unknown } = {}) {
+    super(`${code}: ${message}`, opts.cause === undefined ? undefined : { cause: opts.cause })
+    this.code = code
+  }
+}
+
+/** Whether `err` is a {@link ProtocolManagerError} (by its brand), with that `code` when given. */
+export function isProtocolManagerError(
+  err: unknown,
+  code?: ProtocolManagerErrorCode,
+): err is ProtocolManagerError {
+  return isCodedError<ProtocolManagerError>(err, 'ProtocolManagerError', code)
 }

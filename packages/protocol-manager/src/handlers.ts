@@ -3,8 +3,6 @@
  * `eth/protocols/eth/handler.go` tables): a code the version lacks has no entry, a Status after
  * the handshake is an error, eth/69 refuses block announcements.
  */
-import type { Downloader } from '@ethwire/downloader'
-import type { BlockFetcher, TxFetcher } from '@ethwire/fetcher'
 import type { Peer } from '@ethwire/peerset'
 import {
   decodeMessage,
@@ -16,9 +14,9 @@ import {
   type MsgName,
   messageCodes,
 } from '@ethwire/rlp-wire'
+import { toFetcherPeer } from './adapters.js'
 import { maxNewBlockTd } from './constants.js'
 import { ProtocolError } from './errors.js'
-import type { ProtocolManagerStats } from './manager.js'
 import {
   answerGetBlockBodies,
   answerGetBlockHeaders,
@@ -27,22 +25,9 @@ import {
   answerGetReceipts,
   serveLimits,
 } from './serve.js'
-import type { Logger, PmChain, PmTxPool } from './types.js'
+import type { HandlerContext } from './types.js'
 
-/** What the handlers need from the manager. */
-export interface HandlerContext {
-  readonly chain: PmChain
-  readonly txPool: PmTxPool | undefined
-  readonly log: Logger
-  /** The manager's counters; handlers add to the received-side ones. */
-  readonly stats: ProtocolManagerStats
-  readonly acceptTxs: boolean
-  readonly blockFetcher: BlockFetcher
-  readonly txFetcher: TxFetcher
-  readonly downloader: Downloader
-  /** A NewBlock showed the peer's chain heavier than ours: sync with it. */
-  onPeerAhead(peer: Peer): void
-}
+export type { HandlerContext } from './types.js'
 
 export type MsgHandler = (ctx: HandlerContext, peer: Peer, msg: Msg) => Promise<void>
 
@@ -193,26 +178,17 @@ const onNewBlockHashes: MsgHandler = async (ctx, peer, raw) => {
   ctx.stats.newBlockHashesReceived++
   const msg = decode(peer, raw, 'NewBlockHashes')
   peer.observe(msg)
+  // Fire and forget: the fetcher owns the timeout (it decides when to ask someone else and
+  // aborts the signal once it no longer waits); the peer only matches the answer.
+  const { fetchHeader, fetchBodies } = toFetcherPeer(peer, ctx)
   for (const e of msg.entries) {
     if (await ctx.chain.hasBlock(e.hash, e.number)) continue
     ctx.blockFetcher.notify({
       peerId: peer.id,
       hash: e.hash.slice(),
       number: e.number,
-      // Fire and forget: the fetcher owns the timeout (it decides when to ask someone else and
-      // aborts the signal once it no longer waits); the peer only matches the answer.
-      fetchHeader: (hash, signal) => {
-        peer.requestHeadersByHash({ hash, amount: 1 }, { signal }).then(
-          (headers) => void ctx.blockFetcher.filterHeaders(peer.id, headers),
-          () => {},
-        )
-      },
-      fetchBodies: (hashes, signal) => {
-        peer.requestBodies(hashes, { signal }).then(
-          (bodies) => void ctx.blockFetcher.filterBodies(peer.id, bodies),
-          () => {},
-        )
-      },
+      fetchHeader,
+      fetchBodies,
     })
   }
 }

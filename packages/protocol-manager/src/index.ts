@@ -1,34 +1,43 @@
 /**
  * @ethwire/protocol-manager — the eth protocol manager (go-ethereum's `eth/handler.go` and
- * `eth/sync.go`, plus eth/66–69): `handle(conn)` handshakes a peer, registers it and answers its
+ * `eth/sync.go`, plus eth/66–70): `handle(conn)` handshakes a peer, registers it and answers its
  * messages through the handler table of its version; the syncer syncs with the best peer when
  * peers arrive and on a timer; blocks are propagated to √n peers and announced to the rest;
- * transactions flow through the tx fetcher, the pool and txsync.
+ * transactions flow through the tx fetcher, the pool and txsync. The adapters that turn a live
+ * peer into a downloader or fetcher peer are exported (`toDownloaderPeer`, `toFetcherPeer`).
  *
  * @example
  * ```ts
  * import { createProtocolManager } from '@ethwire/protocol-manager'
  * const pm = createProtocolManager({ chain, txPool }, { networkId: 1337n, forkConfig })
- * pm.start()
+ * await pm.start()
  * transport.onConnection((conn) => void pm.handle(conn)) // resolves when the peer is gone
  * pm.on('sync:done', ({ result }) => console.log('synced to', result.highest))
  * await pm.stop()
  * ```
  */
-export { pickRandom, propagationCount } from './broadcast.js'
-export * as constants from './constants.js'
-export { isProtocolError, ProtocolError, type ProtocolErrorCode } from './errors.js'
-export { type HandlerContext, handlerTable, type MsgHandler } from './handlers.js'
 export {
-  createProtocolManager,
-  type PeerInfo,
-  type ProtocolManager,
-  type ProtocolManagerDeps,
-  type ProtocolManagerEvents,
-  type ProtocolManagerOptions,
-  type ProtocolManagerStats,
-  type SyncingStatus,
-} from './manager.js'
+  type DownloaderPeerOptions,
+  type FetcherPeer,
+  type FetcherSinks,
+  insertedCount,
+  toDownloaderChain,
+  toDownloaderPeer,
+  toFetcherPeer,
+} from './adapters.js'
+export { hasBlockAnnouncements, pickRandom, propagationCount } from './broadcast.js'
+export * as constants from './constants.js'
+export { fromDownloaderError, fromFetcherError } from './drop.js'
+export {
+  isProtocolError,
+  isProtocolManagerError,
+  ProtocolError,
+  type ProtocolErrorCode,
+  ProtocolManagerError,
+  type ProtocolManagerErrorCode,
+} from './errors.js'
+export { type HandlerContext, handlerTable, type MsgHandler } from './handlers.js'
+export { createProtocolManager } from './manager.js'
 export {
   answerGetBlockBodies,
   answerGetBlockHeaders,
@@ -42,12 +51,21 @@ export {
 } from './serve.js'
 export type {
   Clock,
+  DropInfo,
   Logger,
   MaybePromise,
+  PeerInfo,
   PmChain,
   PmTxPool,
   PooledTx,
+  ProtocolManager,
+  ProtocolManagerDeps,
+  ProtocolManagerEvents,
+  ProtocolManagerOptions,
+  ProtocolManagerParts,
+  ProtocolManagerStats,
   RandomSource,
   ServeChain,
   ServeTxPool,
+  SyncingStatus,
 } from './types.js'

@@ -173,3 +173,42 @@ describe('syncer', () => {
     expect(clock.pending).toBe(0)
   })
 })
+
+describe('synced without a sync (go-ethereum: acceptTxs once a sync attempt finishes)', () => {
+  for (const version of [68, 69]) {
+    it(`eth/${version}: a node whose peers are not ahead accepts transactions after its first round`, async () => {
+      const { a, b } = await pair(25, 25)
+      const pmA = newManager(a, {}, { minSyncPeers: 100 })
+      const pmB = newManager(b, {}, { minSyncPeers: 1, syncIntervalMs: 60_000 })
+      await pmA.start()
+      await pmB.start()
+      const starts: unknown[] = []
+      pmB.on('sync:start', (e) => starts.push(e))
+      expect(pmB.acceptTxs).toBe(false)
+      connectManagers(pmA, pmB, { version })
+      await waitFor(() => pmB.acceptTxs, 5_000, 'B in sync')
+      expect(starts).toEqual([]) // nothing was downloaded: nobody was ahead
+      expect(pmA.acceptTxs).toBe(false) // A has had no round (minSyncPeers 100, timer 10 s away)
+    })
+  }
+
+  it('the forced round turns it on when the only peer is behind us; a round without peers does not', async () => {
+    const { a: ours, b: theirs } = await pair(30, 10) // we are ahead of our only peer
+    const clock = new FakeClock()
+    const pmA = newManager(theirs, {}, { minSyncPeers: 100 })
+    const pmB = newManager(ours, { clock }, { minSyncPeers: 100, syncIntervalMs: 10_000 })
+    await pmA.start()
+    await pmB.start()
+    clock.tick(10_000) // a round with no peer at all
+    await settle()
+    expect(pmB.acceptTxs).toBe(false)
+    connectManagers(pmA, pmB, { version: 68 })
+    await waitFor(() => pmB.peerCount === 1)
+    await settle()
+    expect(pmB.acceptTxs).toBe(false) // below minSyncPeers: no round on arrival
+    await waitFor(() => clock.pending > 0, 5_000, 'timer re-armed')
+    clock.tick(10_000)
+    await waitFor(() => pmB.acceptTxs, 5_000, 'B in sync after the forced round')
+    expect(ours.currentHeader().number).toBe(30n)
+  })
+})

@@ -6,7 +6,7 @@
  */
 import type { Chain } from '@ethwire/chain'
 import { FakeClock } from '@ethwire/interface/testing'
-import type { EthMessage } from '@ethwire/rlp-wire'
+import { DisconnectReason, type EthMessage } from '@ethwire/rlp-wire'
 import { describe, expect, it } from 'vitest'
 import type { ProtocolManagerEvents } from '../src/index.js'
 import { answerGetBlockBodies, answerGetBlockHeaders, serveLimits } from '../src/serve.js'
@@ -90,5 +90,9 @@ describe('request timeouts belong to the requester', () => {
     )
     expect((failed[0]!.error as { code?: string }).code).toBe('ErrTimeout')
     expect(removed[0]!.error).toBe('ErrBadPeer') // dropped by the manager for the downloader
+    // …with the reason that fits a timeout, not a flat UselessPeer.
+    expect(removed[0]).toMatchObject({ cause: 'ErrTimeout', reason: DisconnectReason.Timeout })
+    await r.done
+    expect(r.conn.closeInfo).toEqual({ reason: DisconnectReason.Timeout, remote: true })
   })
 })
