@@ -46,6 +46,7 @@ export {
 } from './node.js'
 export type {
   Backend,
+  BackendCall,
   BackendMinedTx,
   BackendNodeInfo,
   BackendPoolContent,

@@ -55,6 +55,7 @@ export {
 export { nextSyncMode } from './syncer.js'
 export type {
   Clock,
+  DaoForkConfig,
   DropInfo,
   Logger,
   MaybePromise,
