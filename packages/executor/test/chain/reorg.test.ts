@@ -13,6 +13,7 @@ import { privateKeyToAddress } from '@ethwire/crypto'
 import { createExecutor } from '@ethwire/executor'
 import { createMemoryStateDatabase, transfer } from '@ethwire/executor/testing'
 import { type Block, type BlockHeader, bytesToHex, type Transaction } from '@ethwire/rlp-wire'
+import { createTxPool } from '@ethwire/txpool'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openExecutedChain } from './executed.js'
 
@@ -132,6 +133,69 @@ describe('reorg with execution', () => {
     expect(await lookup(b4, 1)).toBeUndefined()
     expect((await chain.getReceipts(a4.header.hash))?.length).toBe(1)
     await chain.verifyIntegrity()
+    await chain.close()
+  }, 60_000)
+
+  it('the pool follows: mined transactions leave it, a reorg gives back what it removed', async () => {
+    const { g, build } = await builder()
+    const t1 = tx(X, 2n, 1n)
+    const t2 = tx(X, 3n, 2n)
+    const t3 = tx(X, 4n, 3n) // never mined: stays pending throughout
+    const a1 = await build(g, [tx(X, 1n, 0n)], 1)
+    const a2 = await build(a1.header, [t1], 1)
+    const a3 = await build(a2.header, [t2], 1)
+    // branch B from a1: longer, without t1 and t2
+    const b2 = await build(a1.header, [], 2)
+    const b3 = await build(b2.header, [], 2)
+    const b4 = await build(b3.header, [], 2)
+
+    const dir = mkdtempSync(join(tmpdir(), 'chain-reorg-pool-'))
+    dirs.push(dir)
+    const chain = await openExecutedChain(
+      { location: dir, engine: createBeacon(createFaker()) },
+      { genesis },
+    )
+    const pool = createTxPool(
+      {
+        chain: {
+          currentHeader: () => chain.currentHeader(),
+          getBlockByHash: (h) => chain.getBlockByHash(h),
+          stateAt: (root) => ({
+            getNonce: async (a) => (await chain.state.getAccount(root, a))?.nonce ?? 0n,
+            getBalance: async (a) => (await chain.state.getAccount(root, a))?.balance ?? 0n,
+          }),
+        },
+      },
+      { chainId: 1337n },
+    )
+    await pool.start()
+    const resets: Promise<void>[] = []
+    chain.on((e) => {
+      if (e.type === 'head') resets.push(pool.reset(e.header))
+    })
+    const settle = async () => {
+      while (resets.length > 0) await resets.shift()
+    }
+    const pendingHashes = () => pool.pendingList().map((p) => p.hashHex)
+
+    await chain.insertChain([a1])
+    await settle()
+    for (const t of [t1, t2, t3]) await pool.add(t, { local: true })
+    expect(pendingHashes()).toEqual([t1, t2, t3].map((t) => bytesToHex(t.hash)))
+    // a stale nonce is refused against the head state
+    await expect(pool.add(tx(Y, 1n, 0n))).rejects.toThrow(/nonce too low/)
+
+    await chain.insertChain([a2, a3])
+    await settle()
+    expect(pendingHashes()).toEqual([bytesToHex(t3.hash)]) // t1, t2 mined
+
+    await chain.insertChain([b2, b3, b4]) // reorg: a2, a3 leave the canonical chain
+    await settle()
+    expect(bytesToHex(chain.currentHeader().hash)).toBe(bytesToHex(b4.header.hash))
+    expect(pendingHashes()).toEqual([t1, t2, t3].map((t) => bytesToHex(t.hash)))
+    expect(await chain.getTransactionBlock(t1.hash)).toBeUndefined()
+
+    await pool.stop()
     await chain.close()
   }, 60_000)
 })
