@@ -77,12 +77,12 @@ export const headersServedPerPeerPerSecond = 8_192
 /** Block headers served to a peer at once (4 of go-ethereum's 1,024-header maximum requests). */
 export const headersServedBurstPerPeer = 4_096
 /** Block bodies served per peer per second. */
-export const bodiesServedPerPeerPerSecond = 1_024
+export const bodiesServedPerPeerPerSecond = 4_096
 /** Block bodies served to a peer at once. */
-export const bodiesServedBurstPerPeer = 2_048
+export const bodiesServedBurstPerPeer = 8_192
 /** Block receipt lists served per peer per second. */
-export const receiptsServedPerPeerPerSecond = 1_024
+export const receiptsServedPerPeerPerSecond = 4_096
 /** Block receipt lists served to a peer at once. */
-export const receiptsServedBurstPerPeer = 2_048
+export const receiptsServedBurstPerPeer = 8_192
 /** Peers whose buckets are kept at most; beyond this the least recently used peer's are forgotten. */
 export const maxRateLimitedPeers = 1_024
