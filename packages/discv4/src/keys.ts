@@ -68,7 +68,7 @@ export function decompressPublicKey(compressed: Uint8Array): Uint8Array {
   }
 }
 
-/** Which signer {@link signRecoverable} uses here (`@ethwire/crypto`'s default signer). */
+/** Which signer `signRecoverable` uses here (`@ethwire/crypto`'s default signer). */
 export function signerName(): 'native' | 'noble' {
   return loadSigner().name
 }
