@@ -23,7 +23,7 @@ import type {
   TxFetcherOptions,
 } from '@ethwire/fetcher'
 import type { ForkConfig } from '@ethwire/handshake'
-import type { Clock, RandomSource, Logger as SharedLogger } from '@ethwire/interface'
+import type { AbortOptions, Clock, RandomSource, Logger as SharedLogger } from '@ethwire/interface'
 import type {
   FloodKind,
   FloodLimits,
@@ -36,6 +36,7 @@ import type {
   PeerScoresOptions,
   PeerSet,
   ReportOutcome,
+  TokenBucketOptions,
 } from '@ethwire/peerset'
 import type {
   Block,
@@ -49,9 +50,18 @@ import type {
 import type { TxSync } from '@ethwire/txsync'
 
 /** Time and timers, and a random source in [0, 1): the shared contracts of `@ethwire/interface`. */
-export type { Clock, RandomSource, StateSyncFactory, SyncMode }
 /** Reputation and flood-limit types of `@ethwire/peerset`, as the manager uses them. */
-export type { FloodKind, Offence, OffenceKind, PeerKind, ReportOutcome }
+export type {
+  Clock,
+  FloodKind,
+  Offence,
+  OffenceKind,
+  PeerKind,
+  RandomSource,
+  ReportOutcome,
+  StateSyncFactory,
+  SyncMode,
+}
 
 /** A value or a promise of it. */
 export type MaybePromise<T> = T | Promise<T>
@@ -231,6 +241,11 @@ export interface ProtocolManagerOptions {
   reputation?: PeerScoresOptions
   /** Options of the manager's own `FloodLimits` (ignored when `deps.limits` is given). */
   floodLimits?: FloodLimitsOptions
+  /**
+   * GetNodeData serving per peer, in trie nodes and code entries (`FloodLimits` has no kind for
+   * it): default 4,096 a second with a burst of 4,096 (`nodeDataServedPerPeerPerSecond`).
+   */
+  nodeDataServeLimit?: Partial<TokenBucketOptions>
   /**
    * Requests of one peer waiting to be served (each waits its turn and its flood limit); the
    * peer's read loop waits while this many are queued, so its connection takes the back-pressure
@@ -502,6 +517,10 @@ export interface HandlerContext {
    * `flood` report). Without it nothing is limited.
    */
   readonly limits?: FloodLimits
+  /** GetNodeData serving: waits until `n` entries may be served to the peer (see `nodeDataServeLimit`). */
+  readonly nodeDataLimits?: {
+    acquire(peerId: string, n: number, options?: AbortOptions): Promise<void>
+  }
   /**
    * Reports an offence of `peer` (the manager: to the reputation table, dropping the peer once it
    * is banned). Without it offences are only logged.
