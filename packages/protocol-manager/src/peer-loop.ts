@@ -163,6 +163,14 @@ export function createPeerLoop(deps: PeerLoopDeps, options: PeerLoopOptions): Pe
   const { peers, clock, random, log, stats, events, dropper } = deps
   const active = new Set<Promise<void>>()
   const lanes = new Map<Peer, ServeLane>()
+  // One listener for every lane (not one each on the shared signal): stopping closes them all.
+  deps.signal.addEventListener(
+    'abort',
+    () => {
+      for (const l of lanes.values()) l.close()
+    },
+    { once: true },
+  )
   const tables = new Map<number, Map<number, MsgHandler>>()
   const tableFor = (version: number) => {
     let t = tables.get(version)
@@ -308,9 +316,9 @@ export function createPeerLoop(deps: PeerLoopDeps, options: PeerLoopOptions): Pe
     }
     lane = createServeLane({
       maxQueued: options.maxQueuedServeRequests ?? maxQueuedServeRequests,
-      signal: deps.signal,
       onError: (err) => void failed(peer, conn, err),
     })
+    if (deps.signal.aborted) lane.close()
     lanes.set(peer, lane)
     try {
       deps.joined(peer)
