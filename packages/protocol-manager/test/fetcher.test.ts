@@ -114,9 +114,11 @@ describe('block fetcher wiring', () => {
   })
 
   it('unsolicited headers outside a sync are ignored and scored, not dropped for', async () => {
+    const { FakeClock } = await import('@ethwire/interface/testing')
     const chain = await newChain()
     await extend(chain, 5)
-    const pm = newManager(chain, {}, { minSyncPeers: 100 })
+    // The reputation's recovery runs on the manager's clock: a fake one keeps the score exact.
+    const pm = newManager(chain, { clock: new FakeClock() }, { minSyncPeers: 100 })
     pm.start()
     const r = await attachRemote(pm, { version: 68, local: await localStatusOf(chain) })
     const h = (await chain.getHeaderByNumber(3n))!
