@@ -3,8 +3,9 @@
  * `eth/protocols/eth/handler.go` tables): a code the version lacks has no entry, a Status after
  * the handshake is an error, eth/69 refuses block announcements.
  *
- * Flood limits (`ctx.limits`): announced hashes are taken from the peer's `announcements` bucket
- * (refused: the message is ignored and reported as `flood`); a request is served after
+ * Flood limits (`ctx.limits`): announced hashes (NewBlockHashes entries, NewPooledTransactionHashes
+ * hashes, Transactions broadcast) are taken from the peer's `announcements` bucket (refused: the
+ * message is ignored and reported as `flood`); a request is served after
  * `acquire` of what the answer holds, so a peer that asks for more than the rate gets it later,
  * on its own serving queue (`ctx.schedule`); hashes asked for that we do not have are taken from
  * `unknownHashRequests` (refused: an empty answer and a `flood` report). Answers that match a
@@ -303,6 +304,7 @@ const onTransactions: MsgHandler = async (ctx, peer, raw) => {
   ctx.stats.txBroadcastBytesReceived += raw.size
   ctx.stats.txsBroadcastReceived += msg.txs.length
   ctx.stats.txsBroadcastKnown += countKnown(ctx, msg.txs)
+  if (!announceAllowed(ctx, peer, 'Transactions', msg.txs.length)) return
   peer.observe(msg) // the peer knows them: never send them back
   ctx.txFetcher.enqueue(peer.id, msg.txs, false) // → txPool.addRemotes
 }
