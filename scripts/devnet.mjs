@@ -1,25 +1,36 @@
 #!/usr/bin/env node
 // A local devnet on loopback: one mining `--dev` node and late joiners that catch up over libp2p.
-// A live line per node shows head, peers and blocks/s. Ctrl-C stops every node cleanly (SIGINT,
+// A live line per node shows head, peers, blocks/s, its pool size and the transactions mined into
+// the blocks it has; with `--txs N` a sender puts N transfers a second into the miner's pool. Ctrl-C stops every node cleanly (SIGINT,
 // the node's own shutdown), then each database is reopened with `ethwire export` to show it is
 // consistent.
 // Options: see `usage` below (`node scripts/devnet.mjs --help`).
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 
 const usage = `usage: node scripts/devnet.mjs [--nodes 3] [--join-every 8] [--period 1] [--prefill 1]
-                              [--dir .devnet] [--duration 0]
+                              [--dir .devnet] [--duration 0] [--txs 0]
   --nodes       number of nodes, the miner included (default 3, at least 2)
   --join-every  seconds between joiners (default 8)
-  --period      dev block period in seconds (default 1)
+  --period      dev block period in seconds; 0 = a block whenever transactions arrive (default 1)
   --prefill     blocks sealed into the miner's datadir before it starts (default 1, at least 1)
   --dir         where datadirs and logs go (default .devnet); wiped first, so it must be empty,
                 missing, or a directory an earlier devnet run made
-  --duration    stop by itself after this many seconds (0: run until Ctrl-C)`
+  --duration    stop by itself after this many seconds (0: run until Ctrl-C)
+  --txs         transfers per second sent to the miner with eth_sendRawTransaction, signed by the
+                dev account (default 0: none)`
 
-const known = new Set(['nodes', 'join-every', 'period', 'prefill', 'dir', 'duration'])
+const known = new Set(['nodes', 'join-every', 'period', 'prefill', 'dir', 'duration', 'txs'])
 const given = new Map()
 {
   const argv = process.argv.slice(2)
@@ -51,7 +62,8 @@ const num = (name, def, min, integer = false) => {
 }
 const nodeCount = num('nodes', 3, 2, true)
 const joinEverySec = num('join-every', 8, 0)
-const period = num('period', 1, 1, true)
+const period = num('period', 1, 0, true)
+const txsPerSecond = num('txs', 0, 0)
 const prefill = num('prefill', 1, 1, true)
 const durationSec = num('duration', 0, 0)
 const root = resolve(given.get('dir') ?? '.devnet')
@@ -172,6 +184,10 @@ async function startNode(i, bootnodes) {
     last: undefined,
     status: 'starting',
     addrs: [],
+    pool: 0,
+    queued: 0,
+    mined: 0,
+    counted: 0,
   }
   child.on('exit', (code, signal) => {
     node.status = `exited (${code ?? signal})`
@@ -195,12 +211,21 @@ function lines() {
   const top = Math.max(1, ...nodes.map((n) => n.head))
   return nodes.map((n) => {
     const bar = '█'.repeat(Math.min(30, Math.round((n.head / top) * 30))).padEnd(30, '░')
-    return `node${n.i} ${n.i === 0 ? '(miner)' : '       '} ${bar} head ${String(n.head).padStart(6)}  peers ${n.peers}  ${n.rate.toFixed(1).padStart(7)} blocks/s  ${n.status}`
+    const txs = `pool ${String(n.pool).padStart(5)}${n.queued ? `+${n.queued}q` : ''}  mined ${String(n.mined).padStart(6)} txs`
+    return `node${n.i} ${n.i === 0 ? '(miner)' : '       '} ${bar} head ${String(n.head).padStart(6)}  peers ${n.peers}  ${n.rate.toFixed(1).padStart(7)} blocks/s  ${txs}  ${n.status}`
   })
 }
 
+function senderLine() {
+  if (!sender) return []
+  const s = sender.stats
+  return [
+    `sender  ${txsPerSecond} tx/s wanted: sent ${s.sent} (${s.rate.toFixed(1)}/s), rejected ${s.rejected}${s.lastError ? ` (last: ${s.lastError})` : ''}`,
+  ]
+}
+
 function render() {
-  const ls = lines()
+  const ls = [...lines(), ...senderLine()]
   if (interactive) {
     const up = rendered > 0 ? `\x1b[${rendered}A\x1b[J` : ''
     process.stdout.write(`${up}ethwire devnet — ${root} (Ctrl-C to stop)\n${ls.join('\n')}\n`)
@@ -219,6 +244,18 @@ async function poll() {
       try {
         const head = Number(BigInt(await rpc(n.httpPort, 'eth_blockNumber')))
         const peers = Number(BigInt(await rpc(n.httpPort, 'net_peerCount')))
+        const pool = await rpc(n.httpPort, 'txpool_status')
+        n.pool = Number(BigInt(pool.pending))
+        n.queued = Number(BigInt(pool.queued))
+        // transactions in the blocks this node has, counted once per block (at most 200 a poll)
+        for (let b = n.counted + 1; b <= head && b <= n.counted + 200; b++) {
+          const c = await rpc(n.httpPort, 'eth_getBlockTransactionCountByNumber', [
+            `0x${b.toString(16)}`,
+          ])
+          if (c === null) break
+          n.mined += Number(BigInt(c))
+          n.counted = b
+        }
         const now = Date.now()
         if (n.last) n.rate = ((head - n.last.head) * 1000) / Math.max(1, now - n.last.t)
         n.last = { head, t: now }
@@ -229,11 +266,110 @@ async function poll() {
   )
 }
 
+// The transfer sender: a child running from TypeScript sources (tsx, the @ethwire/source
+// condition, resolved from packages/node) that signs with @ethwire/crypto and reports a JSON line
+// a second.
+const senderCode = `
+import { readFileSync } from 'node:fs'
+import { privateKeyToAddress, sign } from '@ethwire/crypto'
+import { bytesToHex, Transaction } from '@ethwire/rlp-wire'
+const [url, keyFile, perSecond, chainId] = process.argv.slice(1)
+const key = Uint8Array.from(Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'hex'))
+const call = async (method, params) => {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }), signal: AbortSignal.timeout(5000) })
+  return res.json()
+}
+const from = bytesToHex(privateKeyToAddress(key))
+let nonce = null
+const stats = { sent: 0, rejected: 0, lastError: '' }
+let owed = 0
+const to = Uint8Array.from({ length: 20 }, (_, i) => 0xd0 + (i % 16))
+setInterval(() => process.stdout.write(JSON.stringify(stats) + '\\n'), 1000)
+for (;;) {
+  const started = Date.now()
+  try {
+    if (nonce === null) {
+      nonce = BigInt((await call('eth_getTransactionCount', [from, 'pending'])).result)
+    }
+    owed += Number(perSecond) / 10
+    const batch = []
+    for (; owed >= 1; owed--) {
+      const data = { type: 2, chainId: BigInt(chainId), nonce, maxPriorityFeePerGas: 1000000000n,
+        maxFeePerGas: 100000000000n, gasLimit: 21000n, to, value: 1n, data: new Uint8Array(0),
+        accessList: [], v: 0n, r: 0n, s: 0n }
+      const sig = sign(Transaction.fromData(data).sigHash(), key)
+      const tx = Transaction.fromData({ ...data, v: BigInt(sig.recovery), r: sig.r, s: sig.s })
+      batch.push({ jsonrpc: '2.0', id: Number(nonce), method: 'eth_sendRawTransaction', params: [bytesToHex(tx.encode())] })
+      nonce++
+    }
+    if (batch.length) {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(batch), signal: AbortSignal.timeout(5000) })
+      const out = await res.json()
+      for (const r of Array.isArray(out) ? out : [out]) {
+        if (r.error) { stats.rejected++; stats.lastError = r.error.message; nonce = null } else stats.sent++
+      }
+    }
+  } catch (err) { stats.lastError = String(err?.message ?? err); nonce = null }
+  await new Promise((r) => setTimeout(r, Math.max(0, 100 - (Date.now() - started))))
+}
+`
+let sender
+
+async function startSender(miner) {
+  const keyFile = join(root, 'node0', 'dev-signer-key')
+  const genesis = JSON.parse(readFileSync(genesisFile, 'utf8'))
+  const chainId = String(genesis.config?.chainId ?? 1337)
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=@ethwire/source',
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      senderCode,
+      `http://127.0.0.1:${miner.httpPort}`,
+      keyFile,
+      String(txsPerSecond),
+      chainId,
+    ],
+    {
+      cwd: resolve(import.meta.dirname, '../packages/node'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  )
+  const s = { child, stats: { sent: 0, rejected: 0, lastError: '', rate: 0 }, lastSent: 0 }
+  let buf = ''
+  child.stdout.on('data', (d) => {
+    buf += d.toString()
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      const line = buf.slice(0, i)
+      buf = buf.slice(i + 1)
+      try {
+        const st = JSON.parse(line)
+        s.stats = { ...st, rate: st.sent - s.lastSent }
+        s.lastSent = st.sent
+      } catch {}
+    }
+  })
+  const err = []
+  child.stderr.on('data', (d) => err.push(d))
+  child.on('exit', (code) => {
+    if (!stopping)
+      s.stats.lastError = `sender exited (${code}): ${Buffer.concat(err).toString().slice(-300)}`
+  })
+  sender = s
+}
+
 let timer
 async function stopAll() {
   if (stopping) return
   stopping = true
   clearInterval(timer)
+  if (sender && sender.child.exitCode === null) sender.child.kill('SIGKILL')
   process.stdout.write('\nstopping nodes (SIGINT)…\n')
   await Promise.all(
     nodes.map(
@@ -253,7 +389,7 @@ async function stopAll() {
     try {
       await runToEnd(['export', file, '--datadir', n.dir])
       process.stdout.write(
-        `node${n.i}: ${n.status}, last head seen ${n.head}; database reopened, exported ${statSync(file).size} bytes; log ${join(root, `node${n.i}.log`)}\n`,
+        `node${n.i}: ${n.status}, last head seen ${n.head} (${n.mined} txs mined); database reopened, exported ${statSync(file).size} bytes; log ${join(root, `node${n.i}.log`)}\n`,
       )
     } catch (err) {
       bad++
@@ -266,6 +402,7 @@ process.on('SIGINT', stopAll)
 process.on('SIGTERM', stopAll)
 // Never leave a detached node behind, whatever ends this script.
 process.on('exit', () => {
+  if (sender && sender.child.exitCode === null) sender.child.kill('SIGKILL')
   for (const n of nodes)
     if (n.child.exitCode === null && n.child.signalCode === null) n.child.kill('SIGKILL')
 })
@@ -278,6 +415,7 @@ try {
     extractJson(await runToEnd(['dumpgenesis', '--datadir', join(root, 'node0')])),
   )
   const miner = await startNode(0, [])
+  if (txsPerSecond > 0) await startSender(miner)
   timer = setInterval(() => void poll().then(() => !stopping && render()), 1000)
   if (durationSec > 0) setTimeout(() => void stopAll(), durationSec * 1000)
   for (let i = 1; i < nodeCount && !stopping; i++) {

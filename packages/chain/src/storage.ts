@@ -7,7 +7,8 @@
 import { constants as fsc } from 'node:fs'
 import { access, readdir, rm, stat } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
-import { ChainError } from './errors.js'
+import { errorCode } from '@ethwire/interface/runtime'
+import { ChainError, isChainError } from './errors.js'
 
 type StorageCode = 'ErrDiskFull' | 'ErrDatadirReadOnly'
 
@@ -22,10 +23,10 @@ const patterns: [RegExp, StorageCode][] = [
 /** Which storage failure `e` is (by errno code or OS message, down its causes), if any. */
 export function storageFailure(e: unknown): StorageCode | undefined {
   for (let x: unknown = e, depth = 0; x != null && depth < 8; depth++) {
-    const code = (x as { code?: unknown }).code
+    const code = errorCode(x)
     const message = (x as { message?: unknown }).message
     for (const [re, c] of patterns) {
-      if (typeof code === 'string' && re.test(code)) return c
+      if (code !== undefined && re.test(code)) return c
       if (typeof message === 'string' && re.test(message)) return c
     }
     x = (x as { cause?: unknown }).cause
@@ -106,7 +107,7 @@ export async function prepareLocation(location: string): Promise<LocationState> 
         )
       break
     } catch (e) {
-      if ((e as { code?: string }).code !== 'ENOENT') throw readOnly(location, dir, e)
+      if (errorCode(e) !== 'ENOENT') throw readOnly(location, dir, e)
       created = true
       topCreated = dir
       const up = dirname(dir)
@@ -133,8 +134,8 @@ export async function prepareLocation(location: string): Promise<LocationState> 
 }
 
 function readOnly(location: string, at: string, e: unknown): ChainError {
-  if (e instanceof ChainError) return e
-  const code = (e as { code?: string }).code ?? 'error'
+  if (isChainError(e)) return e
+  const code = errorCode(e) ?? 'error'
   return new ChainError(
     'ErrDatadirReadOnly',
     `data directory ${location} is not writable (${code} on ${at}): give the node write access or choose another directory; nothing was created`,

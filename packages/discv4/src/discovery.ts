@@ -6,6 +6,7 @@
  */
 import { setMaxListeners } from 'node:events'
 import type { AbortOptions, Clock, Logger, RandomSource, Startable } from '@ethwire/interface'
+import { TypedEmitter } from '@ethwire/interface/runtime'
 import { bytesToHex, equalBytes, keccak256, type RlpInput, rlpEncode } from '@ethwire/rlp-wire'
 import { BondStore, EndpointTracker } from './bonds.js'
 import {
@@ -27,7 +28,6 @@ import {
 } from './constants.js'
 import { DnsClient } from './dns/client.js'
 import { parseLink } from './dns/tree.js'
-import { TypedEmitter } from './emitter.js'
 import { Enr, ethEntry, type ForkId } from './enr.js'
 import { Discv4Error, isDiscv4Error } from './errors.js'
 import {
@@ -345,9 +345,10 @@ export class Discv4Service implements Discv4 {
       options.netRestrict === undefined ? undefined : new Netlist(options.netRestrict)
     this.#forkId = options.forkId
     this.#endpoints = new EndpointTracker(5 * 60_000, options.endpointStatements ?? 10)
-    this.#emitter = new TypedEmitter<Discv4Events>((err, event) =>
-      this.log.warn('discv4 event listener threw', { event: String(event), err: String(err) }),
-    )
+    this.#emitter = new TypedEmitter<Discv4Events>({
+      onListenerError: (err, event) =>
+        this.log.warn('discv4 event listener threw', { event: String(event), err: String(err) }),
+    })
     this.table = new KademliaTable({
       selfId: this.selfId,
       now: () => this.clock.now(),

@@ -3,6 +3,7 @@
  * contracts from `@ethwire/interface`, a datagram socket, a DNS TXT resolver.
  */
 import type { Clock, Logger, RandomSource } from '@ethwire/interface'
+import { createSystemClock } from '@ethwire/interface/runtime'
 
 export type { Clock, Logger, RandomSource }
 
@@ -33,15 +34,7 @@ export interface TxtResolver {
 }
 
 /** The clock of the host (Date.now and the global timers; timers do not keep the process alive). */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (cb, ms) => {
-    const t = setTimeout(cb, ms)
-    t.unref?.()
-    return t
-  },
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-}
+export const systemClock: Clock = createSystemClock({ unref: true })
 
 /** Math.random. */
 export const systemRandom: RandomSource = () => Math.random()

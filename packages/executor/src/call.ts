@@ -134,7 +134,13 @@ export function createCallEngine(
           return blockchain
         },
       }
-      const evm = await createEVM({ common, stateManager: adapter, blockchain })
+      // clique: the interpreter needs a `cliqueSigner`; COINBASE is the call's block coinbase
+      const evm = await createEVM({
+        common,
+        stateManager: adapter,
+        blockchain,
+        cliqueSigner: (h) => h.coinbase,
+      })
       return { evm, adapter }
     })()
     return engine

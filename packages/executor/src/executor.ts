@@ -192,7 +192,14 @@ export async function createExecutor(
       return blockchain
     },
   }
-  const evm: EVM = await createEVM({ common, stateManager: adapter, blockchain })
+  // Clique: EthereumJS's interpreter refuses to run code without a `cliqueSigner`; COINBASE is the
+  // block's beneficiary, which `openBlock` puts into the header it hands the EVM (the signer)
+  const evm: EVM = await createEVM({
+    common,
+    stateManager: adapter,
+    blockchain,
+    cliqueSigner: (h) => h.coinbase,
+  })
   const t: ExecutionTimings = {
     senderRecoveryMs: 0,
     evmMs: 0,

@@ -15,4 +15,8 @@
  */
 export { type EmitterOptions, TypedEmitter } from './runtime/emitter.js'
 export { errorCode, isCodedError } from './runtime/errors.js'
-export { systemClock } from './runtime/system-clock.js'
+export {
+  createSystemClock,
+  type SystemClockOptions,
+  systemClock,
+} from './runtime/system-clock.js'

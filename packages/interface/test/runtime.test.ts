@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import * as main from '../src/index.js'
-import { errorCode, isCodedError, systemClock, TypedEmitter } from '../src/runtime.js'
+import {
+  createSystemClock,
+  errorCode,
+  isCodedError,
+  systemClock,
+  TypedEmitter,
+} from '../src/runtime.js'
 
 describe('main entry', () => {
   it('has no runtime exports', () => {
@@ -19,6 +25,27 @@ describe('systemClock', () => {
     systemClock.clearTimeout(h)
     await new Promise<void>((r) => systemClock.setTimeout(r, 5))
     expect(cleared).toBe(false)
+  })
+})
+
+describe('createSystemClock', () => {
+  it('without unref is the system clock', () => {
+    expect(createSystemClock()).toBe(systemClock)
+  })
+
+  it('with unref, its timers run and do not keep the process alive', async () => {
+    const clock = createSystemClock({ unref: true })
+    const h = clock.setTimeout(() => {}, 60_000) as { hasRef?: () => boolean }
+    expect(h.hasRef?.()).toBe(false)
+    clock.clearTimeout(h)
+    let ran = false
+    await new Promise<void>((r) =>
+      clock.setTimeout(() => {
+        ran = true
+        r()
+      }, 1),
+    )
+    expect(ran).toBe(true)
   })
 })
 

@@ -6,12 +6,14 @@
  * (debug_wireStats): full copies (Transactions + PooledTransactions), announcements, the rest.
  */
 import { readFileSync } from 'node:fs'
-import { randomPrivateKey, sign } from '@ethwire/crypto'
+import { privateKeyToAddress, randomPrivateKey, sign } from '@ethwire/crypto'
 import { bytesToHex, Transaction, type TxData } from '@ethwire/rlp-wire'
 import {
   Cluster,
   chainIdOf,
+  devKeyOf,
   type EthwireProcess,
+  fundAccounts,
   type SignedTx,
   sendRawTransactions,
   signTransfer,
@@ -91,8 +93,15 @@ const configs: Config[] = [
   },
 ]
 
-/** `count` signed EIP-1559 transactions, round-robin over senders (50 nonces each), with `calldata` bytes of data. */
-function makeTxs(count: number, chainId: bigint, calldata: number): SignedTx[] {
+/**
+ * `count` signed EIP-1559 transactions, round-robin over senders (50 nonces each), with `calldata`
+ * bytes of data; `keys` are the senders (fund them: the pool checks balances).
+ */
+function makeTxs(
+  count: number,
+  chainId: bigint,
+  calldata: number,
+): { txs: SignedTx[]; keys: Uint8Array[] } {
   const senders = Math.ceil(count / 50)
   const keys = Array.from({ length: senders }, () => randomPrivateKey())
   const data = new Uint8Array(calldata)
@@ -108,7 +117,7 @@ function makeTxs(count: number, chainId: bigint, calldata: number): SignedTx[] {
     const raw = tx.encode()
     out.push({ raw: bytesToHex(raw), hash: bytesToHex(tx.hash), size: raw.length })
   }
-  return out
+  return { txs: out, keys }
 }
 
 /** A signed EIP-1559 contract call with `data`, gas limit 60,000 (an ERC-20 transfer uses ~52,000). */
@@ -173,12 +182,21 @@ async function runMode(config: Config, mode: Mode): Promise<ModeResult> {
     // Signing blocks this process for seconds: do it before any RPC connection is open, or the
     // first call after it may pick a keep-alive socket the node has closed in the meantime.
     log(`${config.name} ${mode.label}: signing ${txCount} txs`)
-    const txs = makeTxs(txCount, chainId, config.calldata)
+    const { txs, keys: senders } = makeTxs(txCount, chainId, config.calldata)
     const txBytes = txs.reduce((a, t) => a + t.size, 0)
     const dials = config.dials(nodeCount)
     await net.init(genesis, ...dials.slice(1).map((_, i) => net.dir(`n${i + 1}`)))
     const nodes: EthwireProcess[] = []
-    // The injecting node mines (so it accepts transactions) with a period long enough to seal nothing during the run.
+    // The pool checks balances: the senders are funded first by n0 mining on arrival ...
+    const funder = await net.start('n0', { args: ['--dev', '--dev.period', '0', ...extra] })
+    await fundAccounts(funder.rpc, devKeyOf(net.dir('n0')), senders.map(privateKeyToAddress), {
+      chainId,
+      value: 10n ** 18n,
+    })
+    await waitFor('the funding mined', async () => (await funder.rpc.txpoolStatus()).pending === 0)
+    await funder.stop()
+    // ... then the injecting node mines (so it accepts transactions) with a period long enough to
+    // seal nothing during the run.
     nodes.push(
       await net.start('n0', { args: ['--dev', '--dev.period', '3600', ...mode.args, ...extra] }),
     )

@@ -2,6 +2,14 @@
  * go-ethereum style command line: `ethwire [command] [--flag value | --flag=value | --bool] [args]`.
  * Single or double dashes; a boolean flag takes `--flag`, `--flag=false` or `--flag false`.
  */
+
+import { hexToBytes } from '@ethwire/rlp-wire'
+import {
+  defaultAccountQueue,
+  defaultAccountSlots,
+  defaultGlobalQueue,
+  defaultGlobalSlots,
+} from '@ethwire/txpool'
 import {
   defaultDevPeriodSeconds,
   defaultHttpHost,
@@ -12,6 +20,7 @@ import {
   defaultMaxPeers,
   defaultMinSyncPeers,
   defaultSyncIntervalMs,
+  maxExtraDataBytes,
 } from './constants.js'
 import type { NodeConfig } from './node.js'
 
@@ -40,10 +49,20 @@ export interface NodeFlags {
   txannounce: boolean
   /** `import`: blocks per database write. */
   'import.batch': number
-  /** txpool: most transactions held (all senders). */
+  /** txpool: executable transaction slots guaranteed over all accounts. */
   'txpool.globalslots'?: number
-  /** txpool: most transactions per remote sender. */
+  /** txpool: executable transaction slots guaranteed per account. */
   'txpool.accountslots'?: number
+  /** txpool: non-executable transaction slots over all accounts. */
+  'txpool.globalqueue'?: number
+  /** txpool: non-executable transaction slots per account. */
+  'txpool.accountqueue'?: number
+  /** Miner fee recipient (0x address); clique pays the signer instead. */
+  'miner.etherbase'?: string
+  /** Miner: target block gas limit. */
+  'miner.gaslimit'?: bigint
+  /** Miner: extra-data of mined blocks (0x hex or text, at most 32 bytes). */
+  'miner.extradata'?: string
   /** `extip:<ip>` (the address in our enode URL), `none` or `any` (default: the listen address). */
   nat?: string
 }
@@ -85,6 +104,11 @@ const FLAGS: Record<string, FlagKind> = {
   nat: 'string',
   'txpool.globalslots': 'int',
   'txpool.accountslots': 'int',
+  'txpool.globalqueue': 'int',
+  'miner.etherbase': 'string',
+  'miner.gaslimit': 'bigint',
+  'miner.extradata': 'string',
+  'txpool.accountqueue': 'int',
 }
 
 export const COMMANDS = [
@@ -218,7 +242,12 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (f.verbosity > 5) throw new UsageError('invalid value for -verbosity: 0..5')
   if (f['import.batch'] < 1)
     throw new UsageError('invalid value for -import.batch: at least 1 block')
-  if (f['dev.period'] < 1) throw new UsageError('invalid value for -dev.period: at least 1 second')
+  const etherbase = f['miner.etherbase']
+  if (etherbase !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(etherbase))
+    throw new UsageError(`invalid value "${etherbase}" for -miner.etherbase: a 0x address`)
+  const extra = f['miner.extradata']
+  if (extra !== undefined && extraDataBytes(extra).length > maxExtraDataBytes)
+    throw new UsageError(`invalid value for -miner.extradata: at most ${maxExtraDataBytes} bytes`)
   for (const p of ['port', 'rlpx.port', 'http.port'] as const) {
     const v = f[p]
     if (v !== undefined && v > 65535)
@@ -233,6 +262,12 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     throw new UsageError(`invalid value "${f.nat}" for -nat: extip:<ip>, none or any`)
   if (f.dev && !given.has('http')) f.http = true
   return { command, positional, flags: f, given }
+}
+
+/** `--miner.extradata`: 0x hex as bytes, anything else as UTF-8 text (go-ethereum takes text). */
+export function extraDataBytes(v: string): Uint8Array {
+  if (/^0x([0-9a-fA-F]{2})*$/.test(v)) return hexToBytes(v)
+  return new TextEncoder().encode(v)
 }
 
 /** The `createNode` config the CLI builds from its flags (run mode). */
@@ -254,9 +289,16 @@ export function nodeConfigFromFlags(flags: NodeFlags): NodeConfig {
     ethVersions: flags.eth.length ? flags.eth : undefined,
     txAnnounce: flags.txannounce,
     verbosity: flags.verbosity,
+    miner: {
+      etherbase: flags['miner.etherbase'] ? hexToBytes(flags['miner.etherbase']) : undefined,
+      gasLimit: flags['miner.gaslimit'],
+      extraData: flags['miner.extradata'] ? extraDataBytes(flags['miner.extradata']) : undefined,
+    },
     txPool: {
       globalSlots: flags['txpool.globalslots'],
       accountSlots: flags['txpool.accountslots'],
+      globalQueue: flags['txpool.globalqueue'],
+      accountQueue: flags['txpool.accountqueue'],
     },
   }
 }
@@ -286,14 +328,19 @@ Flags:
   --bootnodes <list>     comma-separated libp2p multiaddrs and/or enode:// URLs to dial (redialed)
   --maxpeers <n>         maximum number of peers over both transports (default 50)
   --dev                  dev mode: clique dev genesis and signer key in the datadir, mining, JSON-RPC on
-  --dev.period <s>       seconds between dev blocks (default 2)
+  --dev.period <s>       seconds between dev blocks; 0 = a block whenever transactions arrive (default 2)
+  --miner.etherbase <a>  fee recipient of mined blocks on engines that pay the coinbase (clique pays the signer)
+  --miner.gaslimit <n>   block gas limit the miner moves toward (default 30000000)
+  --miner.extradata <s>  extra-data of mined blocks, 0x hex or text, at most 32 bytes
   --fakepow              accept proof-of-work (ethash) seals unchecked
   --syncinterval <ms>    forced sync interval (default 10000)
   --minsyncpeers <n>     peers needed before a new peer triggers a sync (default 5)
   --eth <list>           allowed eth versions, e.g. 68 or 66,67,68 (default: 62-68, and 69 on a merged chain)
   --txannounce <bool>    eth/66+: full txs to sqrt(peers), hashes to the rest (default true)
-  --txpool.globalslots <n>   most transactions in the pool (default 6144)
-  --txpool.accountslots <n>  most transactions per remote sender (default 80)
+  --txpool.globalslots <n>   executable transaction slots guaranteed over all accounts (default ${defaultGlobalSlots})
+  --txpool.accountslots <n>  executable transaction slots guaranteed per account (default ${defaultAccountSlots})
+  --txpool.globalqueue <n>   non-executable transaction slots over all accounts (default ${defaultGlobalQueue})
+  --txpool.accountqueue <n>  non-executable transaction slots per account (default ${defaultAccountQueue})
   --import.batch <n>     import: blocks per database write (default 256)
   --verbosity <0-5>      0 silent, 1 error, 2 warn, 3 info, 4 debug, 5 trace (default 3)
 `

@@ -3,6 +3,7 @@
  * 130 forced exit on a second signal.
  */
 
+import { errorCode } from '@ethwire/interface/runtime'
 import { nodeConfigFromFlags, parseArgs, USAGE, UsageError } from './args.js'
 import {
   type CommandContext,
@@ -13,7 +14,7 @@ import {
   initCommand,
 } from './commands.js'
 import { clientName, stopTimeoutMs } from './constants.js'
-import { isNodeError } from './errors.js'
+import { errorMessage, isNodeError } from './errors.js'
 import { createLogger } from './log.js'
 import { createNode } from './node.js'
 import { clientVersion } from './version.js'
@@ -128,7 +129,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`${e.message}\n`)
       return 2
     }
-    log.error(errorMessage(e))
+    log.error(describeError(e))
     return 1
   }
 
@@ -151,7 +152,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     await node.start()
   } catch (e) {
     off()
-    log.error(`Fatal: ${errorMessage(e)}`)
+    log.error(`Fatal: ${describeError(e)}`)
     return 1
   }
   const signal = await stopped
@@ -167,11 +168,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   return 0
 }
 
-function errorMessage(e: unknown): string {
+function describeError(e: unknown): string {
   if (isNodeError(e)) return e.message
-  const err = e as { code?: string; message?: string }
-  if (err?.code && err.message) return `${err.message} (${err.code})`
-  return err?.message ?? String(e)
+  const code = errorCode(e)
+  return code ? `${errorMessage(e)} (${code})` : errorMessage(e)
 }
 
 main(process.argv.slice(2)).then(
@@ -181,7 +181,7 @@ main(process.argv.slice(2)).then(
     setTimeout(() => process.exit(code), 500).unref()
   },
   (e) => {
-    process.stderr.write(`Fatal: ${(e as Error)?.stack ?? e}\n`)
+    process.stderr.write(`Fatal: ${e instanceof Error ? e.stack : String(e)}\n`)
     process.exit(1)
   },
 )

@@ -2,13 +2,15 @@
 import { readFile } from 'node:fs/promises'
 import {
   buildEmptyBlock,
+  type Chain,
   type Engine,
   exportChain,
   importChainFile,
   parseGenesis,
 } from '@ethwire/chain'
+import { createRecoveryPool } from '@ethwire/crypto'
 import { type Block, type BlockHeader, bytesToHex } from '@ethwire/rlp-wire'
-import { devchainBatchBlocks, importLogIntervalMs } from './constants.js'
+import { defaultRecoveryWorkers, devchainBatchBlocks, importLogIntervalMs } from './constants.js'
 import {
   checkEngineSupported,
   openDatadirChain,
@@ -17,7 +19,7 @@ import {
   saveGenesis,
   translateOpenError,
 } from './datadir.js'
-import { NodeError } from './errors.js'
+import { errorMessage, NodeError } from './errors.js'
 import type { Logger } from './log.js'
 
 export interface CommandContext {
@@ -40,7 +42,7 @@ export async function initCommand(
   try {
     text = await readFile(genesisPath, 'utf8')
   } catch (e) {
-    throw new NodeError('ErrUsage', `cannot read ${genesisPath}: ${(e as Error).message}`)
+    throw new NodeError('ErrUsage', `cannot read ${genesisPath}: ${errorMessage(e)}`)
   }
   const g = parseGenesis(text)
   checkEngineSupported(g, ctx.fakePow)
@@ -60,7 +62,19 @@ export async function importCommand(
   ctx: CommandContext,
   file: string,
 ): Promise<{ head: bigint; hash: string; inserted: number }> {
-  const chain = await openDatadirChain(ctx.datadir, { fakePow: ctx.fakePow })
+  // blocks are executed: their senders are recovered in a worker thread
+  const recoverer = createRecoveryPool({ workers: defaultRecoveryWorkers })
+  let chain: Chain
+  try {
+    chain = await openDatadirChain(ctx.datadir, {
+      fakePow: ctx.fakePow,
+      recoverer,
+      logger: ctx.log,
+    })
+  } catch (e) {
+    await recoverer.close()
+    throw e
+  }
   try {
     const started = Date.now()
     let lastLog = 0
@@ -94,6 +108,7 @@ export async function importCommand(
     return { head: head.number, hash, inserted: p.inserted }
   } finally {
     await chain.close()
+    await recoverer.close()
   }
 }
 

@@ -10,6 +10,12 @@ export const defaultHttpHost = '127.0.0.1'
 export const defaultListenHost = '127.0.0.1'
 export const defaultMaxPeers = 50
 export const defaultDevPeriodSeconds = 2
+/** Miner: the block gas limit it moves toward (`--miner.gaslimit`; the dev genesis has this one). */
+export const defaultMinerGasLimit = 30_000_000n
+/** Miner: go-ethereum's `params.MinGasLimit`. */
+export const minGasLimit = 5_000n
+/** Miner: most extra-data bytes (`--miner.extradata`; go-ethereum's `MaximumExtraDataSize`). */
+export const maxExtraDataBytes = 32
 export const defaultDevChainId = 1337
 /** Syncer: forced sync interval (`--syncinterval`). */
 export const defaultSyncIntervalMs = 10_000
@@ -17,6 +23,18 @@ export const defaultSyncIntervalMs = 10_000
 export const defaultMinSyncPeers = 5
 /** Worker threads for sender recovery of peers' transactions. */
 export const defaultRecoveryWorkers = 1
+/** State database cache (decoded trie nodes and code), bytes. */
+export const stateCacheBytes = 64 * 1024 * 1024
+/** Gas price oracle (go-ethereum's full-node defaults): blocks looked at, samples each, percentile. */
+export const gpoBlocks = 20
+export const gpoSamplesPerBlock = 3
+export const gpoPercentile = 60
+/** Tips under this are not samples (go-ethereum's `DefaultIgnorePrice`, 2 wei). */
+export const gpoIgnoreUnderWei = 2n
+/** The highest tip suggested (go-ethereum's `DefaultMaxPrice`, 500 gwei). */
+export const gpoMaxPriceWei = 500_000_000_000n
+/** The tip suggested before any block had a sample: 1 gwei. */
+export const gpoDefaultTipWei = 1_000_000_000n
 /** The status log line interval. */
 export const logIntervalMs = 8_000
 /** `ethwire import`: blocks per database write (`--import.batch`). */
@@ -34,6 +52,8 @@ export const redialInitialMs = 1_000
 export const redialMaxMs = 30_000
 /** A connection that lasted this long resets the redial backoff. */
 export const redialResetAfterMs = 30_000
+/** Stop: how long to wait for peer handlers to end after the transports closed. */
+export const handlerDrainMs = 2_000
 /** Dial timeout for bootnodes and admin_addPeer. */
 export const dialTimeoutMs = 10_000
 /** `ethwire devchain`: blocks sealed per database write. */

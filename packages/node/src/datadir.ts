@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import {
   type Chain,
   type ChainConfig,
+  type ChainDeps,
   createClique,
   devGenesis,
   type Engine,
@@ -18,14 +19,19 @@ import {
   terminalTotalDifficulty,
 } from '@ethwire/chain'
 import * as crypto from '@ethwire/crypto'
+import { createExecutor, type Executor, type SenderRecoverer } from '@ethwire/executor'
+import type { Logger } from '@ethwire/interface'
+import { errorCode } from '@ethwire/interface/runtime'
 import { bytesToHex, hexToBytes } from '@ethwire/rlp-wire'
+import { createStateDatabase, type StateDatabase } from '@ethwire/state'
 import {
   chaindataDirName,
   defaultDevChainId,
   devKeyFileName,
   genesisFileName,
+  stateCacheBytes,
 } from './constants.js'
-import { NodeError } from './errors.js'
+import { causeCode, errorMessage, NodeError } from './errors.js'
 
 export const paths = (datadir: string) => ({
   chaindata: join(datadir, chaindataDirName),
@@ -37,7 +43,7 @@ async function readIfExists(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8')
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    if (errorCode(e) === 'ENOENT') return undefined
     throw e
   }
 }
@@ -135,41 +141,85 @@ export interface OpenOptions {
   fakePow?: boolean
   /** Dev signer key, to seal clique blocks. */
   signerKey?: Uint8Array
+  /** Batch sender recovery for block execution (a worker pool); default this thread. */
+  recoverer?: SenderRecoverer
+  /** Migrations and config rewinds on open are logged here. */
+  logger?: Pick<Logger, 'info' | 'warn'>
+  /** State cache budget in bytes (default `stateCacheBytes`). */
+  stateCacheBytes?: number
 }
 
-/** Opens the chain database of a data directory with the right engine and clear errors. */
-export async function openDatadirChain(datadir: string, o: OpenOptions = {}): Promise<Chain> {
+/** A chain that executes its blocks, with the state database and executor sharing its LevelDB. */
+export interface ExecutingChain {
+  chain: Chain
+  state: StateDatabase
+  executor: Executor
+}
+
+/**
+ * Opens the chain database of a data directory with the right engine, block execution
+ * (`@ethwire/executor` over `@ethwire/state` in the same LevelDB; clique fees to the signer) and
+ * clear errors.
+ */
+export async function openExecutingChain(
+  datadir: string,
+  o: OpenOptions = {},
+): Promise<ExecutingChain> {
   await mkdir(datadir, { recursive: true })
   const clique = engineFor(o.signerKey)
-  try {
-    return await openChain(
+  let state: StateDatabase | undefined
+  let executor: Executor | undefined
+  let opened: Chain | undefined
+  // BLOCKHASH reads ancestors from the chain being opened (the chain also passes its own reader
+  // for blocks of a batch not yet written)
+  const headers = {
+    getHeader: (h: Uint8Array, n: bigint) => opened?.getHeader(h, n) ?? Promise.resolve(undefined),
+  }
+  const open = (engine: ChainDeps['engine']) =>
+    openChain(
       {
         location: paths(datadir).chaindata,
-        // the chain picks beacon/fake-pow itself; only clique needs us
-        engine: undefined,
+        engine,
+        logger: o.logger,
+        executor: async ({ db, config, engine: e }) => {
+          state = createStateDatabase({ db }, { cacheBytes: o.stateCacheBytes ?? stateCacheBytes })
+          executor = await createExecutor(
+            { state, headers, recoverer: o.recoverer, author: (h) => e.author(h) },
+            { config },
+          )
+          return executor
+        },
       },
       { genesis: o.genesis, fakePow: o.fakePow },
-    ).catch(async (e) => {
-      if (isChainError(e, 'ErrUnsupportedEngine') && /clique/.test((e as Error).message))
-        return openChain(
-          { location: paths(datadir).chaindata, engine: clique },
-          { genesis: o.genesis, fakePow: o.fakePow },
-        )
+    )
+  try {
+    // the chain picks beacon/fake-pow itself; only clique needs us
+    opened = await open(undefined).catch(async (e) => {
+      if (isChainError(e, 'ErrUnsupportedEngine') && /clique/.test(errorMessage(e)))
+        return open(clique)
       throw e
     })
   } catch (e) {
     throw translateOpenError(e, datadir)
   }
+  if (!state || !executor) {
+    await opened.close()
+    throw new NodeError('ErrNotRunning', 'the chain opened without its executor')
+  }
+  return { chain: opened, state, executor }
+}
+
+/** `openExecutingChain` for callers that need the chain only (the CLI's commands). */
+export async function openDatadirChain(datadir: string, o: OpenOptions = {}): Promise<Chain> {
+  return (await openExecutingChain(datadir, o)).chain
 }
 
 export function translateOpenError(e: unknown, datadir: string): unknown {
-  const err = e as { code?: string; message?: string; cause?: { code?: string } }
-  if (err?.code === 'LEVEL_DATABASE_NOT_OPEN' && err.cause?.code === 'LEVEL_LOCKED')
-    return new NodeError(
-      'ErrDatadirLocked',
-      `data directory ${datadir} is in use by another ethwire process`,
-    )
-  if (err?.code === 'LEVEL_LOCKED')
+  const code = errorCode(e)
+  if (
+    (code === 'LEVEL_DATABASE_NOT_OPEN' && causeCode(e) === 'LEVEL_LOCKED') ||
+    code === 'LEVEL_LOCKED'
+  )
     return new NodeError(
       'ErrDatadirLocked',
       `data directory ${datadir} is in use by another ethwire process`,

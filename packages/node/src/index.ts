@@ -35,6 +35,7 @@ export {
 export * as constants from './constants.js'
 export { checkEngineSupported, paths as datadirPaths } from './datadir.js'
 export { isNodeError, NodeError, type NodeErrorCode } from './errors.js'
+export { createLifecycle, type Lifecycle, type Part } from './lifecycle.js'
 export { createLogger, type LogContext, type Logger, type LogLevel, silentLogger } from './log.js'
 export {
   createNode,
@@ -43,13 +44,25 @@ export {
   type NodeConfig,
   type PeerAddResult,
 } from './node.js'
+export type {
+  Backend,
+  BackendCall,
+  BackendMinedTx,
+  BackendNodeInfo,
+  BackendPoolContent,
+  BackendPoolTx,
+} from './rpc/backend.js'
 export {
   dispatch,
+  handleBody,
+  isRpcError,
+  type JsonRpcResponse,
   RpcError,
   RpcErrorCode,
   type RpcHandler,
   type RpcMethods,
-  type RpcServer,
-  startRpcServer,
-} from './rpc.js'
-export { createRpcMethods, formatBlock, formatTransaction, rpcServerErrorCode } from './rpc-api.js'
+  rpcServerErrorCode,
+} from './rpc/dispatch.js'
+export { formatBlock, formatTransaction } from './rpc/format.js'
+export { type RpcServer, startRpcServer } from './rpc/http.js'
+export { createRpcMethods } from './rpc/methods/index.js'

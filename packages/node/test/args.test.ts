@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { defaultFlags, nodeConfigFromFlags, parseArgs, UsageError } from '../src/args.js'
+import { defaultFlags, nodeConfigFromFlags, parseArgs, USAGE, UsageError } from '../src/args.js'
 
 describe('parseArgs', () => {
   it('gives the defaults with no arguments', () => {
@@ -99,7 +99,11 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['--port', '-1'])).toThrow(UsageError)
     expect(() => parseArgs(['--port', '70000'])).toThrow(/not a TCP port/)
     expect(() => parseArgs(['--verbosity', '9'])).toThrow(/verbosity/)
-    expect(() => parseArgs(['--dev.period', '0'])).toThrow(/dev.period/)
+    // 0: a block whenever transactions arrive (go-ethereum's --dev default)
+    expect(parseArgs(['--dev.period', '0']).flags['dev.period']).toBe(0)
+    expect(() => parseArgs(['--miner.etherbase', '0x12'])).toThrow(/miner.etherbase/)
+    expect(() => parseArgs(['--miner.extradata', 'x'.repeat(33)])).toThrow(/at most 32 bytes/)
+    expect(() => parseArgs(['--miner.gaslimit', 'lots'])).toThrow(/miner.gaslimit/)
     expect(() => parseArgs(['--networkid', '0x10'])).toThrow(/not a number/)
   })
 
@@ -133,6 +137,12 @@ describe('parseArgs', () => {
         '--verbosity=1',
         '--txpool.globalslots=20000',
         '--txpool.accountslots=500',
+        '--txpool.globalqueue',
+        '2048',
+        '--txpool.accountqueue=128',
+        '--miner.etherbase=0x00000000000000000000000000000000000000aa',
+        '--miner.gaslimit=36000000',
+        '--miner.extradata=ethwire dev',
       ]).flags,
     )
     expect(c).toEqual({
@@ -152,13 +162,33 @@ describe('parseArgs', () => {
       ethVersions: [66, 68],
       txAnnounce: false,
       verbosity: 1,
-      txPool: { globalSlots: 20000, accountSlots: 500 },
+      miner: {
+        etherbase: new Uint8Array(20).fill(0xaa, 19),
+        gasLimit: 36_000_000n,
+        extraData: new TextEncoder().encode('ethwire dev'),
+      },
+      txPool: { globalSlots: 20000, accountSlots: 500, globalQueue: 2048, accountQueue: 128 },
     })
     expect(nodeConfigFromFlags(parseArgs([]).flags)).toMatchObject({
       http: undefined,
       dev: undefined,
       ethVersions: undefined,
     })
+  })
+
+  it("the txpool flags say go-ethereum's defaults, the pool's own", () => {
+    expect(USAGE).toMatch(
+      /--txpool\.globalslots <n> +executable transaction slots guaranteed over all accounts \(default 5120\)/,
+    )
+    expect(USAGE).toMatch(
+      /--txpool\.accountslots <n> +executable transaction slots guaranteed per account \(default 16\)/,
+    )
+    expect(USAGE).toMatch(
+      /--txpool\.globalqueue <n> +non-executable transaction slots over all accounts \(default 1024\)/,
+    )
+    expect(USAGE).toMatch(
+      /--txpool\.accountqueue <n> +non-executable transaction slots per account \(default 64\)/,
+    )
   })
 
   it('help and version', () => {

@@ -37,6 +37,29 @@ async function waitFor(what: string, f: () => boolean | Promise<boolean>, timeou
 }
 
 describe('node lifecycle', () => {
+  it('a part failing to start (JSON-RPC port taken) stops the parts already started: the datadir opens again', async () => {
+    const { createServer } = await import('node:net')
+    const blocker = createServer()
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()))
+    const port = (blocker.address() as { port: number }).port
+    const datadir = join(root, 'rollback')
+    const a = createNode({
+      datadir,
+      dev: { periodSeconds: 3600 },
+      http: { host: '127.0.0.1', port },
+      port: 0,
+      logger: silentLogger,
+      logIntervalMs: 0,
+    })
+    await expect(a.start()).rejects.toThrow(/EADDRINUSE/)
+    expect(a.running).toBe(false)
+    await new Promise<void>((r) => blocker.close(() => r()))
+    // the database lock, the libp2p listener and the pool journal were released by the rollback
+    const b = await start({ datadir, dev: { periodSeconds: 3600 }, http: { port: 0 } })
+    expect(b.chain.currentHeader().number).toBe(0n)
+    await b.stop()
+  })
+
   it('a local transaction survives a restart through the journal', async () => {
     const datadir = join(root, 'journal')
     // a long period: no block is sealed during the test

@@ -47,7 +47,8 @@ async function waitFor<T>(
 beforeAll(async () => {
   a = createNode({
     datadir: join(root, 'a'),
-    dev: { periodSeconds: 1 },
+    // blocks are sealed by the tests (sealBlock), so what is pending or mined is never a race
+    dev: { periodSeconds: 3600 },
     http: { host: '127.0.0.1', port: 0 },
     port: 0,
     logger: silentLogger,
@@ -66,7 +67,9 @@ describe('dev node over JSON-RPC (viem)', () => {
   it('answers the basic methods', async () => {
     const client = createPublicClient({ chain: devChain, transport: http(a.rpcUrl) })
     expect(await client.getChainId()).toBe(1337)
-    await waitFor('a mined block', async () => (await client.getBlockNumber()) >= 2n)
+    await a.sealBlock()
+    await a.sealBlock()
+    expect(await client.getBlockNumber()).toBe(2n)
     const latest = await client.getBlock({ blockTag: 'latest' })
     expect(latest.number).toBeGreaterThanOrEqual(2n)
     expect(latest.hash).toMatch(/^0x[0-9a-f]{64}$/)
@@ -134,7 +137,28 @@ describe('dev node over JSON-RPC (viem)', () => {
     expect(content.pending[account.address.toLowerCase()]?.['0']?.hash).toBe(hash)
     // the same again is refused by the pool, as a JSON-RPC error
     await expect(client.sendRawTransaction({ serializedTransaction: raw })).rejects.toThrow(
-      /ErrAlreadyKnown|already known|transaction/i,
+      /already known/,
+    )
+    // mined: found in its block, with a successful receipt; sending it again is a nonce too low
+    const block = await a.sealBlock()
+    expect(block.transactions.map((t) => `0x${Buffer.from(t.hash).toString('hex')}`)).toEqual([
+      hash,
+    ])
+    const mined = await client.getTransaction({ hash })
+    expect(mined.blockNumber).toBe(block.header.number)
+    const receipt = await client.getTransactionReceipt({ hash })
+    expect(receipt).toMatchObject({
+      status: 'success',
+      gasUsed: 21_000n,
+      from: account.address.toLowerCase(),
+    })
+    expect(await client.getBalance({ address: to })).toBe(12345n)
+    expect(await client.request({ method: 'txpool_status' } as never)).toEqual({
+      pending: '0x0',
+      queued: '0x0',
+    })
+    await expect(client.sendRawTransaction({ serializedTransaction: raw })).rejects.toThrow(
+      /nonce too low: next nonce 1, tx nonce 0/,
     )
     // unknown hash → null
     expect(
@@ -199,7 +223,13 @@ describe('dev node over JSON-RPC (viem)', () => {
     expect(peers[0]?.protocols.eth.version).toBe(68)
     expect(await rpcCall(a.rpcUrl as string, 'net_peerCount')).toBe('0x1')
     // b catches up and then follows blocks a seals later
-    const target = a.chain.currentHeader().number + 2n
+    await waitFor(
+      'b synced',
+      () => nb.chain.currentHeader().number === a.chain.currentHeader().number,
+    )
+    await a.sealBlock()
+    await a.sealBlock()
+    const target = a.chain.currentHeader().number
     await waitFor('b reaches a later head', () => nb.chain.currentHeader().number >= target, 20_000)
     const n = nb.chain.currentHeader().number
     const ha = await a.chain.getCanonicalHash(n)

@@ -1,13 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rpcMaxBatchItems } from '../src/constants.js'
-import {
-  dispatch,
-  RpcError,
-  RpcErrorCode,
-  type RpcMethods,
-  type RpcServer,
-  startRpcServer,
-} from '../src/rpc.js'
+import { dispatch, RpcError, RpcErrorCode, type RpcMethods } from '../src/rpc/dispatch.js'
+import { type RpcServer, startRpcServer } from '../src/rpc/http.js'
 
 const methods: RpcMethods = {
   echo: (params) => params,

@@ -56,6 +56,7 @@ export {
 export { nextSyncMode } from './syncer.js'
 export type {
   Clock,
+  DaoForkConfig,
   DropInfo,
   FloodKind,
   Logger,

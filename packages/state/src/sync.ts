@@ -17,7 +17,18 @@ import { defaultSyncBatchItems, defaultSyncMaxInFlight } from './constants.js'
 import { StateError } from './errors.js'
 import { BRANCH, decodeNode, EXT, HASH, LEAF, type Node } from './node.js'
 import { codeKey } from './store.js'
-import type { BatchOp, Hasher, KeyValueReader } from './types.js'
+import type {
+  BatchOp,
+  DeliverResult,
+  Hasher,
+  KeyValueReader,
+  TrieSync,
+  TrieSyncOptions,
+  TrieSyncProgress,
+  TrieSyncRequest,
+} from './types.js'
+
+export type { DeliverResult, TrieSync, TrieSyncOptions, TrieSyncProgress, TrieSyncRequest }
 
 type Kind = 'account' | 'storage' | 'code'
 
@@ -40,81 +51,10 @@ class Task {
   ) {}
 }
 
-/** A batch of hashes handed to one peer; give it back to `deliver` or `expire`. */
-export interface TrieSyncRequest {
-  readonly id: number
-  readonly peer: string
-  readonly hashes: readonly Uint8Array[]
-}
-
-export interface TrieSyncProgress {
-  /** Items delivered and accepted (go-ethereum's pulledStates). */
-  pulled: number
-  /** pulled plus the items still to fetch or being fetched (knownStates). */
-  known: number
-  /** Nodes delivered and waiting for their children. */
-  waiting: number
-  /** Hashes handed out and not yet delivered. */
-  inFlight: number
-  /** Hashes waiting to be handed out. */
-  queued: number
-  /** Items completed (stored or returned by `commit`). */
-  committed: number
-  duplicates: number
-  bytes: number
-  done: boolean
-}
-
-export interface DeliverResult {
-  /** Items accepted. */
-  accepted: number
-  /** Items that were asked for but had already been delivered. */
-  duplicates: number
-  /** Asked-for hashes the response did not carry (they go back to the queue). */
-  missing: number
-}
-
-export interface TrieSync {
-  readonly root: Uint8Array
-  /**
-   * Up to `max` (default 384, eth's GetNodeData soft cap) hashes for `peer` to fetch, deepest
-   * first; fewer when the in-flight cap is reached; undefined when there is nothing for this peer
-   * just now. A hash is not given again to a peer that answered a request for it empty, unless
-   * nothing else is in flight (then waiting would stall the sync).
-   */
-  request(peer: string, max?: number): TrieSyncRequest | undefined
-  /**
-   * The items a peer sent for `req`, any subset in any order. Every item is hashed first: if one
-   * hashes to nothing this request asked for, the whole answer is refused (nothing of it is kept,
-   * the hashes go back to the queue) and this throws `ErrNotRequested`: drop that peer. Otherwise
-   * the items are taken and the hashes the answer left out go back to the queue.
-   */
-  deliver(req: TrieSyncRequest, items: readonly Uint8Array[]): Promise<DeliverResult>
-  /** A request that timed out or whose peer went away: its hashes go back to the queue. */
-  expire(req: TrieSyncRequest): void
-  /** Handed-out hashes to give out again (whatever request they were in). */
-  release(hashes: readonly Uint8Array[]): void
-  /** The open request a handed-out hash belongs to. */
-  requestOf(hash: Uint8Array): TrieSyncRequest | undefined
-  /**
-   * Put ops for everything completed since the last call (children before parents, the root
-   * last). Write them before calling `deliver` again, so its store check finds them.
-   */
-  commit(): BatchOp[]
-  progress(): TrieSyncProgress
-  /** True once the root is complete and `commit()` has returned everything (or it was stored). */
-  done(): boolean
-}
-
 export interface TrieSyncComponents {
   /** The store being filled (checked for nodes and code already there). */
   db: KeyValueReader
   hasher?: Hasher
-}
-
-export interface TrieSyncOptions {
-  /** Most hashes handed out and not yet delivered, over all peers. */
-  maxInFlight?: number
 }
 
 const storageDepth = 64

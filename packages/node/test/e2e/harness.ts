@@ -482,15 +482,15 @@ export function signTransfer(
 }
 
 /**
- * `count` signed transfers from `senders` fresh random accounts, nonces 0.. per sender, ordered
- * round-robin so each sender's nonces arrive in order. The pool has no state: nonces start at 0
- * and balances are not checked; spreading over many senders keeps within per-sender limits.
+ * `count` signed transfers from `senders` accounts (fresh random ones, or the `keys` given), nonces
+ * 0.. per sender, ordered round-robin so each sender's nonces arrive in order. The pool checks
+ * them against the head state: the senders need funds (`fundAccounts`) and nonces from 0.
  */
 export function makeTransfers(
   count: number,
-  opts: { chainId: bigint; senders: number },
+  opts: { chainId: bigint; senders: number; keys?: readonly Uint8Array[] },
 ): SignedTx[] {
-  const keys = Array.from({ length: opts.senders }, () => randomPrivateKey())
+  const keys = opts.keys ?? Array.from({ length: opts.senders }, () => randomPrivateKey())
   const out: SignedTx[] = []
   for (let i = 0; i < count; i++) {
     const s = i % opts.senders
@@ -523,6 +523,36 @@ export async function sendRawTransactions(
     }
   }
   return errors
+}
+
+/** The `--dev` signer key of a datadir (funded by the dev genesis). */
+export function devKeyOf(datadir: string): Uint8Array {
+  const hex = readFileSync(join(datadir, 'dev-signer-key'), 'utf8').trim()
+  return Uint8Array.from(Buffer.from(hex, 'hex'))
+}
+
+/**
+ * Sends `value` wei from `from` (nonces `firstNonce`..) to each address in one JSON-RPC batch;
+ * returns the transaction hashes. Throws on any rejection.
+ */
+export async function fundAccounts(
+  rpc: RpcClient,
+  from: Uint8Array,
+  to: readonly Uint8Array[],
+  opts: { chainId: bigint; value: bigint; firstNonce?: bigint },
+): Promise<string[]> {
+  const txs = to.map((addr, i) => {
+    const tx = signTransfer(from, {
+      chainId: opts.chainId,
+      nonce: (opts.firstNonce ?? 0n) + BigInt(i),
+      to: addr,
+      value: opts.value,
+    })
+    return { raw: bytesToHex(tx.encode()), hash: bytesToHex(tx.hash), size: 0 }
+  })
+  const errors = await sendRawTransactions(rpc, txs)
+  if (errors.length) throw new Error(`funding failed: ${errors.slice(0, 3).join('; ')}`)
+  return txs.map((t) => t.hash)
 }
 
 /** Chain id of a node's genesis config (dumpgenesis JSON), default 1337. */

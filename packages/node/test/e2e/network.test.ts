@@ -4,12 +4,15 @@
  * whole file stays within a few minutes on two cores; every wait is bounded.
  */
 import { cpSync, readFileSync } from 'node:fs'
+import { privateKeyToAddress, randomPrivateKey } from '@ethwire/crypto'
 import { afterAll, describe, expect, onTestFailed, test } from 'vitest'
 import {
   Cluster,
   chainIdOf,
+  devKeyOf,
   type EthwireProcess,
   freePort,
+  fundAccounts,
   makeTransfers,
   sendRawTransactions,
   sleep,
@@ -168,7 +171,20 @@ describe('issue 6: transactions cross a line of five nodes', () => {
       onTestFailed(() => net.fail())
       const genesis = await net.devchain('line0', 3)
       const chainId = chainIdOf(readFileSync(genesis, 'utf8'))
-      // The first node is a --dev miner (accepts transactions from the start); the long period keeps the chain still.
+      // The pool checks balances and nonces against the head state: 100 senders are funded first
+      // by the --dev miner sealing on arrival (--dev.period 0) ...
+      const funder = await net.start('line0', { args: ['--dev', '--dev.period', '0'] })
+      const keys = Array.from({ length: 100 }, () => randomPrivateKey())
+      await fundAccounts(funder.rpc, devKeyOf(net.dir('line0')), keys.map(privateKeyToAddress), {
+        chainId,
+        value: 10n ** 18n,
+      })
+      await waitFor('the funding mined', async () => {
+        const s = await funder.rpc.txpoolStatus()
+        return s.pending === 0 && s.queued === 0
+      })
+      await funder.stop()
+      // ... then restarted with a long period, which keeps the chain still.
       const first = await net.start('line0', { args: ['--dev', '--dev.period', '3600'] })
       const line = await startLine(net, first, genesis, 4, ['--minsyncpeers', '1'])
       for (const [i, n] of line.entries()) {
@@ -178,7 +194,7 @@ describe('issue 6: transactions cross a line of five nodes', () => {
         )
       }
 
-      const txs = makeTransfers(1_000, { chainId, senders: 100 })
+      const txs = makeTransfers(1_000, { chainId, senders: 100, keys })
       const errors = await sendRawTransactions(first.rpc, txs)
       expect(errors).toEqual([])
       expect((await first.rpc.txpoolStatus()).pending).toBe(1_000)

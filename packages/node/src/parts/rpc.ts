@@ -1,0 +1,148 @@
+/**
+ * The RPC part: the node's JSON-RPC `Backend` (over the chain, protocol and transports parts) and
+ * the HTTP server that serves its methods.
+ */
+import type { Logger } from '@ethwire/interface'
+import { type BlockHeader, bytesToHex } from '@ethwire/rlp-wire'
+import { defaultHttpHost, defaultHttpPort, defaultListenHost } from '../constants.js'
+import type { Part } from '../lifecycle.js'
+import type { Backend } from '../rpc/backend.js'
+import { type RpcServer, startRpcServer } from '../rpc/http.js'
+import { createRpcMethods } from '../rpc/methods/index.js'
+import { clientId } from '../version.js'
+import type { ChainPart } from './chain.js'
+import { createGasPriceOracle } from './gasprice.js'
+import type { ProtocolPart } from './protocol.js'
+import type { TransportsPart } from './transports.js'
+
+export interface BackendParts {
+  chain: ChainPart
+  protocol: ProtocolPart
+  transports: TransportsPart
+  /** Whether the node is running. */
+  running: () => boolean
+  listenHost?: string
+}
+
+/** The real backend: every call reads the parts as they are now (valid once they started). */
+export function createBackend(p: BackendParts): Backend {
+  const chain = () => p.chain.chain
+  const pool = () => p.chain.txPool
+  const pm = () => p.protocol.pm
+  const state = () => p.chain.state
+  const oracle = createGasPriceOracle({ chain })
+  const account = (address: Uint8Array, header: BlockHeader) =>
+    state().getAccount(header.stateRoot, address)
+  const headers = { getHeader: (h: Uint8Array, n: bigint) => chain().getHeader(h, n) }
+  return {
+    clientVersion: clientId,
+    get networkId() {
+      return p.chain.networkId
+    },
+    get chainId() {
+      return p.chain.chainId
+    },
+    get running() {
+      return p.running()
+    },
+    nodeInfo: () => ({
+      peerId: p.transports.libp2p.peerId,
+      enode: p.transports.enode,
+      nodeId: p.transports.rlpx?.nodeId,
+      listenHost: p.listenHost ?? defaultListenHost,
+      multiaddrs: p.transports.multiaddrs,
+    }),
+    addPeer: (address) => p.transports.addPeer(address),
+    get chainConfig() {
+      return chain().config
+    },
+    get genesisHash() {
+      return chain().genesis.hash
+    },
+    currentHeader: () => chain().currentHeader(),
+    currentTd: () => chain().currentTd(),
+    blockByNumber: (n) => chain().getBlockByNumber(n),
+    blockByHash: (h) => chain().getBlockByHash(h),
+    td: (h) => chain().getTd(h),
+    headerByNumber: (n) => chain().getHeaderByNumber(n),
+    headerByHash: (h) => chain().getHeaderByHash(h),
+    canonicalHash: (n) => chain().getCanonicalHash(n),
+    minedTransaction: async (h) => {
+      const c = chain()
+      const at = await c.getTransaction(h)
+      if (at) {
+        const block = await c.getBlockByHash(at.blockHash)
+        if (block) return { tx: at.tx, block, index: at.index }
+      }
+      return p.chain.findMinedTx(bytesToHex(h))
+    },
+    receipts: (h) => chain().getReceipts(h),
+    hasState: (header) => state().hasRoot(header.stateRoot),
+    balance: async (a, header) => (await account(a, header))?.balance ?? 0n,
+    nonce: async (a, header) => (await account(a, header))?.nonce ?? 0n,
+    code: async (a, header) => {
+      const acc = await account(a, header)
+      return acc ? ((await state().getCode(acc.codeHash)) ?? new Uint8Array(0)) : new Uint8Array(0)
+    },
+    storage: (a, slot, header) => state().getStorage(header.stateRoot, a, slot),
+    pendingNonce: async (a) => {
+      const head = chain().currentHeader()
+      const onChain = (await account(a, head))?.nonce ?? 0n
+      const mine = pool().pending().get(bytesToHex(a))
+      const last = mine?.at(-1)?.tx.nonce
+      return last !== undefined && last + 1n > onChain ? last + 1n : onChain
+    },
+    call: (input) => p.chain.executor.call({ ...input, headers }),
+    estimateGas: (input) => p.chain.executor.estimateGas({ ...input, headers }),
+    suggestTip: () => oracle.suggestTip(),
+    sendRawTransaction: async (raw) => (await pool().addRaw(raw, { local: true })).hashHex,
+    poolTransaction: (h) => pool().get(h),
+    poolStatus: () => pool().status(),
+    poolContent: () => pool().content(),
+    peerCount: () => pm().peerCount,
+    peerInfos: () => pm().peerInfos(),
+    syncing: () => pm().syncing(),
+    wireStats: () => {
+      const m = pm()
+      const progress = m.parts.downloader.progress()
+      return {
+        ...m.stats(),
+        // headers known to the downloader: imported blocks plus header slots waiting for bodies
+        headersDownloaded: Number(progress.currentBlock) + progress.pendingResults,
+        syncHighest: Number(progress.highestBlock),
+        peers: m.peerCount,
+        head: Number(chain().currentHeader().number),
+      }
+    },
+  }
+}
+
+export interface RpcPart extends Part {
+  /** `http://host:port` once started. */
+  readonly url: string | undefined
+}
+
+export function createRpcPart(
+  deps: { backend: Backend; log: Pick<Logger, 'info'> },
+  options: { host?: string; port?: number },
+): RpcPart {
+  let server: RpcServer | undefined
+  return {
+    name: 'RPC',
+    start: async () => {
+      server = await startRpcServer(createRpcMethods(deps.backend), {
+        host: options.host ?? defaultHttpHost,
+        port: options.port ?? defaultHttpPort,
+      })
+      deps.log.info('HTTP server started', { url: server.url })
+    },
+    stop: async () => {
+      const s = server
+      server = undefined
+      await s?.close()
+    },
+    get url() {
+      return server?.url
+    },
+  }
+}

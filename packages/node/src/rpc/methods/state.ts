@@ -1,0 +1,180 @@
+/**
+ * `eth_*` on a block's state and execution: balances, nonces, code, storage, receipts, `eth_call`,
+ * `eth_estimateGas`, fee suggestions. Block parameters: `latest`, `earliest`, `pending`, `safe`,
+ * `finalized` (all but `earliest` are the head: a dev chain has no finality and no pending block),
+ * a number, or a block hash (EIP-1898 objects too).
+ */
+import { isExecutorError, revertReason } from '@ethwire/executor'
+import { type BlockHeader, bytesToHex, equalBytes } from '@ethwire/rlp-wire'
+import type { Backend, BackendCall } from '../backend.js'
+import { RpcError, RpcErrorCode, type RpcMethods } from '../dispatch.js'
+import { senderOf } from '../format.js'
+import {
+  addressParam,
+  type BlockRef,
+  blockRefParam,
+  data,
+  hashParam,
+  invalid,
+  param,
+  qty,
+  quantity,
+  slotParam,
+} from '../params.js'
+import { formatReceipt } from '../receipt.js'
+
+const serverError = (message: string, data?: unknown) =>
+  new RpcError(RpcErrorCode.Server, message, data)
+
+/** The header a block parameter names; `header not found` (go-ethereum's words) when it has none. */
+export async function headerOf(b: Backend, ref: BlockRef): Promise<BlockHeader> {
+  let header: BlockHeader | undefined
+  if ('tag' in ref) header = ref.tag === 'earliest' ? await b.headerByNumber(0n) : b.currentHeader()
+  else if ('number' in ref) header = await b.headerByNumber(ref.number)
+  else {
+    header = await b.headerByHash(ref.hash)
+    if (header && ref.requireCanonical) {
+      const canon = await b.canonicalHash(header.number)
+      if (!canon || !equalBytes(canon, header.hash))
+        throw serverError(`hash ${bytesToHex(ref.hash)} is not currently canonical`)
+    }
+  }
+  if (!header) throw serverError('header not found')
+  return header
+}
+
+/** The header of a block parameter whose state is stored. */
+async function stateHeader(b: Backend, ref: BlockRef): Promise<BlockHeader> {
+  const header = await headerOf(b, ref)
+  if (!(await b.hasState(header)))
+    throw serverError(
+      `missing trie node ${bytesToHex(header.stateRoot)} (state of block ${header.number} not stored)`,
+    )
+  return header
+}
+
+/** A transaction call object (go-ethereum's `TransactionArgs`) → the executor's call input. */
+export function callArgs(v: unknown, header: BlockHeader): BackendCall {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    invalid('invalid argument 0: transaction call object expected')
+  const o = v as Record<string, unknown>
+  const opt = <T>(k: string, f: (x: unknown, what: string) => T): T | undefined =>
+    o[k] === undefined || o[k] === null ? undefined : f(o[k], k)
+  const addr = (x: unknown, what: string) => {
+    const d = data(x, what)
+    if (d.length !== 20) invalid(`invalid argument 0: ${what}: hex string of 20 bytes expected`)
+    return d
+  }
+  const input = opt('input', data)
+  const dataField = opt('data', data)
+  if (input && dataField && !equalBytes(input, dataField))
+    invalid(
+      `both "data" and "input" are set and not equal. Please use "input" to pass transaction call data`,
+    )
+  const gasPrice = opt('gasPrice', quantity)
+  const maxFeePerGas = opt('maxFeePerGas', quantity)
+  const maxPriorityFeePerGas = opt('maxPriorityFeePerGas', quantity)
+  if (gasPrice !== undefined && (maxFeePerGas !== undefined || maxPriorityFeePerGas !== undefined))
+    invalid('both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified')
+  const accessList = opt('accessList', (x) => {
+    if (!Array.isArray(x)) invalid('invalid argument 0: accessList: list expected')
+    return x.map((e: { address?: unknown; storageKeys?: unknown }) => ({
+      address: addr(e?.address, 'accessList.address'),
+      storageKeys: (Array.isArray(e?.storageKeys) ? e.storageKeys : []).map((k: unknown) =>
+        data(k, 'accessList.storageKeys'),
+      ),
+    }))
+  })
+  return {
+    header,
+    from: opt('from', addr),
+    to: opt('to', addr) ?? null,
+    gas: opt('gas', quantity),
+    gasPrice,
+    maxFeePerGas,
+    maxPriorityFeePerGas,
+    value: opt('value', quantity),
+    data: input ?? dataField,
+    nonce: opt('nonce', quantity),
+    accessList,
+  }
+}
+
+/** go-ethereum's revert error: code 3, `execution reverted[: reason]`, the revert data. */
+function revertedError(returnData: Uint8Array): RpcError {
+  const reason = revertReason(returnData)
+  return new RpcError(
+    RpcErrorCode.ExecutionReverted,
+    reason === undefined ? 'execution reverted' : `execution reverted: ${reason}`,
+    bytesToHex(returnData),
+  )
+}
+
+/** An executor error's message without its code prefix (`ErrInvalidTx: …`). */
+const plain = (message: string) => message.replace(/^Err[A-Za-z]+: /, '')
+
+function executionError(err: unknown): never {
+  if (isExecutorError(err, 'ErrExecutionReverted'))
+    throw revertedError(err.details.data ?? new Uint8Array(0))
+  if (isExecutorError(err)) throw serverError(plain(err.message))
+  throw err
+}
+
+export function stateMethods(b: Backend): RpcMethods {
+  return {
+    eth_getBalance: async (params) => {
+      const a = addressParam(params, 0)
+      return qty(await b.balance(a, await stateHeader(b, blockRefParam(params, 1))))
+    },
+    eth_getTransactionCount: async (params) => {
+      const a = addressParam(params, 0)
+      const ref = blockRefParam(params, 1)
+      if ('tag' in ref && ref.tag === 'pending') return qty(await b.pendingNonce(a))
+      return qty(await b.nonce(a, await stateHeader(b, ref)))
+    },
+    eth_getCode: async (params) => {
+      const a = addressParam(params, 0)
+      return bytesToHex(await b.code(a, await stateHeader(b, blockRefParam(params, 1))))
+    },
+    eth_getStorageAt: async (params) => {
+      const a = addressParam(params, 0)
+      const slot = slotParam(params, 1)
+      return bytesToHex(await b.storage(a, slot, await stateHeader(b, blockRefParam(params, 2))))
+    },
+    eth_getTransactionReceipt: async (params) => {
+      const hash = hashParam(params, 0)
+      const mined = await b.minedTransaction(hash)
+      if (!mined) return null
+      const receipts = await b.receipts(mined.block.hash)
+      if (!receipts || receipts.length <= mined.index) return null
+      return formatReceipt(mined.block, receipts, mined.index, senderOf(mined.tx) ?? null)
+    },
+    eth_call: async (params) => {
+      const header = await stateHeader(b, blockRefParam(params, 1))
+      const input = callArgs(param(params, 0, 'args'), header)
+      let res: Awaited<ReturnType<Backend['call']>>
+      try {
+        res = await b.call(input)
+      } catch (err) {
+        executionError(err)
+      }
+      if (res.success) return bytesToHex(res.returnData)
+      if (res.error === 'execution reverted') throw revertedError(res.returnData)
+      throw serverError(res.error ?? 'execution failed')
+    },
+    eth_estimateGas: async (params) => {
+      const header = await stateHeader(b, blockRefParam(params, 1))
+      const input = callArgs(param(params, 0, 'args'), header)
+      try {
+        return qty(await b.estimateGas(input))
+      } catch (err) {
+        executionError(err)
+      }
+    },
+    eth_maxPriorityFeePerGas: async () => qty(await b.suggestTip()),
+    eth_gasPrice: async () => {
+      const tip = await b.suggestTip()
+      return qty(tip + (b.currentHeader().baseFee ?? 0n))
+    },
+  }
+}
