@@ -112,7 +112,8 @@ describe('offences', () => {
     })
     expect(ev.removed[0]!.detail).toMatch(/^badResponse: BlockHeaders with 2 items.*\(score -64\)$/)
     const ban = pm.parts.scores.info('liar')
-    expect(ban).toMatchObject({ banned: true, bannedUntilMs: 12 * 3_600_000 })
+    expect(ban).toMatchObject({ banned: true, bannedUntilMs: 12 * 3_600_000, offences: 4 })
+    expect(ban.banReason).toMatch(/^badResponse: BlockHeaders with 2 items/)
 
     // Reconnecting: refused before the handshake, with UselessPeer and a typed reason.
     const again = await attachRemote(pm, { version: 68, id: 'liar', local }).catch((e) => e)
