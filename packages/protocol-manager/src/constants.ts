@@ -46,3 +46,14 @@ export const receiptsPacketLimitBytes = maxMessageSizeBytes - 1024
 export const maxPartialReceiptRounds = 32
 /** EIP-7975's receipt-count bound from Amsterdam on (go-ethereum): the least gas a transaction uses. */
 export const minTxGasAmsterdam = 4500n
+/**
+ * Requests of one peer waiting to be served (each waits its turn and its flood limit) before the
+ * peer's read loop waits too: its connection then takes the back-pressure.
+ */
+export const maxQueuedServeRequests = 16
+/**
+ * GetNodeData serving per peer (`@ethwire/peerset`'s flood kinds have none for it): trie nodes
+ * and code entries a second, and the burst a fresh peer gets at once.
+ */
+export const nodeDataServedPerPeerPerSecond = 4_096
+export const nodeDataServedBurstPerPeer = 4_096

@@ -33,6 +33,14 @@ export type ProtocolErrorCode =
    * the block asked for, or did not come in time (`cause` is the handshake's error; its reason).
    */
   | 'ErrDaoFork'
+  /**
+   * The peer's reputation score fell below the ban threshold (repeated timeouts, invalid or
+   * unsolicited responses, floods of announcements or of requests for what we do not have): its id
+   * is banned for a while (`PeerScores.banDurationMs`, 12 h). `cause` is the last offence's error
+   * when there is one; the disconnect reason is the report's (UselessPeer, or ProtocolError for bad
+   * messages).
+   */
+  | 'ErrReputation'
 
 const reasons: Record<ProtocolErrorCode, number> = {
   ErrMsgTooLarge: DisconnectReason.ProtocolError,
@@ -44,6 +52,7 @@ const reasons: Record<ProtocolErrorCode, number> = {
   ErrBadPeer: DisconnectReason.UselessPeer,
   ErrInvalidReceipts: DisconnectReason.ProtocolError,
   ErrDaoFork: DisconnectReason.UselessPeer,
+  ErrReputation: DisconnectReason.UselessPeer,
 }
 
 /** A peer-caused error with a stable code and the devp2p disconnect reason the peer is sent. */
@@ -91,6 +100,11 @@ export type ProtocolManagerErrorCode =
    * `parts.peers`): refused, as go-ethereum drops a peer that sends one.
    */
   | 'ErrBlockAnnounceForbidden'
+  /**
+   * The peer was disconnected (TooManyPeers) to make room for a trusted peer arriving when the
+   * peer set was full; it was the lowest-scored of the peers that are neither trusted nor static.
+   */
+  | 'ErrEvicted'
 
 export class ProtocolManagerError extends Error {
   override readonly name = 'ProtocolManagerError'

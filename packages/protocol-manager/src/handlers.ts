@@ -2,8 +2,16 @@
  * One handler per message code, and the table of each eth version (go-ethereum's
  * `eth/protocols/eth/handler.go` tables): a code the version lacks has no entry, a Status after
  * the handshake is an error, eth/69 refuses block announcements.
+ *
+ * Flood limits (`ctx.limits`): announced hashes (NewBlockHashes entries, NewPooledTransactionHashes
+ * hashes, Transactions broadcast) are taken from the peer's `announcements` bucket (refused: the
+ * message is ignored and reported as `flood`); a request is served after
+ * `acquire` of what the answer holds, so a peer that asks for more than the rate gets it later,
+ * on its own serving queue (`ctx.schedule`); hashes asked for that we do not have are taken from
+ * `unknownHashRequests` (refused: an empty answer and a `flood` report). Answers that match a
+ * request but cannot be its answer, and answers to nothing, are reported (`ctx.report`).
  */
-import type { Peer } from '@ethwire/peerset'
+import type { FloodKind, OffenceKind, Peer } from '@ethwire/peerset'
 import {
   checkBody,
   decodeMessage,
@@ -25,6 +33,7 @@ import {
   answerGetPooledTransactions,
   answerGetReceipts,
   answerGetReceiptsEth70,
+  type ServeCounts,
   serveLimits,
 } from './serve.js'
 import type { HandlerContext } from './types.js'
@@ -54,6 +63,73 @@ async function reply(peer: Peer, msg: EthMessage): Promise<void> {
   await peer.reply(msg)
 }
 
+/** Reports an offence through the context (only logged without a reporter). */
+function report(
+  ctx: HandlerContext,
+  peer: Peer,
+  kind: OffenceKind,
+  detail: string,
+  cause?: unknown,
+): void {
+  if (ctx.report !== undefined) ctx.report(peer, kind, detail, cause)
+  else ctx.log.debug('peer offence', { peer: peer.id, kind, detail })
+}
+
+/**
+ * Runs the serving of a request: on the peer's serving queue when the context has one (resolves
+ * once queued), else now.
+ */
+function serve(
+  ctx: HandlerContext,
+  peer: Peer,
+  work: (signal: AbortSignal | undefined) => Promise<void>,
+): Promise<void> {
+  return ctx.schedule !== undefined ? ctx.schedule(peer, work) : work(undefined)
+}
+
+/** Waits until `n` items of `kind` may be served to `peer` (at once without limits). */
+async function paced(
+  ctx: HandlerContext,
+  peer: Peer,
+  kind: FloodKind | 'nodeDataServed',
+  n: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (n <= 0) return
+  const opts = signal !== undefined ? { signal } : {}
+  if (kind === 'nodeDataServed') {
+    if (ctx.nodeDataLimits !== undefined) await ctx.nodeDataLimits.acquire(peer.id, n, opts)
+    return
+  }
+  if (ctx.limits !== undefined) await ctx.limits.acquire(peer.id, kind, n, opts)
+}
+
+/**
+ * Whether the hashes `peer` asked for that we do not have fit its `unknownHashRequests` bucket;
+ * when they do not, the request is reported as a flood and answered empty.
+ */
+function unknownAllowed(ctx: HandlerContext, peer: Peer, what: string, c: ServeCounts): boolean {
+  if (ctx.limits === undefined || c.misses <= 0) return true
+  const r = ctx.limits.take(peer.id, 'unknownHashRequests', c.misses)
+  if (r.allowed) return true
+  report(ctx, peer, 'flood', `${what}: ${c.misses} unknown hashes over the limit, answered empty`)
+  return false
+}
+
+/** Whether `n` announced hashes fit `peer`'s `announcements` bucket; if not, reports a flood. */
+function announceAllowed(ctx: HandlerContext, peer: Peer, what: string, n: number): boolean {
+  if (ctx.limits === undefined || n <= 0) return true
+  const r = ctx.limits.take(peer.id, 'announcements', n)
+  if (r.allowed) return true
+  report(ctx, peer, 'flood', `${what}: ${n} hashes over the announcement limit, ignored`)
+  return false
+}
+
+/** A response that matched a request but cannot be its answer (more items than asked). */
+function invalidDelivery(ctx: HandlerContext, peer: Peer, what: string, n: number): void {
+  report(ctx, peer, 'badResponse', `${what} with ${n} items: more than asked`)
+}
+
 // ------------------------------------------------------------------------------------------------
 // Handlers
 
@@ -65,60 +141,98 @@ const onStatus: MsgHandler = async (_ctx, peer) => {
 
 const onGetBlockHeaders: MsgHandler = async (ctx, peer, raw) => {
   const msg = decode(peer, raw, 'GetBlockHeaders')
-  const { headers, skipOverflow } = await answerGetBlockHeaders(ctx.chain, msg.request, {
-    ...serveLimits(peer.version),
-    ...ctx.serveLimits,
+  await serve(ctx, peer, async (signal) => {
+    const counts: ServeCounts = { misses: 0 }
+    const { headers, skipOverflow } = await answerGetBlockHeaders(
+      ctx.chain,
+      msg.request,
+      { ...serveLimits(peer.version), ...ctx.serveLimits },
+      counts,
+    )
+    if (skipOverflow) {
+      ctx.log.warn('GetBlockHeaders skip overflow attack', {
+        peer: peer.id,
+        skip: msg.request.skip,
+        remoteAddress: peer.conn.remoteAddress,
+      })
+    }
+    const out = unknownAllowed(ctx, peer, 'GetBlockHeaders', counts) ? headers : []
+    await paced(ctx, peer, 'headersServed', out.length, signal)
+    await reply(peer, { name: 'BlockHeaders', requestId: msg.requestId, headers: out })
   })
-  if (skipOverflow) {
-    ctx.log.warn('GetBlockHeaders skip overflow attack', {
-      peer: peer.id,
-      skip: msg.request.skip,
-      remoteAddress: peer.conn.remoteAddress,
-    })
-  }
-  await reply(peer, { name: 'BlockHeaders', requestId: msg.requestId, headers })
 }
 
 const onGetBlockBodies: MsgHandler = async (ctx, peer, raw) => {
   const msg = decode(peer, raw, 'GetBlockBodies')
-  const bodies = await answerGetBlockBodies(ctx.chain, msg.hashes)
-  await reply(peer, { name: 'BlockBodies', requestId: msg.requestId, bodies })
+  await serve(ctx, peer, async (signal) => {
+    const counts: ServeCounts = { misses: 0 }
+    const bodies = await answerGetBlockBodies(ctx.chain, msg.hashes, counts)
+    const out = unknownAllowed(ctx, peer, 'GetBlockBodies', counts) ? bodies : []
+    await paced(ctx, peer, 'bodiesServed', out.length, signal)
+    await reply(peer, { name: 'BlockBodies', requestId: msg.requestId, bodies: out })
+  })
 }
 
 const onGetReceipts: MsgHandler = async (ctx, peer, raw) => {
   const msg = decode(peer, raw, 'GetReceipts')
-  if (peer.version >= 70) {
-    // EIP-7975: the first list from firstBlockReceiptIndex on, a block over the packet cap cut.
-    const { receipts, lastBlockIncomplete } = await answerGetReceiptsEth70(
-      ctx.chain,
-      msg.hashes,
-      msg.firstBlockReceiptIndex ?? 0n,
-      { ...serveLimits(peer.version), ...ctx.serveLimits },
-    )
-    await reply(peer, { name: 'Receipts', requestId: msg.requestId, receipts, lastBlockIncomplete })
-    return
-  }
-  const receipts = await answerGetReceipts(ctx.chain, msg.hashes)
-  await reply(peer, { name: 'Receipts', requestId: msg.requestId, receipts })
+  await serve(ctx, peer, async (signal) => {
+    const counts: ServeCounts = { misses: 0 }
+    if (peer.version >= 70) {
+      // EIP-7975: the first list from firstBlockReceiptIndex on, a block over the packet cap cut.
+      const { receipts, lastBlockIncomplete } = await answerGetReceiptsEth70(
+        ctx.chain,
+        msg.hashes,
+        msg.firstBlockReceiptIndex ?? 0n,
+        { ...serveLimits(peer.version), ...ctx.serveLimits },
+        counts,
+      )
+      const ok = unknownAllowed(ctx, peer, 'GetReceipts', counts)
+      const out = ok ? receipts : []
+      await paced(ctx, peer, 'receiptsServed', out.length, signal)
+      await reply(peer, {
+        name: 'Receipts',
+        requestId: msg.requestId,
+        receipts: out,
+        lastBlockIncomplete: ok && lastBlockIncomplete,
+      })
+      return
+    }
+    const receipts = await answerGetReceipts(ctx.chain, msg.hashes, counts)
+    const out = unknownAllowed(ctx, peer, 'GetReceipts', counts) ? receipts : []
+    await paced(ctx, peer, 'receiptsServed', out.length, signal)
+    await reply(peer, { name: 'Receipts', requestId: msg.requestId, receipts: out })
+  })
 }
 
 const onGetNodeData: MsgHandler = async (ctx, peer, raw) => {
   const msg = decode(peer, raw, 'GetNodeData')
-  const data = await answerGetNodeData(ctx.chain, msg.hashes)
-  await reply(peer, { name: 'NodeData', requestId: msg.requestId, data })
+  await serve(ctx, peer, async (signal) => {
+    const counts: ServeCounts = { misses: 0 }
+    const data = await answerGetNodeData(ctx.chain, msg.hashes, counts)
+    const out = unknownAllowed(ctx, peer, 'GetNodeData', counts) ? data : []
+    await paced(ctx, peer, 'nodeDataServed', out.length, signal)
+    await reply(peer, { name: 'NodeData', requestId: msg.requestId, data: out })
+  })
 }
 
 const onGetPooledTransactions: MsgHandler = async (ctx, peer, raw) => {
   const msg = decode(peer, raw, 'GetPooledTransactions')
-  // Before the first sync we take no part in transaction exchange: answer empty, so the
-  // requester is not left waiting for its timeout.
-  const txs = ctx.acceptTxs ? answerGetPooledTransactions(ctx.txPool, msg.hashes) : []
-  await reply(peer, { name: 'PooledTransactions', requestId: msg.requestId, txs })
+  await serve(ctx, peer, async (signal) => {
+    // Before the first sync we take no part in transaction exchange: answer empty, so the
+    // requester is not left waiting for its timeout.
+    const counts: ServeCounts = { misses: 0 }
+    const txs = ctx.acceptTxs ? answerGetPooledTransactions(ctx.txPool, msg.hashes, counts) : []
+    const out = unknownAllowed(ctx, peer, 'GetPooledTransactions', counts) ? txs : []
+    await paced(ctx, peer, 'pooledTransactionsServed', out.length, signal)
+    await reply(peer, { name: 'PooledTransactions', requestId: msg.requestId, txs: out })
+  })
 }
 
 const onBlockHeaders: MsgHandler = async (ctx, peer, raw) => {
   const msg = decode(peer, raw, 'BlockHeaders')
-  if (peer.deliver(msg) !== 'unsolicited') return
+  const d = peer.deliver(msg)
+  if (d === 'invalid') invalidDelivery(ctx, peer, 'BlockHeaders', msg.headers.length)
+  if (d !== 'unsolicited') return
   // Not an answer to a pending request: maybe a late answer to the block fetcher; whatever it
   // does not take was sent unasked.
   const rest = ctx.blockFetcher.filterHeaders(peer.id, msg.headers)
@@ -127,7 +241,9 @@ const onBlockHeaders: MsgHandler = async (ctx, peer, raw) => {
 
 const onBlockBodies: MsgHandler = async (ctx, peer, raw) => {
   const msg = decode(peer, raw, 'BlockBodies')
-  if (peer.deliver(msg) !== 'unsolicited') return
+  const d = peer.deliver(msg)
+  if (d === 'invalid') invalidDelivery(ctx, peer, 'BlockBodies', msg.bodies.length)
+  if (d !== 'unsolicited') return
   const rest = ctx.blockFetcher.filterBodies(peer.id, msg.bodies)
   if (rest.length > 0) unrequested(ctx, peer, 'BlockBodies')
 }
@@ -146,13 +262,16 @@ const onReceipts: MsgHandler = async (ctx, peer, raw) => {
     }
     if (d === 'matched') return
   }
-  if (peer.deliver(msg) === 'unsolicited' && msg.receipts.length > 0)
-    unrequested(ctx, peer, 'Receipts')
+  const d = peer.deliver(msg)
+  if (d === 'invalid') invalidDelivery(ctx, peer, 'Receipts', msg.receipts.length)
+  if (d === 'unsolicited' && msg.receipts.length > 0) unrequested(ctx, peer, 'Receipts')
 }
 
 const onNodeData: MsgHandler = async (ctx, peer, raw) => {
   const msg = decode(peer, raw, 'NodeData')
-  if (peer.deliver(msg) === 'unsolicited' && msg.data.length > 0) unrequested(ctx, peer, 'NodeData')
+  const d = peer.deliver(msg)
+  if (d === 'invalid') invalidDelivery(ctx, peer, 'NodeData', msg.data.length)
+  if (d === 'unsolicited' && msg.data.length > 0) unrequested(ctx, peer, 'NodeData')
 }
 
 /** How many of `txs` the pool already holds (a duplicate copy, for the stats). */
@@ -172,8 +291,9 @@ const onPooledTransactions: MsgHandler = async (ctx, peer, raw) => {
   peer.observe(msg)
   // A matched answer goes to the tx fetcher through the request's promise. An unsolicited one
   // may be a late answer to a request that timed out: the tx fetcher decides.
-  if (peer.deliver(msg) === 'unsolicited' && ctx.acceptTxs)
-    ctx.txFetcher.enqueue(peer.id, msg.txs, true)
+  const d = peer.deliver(msg)
+  if (d === 'invalid') invalidDelivery(ctx, peer, 'PooledTransactions', msg.txs.length)
+  if (d === 'unsolicited' && ctx.acceptTxs) ctx.txFetcher.enqueue(peer.id, msg.txs, true)
 }
 
 const onTransactions: MsgHandler = async (ctx, peer, raw) => {
@@ -184,6 +304,7 @@ const onTransactions: MsgHandler = async (ctx, peer, raw) => {
   ctx.stats.txBroadcastBytesReceived += raw.size
   ctx.stats.txsBroadcastReceived += msg.txs.length
   ctx.stats.txsBroadcastKnown += countKnown(ctx, msg.txs)
+  if (!announceAllowed(ctx, peer, 'Transactions', msg.txs.length)) return
   peer.observe(msg) // the peer knows them: never send them back
   ctx.txFetcher.enqueue(peer.id, msg.txs, false) // → txPool.addRemotes
 }
@@ -194,6 +315,7 @@ const onNewPooledTransactionHashes: MsgHandler = async (ctx, peer, raw) => {
   ctx.stats.txAnnounceBytesReceived += raw.size
   ctx.stats.txHashesAnnounced += msg.hashes.length
   for (const h of msg.hashes) if (ctx.txPool?.has(h)) ctx.stats.txHashesAnnouncedKnown++
+  if (!announceAllowed(ctx, peer, 'NewPooledTransactionHashes', msg.hashes.length)) return
   peer.observe(msg)
   ctx.txFetcher.notify(peer.id, msg.hashes, msg.types, msg.sizes)
 }
@@ -201,6 +323,7 @@ const onNewPooledTransactionHashes: MsgHandler = async (ctx, peer, raw) => {
 const onNewBlockHashes: MsgHandler = async (ctx, peer, raw) => {
   ctx.stats.newBlockHashesReceived++
   const msg = decode(peer, raw, 'NewBlockHashes')
+  if (!announceAllowed(ctx, peer, 'NewBlockHashes', msg.entries.length)) return
   peer.observe(msg)
   // Fire and forget: the fetcher owns the timeout (it decides when to ask someone else and
   // aborts the signal once it no longer waits); the peer only matches the answer.
@@ -275,6 +398,7 @@ const onBlockRangeUpdate: MsgHandler = async (_ctx, peer, raw) => {
 
 function unrequested(ctx: HandlerContext, peer: Peer, what: string): void {
   ctx.log.debug('unrequested response', { peer: peer.id, what })
+  report(ctx, peer, 'unsolicitedResponse', `${what} that answers no request`)
   if (ctx.downloader.synchronising) ctx.downloader.reportUnrequested(peer.id, what)
 }
 

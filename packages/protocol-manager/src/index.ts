@@ -29,7 +29,7 @@ export {
 } from './adapters.js'
 export { hasBlockAnnouncements, pickRandom, propagationCount } from './broadcast.js'
 export * as constants from './constants.js'
-export { fromDownloaderError, fromFetcherError } from './drop.js'
+export { fromDownloaderError, fromFetcherError, offenceOfDrop } from './drop.js'
 export {
   isProtocolError,
   isProtocolManagerError,
@@ -49,6 +49,7 @@ export {
   answerGetReceipts,
   answerGetReceiptsEth70,
   type HeaderQueryResult,
+  type ServeCounts,
   serveLimits,
   txOf,
 } from './serve.js'
@@ -57,9 +58,14 @@ export type {
   Clock,
   DaoForkConfig,
   DropInfo,
+  FloodKind,
   Logger,
   MaybePromise,
+  Offence,
+  OffenceInfo,
+  OffenceKind,
   PeerInfo,
+  PeerKind,
   PmChain,
   PmTxPool,
   PooledTx,
@@ -73,6 +79,8 @@ export type {
   ReceiptRequests,
   ReceiptsAnswer,
   ReceiptsDelivery,
+  RefusedInfo,
+  ReportOutcome,
   ServeChain,
   ServeLimits,
   ServeTxPool,

@@ -6,10 +6,10 @@
  * reason that fits; `adapters.ts` turns peers and the chain into what the downloader and the
  * fetchers consume; `parts.ts` wires the fetchers and txsync.
  */
-import { createDownloader } from '@ethwire/downloader'
+import { createDownloader, type DownloaderError } from '@ethwire/downloader'
 import { createForkFilter, type LocalStatus } from '@ethwire/handshake'
 import { systemClock, TypedEmitter } from '@ethwire/interface/runtime'
-import { type Peer, PeerSet } from '@ethwire/peerset'
+import { FloodLimits, type Peer, PeerScores, PeerSet } from '@ethwire/peerset'
 import { DisconnectReason } from '@ethwire/rlp-wire'
 import { hasFastSync, toDownloaderChain, toDownloaderPeer } from './adapters.js'
 import { createBlockBroadcaster, createTxBroadcaster } from './broadcast.js'
@@ -33,6 +33,7 @@ import type {
 
 export type {
   DropInfo,
+  OffenceInfo,
   PeerInfo,
   ProtocolManager,
   ProtocolManagerDeps,
@@ -40,6 +41,7 @@ export type {
   ProtocolManagerOptions,
   ProtocolManagerParts,
   ProtocolManagerStats,
+  RefusedInfo,
   SyncingStatus,
 } from './types.js'
 
@@ -82,8 +84,29 @@ export function createProtocolManager(
       log.warn('event listener failed', { event: String(event), error: String(err) }),
   })
   const stats = newStats()
-  const peers = new PeerSet<Peer>({ maxPeers })
-  const dropper = createDropper({ stats, log })
+  // Reputation and flood limits (`@ethwire/peerset`), on the manager's clock unless given.
+  const scores = deps.scores ?? new PeerScores({ clock }, options.reputation ?? {})
+  for (const id of options.staticPeers ?? []) scores.setKind(id, 'static')
+  for (const id of options.trustedPeers ?? []) scores.setKind(id, 'trusted')
+  const limits = deps.limits ?? new FloodLimits({ clock }, options.floodLimits ?? {})
+  const nodeData = new FloodLimits(
+    { clock },
+    {
+      limits: {
+        bodiesServed: {
+          ratePerSecond: C.nodeDataServedPerPeerPerSecond,
+          burst: C.nodeDataServedBurstPerPeer,
+          ...options.nodeDataServeLimit,
+        },
+      },
+    },
+  )
+  const peers = new PeerSet<Peer>({ maxPeers, scores })
+  peers.on('removed', (p) => {
+    limits.remove(p.id)
+    nodeData.remove(p.id)
+  })
+  const dropper = createDropper({ stats, log, peers, events })
   const dropById = (peerId: string, err: Error) => {
     const p = peers.get(peerId)
     if (p !== undefined) void dropper.drop(p, err)
@@ -184,6 +207,50 @@ export function createProtocolManager(
     },
     receipts: receiptRequests,
     ...(options.serveLimits !== undefined ? { serveLimits: options.serveLimits } : {}),
+    limits,
+    nodeDataLimits: {
+      acquire: (peerId, n, opts) => nodeData.acquire(peerId, 'bodiesServed', n, opts),
+    },
+    report: (peer, kind, detail, cause) => void dropper.report(peer, kind, detail, cause),
+    schedule: (peer, work) => loop.schedule(peer, work),
+  }
+
+  /** The peer joins the downloader (again, after a timeout that did not get it dropped). */
+  const joinDownloader = (peer: Peer): void => {
+    downloader.registerPeer(
+      toDownloaderPeer(peer, {
+        drop: (error) => downloaderGaveUp(peer, error),
+        receipts: receiptRequests,
+        onProtocolError: (error) => void dropper.drop(peer, error),
+      }),
+    )
+  }
+
+  /**
+   * The downloader gave up on a peer. A timeout lowers its score and the peer stays (dropped once
+   * the score falls below the ban threshold); the downloader has forgotten it, so it is offered
+   * to the downloader again for later syncs (the running one keeps it out). Anything else (bad
+   * data, a useless chain) drops it at once, as before.
+   */
+  const downloaderGaveUp = (peer: Peer, error: DownloaderError): void => {
+    if (error.code !== 'ErrTimeout') {
+      void dropper.drop(peer, fromDownloaderError(peer.id, error))
+      return
+    }
+    const outcome = dropper.report(peer, 'timeout', error.message, error)
+    if (outcome?.shouldDrop === true || peer.closed) return
+    queueMicrotask(() => {
+      if (peer.closed || peers.get(peer.id) !== peer || downloader.peerIds().includes(peer.id))
+        return
+      try {
+        joinDownloader(peer)
+      } catch (err) {
+        log.debug('peer not registered with the downloader again', {
+          peer: peer.id,
+          error: String(err),
+        })
+      }
+    })
   }
 
   const localStatus = async (): Promise<LocalStatus> => {
@@ -217,13 +284,7 @@ export function createProtocolManager(
       admitted: () => (state === 'new' ? admission : Promise.resolve(state === 'running')),
       signal: handshakeAbort.signal,
       joined: (peer) => {
-        downloader.registerPeer(
-          toDownloaderPeer(peer, {
-            drop: (error) => void dropper.drop(peer, fromDownloaderError(peer.id, error)),
-            receipts: receiptRequests,
-            onProtocolError: (error) => void dropper.drop(peer, error),
-          }),
-        )
+        joinDownloader(peer)
         txSync.addPeer(peer)
         syncer.peerAdded()
         if (daoFork !== undefined) {
@@ -246,6 +307,7 @@ export function createProtocolManager(
     {
       maxPeers,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? C.handshakeTimeoutMs,
+      maxQueuedServeRequests: options.maxQueuedServeRequests ?? C.maxQueuedServeRequests,
     },
   )
 
@@ -296,7 +358,7 @@ export function createProtocolManager(
     get peerCount() {
       return peers.size
     },
-    peerInfos: () => peers.peers().map(peerInfo),
+    peerInfos: () => peers.peers().map((p) => peerInfo(p, peers)),
     async disconnect(id, reason = DisconnectReason.Requested) {
       const p = peers.get(id)
       if (p !== undefined) await p.disconnect(reason)
@@ -331,6 +393,6 @@ export function createProtocolManager(
     },
     stats: () => ({ ...stats }),
     on: (event, listener) => events.on(event, listener),
-    parts: { peers, downloader, blockFetcher, txFetcher, txSync },
+    parts: { peers, downloader, blockFetcher, txFetcher, txSync, scores, limits },
   }
 }

@@ -1,8 +1,10 @@
 /**
  * One peer's life (go-ethereum's `handler.runEthPeer` and `eth/protocols/eth/handler.go`
- * `Handle`): admission (`maxPeers`), the Status handshake, registration in the peer set and the
+ * `Handle`): admission (a banned id is refused first, then `maxPeers`, which a trusted peer passes
+ * by evicting the lowest-scored peer), the Status handshake, registration in the peer set and the
  * parts (downloader, txsync, …), the read loop dispatching every message through the handler
- * table of the peer's version, and — however it ends — unregistration everywhere.
+ * table of the peer's version, the peer's serving queue, and — however it ends — unregistration
+ * everywhere.
  */
 import {
   type createForkFilter,
@@ -12,7 +14,7 @@ import {
 } from '@ethwire/handshake'
 import type { Clock } from '@ethwire/interface'
 import { errorCode, type TypedEmitter } from '@ethwire/interface/runtime'
-import { isPeerError, Peer, type PeerSet } from '@ethwire/peerset'
+import { isPeerError, offenceOf, Peer, PeerError, type PeerSet } from '@ethwire/peerset'
 import {
   bytesToHex,
   DisconnectReason,
@@ -22,10 +24,11 @@ import {
   MsgCode,
 } from '@ethwire/rlp-wire'
 import { hasBlockAnnouncements } from './broadcast.js'
-import { maxMessageSizeBytes } from './constants.js'
+import { maxMessageSizeBytes, maxQueuedServeRequests } from './constants.js'
 import type { Dropper } from './drop.js'
 import { isProtocolError, ProtocolError, ProtocolManagerError } from './errors.js'
 import { handlerTable, type MsgHandler } from './handlers.js'
+import { createServeLane, type ServeLane, type ServeWork } from './serve-lane.js'
 import type {
   HandlerContext,
   Logger,
@@ -33,6 +36,7 @@ import type {
   ProtocolManagerEvents,
   ProtocolManagerStats,
   RandomSource,
+  RefusedInfo,
 } from './types.js'
 
 export interface PeerLoopDeps {
@@ -61,6 +65,8 @@ export interface PeerLoopDeps {
 export interface PeerLoopOptions {
   readonly maxPeers: number
   readonly handshakeTimeoutMs: number
+  /** Requests of one peer waiting to be served before its read loop waits (default 16). */
+  readonly maxQueuedServeRequests?: number
 }
 
 export interface PeerLoop {
@@ -68,11 +74,17 @@ export interface PeerLoop {
   handle(conn: EthConnection): Promise<void>
   /** Resolves when every `handle` in progress has returned. */
   settled(): Promise<void>
+  /**
+   * Queues the serving of one request of `peer` after its earlier ones (`HandlerContext.schedule`);
+   * resolves once queued. For a peer this loop does not run (gone) the work is dropped.
+   */
+  schedule(peer: Peer, work: ServeWork): Promise<void>
 }
 
-/** A peer as admin APIs and events show it. */
-export function peerInfo(p: Peer): PeerInfo {
+/** A peer as admin APIs and events show it (with its reputation when `peers` is given). */
+export function peerInfo(p: Peer, peers?: Pick<PeerSet<Peer>, 'scores'>): PeerInfo {
   const i = p.info()
+  const rep = peers?.scores.info(p.id)
   return {
     id: p.id,
     version: p.version,
@@ -83,6 +95,14 @@ export function peerInfo(p: Peer): PeerInfo {
     ...(i.td !== undefined ? { td: i.td } : {}),
     ...(i.blockRange !== undefined
       ? { earliest: i.blockRange.earliestBlock, latest: i.blockRange.latestBlock }
+      : {}),
+    ...(rep !== undefined
+      ? {
+          score: rep.score,
+          kind: rep.kind,
+          offences: rep.offences,
+          ...(rep.lastOffence !== undefined ? { lastOffence: rep.lastOffence } : {}),
+        }
       : {}),
   }
 }
@@ -95,6 +115,7 @@ export function peerInfo(p: Peer): PeerInfo {
 function outgoingConn(
   conn: EthConnection,
   stats: Pick<ProtocolManagerStats, 'bytesSent'>,
+  onClose: () => void,
 ): EthConnection {
   return {
     get version() {
@@ -131,13 +152,25 @@ function outgoingConn(
       stats.bytesSent += payload.length
       return conn.writeMsg(code, payload)
     },
-    close: (reason) => conn.close(reason),
+    close: (reason) => {
+      onClose()
+      return conn.close(reason)
+    },
   }
 }
 
 export function createPeerLoop(deps: PeerLoopDeps, options: PeerLoopOptions): PeerLoop {
   const { peers, clock, random, log, stats, events, dropper } = deps
   const active = new Set<Promise<void>>()
+  const lanes = new Map<Peer, ServeLane>()
+  // One listener for every lane (not one each on the shared signal): stopping closes them all.
+  deps.signal.addEventListener(
+    'abort',
+    () => {
+      for (const l of lanes.values()) l.close()
+    },
+    { once: true },
+  )
   const tables = new Map<number, Map<number, MsgHandler>>()
   const tableFor = (version: number) => {
     let t = tables.get(version)
@@ -170,18 +203,50 @@ export function createPeerLoop(deps: PeerLoopDeps, options: PeerLoopOptions): Pe
     await handler(deps.handlers, peer, msg)
   }
 
+  /** A handler (or a serving) failed: drop the peer for it, unless it is gone anyway. */
+  const failed = async (peer: Peer, conn: EthConnection, err: unknown): Promise<void> => {
+    if (isProtocolError(err)) await dropper.drop(peer, err)
+    else if (!peer.closed && conn.closeInfo === undefined && !isPeerError(err, 'ErrClosed')) {
+      log.warn('peer handler failed', { peer: peer.id, error: String(err) })
+      await dropper.drop(
+        peer,
+        err instanceof Error ? err : new Error(String(err)),
+        DisconnectReason.SubprotocolError,
+      )
+    }
+  }
+
+  const refuse = async (conn: EthConnection, info: Omit<RefusedInfo, 'id' | 'remoteAddress'>) => {
+    log.debug('peer refused', { peer: conn.remoteId, code: info.error, detail: info.detail })
+    await conn.close(info.reason).catch(() => {})
+    events.emit('peer:refused', { id: conn.remoteId, remoteAddress: conn.remoteAddress, ...info })
+  }
+
   const run = async (conn: EthConnection): Promise<void> => {
     // A connection that arrives before start() waits for it (transports may start first).
     if (!(await deps.admitted())) {
       await conn.close(DisconnectReason.ClientQuitting).catch(() => {})
       return
     }
-    if (peers.size >= options.maxPeers) {
-      log.debug('too many peers, refusing', { peer: conn.remoteId, max: options.maxPeers })
-      await conn.close(DisconnectReason.TooManyPeers).catch(() => {})
+    // A banned id is refused before anything else (before the handshake costs us anything).
+    const ban = peers.scores.banOf(conn.remoteId)
+    if (ban !== undefined) {
+      const err = new PeerError('ErrBanned', `peer ${conn.remoteId} is banned: ${ban.reason}`)
+      await refuse(conn, { error: err.code, reason: err.disconnectReason, detail: err.message })
       return
     }
-    const counted = outgoingConn(conn, stats)
+    const trusted = peers.scores.kindOf(conn.remoteId) === 'trusted'
+    if (peers.size >= options.maxPeers && !trusted) {
+      log.debug('too many peers, refusing', { peer: conn.remoteId, max: options.maxPeers })
+      await refuse(conn, {
+        error: 'ErrTooManyPeers',
+        reason: DisconnectReason.TooManyPeers,
+        detail: `${peers.size} peers (max ${options.maxPeers})`,
+      })
+      return
+    }
+    let lane: ServeLane | undefined
+    const counted = outgoingConn(conn, stats, () => lane?.close())
     let remote: Awaited<ReturnType<typeof handshake>>['remote']
     try {
       const res = await handshake(
@@ -194,29 +259,71 @@ export function createPeerLoop(deps: PeerLoopDeps, options: PeerLoopOptions): Pe
       )
       remote = res.remote
     } catch (err) {
-      log.debug('handshake failed', {
-        peer: conn.remoteId,
-        code: isHandshakeError(err) ? err.code : String(err),
-      })
+      const code = isHandshakeError(err) ? err.code : (errorCode(err) ?? String(err))
+      log.debug('handshake failed', { peer: conn.remoteId, code })
       // The handshake closes on its own failures, not when aborted by stop().
       await conn.close(DisconnectReason.ClientQuitting).catch(() => {})
+      // What is the peer's fault (no Status first, an undecodable one, no answer in time) is
+      // scored; an incompatible chain (genesis, network, fork id) is not an offence.
+      const kind = deps.signal.aborted ? undefined : offenceOf(err)
+      if (kind !== undefined) {
+        const detail = `handshake: ${err instanceof Error ? err.message : String(err)}`
+        const out = peers.scores.report(conn.remoteId, kind, { detail })
+        events.emit('peer:offence', {
+          id: conn.remoteId,
+          kind,
+          detail,
+          score: out.score,
+          dropped: false,
+        })
+      }
+      events.emit('peer:refused', {
+        id: conn.remoteId,
+        remoteAddress: conn.remoteAddress,
+        error: code,
+        reason: conn.closeInfo?.reason ?? DisconnectReason.ClientQuitting,
+        ...(err instanceof Error ? { detail: err.message } : {}),
+      })
       return
     }
     // No peer-level request timeout: every requester (downloader, fetchers) owns its own.
     const peer = new Peer({ conn: counted, status: remote, clock, random })
+    // A trusted peer takes the slot of the lowest-scored peer that is neither trusted nor static.
+    if (trusted && peers.size >= options.maxPeers && !peers.has(peer.id)) {
+      const victim = peers.evictionCandidate()
+      if (victim !== undefined) {
+        peers.unregister(victim.id)
+        void dropper.drop(
+          victim,
+          new ProtocolManagerError(
+            'ErrEvicted',
+            `evicted (score ${peers.scores.score(victim.id)}) for trusted peer ${peer.id}`,
+          ),
+          DisconnectReason.TooManyPeers,
+        )
+      }
+    }
     try {
       peers.register(peer)
     } catch (err) {
-      log.debug('peer refused', { peer: peer.id, code: errorCode(err) ?? String(err) })
-      await conn
-        .close(isPeerError(err) ? err.disconnectReason : DisconnectReason.Requested)
-        .catch(() => {})
+      const reason = isPeerError(err) ? err.disconnectReason : DisconnectReason.Requested
+      await refuse(conn, {
+        error: errorCode(err) ?? String(err),
+        reason,
+        ...(err instanceof Error ? { detail: err.message } : {}),
+      })
       return
     }
+    lane = createServeLane({
+      maxQueued: options.maxQueuedServeRequests ?? maxQueuedServeRequests,
+      onError: (err) => void failed(peer, conn, err),
+    })
+    if (deps.signal.aborted) lane.close()
+    lanes.set(peer, lane)
     try {
       deps.joined(peer)
       log.debug('peer added', { peer: peer.id, version: peer.version })
-      events.emit('peer:added', peerInfo(peer))
+      events.emit('peer:added', peerInfo(peer, peers))
       for (;;) {
         let msg: Msg
         try {
@@ -229,23 +336,21 @@ export function createPeerLoop(deps: PeerLoopDeps, options: PeerLoopOptions): Pe
         await dispatch(peer, msg)
       }
     } catch (err) {
-      if (isProtocolError(err)) await dropper.drop(peer, err)
-      else if (!peer.closed && conn.closeInfo === undefined && !isPeerError(err, 'ErrClosed')) {
-        log.warn('peer handler failed', { peer: peer.id, error: String(err) })
-        await dropper.drop(
-          peer,
-          err instanceof Error ? err : new Error(String(err)),
-          DisconnectReason.SubprotocolError,
-        )
-      }
+      await failed(peer, conn, err)
     } finally {
+      lane.close()
+      lanes.delete(peer)
       const dropped = dropper.take(peer)
       if (peers.get(peer.id) === peer) peers.unregister(peer.id)
       deps.left(peer)
       peer.close()
       await conn.close(DisconnectReason.Requested).catch(() => {})
-      log.debug('peer removed', { peer: peer.id, error: dropped?.error })
-      events.emit('peer:removed', { ...peerInfo(peer), ...dropped })
+      await lane.idle()
+      // A serving that failed while winding down may have recorded a drop of its own.
+      const late = dropper.take(peer)
+      const why = dropped ?? late
+      log.debug('peer removed', { peer: peer.id, error: why?.error })
+      events.emit('peer:removed', { ...peerInfo(peer, peers), ...why })
     }
   }
 
@@ -260,6 +365,10 @@ export function createPeerLoop(deps: PeerLoopDeps, options: PeerLoopOptions): Pe
     },
     async settled() {
       await Promise.allSettled([...active])
+    },
+    schedule(peer, work) {
+      // A peer this loop no longer runs is gone: nothing to serve.
+      return lanes.get(peer)?.push(work) ?? Promise.resolve()
     },
   }
 }

@@ -39,6 +39,15 @@ export function serveLimits(version: number): ServeLimits {
   }
 }
 
+/**
+ * Filled in by the answer functions when given: how many of the hashes they looked up we do not
+ * have (for the `unknownHashRequests` flood limit). Lookups past the answer's caps are not made
+ * and not counted.
+ */
+export interface ServeCounts {
+  misses: number
+}
+
 export interface HeaderQueryResult {
   headers: BlockHeader[]
   /** Set when the query asked for a skip that overflows uint64 (go-ethereum logs it as an attack). */
@@ -53,6 +62,7 @@ export async function answerGetBlockHeaders(
   chain: ServeChain,
   req: GetBlockHeadersRequest,
   limits: ServeLimits,
+  counts?: ServeCounts,
 ): Promise<HeaderQueryResult> {
   const headers: BlockHeader[] = []
   const hashMode = 'hash' in req.origin
@@ -78,6 +88,7 @@ export async function answerGetBlockHeaders(
         first = false
         origin = await chain.getHeaderByHash(originHash!)
         if (origin) originNumber = origin.number
+        else if (counts !== undefined) counts.misses++
       } else {
         origin = await chain.getHeader(originHash!, originNumber)
       }
@@ -222,6 +233,7 @@ async function getAncestor(
 export async function answerGetBlockBodies(
   chain: ServeChain,
   hashes: readonly Uint8Array[],
+  counts?: ServeCounts,
 ): Promise<BlockBody[]> {
   const bodies: BlockBody[] = []
   let bytes = 0
@@ -234,7 +246,7 @@ export async function answerGetBlockBodies(
       if (body) {
         bodies.push(body)
         bytes += bodySizeEstimate(body)
-      }
+      } else if (counts !== undefined) counts.misses++
       return true
     },
   )
@@ -244,6 +256,7 @@ export async function answerGetBlockBodies(
 export async function answerGetReceipts(
   chain: ServeChain,
   hashes: readonly Uint8Array[],
+  counts?: ServeCounts,
 ): Promise<ReceiptData[][]> {
   const out: ReceiptData[][] = []
   let bytes = 0
@@ -257,7 +270,7 @@ export async function answerGetReceipts(
       if (receipts) {
         out.push(receipts)
         bytes += receiptsSizeEstimate(receipts)
-      }
+      } else if (counts !== undefined) counts.misses++
       return true
     },
   )
@@ -290,6 +303,7 @@ export async function answerGetReceiptsEth70(
   hashes: readonly Uint8Array[],
   firstBlockReceiptIndex: bigint,
   limits: Partial<Pick<ServeLimits, 'softResponseLimitBytes' | 'maxPacketBytes'>> = {},
+  counts?: ServeCounts,
 ): Promise<ReceiptsAnswer> {
   const soft = limits.softResponseLimitBytes ?? softResponseLimitBytes
   const packet = limits.maxPacketBytes ?? receiptsPacketLimitBytes
@@ -298,7 +312,10 @@ export async function answerGetReceiptsEth70(
   for (let i = 0; i < hashes.length; i++) {
     if (bytes >= soft || out.length >= maxReceiptsServe) break
     const all = await receiptsOf(chain, hashes[i]!)
-    if (all === undefined) break
+    if (all === undefined) {
+      if (counts !== undefined) counts.misses++
+      break
+    }
     const from = i === 0 ? firstBlockReceiptIndex : 0n
     if (from > BigInt(all.length)) break
     const list: ReceiptData[] = []
@@ -325,6 +342,7 @@ export async function answerGetReceiptsEth70(
 export async function answerGetNodeData(
   chain: ServeChain,
   hashes: readonly Uint8Array[],
+  counts?: ServeCounts,
 ): Promise<Uint8Array[]> {
   const out: Uint8Array[] = []
   const getNodeData = chain.getNodeData?.bind(chain)
@@ -339,7 +357,7 @@ export async function answerGetNodeData(
       if (data) {
         out.push(data)
         bytes += data.length
-      }
+      } else if (counts !== undefined) counts.misses++
       return true
     },
   )
@@ -353,6 +371,7 @@ export async function answerGetNodeData(
 export function answerGetPooledTransactions(
   pool: ServeTxPool | undefined,
   hashes: readonly Uint8Array[],
+  counts?: ServeCounts,
 ): Transaction[] {
   const out: Transaction[] = []
   if (!pool) return out
@@ -360,7 +379,10 @@ export function answerGetPooledTransactions(
   for (const hash of hashes) {
     if (out.length >= maxPooledTxsServe || bytes >= softResponseLimitBytes) break
     const entry = pool.get(hash)
-    if (!entry) continue
+    if (!entry) {
+      if (counts !== undefined) counts.misses++
+      continue
+    }
     const tx = txOf(entry)
     out.push(tx)
     bytes += tx.size

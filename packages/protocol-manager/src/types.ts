@@ -23,8 +23,21 @@ import type {
   TxFetcherOptions,
 } from '@ethwire/fetcher'
 import type { ForkConfig } from '@ethwire/handshake'
-import type { Clock, RandomSource, Logger as SharedLogger } from '@ethwire/interface'
-import type { Peer, PeerSet } from '@ethwire/peerset'
+import type { AbortOptions, Clock, RandomSource, Logger as SharedLogger } from '@ethwire/interface'
+import type {
+  FloodKind,
+  FloodLimits,
+  FloodLimitsOptions,
+  Offence,
+  OffenceKind,
+  Peer,
+  PeerKind,
+  PeerScores,
+  PeerScoresOptions,
+  PeerSet,
+  ReportOutcome,
+  TokenBucketOptions,
+} from '@ethwire/peerset'
 import type {
   Block,
   BlockBody,
@@ -37,7 +50,18 @@ import type {
 import type { TxSync } from '@ethwire/txsync'
 
 /** Time and timers, and a random source in [0, 1): the shared contracts of `@ethwire/interface`. */
-export type { Clock, RandomSource, StateSyncFactory, SyncMode }
+/** Reputation and flood-limit types of `@ethwire/peerset`, as the manager uses them. */
+export type {
+  Clock,
+  FloodKind,
+  Offence,
+  OffenceKind,
+  PeerKind,
+  RandomSource,
+  ReportOutcome,
+  StateSyncFactory,
+  SyncMode,
+}
 
 /** A value or a promise of it. */
 export type MaybePromise<T> = T | Promise<T>
@@ -147,6 +171,19 @@ export interface ProtocolManagerDeps {
    * `createStateSync` over the node's database). Without it every sync is full.
    */
   stateSync?: StateSyncFactory
+  /**
+   * The reputation table (`@ethwire/peerset`'s `PeerScores`): the peer set refuses banned ids,
+   * offences are reported to it, eviction reads it. Default: one of the manager's own on its
+   * clock, with the `reputation` options. Pass one to share it with a dialler (so it skips banned
+   * ids) or to keep bans across managers.
+   */
+  scores?: PeerScores
+  /**
+   * Flood limits (`@ethwire/peerset`'s `FloodLimits`): token buckets per peer and kind for the
+   * announcements we take and the requests we serve. Default: the manager's own on its clock,
+   * with the `floodLimits` options.
+   */
+  limits?: FloodLimits
 }
 
 export interface ProtocolManagerOptions {
@@ -192,6 +229,29 @@ export interface ProtocolManagerOptions {
   downloader?: DownloaderOptions
   blockFetcher?: BlockFetcherOptions
   txFetcher?: TxFetcherOptions
+  /**
+   * Peer ids (the connection's `remoteId`) marked `trusted` in the reputation table: their
+   * offences cost at most 2, they are never banned nor evicted, and one that arrives when the
+   * peer set is full takes the slot of the peer `peers.evictionCandidate()` picks.
+   */
+  trustedPeers?: readonly string[]
+  /** Peer ids marked `static` in the reputation table: scored and banned as any, never evicted. */
+  staticPeers?: readonly string[]
+  /** Options of the manager's own `PeerScores` (ignored when `deps.scores` is given). */
+  reputation?: PeerScoresOptions
+  /** Options of the manager's own `FloodLimits` (ignored when `deps.limits` is given). */
+  floodLimits?: FloodLimitsOptions
+  /**
+   * GetNodeData serving per peer, in trie nodes and code entries (`FloodLimits` has no kind for
+   * it): default 4,096 a second with a burst of 4,096 (`nodeDataServedPerPeerPerSecond`).
+   */
+  nodeDataServeLimit?: Partial<TokenBucketOptions>
+  /**
+   * Requests of one peer waiting to be served (each waits its turn and its flood limit); the
+   * peer's read loop waits while this many are queued, so its connection takes the back-pressure
+   * (default 16, `maxQueuedServeRequests`).
+   */
+  maxQueuedServeRequests?: number
 }
 
 /** The DAO fork as the challenge needs it. */
@@ -218,6 +278,13 @@ export interface PeerInfo {
   /** Block range (eth/69+). */
   earliest?: bigint
   latest?: bigint
+  /** Reputation score (0 fresh, lower is worse; below −50 the peer is dropped and banned). */
+  score?: number
+  /** Offences reported since the score was last reset, and the latest of them. */
+  offences?: number
+  lastOffence?: Offence
+  /** `trusted`, `static` or `basic` (see `trustedPeers` / `staticPeers`). */
+  kind?: PeerKind
 }
 
 export interface SyncingStatus {
@@ -265,11 +332,46 @@ export interface DropInfo {
   cause?: string
   /** The devp2p disconnect reason the peer was sent. */
   reason?: number
+  /** One line saying why, as logged: the error's message, or the offence and score for a ban. */
+  detail?: string
+  /** The offence the drop was scored as, when it was. */
+  offence?: OffenceKind
+}
+
+/** A connection refused before it became a peer (`peer:refused`). */
+export interface RefusedInfo {
+  /** The connection's remote id. */
+  id: string
+  remoteAddress: string
+  /**
+   * Why: `ErrBanned` (the id is banned), `ErrTooManyPeers`, `ErrAlreadyRegistered`, or the
+   * handshake's error code.
+   */
+  error: string
+  /** The devp2p disconnect reason sent. */
+  reason: number
+  detail?: string
+}
+
+/** An offence reported against a peer (`peer:offence`). */
+export interface OffenceInfo {
+  id: string
+  kind: OffenceKind
+  /** What was wrong: the request, the error message, … */
+  detail?: string
+  /** The score after it. */
+  score: number
+  /** This offence got the peer dropped (its score fell below the ban threshold, or at once). */
+  dropped: boolean
 }
 
 export interface ProtocolManagerEvents {
   'peer:added': PeerInfo
   'peer:removed': PeerInfo & DropInfo
+  /** A connection refused before registration: banned id, full, duplicate, failed handshake. */
+  'peer:refused': RefusedInfo
+  /** An offence was reported to the reputation table (see README, Reputation). */
+  'peer:offence': OffenceInfo
   'sync:start': { peerId: string; ourHead: bigint; mode: SyncMode }
   'sync:done': { peerId: string; result: SyncResult }
   'sync:failed': { peerId: string; error: Error }
@@ -288,6 +390,10 @@ export interface ProtocolManagerParts {
   readonly blockFetcher: BlockFetcher
   readonly txFetcher: TxFetcher
   readonly txSync: TxSync<Transaction, Peer>
+  /** The reputation table the peer set consults (`deps.scores` or the manager's own). */
+  readonly scores: PeerScores
+  /** The flood limits of announcements and serving (`deps.limits` or the manager's own). */
+  readonly limits: FloodLimits
 }
 
 export interface ProtocolManager {
@@ -405,4 +511,26 @@ export interface HandlerContext {
   readonly receipts?: ReceiptRequests
   /** Limits of what we serve, over `serveLimits(version)` (tests lower the eth/70 packet cap). */
   readonly serveLimits?: Partial<ServeLimits>
+  /**
+   * Flood limits: announcements are `take`n (refused → ignored and reported as `flood`), serving
+   * waits for `acquire`, unknown hashes asked for are `take`n (refused → an empty answer and a
+   * `flood` report). Without it nothing is limited.
+   */
+  readonly limits?: FloodLimits
+  /** GetNodeData serving: waits until `n` entries may be served to the peer (see `nodeDataServeLimit`). */
+  readonly nodeDataLimits?: {
+    acquire(peerId: string, n: number, options?: AbortOptions): Promise<void>
+  }
+  /**
+   * Reports an offence of `peer` (the manager: to the reputation table, dropping the peer once it
+   * is banned). Without it offences are only logged.
+   */
+  report?(peer: Peer, kind: OffenceKind, detail: string, cause?: unknown): void
+  /**
+   * Runs the serving of one request of `peer` after its earlier ones, off its read loop (the
+   * manager: a bounded queue per peer; resolves once queued, waiting while the queue is full).
+   * `signal` aborts when the peer goes or the manager stops. Without it a request is served
+   * inline.
+   */
+  schedule?(peer: Peer, work: (signal: AbortSignal) => Promise<void>): Promise<void>
 }

@@ -113,10 +113,12 @@ describe('block fetcher wiring', () => {
     expect(pm.stats()).toMatchObject({ newBlockReceived: 1, blocksImportedByFetcher: 1 })
   })
 
-  it('unsolicited headers outside a sync are ignored, not punished', async () => {
+  it('unsolicited headers outside a sync are ignored and scored, not dropped for', async () => {
+    const { FakeClock } = await import('@ethwire/interface/testing')
     const chain = await newChain()
     await extend(chain, 5)
-    const pm = newManager(chain, {}, { minSyncPeers: 100 })
+    // The reputation's recovery runs on the manager's clock: a fake one keeps the score exact.
+    const pm = newManager(chain, { clock: new FakeClock() }, { minSyncPeers: 100 })
     pm.start()
     const r = await attachRemote(pm, { version: 68, local: await localStatusOf(chain) })
     const h = (await chain.getHeaderByNumber(3n))!
@@ -131,6 +133,12 @@ describe('block fetcher wiring', () => {
     expect(res.requestId).toBe(1n)
     expect(pm.peerCount).toBe(1)
     expect(pm.log.entries.filter((e) => e.message === 'unrequested response').length).toBe(5)
+    // Each costs the peer 2 points of reputation (the empty bodies answer is nothing unasked).
+    expect(pm.peerInfos()[0]).toMatchObject({
+      score: -10,
+      offences: 5,
+      lastOffence: { kind: 'unsolicitedResponse' },
+    })
   })
 })
 
@@ -158,6 +166,9 @@ describe('peer API', () => {
         inbound: true,
         head,
         td: local.td,
+        score: 0,
+        kind: 'basic',
+        offences: 0,
       },
       {
         id: 'p69',
@@ -168,6 +179,9 @@ describe('peer API', () => {
         head,
         earliest: 0n,
         latest: 5n,
+        score: 0,
+        kind: 'basic',
+        offences: 0,
       },
     ])
     expect(added.map((e) => e.id)).toEqual(['p68', 'p69'])

@@ -6,7 +6,7 @@
  */
 import type { Chain } from '@ethwire/chain'
 import { FakeClock } from '@ethwire/interface/testing'
-import { DisconnectReason, type EthMessage } from '@ethwire/rlp-wire'
+import type { EthMessage } from '@ethwire/rlp-wire'
 import { describe, expect, it } from 'vitest'
 import type { ProtocolManagerEvents } from '../src/index.js'
 import { answerGetBlockBodies, answerGetBlockHeaders, serveLimits } from '../src/serve.js'
@@ -73,8 +73,10 @@ describe('request timeouts belong to the requester', () => {
     await serving
   })
 
-  it('a peer that stops answering is dropped by the downloader’s own time-to-live (ErrTimeout)', async () => {
+  it('a peer that stops answering loses reputation on the downloader’s own time-to-live (ErrTimeout) and stays', async () => {
     const { source, clock, pm, r, failed, removed } = await setup(40)
+    const offences: ProtocolManagerEvents['peer:offence'][] = []
+    pm.on('peer:offence', (e) => offences.push(e))
     // The head header comes at once; the ancestor request is never answered.
     const head = await r.readUntil('GetBlockHeaders', 5_000)
     await r.send((await answer(source, head))!)
@@ -83,16 +85,16 @@ describe('request timeouts belong to the requester', () => {
     clock.tick(30_000) // past a 10 s peer timeout, not yet the downloader's 60 s
     expect(peer.pendingRequests).toBe(1) // still waiting: nobody but the downloader times it out
     clock.tick(31_000)
-    await waitFor(
-      () => failed.length === 1 && removed.length === 1,
-      5_000,
-      'sync failed, peer gone',
-    )
+    await waitFor(() => failed.length === 1, 5_000, 'sync failed')
     expect((failed[0]!.error as { code?: string }).code).toBe('ErrTimeout')
-    expect(removed[0]!.error).toBe('ErrBadPeer') // dropped by the manager for the downloader
-    // …with the reason that fits a timeout, not a flat UselessPeer.
-    expect(removed[0]).toMatchObject({ cause: 'ErrTimeout', reason: DisconnectReason.Timeout })
-    await r.done
-    expect(r.conn.closeInfo).toEqual({ reason: DisconnectReason.Timeout, remote: true })
+    // A timeout costs 4 points; the peer is not dropped for one…
+    expect(offences).toMatchObject([{ id: peer.id, kind: 'timeout', score: -4, dropped: false }])
+    expect(removed).toEqual([])
+    expect(pm.peerCount).toBe(1)
+    expect(pm.peerInfos()[0]).toMatchObject({ score: -4, lastOffence: { kind: 'timeout' } })
+    // …and is offered to the downloader again for the next sync.
+    await waitFor(() => pm.parts.downloader.peerIds().includes(peer.id), 2_000, 're-registered')
+    expect(r.conn.closeInfo).toBeUndefined()
+    await r.close()
   })
 })
