@@ -22,7 +22,7 @@
  * `--seed <that> --iterations 1 --phases <phase>`.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { privateKeyToAddress, randomPrivateKey } from '@ethwire/crypto'
@@ -39,7 +39,6 @@ import {
   sleep,
   waitFor,
 } from '../test/e2e/harness.js'
-import { readFileSync } from 'node:fs'
 
 type Phase = 'import' | 'sync' | 'mining' | 'journal'
 const ALL: Phase[] = ['import', 'sync', 'mining', 'journal']
@@ -98,7 +97,9 @@ function spawnCliChild(args: string[]): ChildProcess {
   })
 }
 const exitOf = (c: ChildProcess) =>
-  new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())))
+  new Promise<void>((r) =>
+    c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r()),
+  )
 
 /** SIGKILL and wait for the exit. Returns whether it was still running. */
 async function kill9(c: ChildProcess): Promise<boolean> {
@@ -123,7 +124,10 @@ async function setup(): Promise<void> {
   const t0 = Date.now()
   const template = net.dir('template')
   // empty blocks, then blocks with transfers so the state changes along the chain
-  await net.exec(['devchain', String(Math.max(0, chainBlocks - 40)), '--datadir', template], 300_000)
+  await net.exec(
+    ['devchain', String(Math.max(0, chainBlocks - 40)), '--datadir', template],
+    300_000,
+  )
   const node = await net.start('template', { args: ['--dev', '--dev.period', '0'] })
   devKey = devKeyOf(template)
   genesisFile = await net.dumpGenesis(template)
@@ -132,7 +136,12 @@ async function setup(): Promise<void> {
   for (let b = 0; b < 40; b++) {
     const before = await node.rpc.blockNumber()
     for (let k = 0; k < 5; k++) {
-      const tx = signTransfer(devKey, { chainId, nonce: nonce++, to: privateKeyToAddress(randomPrivateKey()), value: 1000n + BigInt(k) })
+      const tx = signTransfer(devKey, {
+        chainId,
+        nonce: nonce++,
+        to: privateKeyToAddress(randomPrivateKey()),
+        value: 1000n + BigInt(k),
+      })
       await node.rpc.call('eth_sendRawTransaction', [bytesToHex(tx.encode())])
     }
     await waitFor('a block', async () => (await node.rpc.blockNumber()) > before)
@@ -158,7 +167,11 @@ async function setup(): Promise<void> {
   await net.exec(['init', genesisFile, '--datadir', ds])
   const ts = Date.now()
   const syncer = await syncNode('sync-timing')
-  await waitFor('timing sync', async () => BigInt(await syncer.rpc.blockNumber()) === expected.number, { timeoutMs: 120_000, intervalMs: 100 })
+  await waitFor(
+    'timing sync',
+    async () => BigInt(await syncer.rpc.blockNumber()) === expected.number,
+    { timeoutMs: 120_000, intervalMs: 100 },
+  )
   syncMs = Date.now() - ts
   await syncer.stop()
   net.nodes.splice(net.nodes.indexOf(syncer), 1)
@@ -177,19 +190,41 @@ function syncNode(name: string): Promise<EthwireProcess> {
 /** Spawns a node without waiting (so the kill may land during start-up too). */
 function spawnNode(datadir: string, httpPort: number, args: string[]): ChildProcess {
   return spawnCliChild([
-    '--datadir', datadir, '--http', '--http.addr', '127.0.0.1', '--http.port', String(httpPort), '--port', '0', ...args,
+    '--datadir',
+    datadir,
+    '--http',
+    '--http.addr',
+    '127.0.0.1',
+    '--http.port',
+    String(httpPort),
+    '--port',
+    '0',
+    ...args,
   ])
 }
 
 function assertSameHead(got: HeadInfo, what: string): void {
-  if (got.number !== expected.number || got.hash !== expected.hash || got.stateRoot !== expected.stateRoot)
-    throw new Error(`${what}: head #${got.number} ${got.hash} root ${got.stateRoot}, expected #${expected.number} ${expected.hash} root ${expected.stateRoot}`)
+  if (
+    got.number !== expected.number ||
+    got.hash !== expected.hash ||
+    got.stateRoot !== expected.stateRoot
+  )
+    throw new Error(
+      `${what}: head #${got.number} ${got.hash} root ${got.stateRoot}, expected #${expected.number} ${expected.hash} root ${expected.stateRoot}`,
+    )
 }
 
 async function phaseImport(r: () => number, it: number): Promise<string> {
   const d = net.dir(`import-${it}`)
   await net.exec(['init', genesisFile, '--datadir', d])
-  const child = spawnCliChild(['import', chainFile, '--datadir', d, '--import.batch', String(1 + Math.floor(r() * 64))])
+  const child = spawnCliChild([
+    'import',
+    chainFile,
+    '--datadir',
+    d,
+    '--import.batch',
+    String(1 + Math.floor(r() * 64)),
+  ])
   const delay = Math.floor(r() * importMs)
   await Promise.race([sleep(delay), exitOf(child)])
   const killed = await kill9(child)
@@ -205,13 +240,24 @@ async function phaseSync(r: () => number, it: number): Promise<string> {
   const d = net.dir(name)
   await net.exec(['init', genesisFile, '--datadir', d])
   const port = await (await import('../test/e2e/harness.js')).freePort()
-  const child = spawnNode(d, port, ['--bootnodes', sourceAddr, '--minsyncpeers', '1', '--syncinterval', '1000'])
+  const child = spawnNode(d, port, [
+    '--bootnodes',
+    sourceAddr,
+    '--minsyncpeers',
+    '1',
+    '--syncinterval',
+    '1000',
+  ])
   const delay = Math.floor(r() * syncMs)
   await Promise.race([sleep(delay), exitOf(child)])
   const killed = await kill9(child)
   const mid = await checkDatadir(d)
   const node = await syncNode(name)
-  await waitFor('resumed sync', async () => BigInt(await node.rpc.blockNumber()) === expected.number, { timeoutMs: 120_000, intervalMs: 100 })
+  await waitFor(
+    'resumed sync',
+    async () => BigInt(await node.rpc.blockNumber()) === expected.number,
+    { timeoutMs: 120_000, intervalMs: 100 },
+  )
   await node.stop()
   net.nodes.splice(net.nodes.indexOf(node), 1)
   assertSameHead(await checkDatadir(d), 'after resumed sync')
@@ -245,7 +291,11 @@ async function killWhileSending(r: () => number, name: string, devArgs: string[]
   let stop = false
   const sender = (async () => {
     while (!stop) {
-      const tx = signTransfer(devKey, { chainId, nonce, to: privateKeyToAddress(randomPrivateKey()) })
+      const tx = signTransfer(devKey, {
+        chainId,
+        nonce,
+        to: privateKeyToAddress(randomPrivateKey()),
+      })
       try {
         await node.rpc.call('eth_sendRawTransaction', [bytesToHex(tx.encode())], 2_000)
         acked.push(bytesToHex(tx.hash))
@@ -265,16 +315,23 @@ async function killWhileSending(r: () => number, name: string, devArgs: string[]
   net.nodes.splice(net.nodes.indexOf(again), 1)
   try {
     const rpcHead = BigInt(await again.rpc.blockNumber())
-    if (rpcHead < mid.number) throw new Error(`restarted node reports head ${rpcHead} below the database head ${mid.number}`)
+    if (rpcHead < mid.number)
+      throw new Error(
+        `restarted node reports head ${rpcHead} below the database head ${mid.number}`,
+      )
     const pooled = poolHashes(await again.rpc.call('txpool_content'))
     const lost: string[] = []
     for (const h of acked) {
       if (pooled.has(h)) continue
-      const t = await again.rpc.call<{ blockNumber: string | null } | null>('eth_getTransactionByHash', [h])
+      const t = await again.rpc.call<{ blockNumber: string | null } | null>(
+        'eth_getTransactionByHash',
+        [h],
+      )
       if (t?.blockNumber) continue
       lost.push(h)
     }
-    if (lost.length) throw new Error(`${lost.length}/${acked.length} acknowledged local txs lost, e.g. ${lost[0]}`)
+    if (lost.length)
+      throw new Error(`${lost.length}/${acked.length} acknowledged local txs lost, e.g. ${lost[0]}`)
     return `kill@${delay}ms acked ${acked.length} head #${mid.number} pool ${pooled.size}`
   } finally {
     await again.stop()
@@ -301,9 +358,13 @@ async function phaseJournal(r: () => number, it: number): Promise<string> {
 
 async function main(): Promise<void> {
   const started = Date.now()
-  console.log(`kill-loop: seed ${baseSeed}, iterations ${iterations}, phases ${phases.join(',')}, dir ${root}`)
+  console.log(
+    `kill-loop: seed ${baseSeed}, iterations ${iterations}, phases ${phases.join(',')}, dir ${root}`,
+  )
   await setup()
-  const stats = new Map<Phase, { runs: number; ok: number }>(phases.map((p) => [p, { runs: 0, ok: 0 }]))
+  const stats = new Map<Phase, { runs: number; ok: number }>(
+    phases.map((p) => [p, { runs: 0, ok: 0 }]),
+  )
   const failures: string[] = []
   let done = 0
   for (let i = 0; i < iterations; i++) {
@@ -316,12 +377,17 @@ async function main(): Promise<void> {
     const t0 = Date.now()
     try {
       const note =
-        phase === 'import' ? await phaseImport(r, i)
-        : phase === 'sync' ? await phaseSync(r, i)
-        : phase === 'mining' ? await phaseMining(r)
-        : await phaseJournal(r, i)
+        phase === 'import'
+          ? await phaseImport(r, i)
+          : phase === 'sync'
+            ? await phaseSync(r, i)
+            : phase === 'mining'
+              ? await phaseMining(r)
+              : await phaseJournal(r, i)
       s.ok++
-      console.log(`#${i} seed ${seed} ${phase} ok (${((Date.now() - t0) / 1000).toFixed(1)}s) ${note}`)
+      console.log(
+        `#${i} seed ${seed} ${phase} ok (${((Date.now() - t0) / 1000).toFixed(1)}s) ${note}`,
+      )
     } catch (e) {
       const msg = `#${i} seed ${seed} ${phase} FAILED: ${(e as Error).message.split('\n')[0]}`
       failures.push(msg)
