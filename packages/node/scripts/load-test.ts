@@ -292,7 +292,11 @@ async function main(): Promise<void> {
   while (sent < valid.length) {
     const chunk = valid.slice(sent, sent + perTick).map((t) => t.raw)
     sent += chunk.length
-    inflight.push(sendBatch(chunk, true).catch(() => void (rejectedValid += chunk.length)))
+    inflight.push(
+      sendBatch(chunk, true).catch(() => {
+        rejectedValid += chunk.length
+      }),
+    )
     // the invalid ones spread over the run
     const inv = invalid.splice(0, Math.ceil(nInvalid / (seconds * 10)))
     if (inv.length) inflight.push(sendBatch(inv, false).catch(() => {}))
