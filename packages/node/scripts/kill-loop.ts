@@ -91,10 +91,12 @@ const root = mkdtempSync(join(tmpdir(), 'ethwire-killloop-'))
 const net = new Cluster('killloop', { root })
 
 function spawnCliChild(args: string[]): ChildProcess {
-  return spawn(process.execPath, cliArgv(args), {
+  const child = spawn(process.execPath, cliArgv(args), {
     cwd: repoRoot,
     stdio: ['ignore', 'ignore', 'pipe'],
   })
+  child.stderr?.resume() // drained even when nobody listens, so the child never blocks on it
+  return child
 }
 const exitOf = (c: ChildProcess) =>
   new Promise<void>((r) =>
