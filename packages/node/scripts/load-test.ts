@@ -298,13 +298,19 @@ async function main(): Promise<void> {
       }),
     )
     // the invalid ones spread over the run
-    const inv = invalid.splice(0, Math.ceil(nInvalid / (seconds * 10)))
+    // (only once every sender's nonce 0 was sent: a "spent nonce" one sent earlier would be
+    // taken first and turn the valid one into a refused replacement)
+    const inv =
+      sent > nSenders
+        ? invalid.splice(0, Math.ceil(nInvalid / (seconds * 10 - nSenders / perTick - 1)))
+        : []
     if (inv.length) inflight.push(sendBatch(inv, false).catch(() => {}))
     tick++
     const due = startSend + tick * 100
     const wait = due - performance.now()
     if (wait > 0) await sleep(wait)
   }
+  if (invalid.length) inflight.push(sendBatch(invalid.splice(0), false).catch(() => {}))
   await Promise.all(inflight)
   const sendSec = (performance.now() - startSend) / 1000
   log(
