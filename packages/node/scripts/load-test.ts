@@ -289,27 +289,31 @@ async function main(): Promise<void> {
     }
   }
   let invalidAccepted = 0
+  const firstRound: Promise<void>[] = []
+  let gate: Promise<void> | undefined
+  let gateOpen = false
   while (sent < valid.length) {
     const chunk = valid.slice(sent, sent + perTick).map((t) => t.raw)
     sent += chunk.length
-    inflight.push(
-      sendBatch(chunk, true).catch(() => {
-        rejectedValid += chunk.length
-      }),
-    )
-    // the invalid ones spread over the run
-    // (only once every sender's nonce 0 was sent: a "spent nonce" one sent earlier would be
-    // taken first and turn the valid one into a refused replacement)
-    const inv =
-      sent > nSenders
-        ? invalid.splice(0, Math.ceil(nInvalid / (seconds * 10 - nSenders / perTick - 1)))
-        : []
+    const batch = sendBatch(chunk, true).catch(() => {
+      rejectedValid += chunk.length
+    })
+    inflight.push(batch)
+    if (sent - chunk.length < nSenders) firstRound.push(batch)
+    if (sent >= nSenders && !gate)
+      gate = Promise.all(firstRound).then(() => {
+        gateOpen = true
+      })
+    // the invalid ones spread over the run, once every sender's nonce 0 was answered (a
+    // "spent nonce" one taken first would turn the valid one into a refused replacement)
+    const inv = gateOpen ? invalid.splice(0, Math.ceil(nInvalid / (seconds * 10))) : []
     if (inv.length) inflight.push(sendBatch(inv, false).catch(() => {}))
     tick++
     const due = startSend + tick * 100
     const wait = due - performance.now()
     if (wait > 0) await sleep(wait)
   }
+  await gate
   if (invalid.length) inflight.push(sendBatch(invalid.splice(0), false).catch(() => {}))
   await Promise.all(inflight)
   const sendSec = (performance.now() - startSend) / 1000
