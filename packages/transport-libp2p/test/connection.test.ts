@@ -3,7 +3,7 @@
  * now and then: the connection reports itself closed (and the transport hangs up) only once the
  * stream is done, never while our Disconnect frame may still be on its way out.
  */
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { Libp2pEthConnection } from '../src/connection.js'
 import { disconnectFrameCode } from '../src/constants.js'
 import { FrameDecoder } from '../src/framing.js'
@@ -67,14 +67,21 @@ function connection(stream: ScriptedStream, onClosed: () => void, closeTimeoutMs
 
 describe('closing a Libp2pEthConnection', () => {
   it('sends the Disconnect frame, then waits for the peer to close its end before onClosed', async () => {
+    // fake timers: the whole close timeout but one millisecond passes with the far end silent
+    vi.useFakeTimers()
+    onTestFinished(() => {
+      vi.useRealTimers()
+    })
+    const closeTimeoutMs = 2_000
     const stream = new ScriptedStream()
     const onClosed = vi.fn()
-    const conn = connection(stream, onClosed)
+    const conn = connection(stream, onClosed, closeTimeoutMs)
     let closed = false
     const closing = conn.close(DisconnectReason.UselessPeer).then(() => {
       closed = true
     })
-    await new Promise((r) => setTimeout(r, 20))
+    await vi.advanceTimersByTimeAsync(closeTimeoutMs - 1)
+    expect(stream.aborted).toEqual([])
     const frames: number[][] = []
     const decoder = new FrameDecoder({ maxPayloadBytes: 16 })
     for (const chunk of stream.sent) decoder.push(chunk, (f) => frames.push([f.code, ...f.payload]))

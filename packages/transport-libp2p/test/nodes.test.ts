@@ -220,7 +220,23 @@ describe('two libp2p nodes on 127.0.0.1', () => {
         written++
       }
     })()
-    await new Promise((r) => setTimeout(r, 500))
+    // Wait until the writer either finishes (no back-pressure) or stops making progress: the
+    // count unchanged over `stillPolls` polls (bounded by waitFor's timeout).
+    const stillPolls = 10
+    let last = -1
+    let still = 0
+    const finished = writer.then(() => true)
+    let done = false
+    void finished.then(() => {
+      done = true
+    })
+    await waitFor(() => {
+      if (done) return true
+      still = written === last ? still + 1 : 0
+      last = written
+      return still >= stillPolls
+    }, 20_000)
+    expect(done).toBe(false)
     // 200 × 256 KiB = 50 MiB would be sent without back-pressure; the reader's queue (4 MiB) plus
     // the yamux window and socket buffers hold far less.
     expect(written).toBeLessThan(150)

@@ -270,7 +270,7 @@ describe('issue 8: mined blocks cross a line of five nodes by announcement alone
   afterAll(() => net.stopAll(), 30_000 * timeScale)
 
   test(
-    'the far end follows each new head within a few seconds with no sync',
+    'the far end holds each new block before the miner seals the one after next, with no sync',
     async () => {
       onTestFailed(() => net.fail())
       // Every node starts from a copy of the miner's datadir (genesis and block 1), so nobody is behind.
@@ -299,6 +299,7 @@ describe('issue 8: mined blocks cross a line of five nodes by announcement alone
       // Follow several blocks as the miner seals them.
       let seen = await miner.rpc.blockNumber()
       const lags: number[] = []
+      const blocksBehind: number[] = []
       for (let k = 0; k < 5; k++) {
         const next = await waitFor(
           'the miner to seal a block',
@@ -309,16 +310,26 @@ describe('issue 8: mined blocks cross a line of five nodes by announcement alone
           { timeoutMs: 10_000, intervalMs: 50 },
         )
         const t0 = performance.now()
+        // The lag bound is counted in the miner's own blocks, not in wall-clock ms (which a loaded
+        // machine stretches): block n must reach the far end, three hops away, before the miner
+        // has sealed n + 2. Each poll reads the far end first, then the miner's head.
+        let minerHeadSeen = next.number
         await waitFor(
           `the far end to hold block ${next.number} ${next.hash}`,
-          async () => (await far.rpc.block(next.number))?.hash === next.hash,
-          { timeoutMs: 5_000, intervalMs: 50 },
+          async () => {
+            if ((await far.rpc.block(next.number))?.hash === next.hash) return true
+            minerHeadSeen = Math.max(minerHeadSeen, await miner.rpc.blockNumber())
+            return false
+          },
+          { timeoutMs: 15_000, intervalMs: 50 },
         )
         lags.push(performance.now() - t0)
+        blocksBehind.push(minerHeadSeen - next.number)
         seen = next.number
       }
       expect((await far.rpc.head()).number).toBeGreaterThanOrEqual(seen)
-      expect(lags.every((ms) => ms < 5_000)).toBe(true)
+      // while the far end waited for block n, the miner never got past n + 1
+      expect(blocksBehind.every((b) => b <= 1)).toBe(true)
       // No node ever ran the syncer: every block came by NewBlock / NewBlockHashes and the block fetcher.
       for (const n of line) {
         expect(await n.rpc.call('eth_syncing')).toBe(false)
@@ -335,7 +346,7 @@ describe('issue 8: mined blocks cross a line of five nodes by announcement alone
         )
       }
       process.stderr.write(
-        `[e2e] far-end lag per block (ms): ${lags.map((l) => l.toFixed(0)).join(' ')}\n`,
+        `[e2e] far-end lag per block (ms): ${lags.map((l) => l.toFixed(0)).join(' ')}; miner blocks ahead meanwhile: ${blocksBehind.join(' ')}\n`,
       )
     },
     120_000 * timeScale,

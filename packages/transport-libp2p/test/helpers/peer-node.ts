@@ -98,8 +98,16 @@ process.on('message', (m: Report) => {
       await peers.close()
       await transport.stop()
       // What still holds the event loop open after stop (should be only the IPC channel and
-      // stdio pipes), once the close callbacks already queued have had 100 ms to run.
-      await new Promise((r) => setTimeout(r, 100))
+      // stdio pipes). Close callbacks already queued may need a few loop turns: wait (in
+      // setImmediate turns, which add no timer of their own) until no socket or timer is left,
+      // at most `settleMs`; a handle that leaks is still there when the wait gives up.
+      const settleMs = 5_000
+      const leaky = () =>
+        process
+          .getActiveResourcesInfo()
+          .some((r) => r === 'TCPWrap' || r === 'TCPServerWrap' || r === 'Timeout')
+      const deadline = Date.now() + settleMs
+      while (leaky() && Date.now() < deadline) await new Promise((r) => setImmediate(r))
       send({ type: 'stopped', resources: process.getActiveResourcesInfo() })
       process.disconnect()
     }

@@ -1,0 +1,402 @@
+/**
+ * Load test: one ethwire node (CLI child, `--dev`, custom genesis funding the senders), `--peers`
+ * chainless peers (half RLPx, half libp2p, composed from @ethwire/transport-rlpx /
+ * transport-libp2p + @ethwire/handshake (via examples/lib/chainless-peer) + @ethwire/peerset) that
+ * take transactions, `--rate` valid pre-signed transfers per second over JSON-RPC for `--seconds`,
+ * plus `--invalid` invalid ones (bad signature, spent nonce, oversized), announcements of unknown
+ * hashes and header requests from the peers. Measures: the node stays up, JSON-RPC p99 latency of
+ * eth_blockNumber polled during the run, every valid tx reaching every peer, peak RSS and RSS after.
+ *
+ *   pnpm --filter @ethwire/node load-test -- [--peers 100] [--rate 1000] [--seconds 60]
+ *     [--invalid 1000] [--senders 200] [--drain-seconds 60]
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { privateKeyToAddress, randomPrivateKey } from '@ethwire/crypto'
+import type { EthConnection } from '@ethwire/interface'
+import { Peer } from '@ethwire/peerset'
+import { bytesToHex, DisconnectReason, decodeMessage, Transaction } from '@ethwire/rlp-wire'
+import { createLibp2pTransport } from '@ethwire/transport-libp2p'
+import { createRlpxTransport } from '@ethwire/transport-rlpx'
+import { answerEmpty, exchangeStatus } from '../../../examples/lib/chainless-peer.js'
+import { Cluster, chainIdOf, type SignedTx, signTransfer, sleep } from '../test/e2e/harness.js'
+
+function flag(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 ? Number(process.argv[i + 1]) : def
+}
+const nPeers = flag('peers', 100)
+const rate = flag('rate', 1000)
+const seconds = flag('seconds', 60)
+const nInvalid = flag('invalid', 1000)
+const nSenders = flag('senders', 200)
+const drainSeconds = flag('drain-seconds', 60)
+const p99LimitMs = 200
+const rssLimitBytes = 1024 ** 3
+
+const net = new Cluster('loadtest')
+const log = (s: string) => console.log(`[load] ${s}`)
+
+function rssOf(pid: number): { rss: number; hwm: number } {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(s)?.[1] ?? 0) * 1024
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') }
+}
+
+interface LoadPeer {
+  kind: 'rlpx' | 'libp2p'
+  /** Hashes received as full transactions. */
+  got: Set<string>
+  /** Hashes announced to us (NewPooledTransactionHashes). */
+  announced: Set<string>
+  peer?: Peer
+  closed?: string
+  junk: { announced: number; headerReqs: number; headerErrors: number }
+}
+
+async function runPeer(lp: LoadPeer, conn: EthConnection, junk: boolean, stop: AbortSignal) {
+  const { remote } = await exchangeStatus(conn, undefined)
+  const peer = new Peer({ conn, status: remote })
+  lp.peer = peer
+  const take = (txs: readonly Transaction[]) => {
+    for (const t of txs) lp.got.add(bytesToHex(t.hash))
+  }
+  if (junk) {
+    // unknown hashes announced, and header requests, every 200 ms
+    void (async () => {
+      while (!stop.aborted && !lp.closed) {
+        const hashes = Array.from({ length: 16 }, () => crypto.getRandomValues(new Uint8Array(32)))
+        try {
+          await peer.send({
+            name: 'NewPooledTransactionHashes',
+            hashes,
+            types: hashes.map(() => 2),
+            sizes: hashes.map(() => 110),
+          })
+          lp.junk.announced += hashes.length
+          lp.junk.headerReqs++
+          await peer
+            .requestHeadersByNumber(
+              { number: 0n, amount: 64 },
+              { signal: AbortSignal.timeout(5_000) },
+            )
+            .catch(() => {
+              lp.junk.headerErrors++
+            })
+        } catch {
+          return
+        }
+        await sleep(200)
+      }
+    })()
+  }
+  for (;;) {
+    const raw = await conn.readMsg()
+    const msg = decodeMessage(conn.version, raw)
+    switch (msg.name) {
+      case 'Transactions':
+        peer.observe(msg)
+        take(msg.txs)
+        break
+      case 'NewPooledTransactionHashes': {
+        peer.observe(msg)
+        for (const h of msg.hashes) lp.announced.add(bytesToHex(h))
+        const want = msg.hashes.filter((h) => !lp.got.has(bytesToHex(h)))
+        for (let i = 0; i < want.length; i += 256)
+          peer
+            .requestPooledTransactions(want.slice(i, i + 256), {
+              signal: AbortSignal.timeout(20_000),
+            })
+            .then(take, () => {})
+        break
+      }
+      case 'PooledTransactions':
+        if (peer.deliver(msg) === 'unsolicited') take(msg.txs)
+        break
+      default:
+        if (peer.deliver(msg) !== 'not-a-response') break
+        if (await answerEmpty(peer, msg)) break
+        peer.observe(msg)
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const t0 = Date.now()
+  log(
+    `peers ${nPeers} (half RLPx, half libp2p), ${rate} valid tx/s for ${seconds} s, ${nInvalid} invalid`,
+  )
+  // genesis: the dev genesis plus funded senders
+  await net.exec(['devchain', '0', '--datadir', net.dir('base')])
+  const g = JSON.parse(readFileSync(join(net.dir('base'), 'genesis.json'), 'utf8'))
+  const keys = Array.from({ length: nSenders }, () => randomPrivateKey())
+  for (const k of keys)
+    g.alloc[bytesToHex(privateKeyToAddress(k))] = { balance: '0x3635c9adc5dea00000' }
+  const genesisFile = net.dir('genesis.json')
+  writeFileSync(genesisFile, JSON.stringify(g))
+  const chainId = chainIdOf(JSON.stringify(g))
+  await net.init(genesisFile, net.dir('node'))
+  writeFileSync(
+    join(net.dir('node'), 'dev-signer-key'),
+    readFileSync(join(net.dir('base'), 'dev-signer-key')),
+  )
+  // pre-sign: round-robin over senders, in nonce order
+  const total = rate * seconds
+  const valid: SignedTx[] = []
+  for (let i = 0; i < total; i++) {
+    const tx = signTransfer(keys[i % nSenders]!, {
+      chainId,
+      nonce: BigInt(Math.floor(i / nSenders)),
+    })
+    const raw = tx.encode()
+    valid.push({ raw: bytesToHex(raw), hash: bytesToHex(tx.hash), size: raw.length })
+  }
+  const invalid: string[] = []
+  for (let i = 0; i < nInvalid; i++) {
+    const k = keys[i % nSenders]!
+    if (i % 3 === 0) {
+      // bad signature: s = 0
+      const tx = signTransfer(k, { chainId, nonce: 1_000_000n + BigInt(i) })
+      invalid.push(bytesToHex(Transaction.fromData({ ...tx.toData(), s: 0n }).encode()))
+    } else if (i % 3 === 1) {
+      // spent nonce: re-signed nonce 0 with another value, sent after nonce 0 was taken
+      invalid.push(
+        bytesToHex(signTransfer(k, { chainId, nonce: 0n, value: 7n + BigInt(i) }).encode()),
+      )
+    } else {
+      // oversized: 200 KiB of data
+      invalid.push(
+        bytesToHex(
+          signTransfer(k, {
+            chainId,
+            nonce: 5_000_000n,
+            data: new Uint8Array(200 * 1024),
+          }).encode(),
+        ),
+      )
+    }
+  }
+  log(
+    `signed ${valid.length} valid + ${invalid.length} invalid in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  )
+
+  const node = await net.start('node', {
+    args: [
+      '--dev',
+      '--dev.period',
+      '1',
+      '--rlpx.port',
+      '0',
+      '--maxpeers',
+      String(nPeers + 20),
+      '--txpool.globalslots',
+      String(total + 1000),
+      '--txpool.accountslots',
+      String(Math.ceil(total / nSenders) + 16),
+      '--txpool.globalqueue',
+      '4096',
+      '--verbosity',
+      '2',
+    ],
+  })
+  const enode = await node.enode()
+  const maddr = await node.multiaddr()
+  const stop = new AbortController()
+  const peers: LoadPeer[] = []
+  const closers: (() => Promise<void>)[] = []
+  const connectOne = async (i: number) => {
+    const kind = i % 2 === 0 ? 'rlpx' : 'libp2p'
+    const lp: LoadPeer = {
+      kind,
+      got: new Set(),
+      announced: new Set(),
+      junk: { announced: 0, headerReqs: 0, headerErrors: 0 },
+    }
+    peers.push(lp)
+    try {
+      let conn: EthConnection
+      if (kind === 'rlpx') {
+        const t = createRlpxTransport({
+          nodeKey: randomPrivateKey(),
+          clientId: `load-${i}`,
+          ethVersions: [68],
+        })
+        closers.push(() => t.close())
+        conn = await t.dial(enode)
+      } else {
+        const t = createLibp2pTransport({}, { versions: [68] })
+        await t.start()
+        closers.push(() => t.stop())
+        conn = await t.dial(maddr)
+      }
+      runPeer(lp, conn, i % 5 === 0, stop.signal).catch((e) => {
+        lp.closed = String((e as Error).message ?? e)
+      })
+    } catch (e) {
+      lp.closed = `dial: ${(e as Error).message}`
+    }
+  }
+  // dial in groups of 10
+  for (let i = 0; i < nPeers; i += 10)
+    await Promise.all(Array.from({ length: Math.min(10, nPeers - i) }, (_, j) => connectOne(i + j)))
+  await sleep(2_000)
+  const connected = peers.filter((p) => p.peer && !p.closed).length
+  log(`${connected}/${nPeers} peers connected (${((Date.now() - t0) / 1000).toFixed(1)} s)`)
+
+  // RPC latency poller and RSS sampler
+  const lat: number[] = []
+  let rpcErrors = 0
+  let sampling = true
+  const rss: number[] = []
+  const poller = (async () => {
+    while (sampling) {
+      const s = performance.now()
+      try {
+        await node.rpc.call('eth_blockNumber', [], 5_000)
+        lat.push(performance.now() - s)
+      } catch {
+        rpcErrors++
+      }
+      await sleep(100)
+    }
+  })()
+  const sampler = setInterval(() => {
+    try {
+      rss.push(rssOf(node.pid).rss)
+    } catch {}
+  }, 1_000)
+
+  // send: `rate` per second in 10 ticks of rate/10, one JSON-RPC batch each
+  const perTick = Math.max(1, Math.round(rate / 10))
+  let sent = 0
+  let rejectedValid = 0
+  const errSamples: string[] = []
+  const startSend = performance.now()
+  let tick = 0
+  const inflight: Promise<void>[] = []
+  const sendBatch = async (raws: string[], expectOk: boolean) => {
+    const res = await node.rpc.batch(
+      raws.map((r) => ({ method: 'eth_sendRawTransaction', params: [r] })),
+      60_000,
+    )
+    for (const r of res) {
+      const e = 'error' in r && r.error
+      if (expectOk && e) {
+        rejectedValid++
+        if (errSamples.length < 5) errSamples.push(e.message)
+      }
+      if (!expectOk && !e) invalidAccepted++
+    }
+  }
+  let invalidAccepted = 0
+  const firstRound: Promise<void>[] = []
+  let gate: Promise<void> | undefined
+  let gateOpen = false
+  while (sent < valid.length) {
+    const chunk = valid.slice(sent, sent + perTick).map((t) => t.raw)
+    sent += chunk.length
+    const batch = sendBatch(chunk, true).catch(() => {
+      rejectedValid += chunk.length
+    })
+    inflight.push(batch)
+    if (sent - chunk.length < nSenders) firstRound.push(batch)
+    if (sent >= nSenders && !gate)
+      gate = Promise.all(firstRound).then(() => {
+        gateOpen = true
+      })
+    // the invalid ones spread over the run, once every sender's nonce 0 was answered (a
+    // "spent nonce" one taken first would turn the valid one into a refused replacement)
+    const inv = gateOpen ? invalid.splice(0, Math.ceil(nInvalid / (seconds * 10))) : []
+    if (inv.length) inflight.push(sendBatch(inv, false).catch(() => {}))
+    tick++
+    const due = startSend + tick * 100
+    const wait = due - performance.now()
+    if (wait > 0) await sleep(wait)
+  }
+  await gate
+  if (invalid.length) inflight.push(sendBatch(invalid.splice(0), false).catch(() => {}))
+  await Promise.all(inflight)
+  const sendSec = (performance.now() - startSend) / 1000
+  log(
+    `sent ${sent} valid in ${sendSec.toFixed(1)} s (${(sent / sendSec).toFixed(0)}/s achieved), ${rejectedValid} rejected ${errSamples.join(' | ')}; invalid accepted: ${invalidAccepted}`,
+  )
+
+  // drain: wait until every open peer holds every accepted valid tx
+  const want = valid.map((t) => t.hash)
+  const live = () => peers.filter((p) => p.peer && !p.closed)
+  // a tx reached a peer when the peer got it in full or by announcement (a tx mined before the
+  // peer's GetPooledTransactions arrives is no longer served: geth's behaviour too)
+  const reached = (p: LoadPeer, h: string) => p.got.has(h) || p.announced.has(h)
+  const missing = () => live().reduce((n, p) => n + want.filter((h) => !reached(p, h)).length, 0)
+  const drainStart = Date.now()
+  while (missing() > 0 && Date.now() - drainStart < drainSeconds * 1000) await sleep(1_000)
+  const drainMs = Date.now() - drainStart
+  sampling = false
+  await poller
+  const peakDuring = rssOf(node.pid).hwm
+  const afterRun = rss.at(-1) ?? 0
+  // RSS after the load (30 s settle; the pool empties as blocks are mined)
+  await sleep(30_000)
+  clearInterval(sampler)
+  const rssAfter = rssOf(node.pid).rss
+  const peakHwm = rssOf(node.pid).hwm
+  lat.sort((a, b) => a - b)
+  const p = (q: number) => lat[Math.min(lat.length - 1, Math.floor(q * lat.length))] ?? NaN
+  const stillUp =
+    node.running &&
+    (await node.rpc.blockNumber().then(
+      () => true,
+      () => false,
+    ))
+  const head = await node.rpc.blockNumber().catch(() => -1)
+  const livePeers = live()
+  const complete = livePeers.filter((lp) => want.every((h) => reached(lp, h))).length
+  const completeFull = livePeers.filter((lp) => want.every((h) => lp.got.has(h))).length
+  const byKind = (k: string) => {
+    const ps = livePeers.filter((x) => x.kind === k)
+    const avg = (f: (x: LoadPeer) => number) =>
+      ps.length ? ps.reduce((a, x) => a + f(x), 0) / ps.length : 0
+    return `${k}: ${ps.filter((x) => want.every((h) => reached(x, h))).length}/${ps.length} complete, avg ${avg((x) => want.filter((h) => x.got.has(h)).length).toFixed(0)} full + ${avg((x) => want.filter((h) => !x.got.has(h) && x.announced.has(h)).length).toFixed(0)} announced-only`
+  }
+  const junk = peers.reduce(
+    (a, x) => ({
+      announced: a.announced + x.junk.announced,
+      headerReqs: a.headerReqs + x.junk.headerReqs,
+      headerErrors: a.headerErrors + x.junk.headerErrors,
+    }),
+    { announced: 0, headerReqs: 0, headerErrors: 0 },
+  )
+  const closedReasons = peers.filter((x) => x.closed).map((x) => `${x.kind}: ${x.closed}`)
+  const ok = {
+    nodeUp: stillUp,
+    p99: p(0.99) <= p99LimitMs,
+    allTxsEverywhere: complete === nPeers && rejectedValid === 0,
+    rss: peakHwm < rssLimitBytes,
+    rssFallsBack: rssAfter < peakHwm,
+  }
+  console.log(`
+load-test summary (${new Date().toISOString()})
+  config: ${nPeers} peers (${peers.filter((x) => x.kind === 'rlpx').length} RLPx / ${peers.filter((x) => x.kind === 'libp2p').length} libp2p), ${rate} tx/s × ${seconds} s target, ${nInvalid} invalid, ${nSenders} senders
+  achieved send rate: ${(sent / sendSec).toFixed(0)} tx/s (${sent} in ${sendSec.toFixed(1)} s); valid rejected: ${rejectedValid}; invalid accepted: ${invalidAccepted}
+  junk from ${peers.filter((_, i) => i % 5 === 0).length} peers: ${junk.announced} unknown hashes announced, ${junk.headerReqs} header requests (${junk.headerErrors} failed)
+  node up: ${stillUp}, head #${head}
+  eth_blockNumber latency: n=${lat.length} p50 ${p(0.5).toFixed(1)} ms, p99 ${p(0.99).toFixed(1)} ms, max ${(lat.at(-1) ?? NaN).toFixed(1)} ms, errors ${rpcErrors}
+  delivery: ${complete}/${nPeers} peers reached by all ${want.length} valid txs (${completeFull} hold all in full; ${livePeers.length} still connected; drain ${(drainMs / 1000).toFixed(1)} s)
+    ${byKind('rlpx')}; ${byKind('libp2p')}
+  RSS: peak ${(peakHwm / 2 ** 20).toFixed(0)} MiB (${(peakDuring / 2 ** 20).toFixed(0)} MiB by the end of the drain), at end of load ${(afterRun / 2 ** 20).toFixed(0)} MiB, 30 s later ${(rssAfter / 2 ** 20).toFixed(0)} MiB
+  closed peers: ${closedReasons.length}${closedReasons.length ? ` e.g. ${closedReasons.slice(0, 3).join('; ')}` : ''}
+  checks: ${Object.entries(ok)
+    .map(([k, v]) => `${k} ${v ? 'PASS' : 'FAIL'}`)
+    .join(', ')}`)
+  stop.abort()
+  for (const x of peers) await x.peer?.disconnect(DisconnectReason.ClientQuitting).catch(() => {})
+  await Promise.allSettled(closers.map((c) => c()))
+  await net.stopAll()
+  process.exit(Object.values(ok).every(Boolean) ? 0 : 1)
+}
+
+main().catch(async (e) => {
+  console.error(e)
+  await net.stopAll().catch(() => {})
+  process.exit(2)
+})
