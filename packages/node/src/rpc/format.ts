@@ -21,6 +21,7 @@ export function formatTransaction(
   const out: Record<string, unknown> = {
     blockHash: where ? bytesToHex(where.block.hash) : null,
     blockNumber: where ? qty(where.block.number) : null,
+    blockTimestamp: where ? qty(where.block.time) : null,
     from: from ?? senderOf(tx) ?? null,
     gas: qty(tx.gasLimit),
     hash: bytesToHex(tx.hash),
@@ -72,12 +73,11 @@ export function formatTransaction(
   return out
 }
 
-/** A block as eth_getBlockByNumber returns it. */
-export function formatBlock(
-  block: Block,
-  td: bigint | undefined,
-  fullTxs: boolean,
-): Record<string, unknown> {
+/**
+ * A block as eth_getBlockByNumber returns it (go-ethereum's shape: no `totalDifficulty`, which
+ * it stopped reporting at the merge).
+ */
+export function formatBlock(block: Block, fullTxs: boolean): Record<string, unknown> {
   const h = block.header
   const out: Record<string, unknown> = {
     number: qty(h.number),
@@ -102,7 +102,6 @@ export function formatBlock(
       : block.transactions.map((tx) => bytesToHex(tx.hash)),
     uncles: block.uncles.map((u) => bytesToHex(u.hash)),
   }
-  if (td !== undefined) out.totalDifficulty = qty(td)
   if (h.baseFee !== undefined) out.baseFeePerGas = qty(h.baseFee)
   if (h.withdrawalsRoot !== undefined) {
     out.withdrawalsRoot = bytesToHex(h.withdrawalsRoot)

@@ -4,6 +4,7 @@ import type { RpcMethods } from '../dispatch.js'
 import { adminMethods } from './admin.js'
 import { debugMethods } from './debug.js'
 import { ethMethods } from './eth.js'
+import { feeMethods } from './fees.js'
 import { netMethods } from './net.js'
 import { stateMethods } from './state.js'
 import { txpoolMethods } from './txpool.js'
@@ -19,6 +20,7 @@ export function createRpcMethods(source: Backend | { readonly backend: Backend }
     ...web3Methods(b),
     ...netMethods(b),
     ...ethMethods(b),
+    ...feeMethods(b),
     ...stateMethods(b),
     ...txpoolMethods(b),
     ...adminMethods(b),

@@ -8,7 +8,6 @@ import { isExecutorError, revertReason } from '@ethwire/executor'
 import { type BlockHeader, bytesToHex, equalBytes } from '@ethwire/rlp-wire'
 import type { Backend, BackendCall } from '../backend.js'
 import { RpcError, RpcErrorCode, type RpcMethods } from '../dispatch.js'
-import { senderOf } from '../format.js'
 import {
   addressParam,
   type BlockRef,
@@ -21,7 +20,6 @@ import {
   quantity,
   slotParam,
 } from '../params.js'
-import { formatReceipt } from '../receipt.js'
 
 const serverError = (message: string, data?: unknown) =>
   new RpcError(RpcErrorCode.Server, message, data)
@@ -140,14 +138,6 @@ export function stateMethods(b: Backend): RpcMethods {
       const a = addressParam(params, 0)
       const slot = slotParam(params, 1)
       return bytesToHex(await b.storage(a, slot, await stateHeader(b, blockRefParam(params, 2))))
-    },
-    eth_getTransactionReceipt: async (params) => {
-      const hash = hashParam(params, 0)
-      const mined = await b.minedTransaction(hash)
-      if (!mined) return null
-      const receipts = await b.receipts(mined.block.hash)
-      if (!receipts || receipts.length <= mined.index) return null
-      return formatReceipt(mined.block, receipts, mined.index, senderOf(mined.tx) ?? null)
     },
     eth_call: async (params) => {
       const header = await stateHeader(b, blockRefParam(params, 1))
