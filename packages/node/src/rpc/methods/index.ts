@@ -5,6 +5,7 @@ import { adminMethods } from './admin.js'
 import { debugMethods } from './debug.js'
 import { ethMethods } from './eth.js'
 import { feeMethods } from './fees.js'
+import { logMethods } from './logs.js'
 import { netMethods } from './net.js'
 import { stateMethods } from './state.js'
 import { txpoolMethods } from './txpool.js'
@@ -21,6 +22,7 @@ export function createRpcMethods(source: Backend | { readonly backend: Backend }
     ...netMethods(b),
     ...ethMethods(b),
     ...feeMethods(b),
+    ...logMethods(b),
     ...stateMethods(b),
     ...txpoolMethods(b),
     ...adminMethods(b),

@@ -21,6 +21,9 @@ import {
   slotParam,
 } from '../params.js'
 
+/** Most storage keys one eth_getStorageValues / eth_getProof request reads. */
+const storageValuesMaxKeys = 1024
+
 const serverError = (message: string, data?: unknown) =>
   new RpcError(RpcErrorCode.Server, message, data)
 
@@ -138,6 +141,53 @@ export function stateMethods(b: Backend): RpcMethods {
       const a = addressParam(params, 0)
       const slot = slotParam(params, 1)
       return bytesToHex(await b.storage(a, slot, await stateHeader(b, blockRefParam(params, 2))))
+    },
+    eth_getStorageValues: async (params) => {
+      const req = param(params, 0, 'requests')
+      if (typeof req !== 'object' || req === null || Array.isArray(req))
+        invalid('invalid argument 0: map of address to storage keys expected')
+      const entries = Object.entries(req as Record<string, unknown>)
+      if (entries.length === 0) invalid('empty request')
+      let total = 0
+      const parsed = entries.map(([a, keys]) => {
+        const address = addressParam([a], 0)
+        if (!Array.isArray(keys)) invalid('invalid argument 0: list of storage keys expected')
+        total += keys.length
+        if (total > storageValuesMaxKeys)
+          invalid(`too many storage keys requested (max ${storageValuesMaxKeys})`)
+        return { a, address, slots: keys.map((_k, i) => slotParam(keys, i)) }
+      })
+      const header = await stateHeader(b, blockRefParam(params, 1))
+      const out: Record<string, string[]> = {}
+      for (const { a, address, slots } of parsed) {
+        const values: string[] = []
+        for (const slot of slots) values.push(bytesToHex(await b.storage(address, slot, header)))
+        out[a] = values
+      }
+      return out
+    },
+    eth_getProof: async (params) => {
+      const address = addressParam(params, 0)
+      const keys = param(params, 1, 'storageKeys')
+      if (!Array.isArray(keys)) invalid('invalid argument 1: list of storage keys expected')
+      if (keys.length > storageValuesMaxKeys)
+        invalid(`too many storage keys requested (max ${storageValuesMaxKeys})`)
+      const slots = keys.map((_k, i) => slotParam(keys, i))
+      const header = await stateHeader(b, blockRefParam(params, 2))
+      const p = await b.proof(address, slots, header)
+      return {
+        address: bytesToHex(address),
+        accountProof: p.accountProof.map((n) => bytesToHex(n)),
+        balance: qty(p.balance),
+        codeHash: bytesToHex(p.codeHash),
+        nonce: qty(p.nonce),
+        storageHash: bytesToHex(p.storageHash),
+        storageProof: p.storageProof.map((s, i) => ({
+          key: keys[i],
+          value: qty(s.value),
+          proof: s.proof.map((n) => bytesToHex(n)),
+        })),
+      }
     },
     eth_call: async (params) => {
       const header = await stateHeader(b, blockRefParam(params, 1))
