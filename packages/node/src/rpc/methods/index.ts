@@ -2,6 +2,7 @@
 import type { Backend } from '../backend.js'
 import type { RpcMethods } from '../dispatch.js'
 import { adminMethods } from './admin.js'
+import { configMethods } from './config.js'
 import { debugMethods } from './debug.js'
 import { ethMethods } from './eth.js'
 import { feeMethods } from './fees.js'
@@ -22,6 +23,7 @@ export function createRpcMethods(source: Backend | { readonly backend: Backend }
     ...netMethods(b),
     ...ethMethods(b),
     ...feeMethods(b),
+    ...configMethods(b),
     ...logMethods(b),
     ...stateMethods(b),
     ...txpoolMethods(b),

@@ -183,7 +183,9 @@ export function stateMethods(b: Backend): RpcMethods {
         nonce: qty(p.nonce),
         storageHash: bytesToHex(p.storageHash),
         storageProof: p.storageProof.map((s, i) => ({
-          key: keys[i],
+          // go-ethereum: a full 32-byte key as given, a shorter one as a quantity
+          key:
+            String(keys[i]).length === 66 ? bytesToHex(s.key) : qty(BigInt(String(keys[i]))),
           value: qty(s.value),
           proof: s.proof.map((n) => bytesToHex(n)),
         })),
