@@ -7,8 +7,8 @@
 import type { FoundLog, LogFilter, LogQueryOptions } from '@ethwire/chain'
 import type { CallInput, CallResult } from '@ethwire/executor'
 import type { PeerInfo, SyncingStatus } from '@ethwire/protocol-manager'
-import type { AccountProof } from '@ethwire/state'
 import type { Block, BlockHeader, ReceiptData, Transaction } from '@ethwire/rlp-wire'
+import type { AccountProof } from '@ethwire/state'
 
 /** A transaction in the pool, as the RPC shows it. */
 export interface BackendPoolTx {

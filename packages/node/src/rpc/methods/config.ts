@@ -56,12 +56,12 @@ function precompilesOf(f: TimeFork): Record<string, string> {
 
 function systemContractsOf(f: TimeFork, config: ChainConfig): Record<string, string> {
   const out: Record<string, string> = {}
-  if (rank(f) >= rank('cancun')) out.BEACON_ROOTS_ADDRESS = '0x000f3df6d732807ef1319fb7b8bb8522d0beac02'
+  if (rank(f) >= rank('cancun'))
+    out.BEACON_ROOTS_ADDRESS = '0x000f3df6d732807ef1319fb7b8bb8522d0beac02'
   if (rank(f) >= rank('prague')) {
     const deposit = (config as { depositContractAddress?: unknown }).depositContractAddress
     out.CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS = '0x0000bbddc7ce488642fb579f8b00f3a590007251'
-    out.DEPOSIT_CONTRACT_ADDRESS =
-      typeof deposit === 'string' ? deposit.toLowerCase() : addr(0)
+    out.DEPOSIT_CONTRACT_ADDRESS = typeof deposit === 'string' ? deposit.toLowerCase() : addr(0)
     out.HISTORY_STORAGE_ADDRESS = '0x0000f90827f1c53a10cb7a02335b175320002935'
     out.WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS = '0x00000961ef480eb55e80d19ad83579a64c007002'
   }

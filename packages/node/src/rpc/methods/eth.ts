@@ -1,7 +1,7 @@
 /** `eth_*`: chain, blocks, transactions, receipts. */
 
-import { isTxPoolError } from '@ethwire/txpool'
 import { type Block, bytesToHex, encodeReceipt, type Transaction } from '@ethwire/rlp-wire'
+import { isTxPoolError } from '@ethwire/txpool'
 import type { Backend } from '../backend.js'
 import { RpcError, RpcErrorCode, type RpcMethods } from '../dispatch.js'
 import { formatBlock, formatTransaction, senderOf } from '../format.js'

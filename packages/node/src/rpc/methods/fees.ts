@@ -31,11 +31,7 @@ export function blobBaseFeeOf(b: Backend, header: BlockHeader): bigint | undefin
   if (header.excessBlobGas === undefined) return undefined
   const s = blobScheduleAt(configOf(b), header.number, header.time)
   if (!s) return undefined
-  return fakeExponential(
-    minBlobBaseFeeWei,
-    header.excessBlobGas,
-    BigInt(s.baseFeeUpdateFraction),
-  )
+  return fakeExponential(minBlobBaseFeeWei, header.excessBlobGas, BigInt(s.baseFeeUpdateFraction))
 }
 
 /** The base fee of the block after `header` (0 before London). */
@@ -56,7 +52,8 @@ function nextBlobBaseFee(b: Backend, header: BlockHeader): bigint {
 
 /** The tip a transaction pays above the base fee (go-ethereum's `EffectiveGasTip`). */
 function effectiveTip(tx: Transaction, baseFee: bigint | undefined): bigint {
-  const tipCap = tx.type === 0 || tx.type === 1 ? (tx.gasPrice ?? 0n) : (tx.maxPriorityFeePerGas ?? 0n)
+  const tipCap =
+    tx.type === 0 || tx.type === 1 ? (tx.gasPrice ?? 0n) : (tx.maxPriorityFeePerGas ?? 0n)
   const feeCap = tx.type === 0 || tx.type === 1 ? (tx.gasPrice ?? 0n) : (tx.maxFeePerGas ?? 0n)
   if (baseFee === undefined) return tipCap
   const room = feeCap - baseFee
@@ -100,7 +97,8 @@ async function rewardsOf(b: Backend, header: BlockHeader, percentiles: number[])
   if (!block || !receipts || receipts.length !== block.transactions.length) return zero
   const sorter = block.transactions.map((tx, i) => ({
     gasUsed:
-      (receipts[i]?.cumulativeGasUsed ?? 0n) - (i > 0 ? (receipts[i - 1]?.cumulativeGasUsed ?? 0n) : 0n),
+      (receipts[i]?.cumulativeGasUsed ?? 0n) -
+      (i > 0 ? (receipts[i - 1]?.cumulativeGasUsed ?? 0n) : 0n),
     reward: effectiveTip(tx, header.baseFee),
   }))
   if (sorter.length === 0) return zero

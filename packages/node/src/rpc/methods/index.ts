@@ -1,6 +1,7 @@
 /** Every namespace's methods over one backend. */
 import type { Backend } from '../backend.js'
 import type { RpcMethods } from '../dispatch.js'
+import { createFilters, type FiltersOptions } from '../filters.js'
 import { adminMethods } from './admin.js'
 import { configMethods } from './config.js'
 import { debugMethods } from './debug.js'
@@ -16,9 +17,13 @@ import { web3Methods } from './web3.js'
  * The method table of a backend. A node (`{ backend }`) is taken too, so `createRpcMethods(node)`
  * works as before the backend existed.
  */
-export function createRpcMethods(source: Backend | { readonly backend: Backend }): RpcMethods {
+export function createRpcMethods(
+  source: Backend | { readonly backend: Backend },
+  options: { filters?: FiltersOptions } = {},
+): RpcMethods {
   const b = 'backend' in source ? source.backend : source
   return {
+    ...createFilters({ backend: b }, options.filters).methods,
     ...web3Methods(b),
     ...netMethods(b),
     ...ethMethods(b),

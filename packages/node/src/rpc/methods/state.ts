@@ -13,7 +13,6 @@ import {
   type BlockRef,
   blockRefParam,
   data,
-  hashParam,
   invalid,
   param,
   qty,
@@ -184,8 +183,7 @@ export function stateMethods(b: Backend): RpcMethods {
         storageHash: bytesToHex(p.storageHash),
         storageProof: p.storageProof.map((s, i) => ({
           // go-ethereum: a full 32-byte key as given, a shorter one as a quantity
-          key:
-            String(keys[i]).length === 66 ? bytesToHex(s.key) : qty(BigInt(String(keys[i]))),
+          key: String(keys[i]).length === 66 ? bytesToHex(s.key) : qty(BigInt(String(keys[i]))),
           value: qty(s.value),
           proof: s.proof.map((n) => bytesToHex(n)),
         })),

@@ -57,7 +57,8 @@ export function txpoolMethods(b: Backend): RpcMethods {
       const of = (m: BySender) => {
         const hit = Object.entries(m).find(([s]) => s.slice(2).toLowerCase() === key)
         const o: Record<string, unknown> = {}
-        if (hit) for (const [nonce, tx] of Object.entries(hit[1])) o[nonce] = formatTransaction(tx, hit[0])
+        if (hit)
+          for (const [nonce, tx] of Object.entries(hit[1])) o[nonce] = formatTransaction(tx, hit[0])
         return o
       }
       return { pending: of(c.pending), queued: of(c.queued) }
