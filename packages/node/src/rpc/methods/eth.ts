@@ -18,20 +18,9 @@ import {
 } from '../params.js'
 import { formatReceipt } from '../receipt.js'
 import { blobBaseFeeOf } from './fees.js'
+import { blockOf, heightOf } from './refs.js'
 
-/** The canonical height a tag or number names (pending/safe/finalized = the head: no finality here). */
-export function heightOf(b: Backend, ref: BlockRef): bigint | undefined {
-  if ('number' in ref) return ref.number
-  if ('tag' in ref) return ref.tag === 'earliest' ? 0n : b.currentHeader().number
-  return undefined
-}
-
-/** The block a number, tag or hash names (undefined when there is none). */
-export async function blockOf(b: Backend, ref: BlockRef): Promise<Block | undefined> {
-  if ('hash' in ref) return b.blockByHash(ref.hash)
-  const n = heightOf(b, ref)
-  return n === undefined ? undefined : b.blockByNumber(n)
-}
+export { blockOf, heightOf }
 
 /** Every receipt of a block in eth_getTransactionReceipt's shape (undefined: receipts unknown). */
 export async function blockReceipts(

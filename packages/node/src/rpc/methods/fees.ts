@@ -16,7 +16,7 @@ import type { BlockHeader, Transaction } from '@ethwire/rlp-wire'
 import type { Backend } from '../backend.js'
 import { RpcError, RpcErrorCode, type RpcMethods } from '../dispatch.js'
 import { blockNumberParam, invalid, param, qty } from '../params.js'
-import { heightOf } from './eth.js'
+import { heightOf } from './refs.js'
 
 /** go-ethereum's limits: blocks per query, and percentiles per query. */
 const feeHistoryMaxBlocks = 1024

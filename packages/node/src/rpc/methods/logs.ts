@@ -10,7 +10,7 @@ import { bytesToHex, hexToBytes } from '@ethwire/rlp-wire'
 import type { Backend } from '../backend.js'
 import { RpcError, RpcErrorCode, type RpcMethods } from '../dispatch.js'
 import { blockNumberParam, invalid, param, qty } from '../params.js'
-import { heightOf } from './eth.js'
+import { heightOf } from './refs.js'
 
 /** go-ethereum's caps on a filter's criteria. */
 export const logFilterMaxTopics = 4
