@@ -22,6 +22,8 @@ import {
 
 /** Most storage keys one eth_getStorageValues / eth_getProof request reads. */
 const storageValuesMaxKeys = 1024
+/** Most runs eth_createAccessList makes before the list settles. */
+const createAccessListMaxRounds = 10
 
 const serverError = (message: string, data?: unknown) =>
   new RpcError(RpcErrorCode.Server, message, data)
@@ -201,6 +203,34 @@ export function stateMethods(b: Backend): RpcMethods {
       if (res.success) return bytesToHex(res.returnData)
       if (res.error === 'execution reverted') throw revertedError(res.returnData)
       throw serverError(res.error ?? 'execution failed')
+    },
+    // go-ethereum's AccessList: run with the list found so far until it stops changing
+    eth_createAccessList: async (params) => {
+      const header = await stateHeader(b, blockRefParam(params, 1))
+      const input = callArgs(param(params, 0, 'args'), header)
+      let list = input.accessList ?? []
+      const key = (l: typeof list) =>
+        JSON.stringify(l.map((e) => [bytesToHex(e.address), e.storageKeys.map(bytesToHex)]))
+      for (let i = 0; i < createAccessListMaxRounds; i++) {
+        let res: Awaited<ReturnType<Backend['call']>>
+        try {
+          res = await b.call({ ...input, accessList: list, reportAccessList: true })
+        } catch (err) {
+          if (isExecutorError(err, 'ErrExecutionReverted') || !isExecutorError(err)) throw err
+          throw serverError(`failed to apply transaction: ${plain(err.message)}`)
+        }
+        const found = res.accessList ?? []
+        if (key(found) === key(list) || i === createAccessListMaxRounds - 1)
+          return {
+            accessList: found.map((e) => ({
+              address: bytesToHex(e.address),
+              storageKeys: e.storageKeys.map((k) => bytesToHex(k)),
+            })),
+            ...(res.success ? {} : { error: res.error ?? 'execution failed' }),
+            gasUsed: qty(res.gasUsed),
+          }
+        list = found
+      }
     },
     eth_estimateGas: async (params) => {
       const header = await stateHeader(b, blockRefParam(params, 1))
