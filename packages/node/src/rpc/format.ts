@@ -74,10 +74,11 @@ export function formatTransaction(
 }
 
 /**
- * A block as eth_getBlockByNumber returns it (go-ethereum's shape: no `totalDifficulty`, which
- * it stopped reporting at the merge).
+ * A block as eth_getBlockByNumber returns it. `td` (the total difficulty) is shown only when
+ * given: the methods give it on chains that never merge (no terminal total difficulty, a clique
+ * dev chain); go-ethereum reports none on merged chains.
  */
-export function formatBlock(block: Block, fullTxs: boolean): Record<string, unknown> {
+export function formatBlock(block: Block, fullTxs: boolean, td?: bigint): Record<string, unknown> {
   const h = block.header
   const out: Record<string, unknown> = {
     number: qty(h.number),
@@ -102,6 +103,7 @@ export function formatBlock(block: Block, fullTxs: boolean): Record<string, unkn
       : block.transactions.map((tx) => bytesToHex(tx.hash)),
     uncles: block.uncles.map((u) => bytesToHex(u.hash)),
   }
+  if (td !== undefined) out.totalDifficulty = qty(td)
   if (h.baseFee !== undefined) out.baseFeePerGas = qty(h.baseFee)
   if (h.withdrawalsRoot !== undefined) {
     out.withdrawalsRoot = bytesToHex(h.withdrawalsRoot)

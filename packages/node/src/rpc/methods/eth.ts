@@ -1,5 +1,6 @@
 /** `eth_*`: chain, blocks, transactions, receipts. */
 
+import { type ChainConfig, terminalTotalDifficulty } from '@ethwire/chain'
 import { type Block, bytesToHex, encodeReceipt, type Transaction } from '@ethwire/rlp-wire'
 import { isTxPoolError } from '@ethwire/txpool'
 import type { Backend } from '../backend.js'
@@ -39,8 +40,12 @@ export async function blockReceipts(
 const indexParam = (params: unknown[], i: number) => quantity(param(params, i, 'index'), 'index')
 
 export function ethMethods(b: Backend): RpcMethods {
-  const blockResult = (block: Block | undefined, full: boolean) =>
-    block ? formatBlock(block, full) : null
+  // totalDifficulty only on a chain that never merges (go-ethereum shows none once merged)
+  const blockResult = async (block: Block | undefined, full: boolean) => {
+    if (!block) return null
+    const merges = terminalTotalDifficulty(b.chainConfig as ChainConfig) !== undefined
+    return formatBlock(block, full, merges ? undefined : await b.td(block.hash))
+  }
   const blockAt = (ref: BlockRef) => blockOf(b, ref)
   const txAt = (block: Block | undefined, index: bigint) => {
     if (!block || index >= BigInt(block.transactions.length)) return null
