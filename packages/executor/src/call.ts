@@ -75,6 +75,8 @@ export interface CallInput {
   headers?: HeaderSource
   /** Most gas a call may use (default `callGasCap`). */
   gasCap?: bigint
+  /** Record what the call accessed (`CallResult.accessList`), for eth_createAccessList. */
+  reportAccessList?: boolean
   signal?: AbortSignal
 }
 
@@ -91,6 +93,8 @@ export interface CallResult {
   /** The address a creation would have made. */
   contractAddress?: Uint8Array
   logs: TxResult['logs']
+  /** With `reportAccessList`: the accessed addresses and their slots, in first-access order. */
+  accessList?: AccessListEntry[]
 }
 
 export interface CallEngine {
@@ -213,7 +217,10 @@ export function createCallEngine(
       const tx = messageTx(input, gas, rules.chainId, sender?.nonce ?? 0n, rules.london)
       let res: TxResult
       try {
-        res = await applyTransaction(env, tx, from, { skipAccountChecks: true })
+        res = await applyTransaction(env, tx, from, {
+          skipAccountChecks: true,
+          ...(input.reportAccessList ? { reportAccessList: true } : {}),
+        })
       } catch (e) {
         if (isExecutorError(e)) throw e
         throw new ExecutorError('ErrInvalidTx', (e as Error).message)
@@ -226,6 +233,14 @@ export function createCallEngine(
         logs: res.logs,
         ...(res.error ? { error: errorText(res.error) } : {}),
         ...(res.contractAddress ? { contractAddress: res.contractAddress } : {}),
+        ...(res.accessList
+          ? {
+              accessList: [...res.accessList].map(([a, slots]) => ({
+                address: hexBytes(a),
+                storageKeys: [...slots].map((k) => hexBytes(k.padStart(64, '0'))),
+              })),
+            }
+          : {}),
       }
     })
 

@@ -51,12 +51,19 @@ export interface TxResult {
   error?: string
   /** Gas refunded (already taken off `gasUsed`). */
   refund: bigint
+  /**
+   * With `reportAccessList`: the addresses and slots the transaction accessed (hex, no 0x), the
+   * sender, recipient, coinbase and precompiles left out unless a slot of theirs was accessed.
+   */
+  accessList?: Map<string, Set<string>>
 }
 
 /** How a transaction is checked: `call` is `eth_call` / `eth_estimateGas` (go-ethereum's skipped checks). */
 export interface ApplyOptions {
   /** No nonce equality and no sender-is-an-EOA check; the state's nonce is used. */
   skipAccountChecks?: boolean
+  /** Record the accessed addresses and slots (eth_createAccessList). */
+  reportAccessList?: boolean
 }
 
 const invalid = (msg: string): never => {
@@ -192,11 +199,20 @@ export async function applyTransaction(
   await journal.cleanup()
   await journal.checkpoint()
   const callerAddr = new Address(sender)
+  // reporting: the always-warm addresses are in the list too (their slots are recorded under
+  // them), and dropped at the end when no slot of theirs was accessed
+  const report = opts.reportAccessList === true
+  if (report) journal.startReportingAccessList()
+  const implicit = new Set<string>()
   if (r.berlin) {
-    for (const p of env.precompiles) journal.addAlwaysWarmAddress(p)
-    journal.addAlwaysWarmAddress(sKey)
-    if (tx.to) journal.addAlwaysWarmAddress(hexKey(tx.to))
-    if (r.shanghai) journal.addAlwaysWarmAddress(hexKey(env.coinbase))
+    const warm = (a: string) => {
+      if (report) implicit.add(a.replace(/^0x/, '').toLowerCase())
+      journal.addAlwaysWarmAddress(a, report)
+    }
+    for (const p of env.precompiles) warm(p)
+    warm(sKey)
+    if (tx.to) warm(hexKey(tx.to))
+    if (r.shanghai) warm(hexKey(env.coinbase))
     for (const e of tx.accessList ?? []) {
       const a = hexKey(e.address)
       journal.addAlwaysWarmAddress(a, true)
@@ -272,6 +288,15 @@ export async function applyTransaction(
       await journal.deleteAccount(addr)
     }
   }
+  let accessed: Map<string, Set<string>> | undefined
+  if (report && journal.accessList) {
+    accessed = new Map()
+    for (const [a, slots] of journal.accessList) {
+      const key = a.replace(/^0x/, '').toLowerCase()
+      if (slots.size === 0 && implicit.has(key)) continue
+      accessed.set(key, new Set([...slots].map((k) => k.replace(/^0x/, '').toLowerCase())))
+    }
+  }
   await journal.cleanup()
   await journal.commit()
   state.originalStorageCache.clear()
@@ -288,6 +313,7 @@ export async function applyTransaction(
     refund: refund < maxRefund ? refund : maxRefund,
     ...(ex.exceptionError ? { error: String(ex.exceptionError.error) } : {}),
     ...(result.createdAddress ? { contractAddress: result.createdAddress.bytes } : {}),
+    ...(accessed ? { accessList: accessed } : {}),
   }
 }
 

@@ -216,6 +216,21 @@ describe('call', () => {
     expect(bytesToHex(again.returnData)).toBe(`0x${'2a'.padEnd(64, '0')}`)
   })
 
+  it('reportAccessList: the contract with slot 0; the sender alone is left out', async () => {
+    const r = await executor.call({
+      header: head,
+      from: alice,
+      to: contract,
+      reportAccessList: true,
+    })
+    expect(r.success).toBe(true)
+    expect(
+      r.accessList?.map((e) => [bytesToHex(e.address), e.storageKeys.map((k) => bytesToHex(k))]),
+    ).toEqual([[bytesToHex(contract), [bytesToHex(new Uint8Array(32))]]])
+    // without the flag, no list
+    expect((await executor.call({ header: head, to: contract })).accessList).toBeUndefined()
+  })
+
   it('a revert is a result with its data and reason', async () => {
     const r = await executor.call({ header: head, to: contract, data: Uint8Array.of(0xff) })
     expect(r.success).toBe(false)

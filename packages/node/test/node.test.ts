@@ -134,7 +134,8 @@ describe('dev node over JSON-RPC (viem)', () => {
     const content = (await client.request({ method: 'txpool_content' } as never)) as {
       pending: Record<string, Record<string, { hash: string }>>
     }
-    expect(content.pending[account.address.toLowerCase()]?.['0']?.hash).toBe(hash)
+    // senders are checksummed, as go-ethereum's
+    expect(content.pending[account.address]?.['0']?.hash).toBe(hash)
     // the same again is refused by the pool, as a JSON-RPC error
     await expect(client.sendRawTransaction({ serializedTransaction: raw })).rejects.toThrow(
       /already known/,

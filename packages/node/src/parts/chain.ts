@@ -5,7 +5,15 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Chain, ChainConfig, GenesisJson } from '@ethwire/chain'
+import {
+  type BloomIndex,
+  type Chain,
+  type ChainConfig,
+  chainBloomStore,
+  chainLogSource,
+  createBloomIndex,
+  type GenesisJson,
+} from '@ethwire/chain'
 import { createRecoveryPool, loadRecoverer, type RecoveryPool } from '@ethwire/crypto'
 import type { Executor } from '@ethwire/executor'
 import type { Logger } from '@ethwire/interface'
@@ -58,6 +66,8 @@ export interface ChainPart extends Part {
   /** The executor the chain runs blocks with (also: buildBlock, call, estimateGas). */
   readonly executor: Executor
   readonly txPool: TxPool
+  /** The bloom-bits log index over the canonical chain (eth_getLogs, log filters). */
+  readonly bloomIndex: BloomIndex
   readonly chainId: bigint
   readonly networkId: bigint
   /** The dev signer key (`--dev` only). */
@@ -100,6 +110,7 @@ export function createChainPart(
   let recoveryPool: RecoveryPool | undefined
   let state: StateDatabase | undefined
   let executor: Executor | undefined
+  let bloomIndex: BloomIndex | undefined
   let signerKey: Uint8Array | undefined
   let chainId = 0n
   let networkId = 0n
@@ -173,6 +184,14 @@ export function createChainPart(
       if (block) index(block)
     }
 
+    // the log index builds missing sections in the background and follows new heads
+    bloomIndex = createBloomIndex({
+      source: chainLogSource(c),
+      store: chainBloomStore(c),
+      logger: log,
+    })
+    await bloomIndex.start()
+
     const poolChain: PoolChain = {
       currentHeader: () => c.currentHeader(),
       getBlockByHash: (h) => c.getBlockByHash(h),
@@ -208,6 +227,7 @@ export function createChainPart(
       }
     }
     await step('txpool', () => txPool?.stop())
+    await step('log index', () => bloomIndex?.stop())
     await step('recovery workers', () => recoveryPool?.close())
     await step('database', () => chain?.close())
   }
@@ -241,6 +261,9 @@ export function createChainPart(
     },
     get txPool() {
       return txPool ?? notStarted('txPool')
+    },
+    get bloomIndex() {
+      return bloomIndex ?? notStarted('bloomIndex')
     },
     get chainId() {
       return chainId

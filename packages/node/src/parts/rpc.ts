@@ -77,6 +77,10 @@ export function createBackend(p: BackendParts): Backend {
       return p.chain.findMinedTx(bytesToHex(h))
     },
     receipts: (h) => chain().getReceipts(h),
+    getLogs: (filter, options) => p.chain.bloomIndex.getLogs(filter, options),
+    onChainEvent: (listener) => chain().on(listener),
+    onPendingTransactions: (listener) =>
+      pool().onPending((txs) => listener(txs.map((t) => t.tx.hash))),
     hasState: (header) => state().hasRoot(header.stateRoot),
     balance: async (a, header) => (await account(a, header))?.balance ?? 0n,
     nonce: async (a, header) => (await account(a, header))?.nonce ?? 0n,
@@ -85,6 +89,7 @@ export function createBackend(p: BackendParts): Backend {
       return acc ? ((await state().getCode(acc.codeHash)) ?? new Uint8Array(0)) : new Uint8Array(0)
     },
     storage: (a, slot, header) => state().getStorage(header.stateRoot, a, slot),
+    proof: (a, slots, header) => state().getProof(header.stateRoot, a, slots),
     pendingNonce: async (a) => {
       const head = chain().currentHeader()
       const onChain = (await account(a, head))?.nonce ?? 0n

@@ -4,9 +4,11 @@
  * only, so they can be tested with a hand-made backend and never import the node. `parts/rpc.ts`
  * builds the real one from the node's parts.
  */
+import type { FoundLog, LogFilter, LogQueryOptions } from '@ethwire/chain'
 import type { CallInput, CallResult } from '@ethwire/executor'
 import type { PeerInfo, SyncingStatus } from '@ethwire/protocol-manager'
 import type { Block, BlockHeader, ReceiptData, Transaction } from '@ethwire/rlp-wire'
+import type { AccountProof } from '@ethwire/state'
 
 /** A transaction in the pool, as the RPC shows it. */
 export interface BackendPoolTx {
@@ -19,6 +21,12 @@ export interface BackendPoolContent {
   pending: Record<string, Record<string, Transaction>>
   queued: Record<string, Record<string, Transaction>>
 }
+
+/** What the chain emits (`ChainEvent` of @ethwire/chain). */
+export type BackendChainEvent =
+  | { type: 'head'; header: BlockHeader }
+  | { type: 'reorg'; oldHead: BlockHeader; newHead: BlockHeader; ancestor: bigint }
+  | { type: 'block'; block: Block; canonical: boolean }
 
 /** Where a mined transaction is. */
 export interface BackendMinedTx {
@@ -79,6 +87,18 @@ export interface Backend {
   minedTransaction(hash: Uint8Array): Promise<BackendMinedTx | undefined>
   /** The receipts of a stored block (with execution, every canonical block has them). */
   receipts(blockHash: Uint8Array): Promise<ReceiptData[] | undefined>
+  /**
+   * The canonical logs matching a filter (the chain's bloom-bits index); rejects with the chain's
+   * `ErrLogsFilter` / `ErrLogsRange` / `ErrLogsLimit` / `ErrUnknownBlock`.
+   */
+  getLogs(filter: LogFilter, options?: LogQueryOptions): Promise<FoundLog[]>
+  /**
+   * Chain events (new heads, reorgs, blocks), for filters and subscriptions; returns the
+   * unsubscribe function.
+   */
+  onChainEvent(listener: (e: BackendChainEvent) => void): () => void
+  /** New pool transactions (hashes), for pending-transaction filters; returns the unsubscribe. */
+  onPendingTransactions(listener: (hashes: Uint8Array[]) => void): () => void
 
   // ------------------------------------------------------------------ state (at a header's root)
   /** Whether the state of `header` is stored (reads of a missing state fail). */
@@ -88,6 +108,8 @@ export interface Backend {
   code(address: Uint8Array, header: BlockHeader): Promise<Uint8Array>
   /** A 32-byte storage slot's value (32 bytes, zero when unset). */
   storage(address: Uint8Array, slot: Uint8Array, header: BlockHeader): Promise<Uint8Array>
+  /** EIP-1186: the account and storage proofs at the state of `header`. */
+  proof(address: Uint8Array, slots: Uint8Array[], header: BlockHeader): Promise<AccountProof>
   /** The nonce the account's next transaction takes counting the pool's pending ones. */
   pendingNonce(address: Uint8Array): Promise<bigint>
 

@@ -21,6 +21,7 @@ export function formatTransaction(
   const out: Record<string, unknown> = {
     blockHash: where ? bytesToHex(where.block.hash) : null,
     blockNumber: where ? qty(where.block.number) : null,
+    blockTimestamp: where ? qty(where.block.time) : null,
     from: from ?? senderOf(tx) ?? null,
     gas: qty(tx.gasLimit),
     hash: bytesToHex(tx.hash),
@@ -72,12 +73,12 @@ export function formatTransaction(
   return out
 }
 
-/** A block as eth_getBlockByNumber returns it. */
-export function formatBlock(
-  block: Block,
-  td: bigint | undefined,
-  fullTxs: boolean,
-): Record<string, unknown> {
+/**
+ * A block as eth_getBlockByNumber returns it. `td` (the total difficulty) is shown only when
+ * given: the methods give it on chains that never merge (no terminal total difficulty, a clique
+ * dev chain); go-ethereum reports none on merged chains.
+ */
+export function formatBlock(block: Block, fullTxs: boolean, td?: bigint): Record<string, unknown> {
   const h = block.header
   const out: Record<string, unknown> = {
     number: qty(h.number),

@@ -17,6 +17,10 @@ export function param(params: unknown[], i: number, name: string): unknown {
 
 export function hashParam(params: unknown[], i: number): Uint8Array {
   const v = param(params, i, 'hash')
+  if (typeof v === 'string' && !v.startsWith('0x'))
+    invalid(
+      `invalid argument ${i}: json: cannot unmarshal hex string without 0x prefix into Go value of type common.Hash`,
+    )
   if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(v))
     invalid(`invalid argument ${i}: hex string of 32 bytes expected`)
   return hexToBytes(v)
@@ -80,6 +84,7 @@ export function blockNumberParam(params: unknown[], i: number): BlockRef {
   const v = param(params, i, 'blockNumber')
   if (typeof v !== 'string') invalid(`invalid argument ${i}: block number or tag expected`)
   if (TAGS.has(v)) return { tag: v as BlockTag }
+  if (!v.startsWith('0x')) invalid(`invalid argument ${i}: hex string without 0x prefix`)
   if (!/^0x(0|[1-9a-fA-F][0-9a-fA-F]{0,15})$/.test(v))
     invalid(`invalid argument ${i}: hex number without leading zeros expected`)
   return { number: BigInt(v) }
@@ -89,8 +94,8 @@ export function blockNumberParam(params: unknown[], i: number): BlockRef {
  * Block number, tag or hash (EIP-1898: also `{ blockNumber }` / `{ blockHash, requireCanonical }`),
  * for the state methods; missing = `latest`.
  */
-export function blockRefParam(params: unknown[], i: number): BlockRef {
-  const v = params[i]
+export function blockRefParam(params: unknown[], i: number, required = false): BlockRef {
+  const v = required ? param(params, i, 'blockNrOrHash') : params[i]
   if (v === undefined || v === null) return { tag: 'latest' }
   if (typeof v === 'string') {
     if (/^0x[0-9a-fA-F]{64}$/.test(v)) return { hash: hexToBytes(v), requireCanonical: false }

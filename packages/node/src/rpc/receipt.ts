@@ -10,6 +10,9 @@ import {
 } from '@ethwire/rlp-wire'
 import { qty } from './params.js'
 
+/** EIP-4844: gas per blob. */
+const blobGasPerBlob = 131_072n
+
 /** The address a creation by `sender` with `nonce` makes: keccak(rlp([sender, nonce]))[12:]. */
 export function createdAddress(sender: Uint8Array, nonce: bigint): Uint8Array {
   return keccak256(rlpEncode([sender, bigIntToBytes(nonce)])).slice(12)
@@ -29,6 +32,8 @@ export function formatReceipt(
   receipts: readonly ReceiptData[],
   index: number,
   from: string | null,
+  /** The block's blob base fee (wei per blob gas), shown on blob transactions' receipts. */
+  blobGasPrice?: bigint,
 ): Record<string, unknown> {
   const tx = block.transactions[index] as Transaction
   const r = receipts[index] as ReceiptData
@@ -65,6 +70,10 @@ export function formatReceipt(
     logsBloom: bytesToHex(r.bloom ?? new Uint8Array(256)),
     type: qty(tx.type),
     effectiveGasPrice: qty(effectiveGasPrice(tx, block.header.baseFee)),
+  }
+  if (tx.type === 3) {
+    out.blobGasUsed = qty(BigInt(tx.blobVersionedHashes?.length ?? 0) * blobGasPerBlob)
+    out.blobGasPrice = qty(blobGasPrice ?? 0n)
   }
   // Byzantium on: a status; before: the intermediate state root
   if (r.postStateOrStatus.length === 32) out.root = bytesToHex(r.postStateOrStatus)

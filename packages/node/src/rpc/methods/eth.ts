@@ -1,25 +1,59 @@
-/** `eth_*`: chain, blocks, transactions. */
+/** `eth_*`: chain, blocks, transactions, receipts. */
 
+import { type ChainConfig, terminalTotalDifficulty } from '@ethwire/chain'
+import { type Block, bytesToHex, encodeReceipt, type Transaction } from '@ethwire/rlp-wire'
 import { isTxPoolError } from '@ethwire/txpool'
 import type { Backend } from '../backend.js'
 import { RpcError, RpcErrorCode, type RpcMethods } from '../dispatch.js'
-import { formatBlock, formatTransaction } from '../format.js'
-import { type BlockRef, blockNumberParam, boolParam, dataParam, hashParam, qty } from '../params.js'
+import { formatBlock, formatTransaction, senderOf } from '../format.js'
+import {
+  type BlockRef,
+  blockNumberParam,
+  blockRefParam,
+  boolParam,
+  dataParam,
+  hashParam,
+  param,
+  qty,
+  quantity,
+} from '../params.js'
+import { formatReceipt } from '../receipt.js'
+import { blobBaseFeeOf } from './fees.js'
+import { blockOf, heightOf } from './refs.js'
 
-/** The canonical height a tag or number names (pending/safe/finalized = the head: no finality here). */
-export function heightOf(b: Backend, ref: BlockRef): bigint | undefined {
-  if ('number' in ref) return ref.number
-  if ('tag' in ref) return ref.tag === 'earliest' ? 0n : b.currentHeader().number
-  return undefined
+export { blockOf, heightOf }
+
+/** Every receipt of a block in eth_getTransactionReceipt's shape (undefined: receipts unknown). */
+export async function blockReceipts(
+  b: Backend,
+  block: Block,
+): Promise<Record<string, unknown>[] | undefined> {
+  if (block.transactions.length === 0) return []
+  const receipts = await b.receipts(block.hash)
+  if (!receipts || receipts.length !== block.transactions.length) return undefined
+  const blobFee = blobBaseFeeOf(b, block.header)
+  return block.transactions.map((tx, i) =>
+    formatReceipt(block, receipts, i, senderOf(tx) ?? null, blobFee),
+  )
 }
 
-export function ethMethods(b: Backend): RpcMethods {
-  const blockResult = async (block: Awaited<ReturnType<Backend['blockByHash']>>, full: boolean) =>
-    block ? formatBlock(block, await b.td(block.hash), full) : null
+const indexParam = (params: unknown[], i: number) => quantity(param(params, i, 'index'), 'index')
 
-  const blockAt = async (ref: BlockRef) => {
-    const n = heightOf(b, ref)
-    return n === undefined ? undefined : b.blockByNumber(n)
+export function ethMethods(b: Backend): RpcMethods {
+  // totalDifficulty only on a chain that never merges (go-ethereum shows none once merged)
+  const blockResult = async (block: Block | undefined, full: boolean) => {
+    if (!block) return null
+    const merges = terminalTotalDifficulty(b.chainConfig as ChainConfig) !== undefined
+    return formatBlock(block, full, merges ? undefined : await b.td(block.hash))
+  }
+  const blockAt = (ref: BlockRef) => blockOf(b, ref)
+  const txAt = (block: Block | undefined, index: bigint) => {
+    if (!block || index >= BigInt(block.transactions.length)) return null
+    const i = Number(index)
+    return formatTransaction(block.transactions[i] as Transaction, undefined, {
+      block: block.header,
+      index: i,
+    })
   }
 
   return {
@@ -46,6 +80,22 @@ export function ethMethods(b: Backend): RpcMethods {
       const block = await b.blockByHash(hashParam(params, 0))
       return block ? qty(block.transactions.length) : null
     },
+    eth_getUncleCountByBlockNumber: async (params) => {
+      const block = await blockAt(blockNumberParam(params, 0))
+      return block ? qty(block.uncles.length) : null
+    },
+    eth_getUncleCountByBlockHash: async (params) => {
+      const block = await b.blockByHash(hashParam(params, 0))
+      return block ? qty(block.uncles.length) : null
+    },
+    eth_getTransactionByBlockHashAndIndex: async (params) => {
+      const hash = hashParam(params, 0)
+      return txAt(await b.blockByHash(hash), indexParam(params, 1))
+    },
+    eth_getTransactionByBlockNumberAndIndex: async (params) => {
+      const ref = blockNumberParam(params, 0)
+      return txAt(await blockAt(ref), indexParam(params, 1))
+    },
     eth_sendRawTransaction: async (params) => {
       const raw = dataParam(params, 0)
       try {
@@ -66,6 +116,47 @@ export function ethMethods(b: Backend): RpcMethods {
         block: mined.block.header,
         index: mined.index,
       })
+    },
+    eth_getTransactionReceipt: async (params) => {
+      const hash = hashParam(params, 0)
+      const mined = await b.minedTransaction(hash)
+      if (!mined) return null
+      const receipts = await b.receipts(mined.block.hash)
+      if (!receipts || receipts.length <= mined.index) return null
+      return formatReceipt(
+        mined.block,
+        receipts,
+        mined.index,
+        senderOf(mined.tx) ?? null,
+        blobBaseFeeOf(b, mined.block.header),
+      )
+    },
+    eth_getBlockReceipts: async (params) => {
+      const block = await blockAt(blockRefParam(params, 0, true))
+      if (!block) return null
+      return (await blockReceipts(b, block)) ?? null
+    },
+    // ------------------------------------------------------------ debug_getRaw* (binary forms)
+    debug_getRawHeader: async (params) => {
+      const block = await blockAt(blockRefParam(params, 0, true))
+      return block ? bytesToHex(block.header.encode()) : null
+    },
+    debug_getRawBlock: async (params) => {
+      const block = await blockAt(blockRefParam(params, 0, true))
+      return block ? bytesToHex(block.encode()) : null
+    },
+    debug_getRawReceipts: async (params) => {
+      const block = await blockAt(blockRefParam(params, 0, true))
+      if (!block) return null
+      if (block.transactions.length === 0) return []
+      const receipts = await b.receipts(block.hash)
+      return receipts ? receipts.map((r) => bytesToHex(encodeReceipt(r))) : null
+    },
+    debug_getRawTransaction: async (params) => {
+      const hash = hashParam(params, 0)
+      const mined = await b.minedTransaction(hash)
+      const tx = mined?.tx ?? b.poolTransaction(hash)?.tx
+      return tx ? bytesToHex(tx.encode()) : '0x'
     },
   }
 }

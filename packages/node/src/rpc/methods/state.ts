@@ -8,20 +8,22 @@ import { isExecutorError, revertReason } from '@ethwire/executor'
 import { type BlockHeader, bytesToHex, equalBytes } from '@ethwire/rlp-wire'
 import type { Backend, BackendCall } from '../backend.js'
 import { RpcError, RpcErrorCode, type RpcMethods } from '../dispatch.js'
-import { senderOf } from '../format.js'
 import {
   addressParam,
   type BlockRef,
   blockRefParam,
   data,
-  hashParam,
   invalid,
   param,
   qty,
   quantity,
   slotParam,
 } from '../params.js'
-import { formatReceipt } from '../receipt.js'
+
+/** Most storage keys one eth_getStorageValues / eth_getProof request reads. */
+const storageValuesMaxKeys = 1024
+/** Most runs eth_createAccessList makes before the list settles. */
+const createAccessListMaxRounds = 10
 
 const serverError = (message: string, data?: unknown) =>
   new RpcError(RpcErrorCode.Server, message, data)
@@ -141,13 +143,53 @@ export function stateMethods(b: Backend): RpcMethods {
       const slot = slotParam(params, 1)
       return bytesToHex(await b.storage(a, slot, await stateHeader(b, blockRefParam(params, 2))))
     },
-    eth_getTransactionReceipt: async (params) => {
-      const hash = hashParam(params, 0)
-      const mined = await b.minedTransaction(hash)
-      if (!mined) return null
-      const receipts = await b.receipts(mined.block.hash)
-      if (!receipts || receipts.length <= mined.index) return null
-      return formatReceipt(mined.block, receipts, mined.index, senderOf(mined.tx) ?? null)
+    eth_getStorageValues: async (params) => {
+      const req = param(params, 0, 'requests')
+      if (typeof req !== 'object' || req === null || Array.isArray(req))
+        invalid('invalid argument 0: map of address to storage keys expected')
+      const entries = Object.entries(req as Record<string, unknown>)
+      if (entries.length === 0) invalid('empty request')
+      let total = 0
+      const parsed = entries.map(([a, keys]) => {
+        const address = addressParam([a], 0)
+        if (!Array.isArray(keys)) invalid('invalid argument 0: list of storage keys expected')
+        total += keys.length
+        if (total > storageValuesMaxKeys)
+          invalid(`too many storage keys requested (max ${storageValuesMaxKeys})`)
+        return { a, address, slots: keys.map((_k, i) => slotParam(keys, i)) }
+      })
+      const header = await stateHeader(b, blockRefParam(params, 1))
+      const out: Record<string, string[]> = {}
+      for (const { a, address, slots } of parsed) {
+        const values: string[] = []
+        for (const slot of slots) values.push(bytesToHex(await b.storage(address, slot, header)))
+        out[a] = values
+      }
+      return out
+    },
+    eth_getProof: async (params) => {
+      const address = addressParam(params, 0)
+      const keys = param(params, 1, 'storageKeys')
+      if (!Array.isArray(keys)) invalid('invalid argument 1: list of storage keys expected')
+      if (keys.length > storageValuesMaxKeys)
+        invalid(`too many storage keys requested (max ${storageValuesMaxKeys})`)
+      const slots = keys.map((_k, i) => slotParam(keys, i))
+      const header = await stateHeader(b, blockRefParam(params, 2))
+      const p = await b.proof(address, slots, header)
+      return {
+        address: bytesToHex(address),
+        accountProof: p.accountProof.map((n) => bytesToHex(n)),
+        balance: qty(p.balance),
+        codeHash: bytesToHex(p.codeHash),
+        nonce: qty(p.nonce),
+        storageHash: bytesToHex(p.storageHash),
+        storageProof: p.storageProof.map((s, i) => ({
+          // go-ethereum: a full 32-byte key as given, a shorter one as a quantity
+          key: String(keys[i]).length === 66 ? bytesToHex(s.key) : qty(BigInt(String(keys[i]))),
+          value: qty(s.value),
+          proof: s.proof.map((n) => bytesToHex(n)),
+        })),
+      }
     },
     eth_call: async (params) => {
       const header = await stateHeader(b, blockRefParam(params, 1))
@@ -161,6 +203,34 @@ export function stateMethods(b: Backend): RpcMethods {
       if (res.success) return bytesToHex(res.returnData)
       if (res.error === 'execution reverted') throw revertedError(res.returnData)
       throw serverError(res.error ?? 'execution failed')
+    },
+    // go-ethereum's AccessList: run with the list found so far until it stops changing
+    eth_createAccessList: async (params) => {
+      const header = await stateHeader(b, blockRefParam(params, 1))
+      const input = callArgs(param(params, 0, 'args'), header)
+      let list = input.accessList ?? []
+      const key = (l: typeof list) =>
+        JSON.stringify(l.map((e) => [bytesToHex(e.address), e.storageKeys.map(bytesToHex)]))
+      for (let i = 0; i < createAccessListMaxRounds; i++) {
+        let res: Awaited<ReturnType<Backend['call']>>
+        try {
+          res = await b.call({ ...input, accessList: list, reportAccessList: true })
+        } catch (err) {
+          if (isExecutorError(err, 'ErrExecutionReverted') || !isExecutorError(err)) throw err
+          throw serverError(`failed to apply transaction: ${plain(err.message)}`)
+        }
+        const found = res.accessList ?? []
+        if (key(found) === key(list) || i === createAccessListMaxRounds - 1)
+          return {
+            accessList: found.map((e) => ({
+              address: bytesToHex(e.address),
+              storageKeys: e.storageKeys.map((k) => bytesToHex(k)),
+            })),
+            ...(res.success ? {} : { error: res.error ?? 'execution failed' }),
+            gasUsed: qty(res.gasUsed),
+          }
+        list = found
+      }
     },
     eth_estimateGas: async (params) => {
       const header = await stateHeader(b, blockRefParam(params, 1))
