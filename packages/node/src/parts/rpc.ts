@@ -11,6 +11,7 @@ import { type RpcServer, startRpcServer } from '../rpc/http.js'
 import { createRpcMethods } from '../rpc/methods/index.js'
 import { clientId } from '../version.js'
 import type { ChainPart } from './chain.js'
+import type { DiscoveryPart } from './discovery.js'
 import { createGasPriceOracle } from './gasprice.js'
 import type { ProtocolPart } from './protocol.js'
 import type { TransportsPart } from './transports.js'
@@ -19,6 +20,8 @@ export interface BackendParts {
   chain: ChainPart
   protocol: ProtocolPart
   transports: TransportsPart
+  /** How peers were found (admin_peers); absent: inbound or static by direction. */
+  discovery?: Pick<DiscoveryPart, 'howFound' | 'enr' | 'udpPort'>
   /** Whether the node is running. */
   running: () => boolean
   listenHost?: string
@@ -51,6 +54,8 @@ export function createBackend(p: BackendParts): Backend {
       nodeId: p.transports.rlpx?.nodeId,
       listenHost: p.listenHost ?? defaultListenHost,
       multiaddrs: p.transports.multiaddrs,
+      enr: p.discovery?.enr,
+      discoveryPort: p.discovery?.udpPort,
     }),
     addPeer: (address) => p.transports.addPeer(address),
     get chainConfig() {
@@ -100,7 +105,15 @@ export function createBackend(p: BackendParts): Backend {
     poolStatus: () => pool().status(),
     poolContent: () => pool().content(),
     peerCount: () => pm().peerCount,
-    peerInfos: () => pm().peerInfos(),
+    peerInfos: () =>
+      pm()
+        .peerInfos()
+        .map((info) => ({
+          ...info,
+          howFound:
+            p.discovery?.howFound(info) ??
+            (info.inbound ? ('inbound' as const) : ('static' as const)),
+        })),
     syncing: () => pm().syncing(),
     wireStats: () => {
       const m = pm()
