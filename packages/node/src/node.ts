@@ -18,8 +18,11 @@ import {
 import { NodeError } from './errors.js'
 import { createLifecycle, type Part } from './lifecycle.js'
 import { createLogger, type Logger } from './log.js'
+import { instrumentConnection } from './metrics/connection.js'
+import { instrumentRpcMethods } from './metrics/rpc.js'
 import { createChainPart } from './parts/chain.js'
 import { createDiscoveryPart, type DiscoveryPart, discv4Bootnodes } from './parts/discovery.js'
+import { createMetricsPart, type MetricsPart } from './parts/metrics.js'
 import { createProtocolPart, defaultEthVersions } from './parts/protocol.js'
 import { createBackend, createRpcPart, type RpcPart } from './parts/rpc.js'
 import { createSealerPart, type SealerPart } from './parts/sealer.js'
@@ -74,6 +77,13 @@ export interface NodeConfig {
    * only), network id, discv4 bootnodes and DNS tree, unless given here.
    */
   network?: NetworkName
+  /** libp2p WebSockets listen port (`/ip4/<listenHost>/tcp/<port>/ws`; 0 = any); off when undefined. */
+  wsLibp2pPort?: number
+  /**
+   * Prometheus metrics (`--metrics`): served at `http://host:port/metrics` (default
+   * 127.0.0.1:6060; port 0 = any free port); off when undefined.
+   */
+  metrics?: { host?: string; port?: number; processMetrics?: boolean }
   /**
    * Dev mode: clique dev genesis + signer key in the datadir; the miner seals a block every
    * `periodSeconds`, or, with 0, whenever transactions become pending.
@@ -131,6 +141,10 @@ export interface EthwireNode {
   readonly rlpx: RlpxTransport | undefined
   /** Discovery (discv4 service and dialer) when on. */
   readonly discovery: DiscoveryPart
+  /** The metrics registry (the no-op one without `metrics`). */
+  readonly metrics: MetricsPart['registry']
+  /** `http://host:port/debug/metrics/prometheus` of the metrics server (after `start()`, when on). */
+  readonly metricsUrl: string | undefined
   readonly config: Required<Pick<NodeConfig, 'datadir' | 'maxPeers'>> & NodeConfig
   readonly networkId: bigint
   readonly log: Logger
@@ -190,6 +204,16 @@ export function createNode(config: NodeConfig): EthwireNode {
       txAnnounce: cfg.txAnnounce,
     },
   )
+  const metrics: MetricsPart = createMetricsPart(
+    { chain, protocol, log },
+    {
+      enabled: !!cfg.metrics,
+      host: cfg.metrics?.host,
+      port: cfg.metrics?.port,
+      processMetrics: cfg.metrics?.processMetrics,
+    },
+  )
+  const registry = metrics.registry
   const transports = createTransportsPart(
     { handler: () => protocol.pm, log },
     {
@@ -199,6 +223,8 @@ export function createNode(config: NodeConfig): EthwireNode {
       externalIp: cfg.externalIp,
       port: cfg.port,
       rlpxPort: cfg.rlpxPort,
+      wsPort: cfg.wsLibp2pPort,
+      ...(registry.enabled ? { wrap: (conn) => instrumentConnection(registry, conn) } : {}),
       maxPeers: cfg.maxPeers,
       bootnodes: cfg.bootnodes,
     },
@@ -245,13 +271,20 @@ export function createNode(config: NodeConfig): EthwireNode {
     listenHost: cfg.listenHost,
   })
   const rpc: RpcPart | undefined = cfg.http
-    ? createRpcPart({ backend, log }, { host: cfg.http.host, port: cfg.http.port })
+    ? createRpcPart(
+        { backend, log },
+        {
+          host: cfg.http.host,
+          port: cfg.http.port,
+          ...(registry.enabled ? { wrapMethods: (m) => instrumentRpcMethods(registry, m) } : {}),
+        },
+      )
     : undefined
   const status = createStatusPart(
     { chain, protocol, log },
     { intervalMs: cfg.logIntervalMs ?? logIntervalMs },
   )
-  const parts: Part[] = [chain, protocol, transports, discovery]
+  const parts: Part[] = [chain, protocol, metrics, transports, discovery]
   if (sealer) parts.push(sealer)
   if (rpc) parts.push(rpc)
   parts.push(status)
@@ -313,6 +346,10 @@ export function createNode(config: NodeConfig): EthwireNode {
       return transports.rlpx
     },
     discovery,
+    metrics: registry,
+    get metricsUrl() {
+      return metrics.url
+    },
     config: cfg,
     get networkId() {
       return chain.networkId

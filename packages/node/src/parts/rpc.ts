@@ -7,6 +7,7 @@ import { type BlockHeader, bytesToHex } from '@ethwire/rlp-wire'
 import { defaultHttpHost, defaultHttpPort, defaultListenHost } from '../constants.js'
 import type { Part } from '../lifecycle.js'
 import type { Backend } from '../rpc/backend.js'
+import type { RpcMethods } from '../rpc/dispatch.js'
 import { type RpcServer, startRpcServer } from '../rpc/http.js'
 import { createRpcMethods } from '../rpc/methods/index.js'
 import { clientId } from '../version.js'
@@ -137,13 +138,19 @@ export interface RpcPart extends Part {
 
 export function createRpcPart(
   deps: { backend: Backend; log: Pick<Logger, 'info'> },
-  options: { host?: string; port?: number },
+  options: {
+    host?: string
+    port?: number
+    /** Wraps the method table (metrics: `instrumentRpcMethods`). */
+    wrapMethods?: (methods: RpcMethods) => RpcMethods
+  },
 ): RpcPart {
   let server: RpcServer | undefined
   return {
     name: 'RPC',
     start: async () => {
-      server = await startRpcServer(createRpcMethods(deps.backend), {
+      const methods = createRpcMethods(deps.backend)
+      server = await startRpcServer(options.wrapMethods ? options.wrapMethods(methods) : methods, {
         host: options.host ?? defaultHttpHost,
         port: options.port ?? defaultHttpPort,
       })

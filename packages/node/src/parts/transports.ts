@@ -8,7 +8,11 @@
 import type { Clock, EthConnection, EthTransport, Logger } from '@ethwire/interface'
 import { systemClock } from '@ethwire/interface/runtime'
 import { DisconnectReason } from '@ethwire/rlp-wire'
-import { createLibp2pTransport, type Libp2pTransport } from '@ethwire/transport-libp2p'
+import {
+  createLibp2pTransport,
+  type Libp2pTransport,
+  listenAddresses,
+} from '@ethwire/transport-libp2p'
 import {
   createRlpxTransport,
   loadOrCreateNodeKey,
@@ -48,6 +52,10 @@ export interface TransportsPartOptions {
   port?: number
   /** RLPx listening port; RLPx does not listen when undefined (enode dials still work). */
   rlpxPort?: number
+  /** libp2p WebSockets port (`/ip4/<host>/tcp/<port>/ws`); none when undefined. */
+  wsPort?: number
+  /** Wraps every connection before the protocol manager gets it (metrics counting). */
+  wrap?: (conn: EthConnection) => EthConnection
   maxPeers: number
   bootnodes?: readonly string[]
 }
@@ -110,7 +118,7 @@ export function createTransportsPart(
     })
     const done = deps
       .handler()
-      .handle(conn)
+      .handle(options.wrap ? options.wrap(conn) : conn)
       .catch((err) => log.debug('Peer handler failed', { err }))
       .finally(() => {
         handling.delete(done)
@@ -220,7 +228,11 @@ export function createTransportsPart(
     const host = options.listenHost ?? defaultListenHost
     libp2p = createLibp2pTransport(
       {},
-      { datadir: options.datadir, versions, listen: [`/ip4/${host}/tcp/${options.port ?? 0}`] },
+      {
+        datadir: options.datadir,
+        versions,
+        listen: listenAddresses({ host, port: options.port ?? 0, wsPort: options.wsPort }),
+      },
     )
     nodeKey = await loadOrCreateNodeKey(options.datadir)
     rlpx = createRlpxTransport(
