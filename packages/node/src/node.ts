@@ -253,7 +253,14 @@ export function createNode(config: NodeConfig): EthwireNode {
   )
   const sealer: SealerPart | undefined = cfg.dev
     ? createSealerPart(
-        { chain, announce: (block) => protocol.pm.announceMined(block), log },
+        {
+          chain,
+          announce: (block) => {
+            registry.blocksImported(1, 'sealer')
+            return protocol.pm.announceMined(block)
+          },
+          log,
+        },
         {
           periodSeconds: cfg.dev.periodSeconds ?? defaultDevPeriodSeconds,
           gasLimit: cfg.miner?.gasLimit ?? defaultMinerGasLimit,
