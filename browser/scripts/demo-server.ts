@@ -1,10 +1,8 @@
 /**
  * What `pnpm browser-demo` runs, as a function the Chromium test calls too: a `--dev` ethwire
- * node on 127.0.0.1 with `blocks` empty blocks sealed first, a libp2p WebSockets address for it,
- * and an HTTP server on 127.0.0.1 serving the page, the node's genesis.json and nothing else.
- *
- * The WebSockets address is the node's own when it listens on ws; `@ethwire/node` does not yet
- * (it listens on libp2p TCP), so until it does a {@link startWsBridge} relays ws to its TCP port.
+ * node on 127.0.0.1 with `blocks` empty blocks sealed first, listening for libp2p on TCP and on
+ * WebSockets (`wsLibp2pPort`, the CLI's `--ws.libp2p`), and an HTTP server on 127.0.0.1 serving the
+ * page, the node's genesis.json and nothing else. The page dials the node's own `/ws` address.
  */
 import { readFileSync, rmSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
@@ -20,14 +18,13 @@ import {
 } from '@ethwire/node'
 import { libp2pTransportFor } from '@ethwire/transport-libp2p'
 import { buildPage } from './page.js'
-import { startWsBridge, type WsBridge } from './ws-bridge.js'
 
 export interface DemoOptions {
-  /** Listen host of the node, the bridge and the HTTP server. Default 127.0.0.1. */
+  /** Listen host of the node and the HTTP server. Default 127.0.0.1. */
   host?: string
   /** HTTP port of the page; 0 = any free port. Default 0. */
   httpPort?: number
-  /** WebSockets port of the node (or bridge); 0 = any free port. Default 0. */
+  /** libp2p WebSockets port of the node; 0 = any free port. Default 0. */
   wsPort?: number
   /** Empty blocks sealed before the node starts. Default 1200. */
   blocks?: number
@@ -50,10 +47,8 @@ export interface Demo {
   readonly node: EthwireNode
   /** The page, with `?peer=…&genesis=/genesis.json&…` filled in. */
   readonly url: string
-  /** The WebSockets multiaddr the page dials. */
+  /** The node's WebSockets multiaddr, the one the page dials. */
   readonly wsAddress: string
-  /** Whether the ws address is the node's own or the bridge's. */
-  readonly via: 'node' | 'bridge'
   stop(): Promise<void>
 }
 
@@ -92,6 +87,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       datadir,
       listenHost: host,
       port: 0,
+      wsLibp2pPort: options.wsPort ?? 0,
       // 0 would mean "seal as fast as possible"; an hour is "only when asked" (node.sealBlock())
       dev: { periodSeconds: period > 0 ? period : 3600 },
       logger: options.logger ?? silentLogger,
@@ -100,22 +96,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     await node.start()
     cleanups.push(() => node.stop())
 
-    let wsAddress = node.multiaddrs.find((a) => libp2pTransportFor(a) === 'websockets')
-    let via: Demo['via'] = 'node'
-    if (wsAddress === undefined) {
-      const tcp = node.multiaddrs.find((a) => libp2pTransportFor(a) === 'tcp')
-      if (tcp === undefined) throw new Error(`the node has no libp2p address: ${node.multiaddrs}`)
-      const bridge: WsBridge = await startWsBridge({
-        target: tcp,
-        versions: node.libp2p.versions,
-        host,
-        port: options.wsPort ?? 0,
-        log,
-      })
-      cleanups.push(() => bridge.close())
-      wsAddress = bridge.address
-      via = 'bridge'
-    }
+    const wsAddress = node.multiaddrs.find((a) => libp2pTransportFor(a) === 'websockets')
+    if (wsAddress === undefined)
+      throw new Error(`the node has no libp2p WebSockets address: ${node.multiaddrs}`)
 
     const genesis = readFileSync(join(datadir, 'genesis.json'))
     const server = createServer((req, res) => {
@@ -147,7 +130,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       poll: String(options.pollSeconds ?? 12),
     })
     const url = `http://${host}:${port}/?${q}`
-    return { node, url, wsAddress, via, stop }
+    return { node, url, wsAddress, stop }
   } catch (err) {
     await stop()
     throw err

@@ -1,5 +1,5 @@
 /**
- * `pnpm browser-demo` (from the repository root): a dev node with a libp2p WebSockets address and
+ * `pnpm browser-demo` (from the repository root): a dev node listening for libp2p on WebSockets and
  * the page on 127.0.0.1; prints the URL to open. Ctrl-C stops everything.
  *
  *   pnpm browser-demo [--port 8080] [--ws-port 0] [--blocks 1200] [--period 5] [--last 1000]
@@ -40,9 +40,7 @@ const demo = await startDemo({
 })
 const head = demo.node.chain.currentHeader()
 log(`dev node at #${head.number}, a new block every ${values.period} s`)
-log(
-  `libp2p WebSockets: ${demo.wsAddress}${demo.via === 'bridge' ? ' (a bridge to the node’s libp2p TCP port)' : ''}`,
-)
+log(`libp2p WebSockets: ${demo.wsAddress} (the node's own, --ws.libp2p)`)
 console.log(`\nopen ${demo.url}\n`)
 
 let stopping = false

@@ -10,6 +10,7 @@
 import { runBlockBench } from './blocks.js'
 import { log } from './common.js'
 import { runExecBench } from './exec.js'
+import { runMetricsSyncBench } from './metrics-sync.js'
 import { runSyncBench } from './sync.js'
 import { runTxBench } from './txs.js'
 
@@ -18,9 +19,10 @@ const all: Record<string, () => Promise<void>> = {
   txs: () => runTxBench(),
   blocks: runBlockBench,
   exec: runExecBench,
+  'metrics-sync': runMetricsSyncBench,
 }
 const picked = process.argv.slice(2).filter((a) => a !== '--')
-const names = picked.length > 0 ? picked : Object.keys(all)
+const names = picked.length > 0 ? picked : Object.keys(all).filter((n) => n !== 'metrics-sync')
 for (const name of names) {
   const run = all[name]
   if (!run) {

@@ -22,6 +22,7 @@ import {
   defaultSyncIntervalMs,
   maxExtraDataBytes,
 } from './constants.js'
+import { defaultMetricsHost, defaultMetricsPort } from './metrics/constants.js'
 import type { NodeConfig } from './node.js'
 
 export interface NodeFlags {
@@ -65,6 +66,22 @@ export interface NodeFlags {
   'miner.extradata'?: string
   /** `extip:<ip>` (the address in our enode URL), `none` or `any` (default: the listen address). */
   nat?: string
+  // --- networking: discovery, presets, libp2p WebSockets, metrics (wt/nodenet)
+  /** discv4 discovery (default: on when RLPx listens); `--nodiscover` turns it off. */
+  discovery?: boolean
+  /** discv4 UDP port (default the RLPx port). */
+  'discovery.port'?: number
+  /** EIP-1459 DNS node lists (`enrtree://…`). */
+  'discovery.dns'?: string[]
+  mainnet: boolean
+  sepolia: boolean
+  holesky: boolean
+  hoodi: boolean
+  /** libp2p WebSockets listen port. */
+  'ws.libp2p'?: number
+  metrics: boolean
+  'metrics.addr': string
+  'metrics.port': number
 }
 
 export interface ParsedArgs {
@@ -109,6 +126,18 @@ const FLAGS: Record<string, FlagKind> = {
   'miner.gaslimit': 'bigint',
   'miner.extradata': 'string',
   'txpool.accountqueue': 'int',
+  // --- networking: discovery, presets, libp2p WebSockets, metrics (wt/nodenet)
+  discovery: 'bool',
+  'discovery.port': 'int',
+  'discovery.dns': 'list',
+  mainnet: 'bool',
+  sepolia: 'bool',
+  holesky: 'bool',
+  hoodi: 'bool',
+  'ws.libp2p': 'int',
+  metrics: 'bool',
+  'metrics.addr': 'string',
+  'metrics.port': 'int',
 }
 
 export const COMMANDS = [
@@ -136,12 +165,20 @@ export function defaultFlags(): NodeFlags {
     'dev.period': defaultDevPeriodSeconds,
     fakepow: false,
     verbosity: 3,
-    nodiscover: true,
+    nodiscover: false,
     syncinterval: defaultSyncIntervalMs,
     minsyncpeers: defaultMinSyncPeers,
     eth: [],
     txannounce: true,
     'import.batch': defaultImportBatchBlocks,
+    // --- networking: discovery, presets, libp2p WebSockets, metrics (wt/nodenet)
+    mainnet: false,
+    sepolia: false,
+    holesky: false,
+    hoodi: false,
+    metrics: false,
+    'metrics.addr': defaultMetricsHost,
+    'metrics.port': defaultMetricsPort,
   }
 }
 
@@ -248,6 +285,15 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const extra = f['miner.extradata']
   if (extra !== undefined && extraDataBytes(extra).length > maxExtraDataBytes)
     throw new UsageError(`invalid value for -miner.extradata: at most ${maxExtraDataBytes} bytes`)
+  // --- networking: discovery, presets, libp2p WebSockets, metrics (wt/nodenet)
+  const presets = NETWORK_FLAGS.filter((n) => f[n])
+  if (presets.length > 1)
+    throw new UsageError(`flags -${presets.join(', -')} can't be used at the same time`)
+  if (presets.length && f.dev) throw new UsageError(`-${presets[0]} and -dev can't be combined`)
+  for (const p of ['discovery.port', 'ws.libp2p', 'metrics.port'] as const) {
+    const v = f[p]
+    if (v !== undefined && v > 65535) throw new UsageError(`invalid value for -${p}: not a port`)
+  }
   for (const p of ['port', 'rlpx.port', 'http.port'] as const) {
     const v = f[p]
     if (v !== undefined && v > 65535)
@@ -263,6 +309,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (f.dev && !given.has('http')) f.http = true
   return { command, positional, flags: f, given }
 }
+
+/** The network preset flags (@ethwire/chain's `networks`). */
+export const NETWORK_FLAGS = ['mainnet', 'sepolia', 'holesky', 'hoodi'] as const
 
 /** `--miner.extradata`: 0x hex as bytes, anything else as UTF-8 text (go-ethereum takes text). */
 export function extraDataBytes(v: string): Uint8Array {
@@ -282,6 +331,21 @@ export function nodeConfigFromFlags(flags: NodeFlags): NodeConfig {
     http: flags.http ? { host: flags['http.addr'], port: flags['http.port'] } : undefined,
     bootnodes: flags.bootnodes,
     maxPeers: flags.maxpeers,
+    // --- networking: discovery, presets, libp2p WebSockets, metrics (wt/nodenet)
+    ...(flags.nodiscover
+      ? { discovery: false }
+      : flags.discovery !== undefined
+        ? { discovery: flags.discovery }
+        : {}),
+    ...(flags['discovery.port'] !== undefined ? { discoveryPort: flags['discovery.port'] } : {}),
+    ...(flags['discovery.dns'] !== undefined ? { dnsTrees: flags['discovery.dns'] } : {}),
+    ...(NETWORK_FLAGS.find((n) => flags[n])
+      ? { network: NETWORK_FLAGS.find((n) => flags[n]) }
+      : {}),
+    ...(flags['ws.libp2p'] !== undefined ? { wsLibp2pPort: flags['ws.libp2p'] } : {}),
+    ...(flags.metrics
+      ? { metrics: { host: flags['metrics.addr'], port: flags['metrics.port'] } }
+      : {}),
     dev: flags.dev ? { periodSeconds: flags['dev.period'] } : undefined,
     fakePow: flags.fakepow,
     syncIntervalMs: flags.syncinterval,
@@ -325,8 +389,19 @@ Flags:
   --http                 enable the JSON-RPC HTTP server
   --http.addr <host>     JSON-RPC listen address (default 127.0.0.1)
   --http.port <n>        JSON-RPC port (default 8545; 0 = any free port)
-  --bootnodes <list>     comma-separated libp2p multiaddrs and/or enode:// URLs to dial (redialed)
+  --bootnodes <list>     comma-separated libp2p multiaddrs and/or enode:// URLs to dial (redialed);
+                         enode:// URLs and enr: records are discv4 bootnodes too
   --maxpeers <n>         maximum number of peers over both transports (default 50)
+  --discovery <bool>     discv4 discovery and dialing from it (default: on when RLPx listens)
+  --nodiscover           no discovery: dial only --bootnodes and admin_addPeer peers
+  --discovery.port <n>   discv4 UDP port (default: the RLPx port)
+  --discovery.dns <list> comma-separated EIP-1459 node lists (enrtree://<key>@<domain>) to dial from
+  --mainnet, --sepolia, --holesky, --hoodi
+                         a built-in network: genesis (header only), network id, bootnodes, DNS list
+  --ws.libp2p <n>        also listen for libp2p over WebSockets on this port (/ip4/<addr>/tcp/<n>/ws)
+  --metrics              serve Prometheus metrics
+  --metrics.addr <host>  metrics listen address (default 127.0.0.1)
+  --metrics.port <n>     metrics port (default 6060; 0 = any free port)
   --dev                  dev mode: clique dev genesis and signer key in the datadir, mining, JSON-RPC on
   --dev.period <s>       seconds between dev blocks; 0 = a block whenever transactions arrive (default 2)
   --miner.etherbase <a>  fee recipient of mined blocks on engines that pay the coinbase (clique pays the signer)

@@ -70,3 +70,5 @@ export const chaindataDirName = 'chaindata'
 export const genesisFileName = 'genesis.json'
 export const devKeyFileName = 'dev-signer-key'
 export const txJournalFileName = 'transactions.rlp'
+/** The discv4 table (`discv4-nodes.json`) lives in this folder of the datadir (go-ethereum: `nodes`). */
+export const discoveryDirName = 'nodes'

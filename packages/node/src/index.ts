@@ -34,9 +34,21 @@ export {
 } from './commands.js'
 export * as constants from './constants.js'
 export { checkEngineSupported, paths as datadirPaths } from './datadir.js'
+export {
+  candidateFromEnode,
+  candidateFromNode,
+  createDialer,
+  type DialCandidate,
+  type Dialer,
+  type DialerOptions,
+  type DialSource,
+  discoverySource,
+  type HowFound,
+} from './dialer.js'
 export { isNodeError, NodeError, type NodeErrorCode } from './errors.js'
 export { createLifecycle, type Lifecycle, type Part } from './lifecycle.js'
 export { createLogger, type LogContext, type Logger, type LogLevel, silentLogger } from './log.js'
+export * from './metrics/index.js'
 export {
   createNode,
   defaultEthVersions,
@@ -49,6 +61,7 @@ export type {
   BackendCall,
   BackendMinedTx,
   BackendNodeInfo,
+  BackendPeerInfo,
   BackendPoolContent,
   BackendPoolTx,
 } from './rpc/backend.js'

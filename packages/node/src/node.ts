@@ -3,7 +3,7 @@
  * protocol manager, transports, the dev sealer, JSON-RPC, the status line — and hands them to the
  * lifecycle, which starts them in that order and stops them in reverse.
  */
-import type { Chain } from '@ethwire/chain'
+import { type Chain, type NetworkName, networkPreset } from '@ethwire/chain'
 import type { ProtocolManager } from '@ethwire/protocol-manager'
 import type { Block, Transaction } from '@ethwire/rlp-wire'
 import type { Libp2pTransport } from '@ethwire/transport-libp2p'
@@ -18,7 +18,11 @@ import {
 import { NodeError } from './errors.js'
 import { createLifecycle, type Part } from './lifecycle.js'
 import { createLogger, type Logger } from './log.js'
+import { instrumentConnection } from './metrics/connection.js'
+import { instrumentRpcMethods } from './metrics/rpc.js'
 import { createChainPart } from './parts/chain.js'
+import { createDiscoveryPart, type DiscoveryPart, discv4Bootnodes } from './parts/discovery.js'
+import { createMetricsPart, type MetricsPart } from './parts/metrics.js'
 import { createProtocolPart, defaultEthVersions } from './parts/protocol.js'
 import { createBackend, createRpcPart, type RpcPart } from './parts/rpc.js'
 import { createSealerPart, type SealerPart } from './parts/sealer.js'
@@ -44,9 +48,42 @@ export interface NodeConfig {
   rlpxPort?: number
   /** JSON-RPC over HTTP; off when undefined. */
   http?: { host?: string; port?: number }
-  /** libp2p multiaddrs and/or enode URLs to dial at start and redial when they drop. */
+  /**
+   * libp2p multiaddrs and/or enode URLs to dial at start and redial when they drop; the enode
+   * URLs (and `enr:` records) are discv4 bootnodes too.
+   */
   bootnodes?: string[]
   maxPeers?: number
+  /**
+   * discv4 discovery and the dialer that fills `maxPeers / dialRatio` peer slots from it (default
+   * on when RLPx listens; `false` is `--nodiscover`). The table is kept in `<datadir>/nodes`.
+   */
+  discovery?: boolean
+  /** discv4 UDP port (default the RLPx port; 0 = any free port). */
+  discoveryPort?: number
+  /** EIP-1459 DNS node lists (`enrtree://<key>@<domain>`) the dialer also reads. */
+  dnsTrees?: string[]
+  /** Dialed peers are at most maxPeers / dialRatio (default 3, as go-ethereum). */
+  dialRatio?: number
+  /** discv4 and dialer timing (tests: fast refresh). */
+  discoveryTiming?: {
+    refreshIntervalMs?: number
+    revalidationIntervalMs?: number
+    dialHistoryExpirationMs?: number
+    dialRecheckIntervalMs?: number
+  }
+  /**
+   * A built-in network (`--mainnet`, `--sepolia`, `--holesky`, `--hoodi`): its genesis (header
+   * only), network id, discv4 bootnodes and DNS tree, unless given here.
+   */
+  network?: NetworkName
+  /** libp2p WebSockets listen port (`/ip4/<listenHost>/tcp/<port>/ws`; 0 = any); off when undefined. */
+  wsLibp2pPort?: number
+  /**
+   * Prometheus metrics (`--metrics`): served at `http://host:port/metrics` (default
+   * 127.0.0.1:6060; port 0 = any free port); off when undefined.
+   */
+  metrics?: { host?: string; port?: number; processMetrics?: boolean }
   /**
    * Dev mode: clique dev genesis + signer key in the datadir; the miner seals a block every
    * `periodSeconds`, or, with 0, whenever transactions become pending.
@@ -102,6 +139,12 @@ export interface EthwireNode {
   readonly pm: ProtocolManager
   readonly libp2p: Libp2pTransport
   readonly rlpx: RlpxTransport | undefined
+  /** Discovery (discv4 service and dialer) when on. */
+  readonly discovery: DiscoveryPart
+  /** The metrics registry (the no-op one without `metrics`). */
+  readonly metrics: MetricsPart['registry']
+  /** `http://host:port/debug/metrics/prometheus` of the metrics server (after `start()`, when on). */
+  readonly metricsUrl: string | undefined
   readonly config: Required<Pick<NodeConfig, 'datadir' | 'maxPeers'>> & NodeConfig
   readonly networkId: bigint
   readonly log: Logger
@@ -120,7 +163,22 @@ export interface EthwireNode {
 /** Creates a node; nothing is opened until `start()`. */
 export function createNode(config: NodeConfig): EthwireNode {
   const log = config.logger ?? createLogger(config.verbosity ?? 3)
-  const cfg = { maxPeers: defaultMaxPeers, ...config }
+  const preset = config.network ? networkPreset(config.network) : undefined
+  if (config.network && !preset)
+    throw new NodeError('ErrUsage', `unknown network: ${config.network}`)
+  const cfg = {
+    maxPeers: defaultMaxPeers,
+    ...config,
+    ...(preset
+      ? {
+          networkId: config.networkId ?? preset.networkId,
+          bootnodes: config.bootnodes?.length ? config.bootnodes : [...preset.bootnodes],
+          dnsTrees: config.dnsTrees ?? [...preset.dnsTrees],
+          // ethash seals are never verified: mainnet and sepolia need fake PoW (chain README)
+          fakePow: config.fakePow ?? (preset.name === 'mainnet' || preset.name === 'sepolia'),
+        }
+      : {}),
+  }
   let running = false
   let stopped = false
 
@@ -129,6 +187,7 @@ export function createNode(config: NodeConfig): EthwireNode {
     {
       datadir: cfg.datadir,
       dev: !!cfg.dev,
+      genesis: preset?.genesis,
       fakePow: cfg.fakePow,
       networkId: cfg.networkId,
       txPool: cfg.txPool,
@@ -145,6 +204,16 @@ export function createNode(config: NodeConfig): EthwireNode {
       txAnnounce: cfg.txAnnounce,
     },
   )
+  const metrics: MetricsPart = createMetricsPart(
+    { chain, protocol, log },
+    {
+      enabled: !!cfg.metrics,
+      host: cfg.metrics?.host,
+      port: cfg.metrics?.port,
+      processMetrics: cfg.metrics?.processMetrics,
+    },
+  )
+  const registry = metrics.registry
   const transports = createTransportsPart(
     { handler: () => protocol.pm, log },
     {
@@ -154,13 +223,44 @@ export function createNode(config: NodeConfig): EthwireNode {
       externalIp: cfg.externalIp,
       port: cfg.port,
       rlpxPort: cfg.rlpxPort,
+      wsPort: cfg.wsLibp2pPort,
+      ...(registry.enabled ? { wrap: (conn) => instrumentConnection(registry, conn) } : {}),
       maxPeers: cfg.maxPeers,
       bootnodes: cfg.bootnodes,
     },
   )
+  const discovery: DiscoveryPart = createDiscoveryPart(
+    { chain, protocol, transports, log },
+    {
+      datadir: cfg.datadir,
+      enabled: cfg.discovery ?? cfg.rlpxPort !== undefined,
+      port: cfg.discoveryPort,
+      bootnodes: discv4Bootnodes(cfg.bootnodes ?? []),
+      dnsTrees: cfg.dnsTrees,
+      maxPeers: cfg.maxPeers,
+      dialRatio: cfg.dialRatio,
+      refreshIntervalMs: cfg.discoveryTiming?.refreshIntervalMs,
+      revalidationIntervalMs: cfg.discoveryTiming?.revalidationIntervalMs,
+      dialer: {
+        ...(cfg.discoveryTiming?.dialHistoryExpirationMs !== undefined
+          ? { historyExpirationMs: cfg.discoveryTiming.dialHistoryExpirationMs }
+          : {}),
+        ...(cfg.discoveryTiming?.dialRecheckIntervalMs !== undefined
+          ? { recheckIntervalMs: cfg.discoveryTiming.dialRecheckIntervalMs }
+          : {}),
+      },
+    },
+  )
   const sealer: SealerPart | undefined = cfg.dev
     ? createSealerPart(
-        { chain, announce: (block) => protocol.pm.announceMined(block), log },
+        {
+          chain,
+          announce: (block) => {
+            registry.blocksImported(1, 'sealer')
+            return protocol.pm.announceMined(block)
+          },
+          log,
+        },
         {
           periodSeconds: cfg.dev.periodSeconds ?? defaultDevPeriodSeconds,
           gasLimit: cfg.miner?.gasLimit ?? defaultMinerGasLimit,
@@ -173,17 +273,25 @@ export function createNode(config: NodeConfig): EthwireNode {
     chain,
     protocol,
     transports,
+    discovery,
     running: () => running,
     listenHost: cfg.listenHost,
   })
   const rpc: RpcPart | undefined = cfg.http
-    ? createRpcPart({ backend, log }, { host: cfg.http.host, port: cfg.http.port })
+    ? createRpcPart(
+        { backend, log },
+        {
+          host: cfg.http.host,
+          port: cfg.http.port,
+          ...(registry.enabled ? { wrapMethods: (m) => instrumentRpcMethods(registry, m) } : {}),
+        },
+      )
     : undefined
   const status = createStatusPart(
     { chain, protocol, log },
     { intervalMs: cfg.logIntervalMs ?? logIntervalMs },
   )
-  const parts: Part[] = [chain, protocol, transports]
+  const parts: Part[] = [chain, protocol, metrics, transports, discovery]
   if (sealer) parts.push(sealer)
   if (rpc) parts.push(rpc)
   parts.push(status)
@@ -243,6 +351,11 @@ export function createNode(config: NodeConfig): EthwireNode {
     },
     get rlpx() {
       return transports.rlpx
+    },
+    discovery,
+    metrics: registry,
+    get metricsUrl() {
+      return metrics.url
     },
     config: cfg,
     get networkId() {

@@ -2,7 +2,7 @@
  * Node metrics (go-ethereum's `--metrics`, `--metrics.addr`, `--metrics.port`): a prom-client
  * registry of `ethwire_*` instruments, attach functions that feed it from the protocol manager,
  * the chain and the pool, wrappers that count connections and JSON-RPC calls, and the scrape
- * server (`/debug/metrics/prometheus`, `/metrics`). See README.md beside this file.
+ * server (`/debug/metrics/prometheus`, `/metrics`). See the "Metrics" section of the package README.
  *
  * @example
  * ```ts

@@ -40,6 +40,8 @@ export interface ChainPartOptions {
   datadir: string
   /** Dev mode: the clique dev genesis and signer key of the datadir. */
   dev: boolean
+  /** A genesis to open the database with (a network preset's); the datadir's otherwise. */
+  genesis?: GenesisJson
   fakePow?: boolean
   /** Network id; default the genesis chain id. */
   networkId?: bigint
@@ -131,7 +133,7 @@ export function createChainPart(
 
   const start = async () => {
     await mkdir(options.datadir, { recursive: true })
-    let genesis: GenesisJson | undefined
+    let genesis: GenesisJson | undefined = options.genesis
     if (options.dev) {
       const dev = await prepareDev(options.datadir)
       signerKey = dev.key

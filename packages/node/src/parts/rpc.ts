@@ -7,10 +7,12 @@ import { type BlockHeader, bytesToHex } from '@ethwire/rlp-wire'
 import { defaultHttpHost, defaultHttpPort, defaultListenHost } from '../constants.js'
 import type { Part } from '../lifecycle.js'
 import type { Backend } from '../rpc/backend.js'
+import type { RpcMethods } from '../rpc/dispatch.js'
 import { type RpcServer, startRpcServer } from '../rpc/http.js'
 import { createRpcMethods } from '../rpc/methods/index.js'
 import { clientId } from '../version.js'
 import type { ChainPart } from './chain.js'
+import type { DiscoveryPart } from './discovery.js'
 import { createGasPriceOracle } from './gasprice.js'
 import type { ProtocolPart } from './protocol.js'
 import type { TransportsPart } from './transports.js'
@@ -19,6 +21,8 @@ export interface BackendParts {
   chain: ChainPart
   protocol: ProtocolPart
   transports: TransportsPart
+  /** How peers were found (admin_peers); absent: inbound or static by direction. */
+  discovery?: Pick<DiscoveryPart, 'howFound' | 'enr' | 'udpPort'>
   /** Whether the node is running. */
   running: () => boolean
   listenHost?: string
@@ -51,6 +55,8 @@ export function createBackend(p: BackendParts): Backend {
       nodeId: p.transports.rlpx?.nodeId,
       listenHost: p.listenHost ?? defaultListenHost,
       multiaddrs: p.transports.multiaddrs,
+      enr: p.discovery?.enr,
+      discoveryPort: p.discovery?.udpPort,
     }),
     addPeer: (address) => p.transports.addPeer(address),
     get chainConfig() {
@@ -105,7 +111,15 @@ export function createBackend(p: BackendParts): Backend {
     poolStatus: () => pool().status(),
     poolContent: () => pool().content(),
     peerCount: () => pm().peerCount,
-    peerInfos: () => pm().peerInfos(),
+    peerInfos: () =>
+      pm()
+        .peerInfos()
+        .map((info) => ({
+          ...info,
+          howFound:
+            p.discovery?.howFound(info) ??
+            (info.inbound ? ('inbound' as const) : ('static' as const)),
+        })),
     syncing: () => pm().syncing(),
     wireStats: () => {
       const m = pm()
@@ -129,13 +143,19 @@ export interface RpcPart extends Part {
 
 export function createRpcPart(
   deps: { backend: Backend; log: Pick<Logger, 'info'> },
-  options: { host?: string; port?: number },
+  options: {
+    host?: string
+    port?: number
+    /** Wraps the method table (metrics: `instrumentRpcMethods`). */
+    wrapMethods?: (methods: RpcMethods) => RpcMethods
+  },
 ): RpcPart {
   let server: RpcServer | undefined
   return {
     name: 'RPC',
     start: async () => {
-      server = await startRpcServer(createRpcMethods(deps.backend), {
+      const methods = createRpcMethods(deps.backend)
+      server = await startRpcServer(options.wrapMethods ? options.wrapMethods(methods) : methods, {
         host: options.host ?? defaultHttpHost,
         port: options.port ?? defaultHttpPort,
       })

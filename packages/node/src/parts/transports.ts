@@ -8,7 +8,11 @@
 import type { Clock, EthConnection, EthTransport, Logger } from '@ethwire/interface'
 import { systemClock } from '@ethwire/interface/runtime'
 import { DisconnectReason } from '@ethwire/rlp-wire'
-import { createLibp2pTransport, type Libp2pTransport } from '@ethwire/transport-libp2p'
+import {
+  createLibp2pTransport,
+  type Libp2pTransport,
+  listenAddresses,
+} from '@ethwire/transport-libp2p'
 import {
   createRlpxTransport,
   loadOrCreateNodeKey,
@@ -48,6 +52,10 @@ export interface TransportsPartOptions {
   port?: number
   /** RLPx listening port; RLPx does not listen when undefined (enode dials still work). */
   rlpxPort?: number
+  /** libp2p WebSockets port (`/ip4/<host>/tcp/<port>/ws`); none when undefined. */
+  wsPort?: number
+  /** Wraps every connection before the protocol manager gets it (metrics counting). */
+  wrap?: (conn: EthConnection) => EthConnection
   maxPeers: number
   bootnodes?: readonly string[]
 }
@@ -64,6 +72,17 @@ export interface TransportsPart extends Part {
   readonly enode: string | undefined
   /** Dials now and keeps the peer connected; resolves with the first attempt's outcome. */
   addPeer(address: string): Promise<PeerAddResult>
+  /**
+   * Dials once (no redial), for the discovery dialer: resolves with the connection (already handed
+   * to the protocol manager) and `done`, which settles when its handler ended.
+   */
+  dial(address: string, signal?: AbortSignal): Promise<{ conn: EthConnection; done: Promise<void> }>
+  /** Whether a connected peer (its remote id) is one we keep connected (bootnodes, admin_addPeer). */
+  isStatic(remoteId: string): boolean
+  /** The RLPx node key (after start). */
+  readonly nodeKey: Uint8Array | undefined
+  /** The RLPx TCP port we listen on (after start; undefined when RLPx does not listen). */
+  readonly rlpxListenPort: number | undefined
 }
 
 export function createTransportsPart(
@@ -80,6 +99,7 @@ export function createTransportsPart(
   let rlpx: RlpxTransport | undefined
   let transports: EthTransport[] = []
   let running = false
+  let nodeKey: Uint8Array | undefined
   const abort = new AbortController()
   const unsubscribe: Array<() => void> = []
   /** Addresses kept connected (bootnodes, admin_addPeer) → the current connection, if any. */
@@ -98,7 +118,7 @@ export function createTransportsPart(
     })
     const done = deps
       .handler()
-      .handle(conn)
+      .handle(options.wrap ? options.wrap(conn) : conn)
       .catch((err) => log.debug('Peer handler failed', { err }))
       .finally(() => {
         handling.delete(done)
@@ -122,8 +142,11 @@ export function createTransportsPart(
   /** Dials once; the transport's connection listener has started the handler before dial resolves. */
   const dialOnce = async (
     address: string,
+    outer?: AbortSignal,
   ): Promise<{ conn: EthConnection; done: Promise<void> }> => {
-    const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(dialTimeoutMs)])
+    const signals = [abort.signal, AbortSignal.timeout(dialTimeoutMs)]
+    if (outer) signals.push(outer)
+    const signal = AbortSignal.any(signals)
     const conn = await transportFor(address).dial(address, { signal })
     return { conn, done: handlerOf.get(conn) ?? handleConn(conn) }
   }
@@ -205,9 +228,13 @@ export function createTransportsPart(
     const host = options.listenHost ?? defaultListenHost
     libp2p = createLibp2pTransport(
       {},
-      { datadir: options.datadir, versions, listen: [`/ip4/${host}/tcp/${options.port ?? 0}`] },
+      {
+        datadir: options.datadir,
+        versions,
+        listen: listenAddresses({ host, port: options.port ?? 0, wsPort: options.wsPort }),
+      },
     )
-    const nodeKey = await loadOrCreateNodeKey(options.datadir)
+    nodeKey = await loadOrCreateNodeKey(options.datadir)
     rlpx = createRlpxTransport(
       {},
       {
@@ -281,5 +308,17 @@ export function createTransportsPart(
       return options.rlpxPort !== undefined && rlpx && running ? rlpx.enode : undefined
     },
     addPeer: keepConnected,
+    dial: (address, signal) => dialOnce(address, signal),
+    isStatic: (remoteId) => {
+      for (const r of dialing.values()) if (r?.remoteId === remoteId) return true
+      return false
+    },
+    get nodeKey() {
+      return nodeKey
+    },
+    get rlpxListenPort() {
+      if (options.rlpxPort === undefined || !rlpx || !running) return undefined
+      return rlpx.listenAddress?.port
+    },
   }
 }

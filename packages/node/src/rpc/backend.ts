@@ -57,6 +57,16 @@ export interface BackendNodeInfo {
   listenHost: string
   /** libp2p multiaddrs. */
   multiaddrs: string[]
+  /** Our `enr:` record (discovery on). */
+  enr?: string
+  /** discv4 UDP port (discovery on). */
+  discoveryPort?: number
+}
+
+/** A connected peer as admin_peers shows it: the protocol manager's info and how it was found. */
+export type BackendPeerInfo = PeerInfo & {
+  /** `static` (bootnodes, admin_addPeer), `discv4`, `dns` or `inbound`. */
+  howFound?: string
 }
 
 export interface Backend {
@@ -130,7 +140,7 @@ export interface Backend {
 
   // ------------------------------------------------------------------ peers
   peerCount(): number
-  peerInfos(): PeerInfo[]
+  peerInfos(): BackendPeerInfo[]
   syncing(): false | SyncingStatus
   /** debug_wireStats: protocol counters and the downloader's progress. */
   wireStats(): Record<string, number>

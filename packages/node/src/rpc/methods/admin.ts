@@ -1,17 +1,25 @@
 /** `admin_*`: node info, peers, adding a peer. */
-import type { PeerInfo } from '@ethwire/protocol-manager'
 import { bytesToHex } from '@ethwire/rlp-wire'
 import { isNodeError } from '../../errors.js'
-import type { Backend } from '../backend.js'
+import type { Backend, BackendPeerInfo } from '../backend.js'
 import { RpcError, RpcErrorCode, type RpcMethods } from '../dispatch.js'
 import { invalid, param, qty } from '../params.js'
 
-function peerInfoJson(p: PeerInfo) {
+function peerInfoJson(p: BackendPeerInfo) {
+  const inbound = !!p.inbound
   return {
     id: p.id,
     name: '',
     ...(p.transport === 'rlpx' ? { enode: p.remoteAddress } : {}),
-    network: { remoteAddress: p.remoteAddress, inbound: !!p.inbound, transport: p.transport },
+    network: {
+      remoteAddress: p.remoteAddress,
+      inbound,
+      // go-ethereum's: a static peer is one we keep connected; `trusted` is not modelled
+      static: p.howFound === 'static',
+      trusted: false,
+      transport: p.transport,
+      howFound: p.howFound ?? (inbound ? 'inbound' : 'static'),
+    },
     protocols: {
       eth: {
         version: p.version,
@@ -34,12 +42,13 @@ export function adminMethods(b: Backend): RpcMethods {
         id: info.peerId,
         name: b.clientVersion,
         enode: info.enode ?? null,
+        ...(info.enr !== undefined ? { enr: info.enr } : {}),
         nodeId: info.nodeId ?? null,
         ip: info.listenHost,
         listenAddr: listenAddrs[0] ?? null,
         listenAddrs,
         ports: {
-          discovery: 0,
+          discovery: info.discoveryPort ?? 0,
           listener: info.enode ? Number(/:(\d+)(\?|$)/.exec(info.enode)?.[1] ?? 0) : 0,
           libp2p: Number(/\/tcp\/(\d+)/.exec(listenAddrs[0] ?? '')?.[1] ?? 0),
         },
