@@ -140,6 +140,9 @@ describe('issue 14: fast sync', () => {
       expect(resumed, 'K logged a fast sync after the restart').toBeDefined()
       // it did not start from zero: what it had stored before the kill was not pulled again
       expect(resumed!.pulled).toBeLessThan(whole)
+      process.stderr.write(
+        `[fastsync e2e] whole download ${whole} entries; K killed at ${Number(BigInt(mid.pulledStates))}, pulled ${resumed!.pulled} after the restart; eth_syncing seen ${seen.length}× on B\n`,
+      )
       for (const s of await sampleBalances(k2, 11)) expect(s.got, `account ${s.i}`).toBe(s.want)
 
       // full mode from here: B takes a transaction, A mines it, B, C and K execute the block
@@ -151,7 +154,10 @@ describe('issue 14: fast sync', () => {
       const hash = await b.rpc.call<string>('eth_sendRawTransaction', [bytesToHex(tx.encode())])
       const receipt = await waitFor(
         'the transaction sent to B mined by A',
-        () => a.rpc.call<{ blockHash: string; status: string } | null>('eth_getTransactionReceipt', [hash]),
+        () =>
+          a.rpc.call<{ blockHash: string; status: string } | null>('eth_getTransactionReceipt', [
+            hash,
+          ]),
         { timeoutMs: 30_000 },
       )
       expect(receipt.status).toBe('0x1')
