@@ -24,7 +24,7 @@ export function accountAt(i: number): Uint8Array {
 }
 
 /** The balance account i receives. */
-export const valueOf = (i: number): bigint => 1_000_000_000n + BigInt(i)
+export const fundedValue = (i: number): bigint => 1_000_000_000n + BigInt(i)
 
 export interface StateChainOptions {
   /** Fresh addresses funded (one transfer each). */
@@ -91,7 +91,7 @@ export async function buildStateChain(
           chainId,
           nonce: nonce + BigInt(j),
           to: accountAt(first + j),
-          value: valueOf(first + j),
+          value: fundedValue(first + j),
         }),
         sender: signer,
       }))

@@ -11,7 +11,7 @@ import { privateKeyToAddress } from '@ethwire/crypto'
 import { bytesToHex } from '@ethwire/rlp-wire'
 import { afterAll, describe, expect, onTestFailed, test } from 'vitest'
 import { openDatadirChain } from '../../src/datadir.js'
-import { accountAt, buildStateChain, valueOf } from './fastsync-chain.js'
+import { accountAt, buildStateChain, fundedValue } from './fastsync-chain.js'
 import {
   Cluster,
   devKeyOf,
@@ -56,7 +56,7 @@ async function sampleBalances(node: EthwireProcess, seed: number, n = 25) {
   const got = await node.rpc.batch(
     picks.map((i) => ({ method: 'eth_getBalance', params: [bytesToHex(accountAt(i)), 'latest'] })),
   )
-  return picks.map((i, j) => ({ i, got: got[j]?.result, want: `0x${valueOf(i).toString(16)}` }))
+  return picks.map((i, j) => ({ i, got: got[j]?.result, want: `0x${fundedValue(i).toString(16)}` }))
 }
 
 describe('issue 14: fast sync', () => {
@@ -171,7 +171,7 @@ describe('issue 14: fast sync', () => {
         )
         expect(await blockOf(n)).toMatchObject({ stateRoot: next.stateRoot })
         expect(await n.rpc.call('eth_getBalance', [bytesToHex(to), 'latest'])).toBe(
-          `0x${(valueOf(0) + 5n).toString(16)}`,
+          `0x${(fundedValue(0) + 5n).toString(16)}`,
         )
         expect(await n.rpc.call('eth_getTransactionReceipt', [hash])).toMatchObject({
           status: '0x1',
