@@ -1,8 +1,9 @@
 /**
  * Issue 14: fast sync vs full sync (every block executed) of the same chain from one peer over
  * libp2p (eth/66) on loopback. The chain (`test/e2e/fastsync-chain.ts`): transfers from the dev
- * signer to FASTSYNC_BENCH_ACCOUNTS fresh addresses (default 20,000; 400 per block), then empty
- * blocks up to FASTSYNC_BENCH_BLOCKS (default 300). Time: from the syncing node answering JSON-RPC
+ * signer to FASTSYNC_BENCH_ACCOUNTS fresh addresses (default 5,000), FASTSYNC_BENCH_TRANSFERS
+ * transfers in all (default 60,000, cycling over those accounts: history to execute, 400 per
+ * block), then empty blocks up to FASTSYNC_BENCH_BLOCKS (default 300). Time: from the syncing node answering JSON-RPC
  * to its head at the source's head (hash and state root checked). Target: fast ≥ 5× full.
  */
 
@@ -10,7 +11,8 @@ import { buildStateChain } from '../test/e2e/fastsync-chain.js'
 import { Cluster, type EthwireProcess, sleep } from '../test/e2e/harness.js'
 import { fmt, log, mb, table } from './common.js'
 
-const accounts = Number(process.env.FASTSYNC_BENCH_ACCOUNTS ?? 20_000)
+const accounts = Number(process.env.FASTSYNC_BENCH_ACCOUNTS ?? 5_000)
+const transfers = Number(process.env.FASTSYNC_BENCH_TRANSFERS ?? 60_000)
 const blocks = Number(process.env.FASTSYNC_BENCH_BLOCKS ?? 300)
 const timeoutMs = Number(process.env.FASTSYNC_BENCH_TIMEOUT_MS ?? 600_000)
 
@@ -76,8 +78,8 @@ async function timeSync(
 export async function runFastSyncBench(): Promise<void> {
   const net = new Cluster('bench-fastsync')
   try {
-    log(`building a ${blocks}-block chain with ${accounts} funded accounts…`)
-    const built = await buildStateChain(net.dir('src'), { accounts, blocks })
+    log(`building a ${blocks}-block chain: ${transfers} transfers to ${accounts} accounts…`)
+    const built = await buildStateChain(net.dir('src'), { accounts, transfers, blocks })
     log(`built in ${fmt(built.ms / 1000, 1)} s`)
     const genesis = await net.dumpGenesis(net.dir('src'))
     const src = await net.start('src')
@@ -86,7 +88,7 @@ export async function runFastSyncBench(): Promise<void> {
     const fast = await timeSync(net, 'fast', genesis, src, built.head)
     log(`fast: ${fmt(fast.ms)} ms`)
     table(
-      `Fast vs full sync of a ${blocks}-block dev chain with ${accounts} transfers to fresh accounts, one peer, libp2p eth/66 on loopback (target: fast ≥ 5× full)`,
+      `Fast vs full sync of a ${blocks}-block dev chain (${transfers} transfers to ${accounts} accounts), one peer, libp2p eth/66 on loopback (target: fast ≥ 5× full)`,
       ['mode', 'ms', 'state entries pulled', 'peak RSS MB', 'speed-up'],
       [full, fast].map((r) => [r.mode, fmt(r.ms), r.pulled, mb(r.peakRss), fmt(full.ms / r.ms, 2)]),
     )

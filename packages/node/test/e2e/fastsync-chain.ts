@@ -29,6 +29,11 @@ export const fundedValue = (i: number): bigint => 1_000_000_000n + BigInt(i)
 export interface StateChainOptions {
   /** Fresh addresses funded (one transfer each). */
   accounts: number
+  /**
+   * Transfers in all (default `accounts`): the j-th goes to account j mod `accounts`, so a number
+   * above `accounts` adds history (blocks to execute) without growing the state.
+   */
+  transfers?: number
   /** Total chain length (transfer blocks first, then empty ones). */
   blocks: number
   /** Transfers per block (default 400: 8.4 M gas). */
@@ -50,8 +55,9 @@ export async function buildStateChain(
     const signer = privateKeyToAddress(key)
     const chainId = BigInt(c.config.chainId ?? 1337)
     const per = o.txsPerBlock ?? 400
-    const txBlocks = Math.ceil(o.accounts / per)
-    if (txBlocks > o.blocks) throw new Error(`${o.accounts} transfers need ${txBlocks} blocks`)
+    const total = o.transfers ?? o.accounts
+    const txBlocks = Math.ceil(total / per)
+    if (txBlocks > o.blocks) throw new Error(`${total} transfers need ${txBlocks} blocks`)
     const now = BigInt(Math.floor(Date.now() / 1000))
     const base = now - BigInt(o.blocks)
     const reader = { config: c.config, getHeader: (h: Uint8Array, n: bigint) => c.getHeader(h, n) }
@@ -85,13 +91,13 @@ export async function buildStateChain(
         parent,
       )
       const first = (i - 1) * per
-      const count = Math.max(0, Math.min(per, o.accounts - first))
+      const count = Math.max(0, Math.min(per, total - first))
       const txs = Array.from({ length: count }, (_, j) => ({
         tx: signTransfer(key, {
           chainId,
           nonce: nonce + BigInt(j),
-          to: accountAt(first + j),
-          value: fundedValue(first + j),
+          to: accountAt((first + j) % o.accounts),
+          value: fundedValue((first + j) % o.accounts),
         }),
         sender: signer,
       }))
