@@ -10,6 +10,7 @@
 import { privateKeyToAddress } from '@ethwire/crypto'
 import { bytesToHex } from '@ethwire/rlp-wire'
 import { afterAll, describe, expect, onTestFailed, test } from 'vitest'
+import { nodeConfigFromFlags, parseArgs, UsageError } from '../../src/args.js'
 import { openDatadirChain } from '../../src/datadir.js'
 import { accountAt, buildStateChain, fundedValue } from './fastsync-chain.js'
 import {
@@ -58,6 +59,17 @@ async function sampleBalances(node: EthwireProcess, seed: number, n = 25) {
   )
   return picks.map((i, j) => ({ i, got: got[j]?.result, want: `0x${fundedValue(i).toString(16)}` }))
 }
+
+describe('--syncmode', () => {
+  test('fast or full (default full), passed to the node config', () => {
+    expect(parseArgs([]).flags.syncmode).toBe('full')
+    expect(nodeConfigFromFlags(parseArgs([]).flags).syncMode).toBe('full')
+    expect(nodeConfigFromFlags(parseArgs(['--syncmode', 'fast']).flags).syncMode).toBe('fast')
+    expect(parseArgs(['--syncmode=full']).flags.syncmode).toBe('full')
+    expect(() => parseArgs(['--syncmode', 'snap'])).toThrow(UsageError)
+    expect(() => parseArgs(['--syncmode', 'snap'])).toThrow(/fast or full/)
+  })
+})
 
 describe('issue 14: fast sync', () => {
   const net = new Cluster('fastsync')
