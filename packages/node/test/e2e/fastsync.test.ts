@@ -127,7 +127,8 @@ describe('issue 14: fast sync', () => {
         'K in the middle of its state download',
         async () => {
           const s = await k.rpc.call<Syncing | false>('eth_syncing', [], 1_000)
-          const pulled = s ? Number(BigInt(s.pulledStates)) : 0
+          if (!s) return undefined
+          const pulled = Number(BigInt(s.pulledStates))
           return pulled > whole / 4 && pulled < (whole * 3) / 4 ? s : undefined
         },
         { timeoutMs: 90_000, intervalMs: 10 },
