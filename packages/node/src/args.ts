@@ -294,7 +294,8 @@ export function nodeConfigFromFlags(flags: NodeFlags): NodeConfig {
     minSyncPeers: flags.minsyncpeers,
     ethVersions: flags.eth.length ? flags.eth : undefined,
     txAnnounce: flags.txannounce,
-    syncMode: flags.syncmode,
+    // left out when full (the default), so configs of other flags compare as before
+    syncMode: flags.syncmode === 'fast' ? 'fast' : undefined,
     verbosity: flags.verbosity,
     miner: {
       etherbase: flags['miner.etherbase'] ? hexToBytes(flags['miner.etherbase']) : undefined,
