@@ -1,16 +1,17 @@
 /**
  * Process-level network benches of the ethwire CLI on loopback (not run in CI):
  *
- *   pnpm bench                 # all: sync, txs, blocks, exec
+ *   pnpm bench                 # all: sync, txs, blocks, exec, fastsync
  *   pnpm bench -- sync txs     # a subset
  *
  * Sizes can be lowered through environment variables (SYNC_BENCH_BLOCKS, TX_BENCH_TXS,
- * TX_BENCH_NODES, BLOCK_BENCH_NODES, BLOCK_BENCH_BLOCKS, …) for a quick look.
+ * TX_BENCH_NODES, BLOCK_BENCH_NODES, BLOCK_BENCH_BLOCKS, FASTSYNC_BENCH_ACCOUNTS, …) for a quick look.
  */
 import { runBlockBench } from './blocks.js'
 import { log } from './common.js'
 import { runExecBench } from './exec.js'
 import { runMetricsSyncBench } from './metrics-sync.js'
+import { runFastSyncBench } from './fastsync.js'
 import { runSyncBench } from './sync.js'
 import { runTxBench } from './txs.js'
 
@@ -20,6 +21,7 @@ const all: Record<string, () => Promise<void>> = {
   blocks: runBlockBench,
   exec: runExecBench,
   'metrics-sync': runMetricsSyncBench,
+  fastsync: runFastSyncBench,
 }
 const picked = process.argv.slice(2).filter((a) => a !== '--')
 const names = picked.length > 0 ? picked : Object.keys(all).filter((n) => n !== 'metrics-sync')

@@ -82,6 +82,8 @@ export interface NodeFlags {
   metrics: boolean
   'metrics.addr': string
   'metrics.port': number
+  /** `fast` or `full` (go-ethereum's `--syncmode`; default full). */
+  syncmode: 'fast' | 'full'
 }
 
 export interface ParsedArgs {
@@ -138,6 +140,7 @@ const FLAGS: Record<string, FlagKind> = {
   metrics: 'bool',
   'metrics.addr': 'string',
   'metrics.port': 'int',
+  syncmode: 'string',
 }
 
 export const COMMANDS = [
@@ -179,6 +182,7 @@ export function defaultFlags(): NodeFlags {
     metrics: false,
     'metrics.addr': defaultMetricsHost,
     'metrics.port': defaultMetricsPort,
+    syncmode: 'full',
   }
 }
 
@@ -306,6 +310,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     !/^extip:[0-9a-fA-F.:]+$/.test(f.nat)
   )
     throw new UsageError(`invalid value "${f.nat}" for -nat: extip:<ip>, none or any`)
+  if (f.syncmode !== 'fast' && f.syncmode !== 'full')
+    throw new UsageError(`invalid value "${f.syncmode}" for -syncmode: fast or full`)
   if (f.dev && !given.has('http')) f.http = true
   return { command, positional, flags: f, given }
 }
@@ -352,6 +358,8 @@ export function nodeConfigFromFlags(flags: NodeFlags): NodeConfig {
     minSyncPeers: flags.minsyncpeers,
     ethVersions: flags.eth.length ? flags.eth : undefined,
     txAnnounce: flags.txannounce,
+    // left out when full (the default), so configs of other flags compare as before
+    syncMode: flags.syncmode === 'fast' ? 'fast' : undefined,
     verbosity: flags.verbosity,
     miner: {
       etherbase: flags['miner.etherbase'] ? hexToBytes(flags['miner.etherbase']) : undefined,
@@ -411,6 +419,7 @@ Flags:
   --syncinterval <ms>    forced sync interval (default 10000)
   --minsyncpeers <n>     peers needed before a new peer triggers a sync (default 5)
   --eth <list>           allowed eth versions, e.g. 68 or 66,67,68 (default: 62-68, and 69 on a merged chain)
+  --syncmode <mode>      fast (blocks + receipts + the state at head-64 from eth/63-66 peers, then full) or full (default)
   --txannounce <bool>    eth/66+: full txs to sqrt(peers), hashes to the rest (default true)
   --txpool.globalslots <n>   executable transaction slots guaranteed over all accounts (default ${defaultGlobalSlots})
   --txpool.accountslots <n>  executable transaction slots guaranteed per account (default ${defaultAccountSlots})

@@ -104,6 +104,8 @@ export interface NodeConfig {
   /** Allowed eth versions on both transports (default: all rlp-wire supports). */
   ethVersions?: number[]
   txAnnounce?: boolean
+  /** `--syncmode`: `full` (default) or `fast` (needs eth/63–66 peers for the state; see README). */
+  syncMode?: 'fast' | 'full'
   /** Logger (default: info level to stderr); or a verbosity 0..5. */
   logger?: Logger
   verbosity?: number
@@ -202,6 +204,7 @@ export function createNode(config: NodeConfig): EthwireNode {
       syncIntervalMs: cfg.syncIntervalMs,
       acceptTxs: !!cfg.dev,
       txAnnounce: cfg.txAnnounce,
+      syncMode: cfg.syncMode,
     },
   )
   const metrics: MetricsPart = createMetricsPart(

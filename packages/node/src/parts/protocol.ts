@@ -10,8 +10,10 @@ import {
   createProtocolManager,
   type PmChain,
   type ProtocolManager,
+  type SyncMode,
 } from '@ethwire/protocol-manager'
 import { type BlockHeader, SUPPORTED_VERSIONS } from '@ethwire/rlp-wire'
+import { createStateSync } from '@ethwire/state'
 import { defaultMinSyncPeers, defaultSyncIntervalMs } from '../constants.js'
 import { NodeError } from '../errors.js'
 import type { Part } from '../lifecycle.js'
@@ -24,6 +26,12 @@ export interface ProtocolPartOptions {
   /** Take transactions from peers from the start (a miner); otherwise after the first sync. */
   acceptTxs: boolean
   txAnnounce?: boolean
+  /**
+   * `--syncmode` (go-ethereum's names): `fast` downloads the blocks with their receipts and the
+   * state of a pivot (head − 64) by GetNodeData from eth/63–66 peers, then executes the rest and
+   * switches to `full` for good; `full` (the default) executes every block.
+   */
+  syncMode?: SyncMode
 }
 
 export interface ProtocolPart extends Part {
@@ -68,9 +76,32 @@ export function createProtocolPart(
       getReceipts: (h) => c.getReceipts(h),
       getNodeData: (h) => c.getNodeData(h),
     }
+    const fast = options.syncMode === 'fast'
+    if (fast) {
+      // fast sync's three chain methods, and the trie-sync scheduler over the chain's own LevelDB:
+      // state nodes under their hash and code under 'c' ++ hash, as execution writes them, so
+      // GetNodeData serves what was synced and a restart resumes from the stored subtrees
+      pmChain.currentFastHeader = () => c.currentFastHeader()
+      pmChain.insertReceiptChain = (blocks, receipts) => c.insertReceiptChain(blocks, receipts)
+      pmChain.commitFastSyncHead = (hash) => c.commitFastSyncHead(hash)
+    }
+    const db = c.db
+    const st = deps.chain.state
     pm = createProtocolManager(
       {
         chain: pmChain,
+        ...(fast
+          ? {
+              stateSync: (root: Uint8Array) =>
+                createStateSync(root, {
+                  db,
+                  write: async (ops) => {
+                    await db.batch(ops)
+                    st.written(ops)
+                  },
+                }),
+            }
+          : {}),
         txPool: deps.chain.txPool,
         verifyHeader: async (header: BlockHeader) => {
           const parent = await c.getHeader(header.parentHash, header.number - 1n)
@@ -96,12 +127,22 @@ export function createProtocolPart(
         syncIntervalMs: options.syncIntervalMs ?? defaultSyncIntervalMs,
         acceptTxs: options.acceptTxs,
         txAnnounce: options.txAnnounce ?? true,
+        syncMode: fast ? 'fast' : 'full',
       },
     )
     const p = pm
-    p.on('sync:done', ({ peerId }) =>
-      log.info('Sync done', { peer: peerId, head: c.currentHeader().number }),
-    )
+    p.on('sync:done', ({ peerId, result }) => {
+      // a fast sync's state counters (the downloader's progress of the run that just ended)
+      const prog = result.mode === 'fast' ? p.parts.downloader.progress() : undefined
+      log.info('Sync done', {
+        peer: peerId,
+        head: c.currentHeader().number,
+        mode: result.mode,
+        ...(prog
+          ? { pivot: result.pivot, pulledStates: prog.pulledStates, knownStates: prog.knownStates }
+          : {}),
+      })
+    })
     p.on('sync:failed', ({ peerId, error }) =>
       log.debug('Sync failed', { peer: peerId, err: error }),
     )

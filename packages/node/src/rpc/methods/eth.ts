@@ -66,6 +66,9 @@ export function ethMethods(b: Backend): RpcMethods {
         startingBlock: qty(s.startingBlock),
         currentBlock: qty(s.currentBlock),
         highestBlock: qty(s.highestBlock),
+        // go-ethereum v1.8: state trie entries downloaded / known during a fast sync (0 in full)
+        pulledStates: qty(s.pulledStates ?? 0),
+        knownStates: qty(s.knownStates ?? 0),
       }
     },
     eth_getBlockByNumber: async (params) =>

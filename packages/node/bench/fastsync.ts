@@ -1,0 +1,101 @@
+/**
+ * Issue 14: fast sync vs full sync (every block executed) of the same chain from one peer over
+ * libp2p (eth/66) on loopback. The chain (`test/e2e/fastsync-chain.ts`): transfers from the dev
+ * signer to FASTSYNC_BENCH_ACCOUNTS fresh addresses (default 5,000), FASTSYNC_BENCH_TRANSFERS
+ * transfers in all (default 60,000, cycling over those accounts: history to execute, 400 per
+ * block), then empty blocks up to FASTSYNC_BENCH_BLOCKS (default 300). Time: from the syncing node answering JSON-RPC
+ * to its head at the source's head (hash and state root checked). Target: fast ≥ 5× full.
+ */
+
+import { buildStateChain } from '../test/e2e/fastsync-chain.js'
+import { Cluster, type EthwireProcess, sleep } from '../test/e2e/harness.js'
+import { fmt, log, mb, table } from './common.js'
+
+const accounts = Number(process.env.FASTSYNC_BENCH_ACCOUNTS ?? 5_000)
+const transfers = Number(process.env.FASTSYNC_BENCH_TRANSFERS ?? 60_000)
+const blocks = Number(process.env.FASTSYNC_BENCH_BLOCKS ?? 300)
+const timeoutMs = Number(process.env.FASTSYNC_BENCH_TIMEOUT_MS ?? 600_000)
+
+interface Run {
+  mode: string
+  ms: number
+  peakRss: number | undefined
+  pulled: string
+}
+
+async function timeSync(
+  net: Cluster,
+  mode: 'fast' | 'full',
+  genesis: string,
+  src: EthwireProcess,
+  target: { hash: string; stateRoot: string },
+): Promise<Run> {
+  const name = `sync-${mode}`
+  await net.init(genesis, net.dir(name))
+  const node = await net.start(name, {
+    args: [
+      '--syncmode',
+      mode,
+      '--eth',
+      '66',
+      '--minsyncpeers',
+      '1',
+      '--bootnodes',
+      await src.multiaddr(),
+    ],
+  })
+  const t0 = performance.now()
+  let lastLog = t0
+  for (;;) {
+    const b = await node.rpc.call<{ hash: string; number: string; stateRoot: string }>(
+      'eth_getBlockByNumber',
+      ['latest', false],
+      30_000,
+    )
+    if (b.hash === target.hash) {
+      if (b.stateRoot !== target.stateRoot) throw new Error(`${name}: state root ${b.stateRoot}`)
+      break
+    }
+    if (!node.running) throw new Error(`${name} exited ${node.exitCode}\n${node.logTail()}`)
+    if (performance.now() - t0 > timeoutMs)
+      throw new Error(`${name}: stuck at ${b.number} after ${timeoutMs} ms\n${node.logTail()}`)
+    if (performance.now() - lastLog > 5_000) {
+      log(
+        `${name}: head ${Number(BigInt(b.number))} after ${fmt((performance.now() - t0) / 1000, 1)} s`,
+      )
+      lastLog = performance.now()
+    }
+    await sleep(50)
+  }
+  const ms = performance.now() - t0
+  const peakRss = node.peakRssBytes()
+  const m = /Sync done .*mode=(\w+)(?:.*pulledStates=(\d+))?/.exec(node.log())
+  if (m?.[1] !== mode) throw new Error(`${name}: the sync ran as ${m?.[1]}\n${node.logTail()}`)
+  await node.stop()
+  return { mode, ms, peakRss, pulled: m[2] ?? '0' }
+}
+
+export async function runFastSyncBench(): Promise<void> {
+  const net = new Cluster('bench-fastsync')
+  try {
+    log(`building a ${blocks}-block chain: ${transfers} transfers to ${accounts} accounts…`)
+    const built = await buildStateChain(net.dir('src'), { accounts, transfers, blocks })
+    log(`built in ${fmt(built.ms / 1000, 1)} s`)
+    const genesis = await net.dumpGenesis(net.dir('src'))
+    const src = await net.start('src')
+    const full = await timeSync(net, 'full', genesis, src, built.head)
+    log(`full: ${fmt(full.ms)} ms`)
+    const fast = await timeSync(net, 'fast', genesis, src, built.head)
+    log(`fast: ${fmt(fast.ms)} ms`)
+    table(
+      `Fast vs full sync of a ${blocks}-block dev chain (${transfers} transfers to ${accounts} accounts), one peer, libp2p eth/66 on loopback (target: fast ≥ 5× full)`,
+      ['mode', 'ms', 'state entries pulled', 'peak RSS MB', 'speed-up'],
+      [full, fast].map((r) => [r.mode, fmt(r.ms), r.pulled, mb(r.peakRss), fmt(full.ms / r.ms, 2)]),
+    )
+  } catch (err) {
+    net.fail()
+    throw err
+  } finally {
+    await net.stopAll()
+  }
+}
