@@ -6,8 +6,8 @@
  *   node --import tsx examples/send-transfer.ts --key-file /tmp/dev/dev-signer-key
  *        [--rpc http://127.0.0.1:8545] [--count 1] [--value 1] [--to 0x…]
  *
- * The nonce continues after the sender's pending transactions in the node's pool
- * (`txpool_content`): ethwire executes no transactions, so a dev pool only grows.
+ * The nonce is the sender's pending nonce (`eth_getTransactionCount` with `pending`: the state's
+ * nonce after the pool's transactions from it).
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -45,9 +45,8 @@ const raw = readFileSync(values['key-file'], 'utf8').trim()
 const key = hexToBytes(raw.startsWith('0x') ? raw : `0x${raw}`)
 const sender = bytesToHex(privateKeyToAddress(key))
 const chainId = BigInt(await rpc<string>('eth_chainId'))
-const pool = await rpc<{ pending: Record<string, Record<string, unknown>> }>('txpool_content')
-const mine = Object.keys(pool.pending[sender] ?? {}).map(Number)
-let nonce = BigInt(mine.length === 0 ? 0 : Math.max(...mine) + 1)
+// the next nonce counting this sender's transactions already in the pool
+let nonce = BigInt(await rpc<string>('eth_getTransactionCount', [sender, 'pending']))
 for (let i = 0; i < Number(values.count); i++, nonce++) {
   const tx = signTransfer(key, { chainId, nonce, value: BigInt(values.value), to: values.to })
   console.log(`sent ${await rpc<string>('eth_sendRawTransaction', [bytesToHex(tx.encode())])}`)
