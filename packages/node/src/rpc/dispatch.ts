@@ -128,7 +128,10 @@ export const rpcServerErrorCode = RpcErrorCode.Server
  * The methods of the namespaces in `apis` (go-ethereum's `--http.api` / `--ws.api`: `eth`, `net`,
  * `web3`, …; the namespace is a method name's part before `_`). Undefined keeps every method.
  */
-export function filterMethods(methods: RpcMethods, apis: readonly string[] | undefined): RpcMethods {
+export function filterMethods(
+  methods: RpcMethods,
+  apis: readonly string[] | undefined,
+): RpcMethods {
   if (apis === undefined) return methods
   const allowed = new Set(apis.map((a) => a.trim().toLowerCase()).filter(Boolean))
   const out: RpcMethods = {}

@@ -119,7 +119,12 @@ export async function startRpcServer(
         return send(req, res, 405, errorResponse(null, RpcErrorCode.InvalidRequest, 'POST only'))
       const text = await readBody(req, limit)
       if (text === undefined)
-        return send(req, res, 413, errorResponse(null, RpcErrorCode.InvalidRequest, 'request too large'))
+        return send(
+          req,
+          res,
+          413,
+          errorResponse(null, RpcErrorCode.InvalidRequest, 'request too large'),
+        )
       return send(req, res, 200, await handleBody(methods, text))
     })().catch(() => {
       if (!res.headersSent)

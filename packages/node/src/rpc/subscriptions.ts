@@ -88,8 +88,7 @@ export function parseLogFilter(v: unknown): LogFilter {
   if (o.topics !== undefined && o.topics !== null && !Array.isArray(o.topics))
     throw new RpcError(RpcErrorCode.InvalidParams, 'invalid argument 1: topics: list expected')
   const rawTopics = (o.topics as unknown[] | undefined) ?? []
-  if (rawTopics.length > 4)
-    throw new RpcError(RpcErrorCode.InvalidParams, 'exceed max topics')
+  if (rawTopics.length > 4) throw new RpcError(RpcErrorCode.InvalidParams, 'exceed max topics')
   const topics = rawTopics.map((t) => {
     if (t === null) return null
     const alts = (Array.isArray(t) ? t : [t]).map((x) => hexBytes(x, 'topic', 32))
