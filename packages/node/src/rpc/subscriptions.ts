@@ -256,7 +256,7 @@ export function createSubscriptionHub(source: SubscriptionSource): SubscriptionH
       const session = { subs: new Map<string, Sub>(), notify }
       sessions.add(session)
       const methods: RpcMethods = {
-        eth_subscribe: (params) => {
+        eth_subscribe: async (params) => {
           const kind = params[0]
           let sub: Sub
           if (kind === 'newHeads') sub = { kind }
@@ -271,7 +271,7 @@ export function createSubscriptionHub(source: SubscriptionSource): SubscriptionH
           session.subs.set(id, sub)
           return id
         },
-        eth_unsubscribe: (params) => {
+        eth_unsubscribe: async (params) => {
           const id = params[0]
           if (typeof id !== 'string')
             throw new RpcError(RpcErrorCode.InvalidParams, 'invalid argument 0: subscription id')
