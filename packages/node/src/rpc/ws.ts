@@ -37,6 +37,8 @@ export interface WsServerStats {
   cutOff: number
   /** The most bytes any connection had waiting to be sent when a message was queued. */
   maxQueuedBytes: number
+  /** Live `eth_subscribe` subscriptions over all connections. */
+  subscriptions: number
 }
 
 export interface WsRpcServer {
@@ -68,7 +70,12 @@ export async function startWsServer(
       resolve()
     })
   })
-  const stats: WsServerStats = { connections: 0, cutOff: 0, maxQueuedBytes: 0 }
+  const stats: Omit<WsServerStats, 'subscriptions'> = {
+    connections: 0,
+    cutOff: 0,
+    maxQueuedBytes: 0,
+  }
+  const sessions = new Set<{ readonly size: number }>()
   const cutOffListeners = new Set<(info: { queuedBytes: number }) => void>()
   const timers = new Set<unknown>()
 
@@ -106,6 +113,7 @@ export async function startWsServer(
         }),
       ),
     )
+    if (session) sessions.add(session)
     const methods = session ? { ...deps.methods, ...session.methods } : deps.methods
     socket.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
       if (cut) return
@@ -119,6 +127,7 @@ export async function startWsServer(
     })
     socket.on('close', () => {
       stats.connections--
+      if (session) sessions.delete(session)
       session?.close()
     })
   })
@@ -127,7 +136,11 @@ export async function startWsServer(
   return {
     port,
     url: `ws://${opts.host}:${port}`,
-    stats: () => ({ ...stats }),
+    stats: () => {
+      let subscriptions = 0
+      for (const s of sessions) subscriptions += s.size
+      return { ...stats, subscriptions }
+    },
     onCutOff(listener) {
       cutOffListeners.add(listener)
       return () => cutOffListeners.delete(listener)
