@@ -322,6 +322,14 @@ export function extraDataBytes(v: string): Uint8Array {
   return new TextEncoder().encode(v)
 }
 
+const accountFlagsGiven = (f: NodeFlags): boolean =>
+  f.keystore !== undefined ||
+  f.lightkdf ||
+  f.unlock !== undefined ||
+  f.password !== undefined ||
+  f['allow-insecure-unlock'] ||
+  f['rpc.txfeecap'] !== undefined
+
 /** The `createNode` config the CLI builds from its flags (run mode). */
 export function nodeConfigFromFlags(flags: NodeFlags): NodeConfig {
   return {
@@ -343,15 +351,17 @@ export function nodeConfigFromFlags(flags: NodeFlags): NodeConfig {
     ws: flags.ws
       ? { host: flags['ws.addr'], port: flags['ws.port'], api: flags['ws.api'] }
       : undefined,
-    accounts: {
-      keystore: flags.keystore,
-      lightKdf: flags.lightkdf,
-      unlock: flags.unlock,
-      passwordFile: flags.password,
-      allowInsecureUnlock: flags['allow-insecure-unlock'],
-      txFeeCapWei:
-        flags['rpc.txfeecap'] === undefined ? undefined : etherToWei(flags['rpc.txfeecap']),
-    },
+    accounts: accountFlagsGiven(flags)
+      ? {
+          keystore: flags.keystore,
+          lightKdf: flags.lightkdf,
+          unlock: flags.unlock,
+          passwordFile: flags.password,
+          allowInsecureUnlock: flags['allow-insecure-unlock'],
+          txFeeCapWei:
+            flags['rpc.txfeecap'] === undefined ? undefined : etherToWei(flags['rpc.txfeecap']),
+        }
+      : undefined,
     bootnodes: flags.bootnodes,
     maxPeers: flags.maxpeers,
     dev: flags.dev ? { periodSeconds: flags['dev.period'] } : undefined,
