@@ -85,6 +85,25 @@ describe('--dev over HTTP and WebSocket (viem)', () => {
     expect((await recoverMessageAddress({ message: 'hello', signature: sig })).toLowerCase()).toBe(
       dev,
     )
+    const typed = {
+      domain: { name: 'ethwire', chainId: 1337 },
+      types: { Greeting: [{ name: 'text', type: 'string' }] },
+      primaryType: 'Greeting',
+      message: { text: 'hi' },
+    } as const
+    const typedSig = await wallet.signTypedData({ account: dev, ...typed })
+    const { recoverTypedDataAddress } = await import('viem')
+    expect((await recoverTypedDataAddress({ ...typed, signature: typedSig })).toLowerCase()).toBe(
+      dev,
+    )
+    // HTTP is on and --allow-insecure-unlock is not: personal_unlockAccount is refused, as geth
+    await expect(
+      pub.request({ method: 'personal_unlockAccount' as never, params: [dev, '', 0] as never }),
+    ).rejects.toThrow('account unlock with HTTP access is forbidden')
+    // subscriptions need WebSocket
+    await expect(
+      pub.request({ method: 'eth_subscribe' as never, params: ['newHeads'] as never }),
+    ).rejects.toThrow('notifications not supported')
   })
 
   it('watches newHeads and logs over WebSocket subscriptions', async () => {

@@ -15,7 +15,7 @@ import {
 } from '../constants.js'
 import type { Part } from '../lifecycle.js'
 import type { Backend } from '../rpc/backend.js'
-import { filterMethods, type RpcMethods } from '../rpc/dispatch.js'
+import { filterMethods, RpcError, RpcErrorCode, type RpcMethods } from '../rpc/dispatch.js'
 import { type RpcServer, startRpcServer } from '../rpc/http.js'
 import { createRpcMethods } from '../rpc/methods/index.js'
 import {
@@ -194,7 +194,14 @@ export function createRpcPart(
     start: async () => {
       const all = { ...createRpcMethods(deps.backend), ...(deps.extraMethods?.() ?? {}) }
       if (http) {
-        server = await startRpcServer(filterMethods(all, http.api), {
+        const notSupported = async () => {
+          throw new RpcError(RpcErrorCode.MethodNotFound, 'notifications not supported')
+        }
+        const httpMethods = filterMethods(
+          { ...all, eth_subscribe: notSupported, eth_unsubscribe: notSupported },
+          http.api,
+        )
+        server = await startRpcServer(httpMethods, {
           host: http.host ?? defaultHttpHost,
           port: http.port ?? defaultHttpPort,
           corsDomains: http.corsDomains ?? [],
