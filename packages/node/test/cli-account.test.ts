@@ -13,9 +13,12 @@ describe('ethwire account (child process)', () => {
     const datadir = join(root, 'd')
     const pw = join(root, 'pw')
     writeFileSync(pw, 'secret\n')
-    const made = await runCli(['account', 'new', '--datadir', datadir, '--lightkdf', '--password', pw], {
-      timeoutMs: 60_000,
-    })
+    const made = await runCli(
+      ['account', 'new', '--datadir', datadir, '--lightkdf', '--password', pw],
+      {
+        timeoutMs: 60_000,
+      },
+    )
     expect(made.code).toBe(0)
     const address = /0x[0-9a-fA-F]{40}/.exec(made.stdout)?.[0]
     expect(address).toBeTruthy()

@@ -67,7 +67,7 @@ afterAll(async () => {
 describe('--dev over HTTP and WebSocket (viem)', () => {
   it('unlocks the dev signer: eth_accounts and eth_sendTransaction, sealed on arrival', async () => {
     const pub = createPublicClient({ chain: devChain, transport: http(node.rpcUrl) })
-    expect(await pub.request({ method: 'eth_accounts' })).toEqual([dev])
+    expect(await pub.request({ method: 'eth_accounts' as never })).toEqual([dev])
     const wallet = createWalletClient({ chain: devChain, transport: http(node.rpcUrl) })
     const to = `0x${'42'.repeat(20)}` as Address
     const hash = await wallet.sendTransaction({ account: dev, to, value: parseEther('1') })
@@ -273,7 +273,7 @@ describe('keystore accounts on a node (account new, --unlock, --password)', () =
     await ks.start()
     try {
       const pub = createPublicClient({ chain: devChain, transport: http(ks.rpcUrl) })
-      const accounts = (await pub.request({ method: 'eth_accounts' })) as string[]
+      const accounts = (await pub.request({ method: 'eth_accounts' as never })) as string[]
       expect(accounts).toContain(address)
       const wallet = createWalletClient({ chain: devChain, transport: http(ks.rpcUrl) })
       // the keystore also holds the refused node's dev key (locked); the unlocked other one is ours
