@@ -4,7 +4,8 @@
  * come from a {@link SubscriptionHub} and push `eth_subscription` notifications.
  *
  * Each connection has a bounded send queue: when the bytes waiting to go out (the socket's
- * `bufferedAmount`) would pass `maxSendQueueBytes`, the client is not reading; it is closed with
+ * `bufferedAmount`) would pass `maxSendQueueBytes` (an empty queue takes any one message), the
+ * client is not reading; it is closed with
  * 1008 "send queue limit exceeded", nothing more is queued, and its socket is destroyed after
  * `closeGraceMs` if it does not take the close frame. Messages over `maxMessageBytes` close the
  * connection with 1009 (the `ws` library's limit).
@@ -100,7 +101,9 @@ export async function startWsServer(
     const send = (text: string) => {
       if (cut || socket.readyState !== socket.OPEN) return
       const queued = socket.bufferedAmount
-      if (queued + Buffer.byteLength(text) > maxQueue) return cutOff(queued)
+      // an empty queue takes any one message (a big answer to a reading client is fine); the
+      // bound is the limit plus one message
+      if (queued > 0 && queued + Buffer.byteLength(text) > maxQueue) return cutOff(queued)
       if (queued > stats.maxQueuedBytes) stats.maxQueuedBytes = queued
       socket.send(text)
     }
