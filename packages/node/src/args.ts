@@ -20,6 +20,8 @@ import {
   defaultMaxPeers,
   defaultMinSyncPeers,
   defaultSyncIntervalMs,
+  defaultWsHost,
+  defaultWsPort,
   maxExtraDataBytes,
 } from './constants.js'
 import { defaultMetricsHost, defaultMetricsPort } from './metrics/constants.js'
@@ -84,6 +86,28 @@ export interface NodeFlags {
   'metrics.port': number
   /** `fast` or `full` (go-ethereum's `--syncmode`; default full). */
   syncmode: 'fast' | 'full'
+  /** Namespaces served over HTTP (default all). */
+  'http.api'?: string[]
+  /** Origins sent CORS headers (default none). */
+  'http.corsdomain'?: string[]
+  /** Allowed Host header names (default localhost). */
+  'http.vhosts'?: string[]
+  /** WebSocket JSON-RPC. */
+  ws: boolean
+  'ws.addr': string
+  'ws.port': number
+  'ws.api'?: string[]
+  /** Keystore folder (default `<datadir>/keystore`). */
+  keystore?: string
+  /** Light scrypt parameters for new key files. */
+  lightkdf: boolean
+  /** File with one password per line (`--unlock`, `account new|import`). */
+  password?: string
+  /** Comma-separated accounts to unlock (addresses or indices). */
+  unlock?: string
+  'allow-insecure-unlock': boolean
+  /** Fee cap of RPC-sent transactions in ether (decimal; 0 = no cap). */
+  'rpc.txfeecap'?: string
 }
 
 export interface ParsedArgs {
@@ -141,6 +165,19 @@ const FLAGS: Record<string, FlagKind> = {
   'metrics.addr': 'string',
   'metrics.port': 'int',
   syncmode: 'string',
+  'http.api': 'list',
+  'http.corsdomain': 'list',
+  'http.vhosts': 'list',
+  ws: 'bool',
+  'ws.addr': 'string',
+  'ws.port': 'int',
+  'ws.api': 'list',
+  keystore: 'string',
+  lightkdf: 'bool',
+  password: 'string',
+  unlock: 'string',
+  'allow-insecure-unlock': 'bool',
+  'rpc.txfeecap': 'string',
 }
 
 export const COMMANDS = [
@@ -149,6 +186,7 @@ export const COMMANDS = [
   'export',
   'dumpgenesis',
   'devchain',
+  'account',
   'help',
   'version',
 ] as const
@@ -183,7 +221,20 @@ export function defaultFlags(): NodeFlags {
     'metrics.addr': defaultMetricsHost,
     'metrics.port': defaultMetricsPort,
     syncmode: 'full',
+    ws: false,
+    'ws.addr': defaultWsHost,
+    'ws.port': defaultWsPort,
+    lightkdf: false,
+    'allow-insecure-unlock': false,
   }
+}
+
+/** `--rpc.txfeecap` (decimal ether, as go-ethereum) → wei. */
+export function etherToWei(v: string): bigint {
+  const m = /^(\d+)(?:\.(\d{0,18}))?$/.exec(v.trim())
+  if (!m) throw new UsageError(`invalid value "${v}" for -rpc.txfeecap: a decimal ether amount`)
+  const frac = (m[2] ?? '').padEnd(18, '0')
+  return BigInt(m[1] as string) * 10n ** 18n + BigInt(frac || '0')
 }
 
 const ETH_VERSIONS = new Set([62, 63, 66, 67, 68, 69])
@@ -289,6 +340,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const extra = f['miner.extradata']
   if (extra !== undefined && extraDataBytes(extra).length > maxExtraDataBytes)
     throw new UsageError(`invalid value for -miner.extradata: at most ${maxExtraDataBytes} bytes`)
+  if (f['rpc.txfeecap'] !== undefined) etherToWei(f['rpc.txfeecap'])
   // --- networking: discovery, presets, libp2p WebSockets, metrics (wt/nodenet)
   const presets = NETWORK_FLAGS.filter((n) => f[n])
   if (presets.length > 1)
@@ -298,7 +350,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     const v = f[p]
     if (v !== undefined && v > 65535) throw new UsageError(`invalid value for -${p}: not a port`)
   }
-  for (const p of ['port', 'rlpx.port', 'http.port'] as const) {
+  for (const p of ['port', 'rlpx.port', 'http.port', 'ws.port'] as const) {
     const v = f[p]
     if (v !== undefined && v > 65535)
       throw new UsageError(`invalid value for -${p}: not a TCP port`)
@@ -325,6 +377,14 @@ export function extraDataBytes(v: string): Uint8Array {
   return new TextEncoder().encode(v)
 }
 
+const accountFlagsGiven = (f: NodeFlags): boolean =>
+  f.keystore !== undefined ||
+  f.lightkdf ||
+  f.unlock !== undefined ||
+  f.password !== undefined ||
+  f['allow-insecure-unlock'] ||
+  f['rpc.txfeecap'] !== undefined
+
 /** The `createNode` config the CLI builds from its flags (run mode). */
 export function nodeConfigFromFlags(flags: NodeFlags): NodeConfig {
   return {
@@ -334,7 +394,29 @@ export function nodeConfigFromFlags(flags: NodeFlags): NodeConfig {
     externalIp: flags.nat?.startsWith('extip:') ? flags.nat.slice('extip:'.length) : undefined,
     port: flags.port,
     rlpxPort: flags['rlpx.port'],
-    http: flags.http ? { host: flags['http.addr'], port: flags['http.port'] } : undefined,
+    http: flags.http
+      ? {
+          host: flags['http.addr'],
+          port: flags['http.port'],
+          api: flags['http.api'],
+          corsDomains: flags['http.corsdomain'],
+          vhosts: flags['http.vhosts'],
+        }
+      : undefined,
+    ws: flags.ws
+      ? { host: flags['ws.addr'], port: flags['ws.port'], api: flags['ws.api'] }
+      : undefined,
+    accounts: accountFlagsGiven(flags)
+      ? {
+          keystore: flags.keystore,
+          lightKdf: flags.lightkdf,
+          unlock: flags.unlock,
+          passwordFile: flags.password,
+          allowInsecureUnlock: flags['allow-insecure-unlock'],
+          txFeeCapWei:
+            flags['rpc.txfeecap'] === undefined ? undefined : etherToWei(flags['rpc.txfeecap']),
+        }
+      : undefined,
     bootnodes: flags.bootnodes,
     maxPeers: flags.maxpeers,
     // --- networking: discovery, presets, libp2p WebSockets, metrics (wt/nodenet)
@@ -385,6 +467,8 @@ Usage:
   ethwire export <file> [first] [last]   export canonical blocks to an RLP file
   ethwire dumpgenesis                    print the genesis of the data directory
   ethwire devchain <n>                   seal n empty dev blocks into a --dev data directory, fast
+  ethwire account new|list               create a key file (password from --password) / list the keystore
+  ethwire account import <keyfile>       import a hex private key file (password from --password)
   ethwire version | help
 
 Flags:
@@ -397,6 +481,19 @@ Flags:
   --http                 enable the JSON-RPC HTTP server
   --http.addr <host>     JSON-RPC listen address (default 127.0.0.1)
   --http.port <n>        JSON-RPC port (default 8545; 0 = any free port)
+  --http.api <list>      namespaces served over HTTP, e.g. eth,net,web3 (default: all)
+  --http.corsdomain <l>  origins allowed to read responses in a browser; * for any (default: none)
+  --http.vhosts <list>   accepted Host header names; * for any (default: localhost; IPs always pass)
+  --ws                   enable the WebSocket JSON-RPC server (eth_subscribe)
+  --ws.addr <host>       WebSocket listen address (default 127.0.0.1)
+  --ws.port <n>          WebSocket port (default 8546; 0 = any free port)
+  --ws.api <list>        namespaces served over WebSocket (default: all)
+  --keystore <dir>       keystore folder (default <datadir>/keystore)
+  --lightkdf             light scrypt parameters for new key files (fast, weaker)
+  --password <file>      passwords, one per line, for --unlock and account new|import
+  --unlock <list>        comma-separated addresses or indices to unlock at start
+  --allow-insecure-unlock  allow unlocking accounts while HTTP/WS JSON-RPC is on
+  --rpc.txfeecap <eth>   fee cap of transactions sent over RPC, in ether (default 1; 0 = no cap)
   --bootnodes <list>     comma-separated libp2p multiaddrs and/or enode:// URLs to dial (redialed);
                          enode:// URLs and enr: records are discv4 bootnodes too
   --maxpeers <n>         maximum number of peers over both transports (default 50)

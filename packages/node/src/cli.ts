@@ -4,6 +4,8 @@
  */
 
 import { errorCode } from '@ethwire/interface/runtime'
+import { accountCommand } from './accounts/command.js'
+import { isAccountsError } from './accounts/errors.js'
 import { nodeConfigFromFlags, parseArgs, USAGE, UsageError } from './args.js'
 import {
   type CommandContext,
@@ -120,6 +122,19 @@ export async function main(argv: readonly string[]): Promise<number> {
         }
         return 0
       }
+      case 'account':
+        process.stdout.write(
+          await accountCommand(
+            {
+              datadir: flags.datadir,
+              keystore: flags.keystore,
+              lightkdf: flags.lightkdf,
+              password: flags.password,
+            },
+            positional,
+          ),
+        )
+        return 0
       case undefined:
         break
     }
@@ -169,7 +184,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 function describeError(e: unknown): string {
-  if (isNodeError(e)) return e.message
+  if (isNodeError(e) || isAccountsError(e)) return e.message
   const code = errorCode(e)
   return code ? `${errorMessage(e)} (${code})` : errorMessage(e)
 }

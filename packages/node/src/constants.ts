@@ -72,3 +72,19 @@ export const devKeyFileName = 'dev-signer-key'
 export const txJournalFileName = 'transactions.rlp'
 /** The discv4 table (`discv4-nodes.json`) lives in this folder of the datadir (go-ethereum: `nodes`). */
 export const discoveryDirName = 'nodes'
+
+/** Default WebSocket JSON-RPC listen address (go-ethereum's `--ws.addr`). */
+export const defaultWsHost = '127.0.0.1'
+/** Default WebSocket JSON-RPC port (go-ethereum's `--ws.port`). */
+export const defaultWsPort = 8546
+/** Largest WebSocket message accepted (go-ethereum's `wsDefaultReadLimit` is 32 MiB; we keep the HTTP 5 MiB). */
+export const wsMaxMessageBytes = rpcMaxBodyBytes
+/**
+ * Bytes a WebSocket connection may have waiting to be sent; past this the client is not reading
+ * and is cut off (closed with 1008) instead of the queue growing.
+ */
+export const wsMaxSendQueueBytes = 16 * 1024 * 1024
+/** How long a cut-off client has to take the close frame before its socket is destroyed. */
+export const wsCloseGraceMs = 5_000
+/** go-ethereum's default `--http.vhosts`. */
+export const defaultHttpVhosts = ['localhost']

@@ -13,6 +13,8 @@
  * await node.stop()
  * ```
  */
+
+export * from './accounts/index.js'
 export {
   COMMANDS,
   type Command,
@@ -56,6 +58,7 @@ export {
   type NodeConfig,
   type PeerAddResult,
 } from './node.js'
+export type { HttpRpcOptions, RpcPart, WsRpcOptions } from './parts/rpc.js'
 export type {
   Backend,
   BackendCall,
@@ -67,6 +70,7 @@ export type {
 } from './rpc/backend.js'
 export {
   dispatch,
+  filterMethods,
   handleBody,
   isRpcError,
   type JsonRpcResponse,
@@ -77,5 +81,30 @@ export {
   rpcServerErrorCode,
 } from './rpc/dispatch.js'
 export { formatBlock, formatTransaction } from './rpc/format.js'
-export { type RpcServer, startRpcServer } from './rpc/http.js'
+export {
+  corsOrigin,
+  type HttpServerOptions,
+  hostAllowed,
+  type RpcServer,
+  startRpcServer,
+} from './rpc/http.js'
 export { createRpcMethods } from './rpc/methods/index.js'
+export {
+  blockLogs,
+  createSubscriptionHub,
+  formatHead,
+  type LogFilter,
+  logMatches,
+  parseLogFilter,
+  type SubscriptionHub,
+  type SubscriptionSession,
+  type SubscriptionSource,
+} from './rpc/subscriptions.js'
+export {
+  startWsServer,
+  type WsRpcServer,
+  type WsServerOptions,
+  type WsServerStats,
+  wsCutOffCode,
+  wsCutOffReason,
+} from './rpc/ws.js'

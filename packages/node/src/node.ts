@@ -9,6 +9,8 @@ import type { Block, Transaction } from '@ethwire/rlp-wire'
 import type { Libp2pTransport } from '@ethwire/transport-libp2p'
 import type { RlpxTransport } from '@ethwire/transport-rlpx'
 import type { TxPool } from '@ethwire/txpool'
+import type { AccountManager } from './accounts/manager.js'
+import { createNodeAccounts, type NodeAccounts, type NodeAccountsOptions } from './accounts/node.js'
 import {
   defaultDevPeriodSeconds,
   defaultMaxPeers,
@@ -24,7 +26,13 @@ import { createChainPart } from './parts/chain.js'
 import { createDiscoveryPart, type DiscoveryPart, discv4Bootnodes } from './parts/discovery.js'
 import { createMetricsPart, type MetricsPart } from './parts/metrics.js'
 import { createProtocolPart, defaultEthVersions } from './parts/protocol.js'
-import { createBackend, createRpcPart, type RpcPart } from './parts/rpc.js'
+import {
+  createBackend,
+  createRpcPart,
+  type HttpRpcOptions,
+  type RpcPart,
+  type WsRpcOptions,
+} from './parts/rpc.js'
 import { createSealerPart, type SealerPart } from './parts/sealer.js'
 import { createStatusPart } from './parts/status.js'
 import { createTransportsPart, type PeerAddResult } from './parts/transports.js'
@@ -46,8 +54,24 @@ export interface NodeConfig {
   port?: number
   /** RLPx TCP port; RLPx listening is off when undefined (enode dials still work). */
   rlpxPort?: number
-  /** JSON-RPC over HTTP; off when undefined. */
-  http?: { host?: string; port?: number }
+  /**
+   * JSON-RPC over HTTP; off when undefined. `api`: namespaces served (`--http.api`, default
+   * all); `corsDomains` (`--http.corsdomain`, default none); `vhosts` (`--http.vhosts`, default
+   * `localhost`).
+   */
+  http?: HttpRpcOptions
+  /**
+   * JSON-RPC over WebSocket with `eth_subscribe`; off when undefined. Default 127.0.0.1:8546,
+   * every namespace; `maxSendQueueBytes` cuts off clients that do not read (default 16 MiB).
+   */
+  ws?: WsRpcOptions
+  /**
+   * Local accounts (`eth_accounts`, `eth_sendTransaction`, `personal_*`): the keystore
+   * (`<datadir>/keystore` unless `keystore`), `--unlock` with `--password` (a file) or
+   * `passwords`, `--allow-insecure-unlock`, `--rpc.txfeecap` (wei). In dev mode the dev signer
+   * is imported into the keystore with an empty password and unlocked.
+   */
+  accounts?: Omit<NodeAccountsOptions, 'datadir' | 'rpcExposed'>
   /**
    * libp2p multiaddrs and/or enode URLs to dial at start and redial when they drop; the enode
    * URLs (and `enr:` records) are discv4 bootnodes too.
@@ -132,6 +156,12 @@ export interface EthwireNode {
   readonly running: boolean
   /** `http://host:port` of the JSON-RPC server (after `start()`, when enabled). */
   readonly rpcUrl: string | undefined
+  /** `ws://host:port` of the WebSocket JSON-RPC server (after `start()`, when enabled). */
+  readonly wsUrl: string | undefined
+  /** The RPC part (HTTP and WebSocket servers), when either is enabled. */
+  readonly rpc: RpcPart | undefined
+  /** The keystore accounts (`eth_accounts`, signing). */
+  readonly accounts: AccountManager
   /** libp2p multiaddrs to dial this node at (after `start()`). */
   readonly multiaddrs: string[]
   /** Our enode URL when RLPx listens. */
@@ -280,22 +310,44 @@ export function createNode(config: NodeConfig): EthwireNode {
     running: () => running,
     listenHost: cfg.listenHost,
   })
-  const rpc: RpcPart | undefined = cfg.http
-    ? createRpcPart(
-        { backend, log },
-        {
-          host: cfg.http.host,
-          port: cfg.http.port,
-          ...(registry.enabled ? { wrapMethods: (m) => instrumentRpcMethods(registry, m) } : {}),
-        },
-      )
-    : undefined
+  const accounts: NodeAccounts = createNodeAccounts(
+    {},
+    { ...cfg.accounts, datadir: cfg.datadir, rpcExposed: !!(cfg.http || cfg.ws) },
+  )
+  const accountsPart: Part = {
+    name: 'accounts',
+    start: async () => {
+      const { warnings } = await accounts.start(cfg.dev ? chain.signerKey : undefined)
+      for (const w of warnings) log.warn(w)
+    },
+    stop: () => accounts.stop(),
+  }
+  const rpc: RpcPart | undefined =
+    cfg.http || cfg.ws
+      ? createRpcPart(
+          {
+            backend,
+            log,
+            events: {
+              onChain: (l) => chain.chain.on(l),
+              onPending: (l) => chain.txPool.onPending(l),
+            },
+            extraMethods: () => accounts.methods(backend),
+          },
+          {
+            http: cfg.http,
+            ws: cfg.ws,
+            ...(registry.enabled ? { wrapMethods: (m) => instrumentRpcMethods(registry, m) } : {}),
+          },
+        )
+      : undefined
   const status = createStatusPart(
     { chain, protocol, log },
     { intervalMs: cfg.logIntervalMs ?? logIntervalMs },
   )
   const parts: Part[] = [chain, protocol, metrics, transports, discovery]
   if (sealer) parts.push(sealer)
+  parts.push(accountsPart)
   if (rpc) parts.push(rpc)
   parts.push(status)
   const lifecycle = createLifecycle(parts, log)
@@ -334,6 +386,11 @@ export function createNode(config: NodeConfig): EthwireNode {
     get rpcUrl() {
       return rpc?.url
     },
+    get wsUrl() {
+      return rpc?.wsUrl
+    },
+    rpc,
+    accounts: accounts.manager,
     get multiaddrs() {
       return running ? transports.multiaddrs : []
     },

@@ -32,6 +32,7 @@ export {
   splitUnlockFlag,
   unlockAccounts,
 } from './cli.js'
+export { type AccountCommandFlags, accountCommand } from './command.js'
 export {
   defaultPbkdf2Iterations,
   defaultTxFeeCapWei,
@@ -81,6 +82,12 @@ export {
   createAccountManager,
   type SignOptions,
 } from './manager.js'
+export {
+  createNodeAccounts,
+  type NodeAccounts,
+  type NodeAccountsOptions,
+  txFillBackend,
+} from './node.js'
 export {
   type AccountRpcDeps,
   type AccountRpcHandler,

@@ -1,15 +1,29 @@
 /**
  * The RPC part: the node's JSON-RPC `Backend` (over the chain, protocol and transports parts) and
- * the HTTP server that serves its methods.
+ * the HTTP and WebSocket servers that serve its methods (per-server namespaces; subscriptions on
+ * WebSocket).
  */
 import type { Logger } from '@ethwire/interface'
 import { type BlockHeader, bytesToHex } from '@ethwire/rlp-wire'
-import { defaultHttpHost, defaultHttpPort, defaultListenHost } from '../constants.js'
+import {
+  defaultHttpHost,
+  defaultHttpPort,
+  defaultHttpVhosts,
+  defaultListenHost,
+  defaultWsHost,
+  defaultWsPort,
+} from '../constants.js'
 import type { Part } from '../lifecycle.js'
 import type { Backend } from '../rpc/backend.js'
-import type { RpcMethods } from '../rpc/dispatch.js'
+import { filterMethods, RpcError, RpcErrorCode, type RpcMethods } from '../rpc/dispatch.js'
 import { type RpcServer, startRpcServer } from '../rpc/http.js'
 import { createRpcMethods } from '../rpc/methods/index.js'
+import {
+  createSubscriptionHub,
+  type SubscriptionHub,
+  type SubscriptionSource,
+} from '../rpc/subscriptions.js'
+import { startWsServer, type WsRpcServer } from '../rpc/ws.js'
 import { clientId } from '../version.js'
 import type { ChainPart } from './chain.js'
 import type { DiscoveryPart } from './discovery.js'
@@ -137,37 +151,122 @@ export function createBackend(p: BackendParts): Backend {
 }
 
 export interface RpcPart extends Part {
-  /** `http://host:port` once started. */
+  /** `http://host:port` once started (when HTTP is on). */
   readonly url: string | undefined
+  /** `ws://host:port` once started (when WebSocket is on). */
+  readonly wsUrl: string | undefined
+  /** The WebSocket server (stats, cut-off events), once started. */
+  readonly ws: WsRpcServer | undefined
+}
+
+/** Options of the HTTP server (go-ethereum's `--http.*`). */
+export interface HttpRpcOptions {
+  host?: string
+  port?: number
+  /** `--http.api`: namespaces served; undefined serves every namespace. */
+  api?: string[]
+  /** `--http.corsdomain`: origins sent CORS headers; default none. */
+  corsDomains?: string[]
+  /** `--http.vhosts`: allowed Host names; default `localhost`. */
+  vhosts?: string[]
+}
+
+/** Options of the WebSocket server (go-ethereum's `--ws.*`). */
+export interface WsRpcOptions {
+  host?: string
+  port?: number
+  /** `--ws.api`: namespaces served; undefined serves every namespace. */
+  api?: string[]
+  /** Bytes a client may have waiting to be sent before it is cut off (default 16 MiB). */
+  maxSendQueueBytes?: number
 }
 
 export function createRpcPart(
-  deps: { backend: Backend; log: Pick<Logger, 'info'> },
+  deps: {
+    backend: Backend
+    log: Pick<Logger, 'info'>
+    /** Chain and pool events for `eth_subscribe` (WebSocket only). */
+    events?: Omit<SubscriptionSource, 'backend'>
+    /** More methods (the accounts' `eth_`/`personal_` set), read at start. */
+    extraMethods?: () => RpcMethods
+  },
   options: {
-    host?: string
-    port?: number
+    http?: HttpRpcOptions
+    ws?: WsRpcOptions
     /** Wraps the method table (metrics: `instrumentRpcMethods`). */
     wrapMethods?: (methods: RpcMethods) => RpcMethods
-  },
+  } & HttpRpcOptions,
 ): RpcPart {
   let server: RpcServer | undefined
+  let ws: WsRpcServer | undefined
+  let hub: SubscriptionHub | undefined
+  // `{ host, port }` alone is the HTTP server (the shape before WebSocket existed)
+  const http: HttpRpcOptions | undefined =
+    options.http ??
+    (options.ws === undefined || options.host !== undefined || options.port !== undefined
+      ? {
+          host: options.host,
+          port: options.port,
+          api: options.api,
+          corsDomains: options.corsDomains,
+          vhosts: options.vhosts,
+        }
+      : undefined)
   return {
     name: 'RPC',
     start: async () => {
-      const methods = createRpcMethods(deps.backend)
-      server = await startRpcServer(options.wrapMethods ? options.wrapMethods(methods) : methods, {
-        host: options.host ?? defaultHttpHost,
-        port: options.port ?? defaultHttpPort,
-      })
-      deps.log.info('HTTP server started', { url: server.url })
+      const raw = { ...createRpcMethods(deps.backend), ...(deps.extraMethods?.() ?? {}) }
+      const all = options.wrapMethods ? options.wrapMethods(raw) : raw
+      if (http) {
+        const notSupported = async () => {
+          throw new RpcError(RpcErrorCode.MethodNotFound, 'notifications not supported')
+        }
+        const httpMethods = filterMethods(
+          { ...all, eth_subscribe: notSupported, eth_unsubscribe: notSupported },
+          http.api,
+        )
+        server = await startRpcServer(httpMethods, {
+          host: http.host ?? defaultHttpHost,
+          port: http.port ?? defaultHttpPort,
+          corsDomains: http.corsDomains ?? [],
+          vhosts: http.vhosts ?? defaultHttpVhosts,
+        })
+        deps.log.info('HTTP server started', { url: server.url })
+      }
+      const wsOpts = options.ws
+      if (wsOpts) {
+        const methods = filterMethods(all, wsOpts.api)
+        const eth = wsOpts.api === undefined || wsOpts.api.some((a) => a.trim() === 'eth')
+        if (deps.events && eth)
+          hub = createSubscriptionHub({ backend: deps.backend, ...deps.events })
+        ws = await startWsServer(
+          { methods, hub },
+          {
+            host: wsOpts.host ?? defaultWsHost,
+            port: wsOpts.port ?? defaultWsPort,
+            maxSendQueueBytes: wsOpts.maxSendQueueBytes,
+          },
+        )
+        deps.log.info('WebSocket enabled', { url: ws.url })
+      }
     },
     stop: async () => {
       const s = server
+      const w = ws
       server = undefined
-      await s?.close()
+      ws = undefined
+      hub?.close()
+      hub = undefined
+      await Promise.all([s?.close(), w?.close()])
     },
     get url() {
       return server?.url
+    },
+    get wsUrl() {
+      return ws?.url
+    },
+    get ws() {
+      return ws
     },
   }
 }

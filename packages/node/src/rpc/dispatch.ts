@@ -123,3 +123,21 @@ export function stringifyResponse(body: unknown): string {
 
 /** go-ethereum's code for "server error" (transaction rejected, dial failed, …). */
 export const rpcServerErrorCode = RpcErrorCode.Server
+
+/**
+ * The methods of the namespaces in `apis` (go-ethereum's `--http.api` / `--ws.api`: `eth`, `net`,
+ * `web3`, …; the namespace is a method name's part before `_`). Undefined keeps every method.
+ */
+export function filterMethods(
+  methods: RpcMethods,
+  apis: readonly string[] | undefined,
+): RpcMethods {
+  if (apis === undefined) return methods
+  const allowed = new Set(apis.map((a) => a.trim().toLowerCase()).filter(Boolean))
+  const out: RpcMethods = {}
+  for (const [name, handler] of Object.entries(methods)) {
+    const ns = name.slice(0, name.indexOf('_'))
+    if (allowed.has(ns)) out[name] = handler
+  }
+  return out
+}

@@ -1,10 +1,15 @@
 /**
  * The JSON-RPC server over HTTP: POST only (and the CORS preflight), a body size limit (413), a
  * request timeout; the body goes to `handleBody` of `./dispatch.ts`.
+ *
+ * Like go-ethereum's HTTP handler it checks the `Host` header against the allowed virtual hosts
+ * (`--http.vhosts`, default `localhost`; a request to an IP address or without a Host always
+ * passes; `*` allows any) and answers 403 "invalid host specified" otherwise, and it sends CORS
+ * headers only for the origins in `--http.corsdomain` (`*` for any).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { rpcMaxBodyBytes, rpcRequestTimeoutMs } from '../constants.js'
+import { type AddressInfo, isIP } from 'node:net'
+import { defaultHttpVhosts, rpcMaxBodyBytes, rpcRequestTimeoutMs } from '../constants.js'
 import {
   errorResponse,
   handleBody,
@@ -30,37 +35,100 @@ export interface RpcServer {
   close(): Promise<void>
 }
 
+export interface HttpServerOptions {
+  host: string
+  port: number
+  maxBodyBytes?: number
+  /**
+   * Origins allowed to read responses in a browser (`--http.corsdomain`); `*` is any. Default
+   * `['*']` for a server started directly; the node passes its flag (default none, as geth).
+   */
+  corsDomains?: readonly string[]
+  /** Allowed `Host` header names (`--http.vhosts`); `*` is any. Default `['localhost']`. */
+  vhosts?: readonly string[]
+}
+
+/** The hostname of a `Host` header (no port; IPv6 brackets removed). */
+function hostName(host: string): string {
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']')
+    return end === -1 ? host : host.slice(1, end)
+  }
+  const colon = host.indexOf(':')
+  return (colon === -1 ? host : host.slice(0, colon)).toLowerCase()
+}
+
+/** go-ethereum's `virtualHostHandler` decision. */
+export function hostAllowed(host: string | undefined, vhosts: readonly string[]): boolean {
+  if (!host) return true
+  const name = hostName(host)
+  if (isIP(name) !== 0) return true
+  const set = new Set(vhosts.map((v) => v.trim().toLowerCase()))
+  return set.has('*') || set.has(name)
+}
+
+/** The `Access-Control-Allow-Origin` value for a request's `Origin`, or undefined for none. */
+export function corsOrigin(
+  origin: string | undefined,
+  domains: readonly string[],
+): string | undefined {
+  if (domains.length === 0) return undefined
+  if (domains.includes('*')) return '*'
+  if (origin === undefined) return undefined
+  const o = origin.toLowerCase()
+  return domains.some((d) => d.trim().toLowerCase() === o) ? origin : undefined
+}
+
 export async function startRpcServer(
   methods: RpcMethods,
-  opts: { host: string; port: number; maxBodyBytes?: number },
+  opts: HttpServerOptions,
 ): Promise<RpcServer> {
   const limit = opts.maxBodyBytes ?? rpcMaxBodyBytes
-  const send = (res: ServerResponse, status: number, body: unknown) => {
-    res.writeHead(status, {
-      'content-type': 'application/json',
-      'access-control-allow-origin': '*',
-    })
+  const cors = opts.corsDomains ?? ['*']
+  const vhosts = opts.vhosts ?? defaultHttpVhosts
+  const corsHeaders = (req: IncomingMessage): Record<string, string> => {
+    const allow = corsOrigin(req.headers.origin, cors)
+    return allow === undefined ? {} : { 'access-control-allow-origin': allow, vary: 'Origin' }
+  }
+  const send = (req: IncomingMessage, res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...corsHeaders(req) })
     res.end(stringifyResponse(body))
   }
   const server: Server = createServer((req, res) => {
     void (async () => {
+      if (!hostAllowed(req.headers.host, vhosts)) {
+        res.writeHead(403, { 'content-type': 'text/plain' })
+        return res.end('invalid host specified\n')
+      }
       if (req.method === 'OPTIONS') {
-        res.writeHead(204, {
-          'access-control-allow-origin': '*',
-          'access-control-allow-headers': 'content-type',
-          'access-control-allow-methods': 'POST, GET, OPTIONS',
-        })
+        const h = corsHeaders(req)
+        res.writeHead(
+          204,
+          h['access-control-allow-origin'] === undefined
+            ? {}
+            : {
+                ...h,
+                'access-control-allow-headers': 'content-type',
+                'access-control-allow-methods': 'POST, GET, OPTIONS',
+                'access-control-max-age': '600',
+              },
+        )
         return res.end()
       }
       if (req.method !== 'POST')
-        return send(res, 405, errorResponse(null, RpcErrorCode.InvalidRequest, 'POST only'))
+        return send(req, res, 405, errorResponse(null, RpcErrorCode.InvalidRequest, 'POST only'))
       const text = await readBody(req, limit)
       if (text === undefined)
-        return send(res, 413, errorResponse(null, RpcErrorCode.InvalidRequest, 'request too large'))
-      return send(res, 200, await handleBody(methods, text))
+        return send(
+          req,
+          res,
+          413,
+          errorResponse(null, RpcErrorCode.InvalidRequest, 'request too large'),
+        )
+      return send(req, res, 200, await handleBody(methods, text))
     })().catch(() => {
       if (!res.headersSent)
-        send(res, 500, errorResponse(null, RpcErrorCode.Internal, 'internal error'))
+        send(req, res, 500, errorResponse(null, RpcErrorCode.Internal, 'internal error'))
       else res.destroy()
     })
   })

@@ -1,7 +1,7 @@
 /**
- * Runs the ```ts example block of src/accounts/README.md as its own process, with
- * '@ethwire/node' pointed at src/accounts/index.ts (the node's index does not export the module
- * yet; once it does, the release dry run checks the block where the lead moves it).
+ * Runs the accounts ```ts example block of the package README (the one using
+ * `createAccountManager`) as its own process, with '@ethwire/node' pointed at src/index.ts (the
+ * public export; the release dry run runs it against the tarball too).
  */
 import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -11,10 +11,12 @@ import { expect, it } from 'vitest'
 
 it('the README example runs', async () => {
   const pkg = join(import.meta.dirname, '..', '..')
-  const readme = await readFile(join(pkg, 'src', 'accounts', 'README.md'), 'utf8')
-  const block = /^```ts example\n([\s\S]*?)^```/m.exec(readme)?.[1]
+  const readme = await readFile(join(pkg, 'README.md'), 'utf8')
+  const block = [...readme.matchAll(/^```ts example\n([\s\S]*?)^```/gm)]
+    .map((m) => m[1] as string)
+    .find((b) => b.includes('createAccountManager'))
   expect(block).toBeDefined()
-  const index = join(pkg, 'src', 'accounts', 'index.ts')
+  const index = join(pkg, 'src', 'index.ts')
   const dir = await mkdtemp(join(tmpdir(), 'ethwire-readme-'))
   try {
     const file = join(dir, 'example.mts')
