@@ -10,8 +10,8 @@
 import { runBlockBench } from './blocks.js'
 import { log } from './common.js'
 import { runExecBench } from './exec.js'
-import { runMetricsSyncBench } from './metrics-sync.js'
 import { runFastSyncBench } from './fastsync.js'
+import { runMetricsSyncBench } from './metrics-sync.js'
 import { runSyncBench } from './sync.js'
 import { runTxBench } from './txs.js'
 
