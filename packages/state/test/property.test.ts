@@ -106,7 +106,13 @@ async function check(ops: Op[], secure: boolean) {
       await ref.put(op.k, op.v)
       model.set(key, op.v)
     }
-    if (mptComparable) expect(hex(ours.hash())).toBe(hex(ref.root()))
+    if (mptComparable && hex(ours.hash()) !== hex(ref.root())) {
+      // @ethereumjs/mpt's incremental delete can leave a wrong root (its own trie built afresh from
+      // the same pairs agrees with ours: see the fixed case below); compare with that one then
+      const fresh = await createMPT(secure ? { useKeyHashing: true } : {})
+      for (const [k, v] of model) await fresh.put(Buffer.from(k, 'hex'), v)
+      expect(hex(ours.hash())).toBe(hex(fresh.root()))
+    }
   }
   const pure = trieRoot(
     [...model].map(([k, v]) => {
@@ -120,18 +126,44 @@ async function check(ops: Op[], secure: boolean) {
   for (const k of keyPool) if (!model.has(hex(k))) expect(ours.get(k)).toBeUndefined()
 }
 
+// Property runs are reproducible: a fixed seed by default, another through FC_SEED.
+const fcSeed = Number(process.env.FC_SEED ?? 20261202)
+
 describe('trie against references', () => {
+  it("a delete that @ethereumjs/mpt's incremental trie gets wrong: ours agrees with both from-scratch roots", async () => {
+    const z = new Uint8Array(28)
+    const long = Uint8Array.from([...new Array(29).fill(17), 0, 0, 0])
+    const ops: Op[] = [
+      { k: Uint8Array.of(17), v: z },
+      { k: Uint8Array.of(17, 0), v: z },
+      { k: long, v: z },
+      { k: Uint8Array.of(17, 0), del: true },
+    ]
+    await check(ops, false)
+    const ours = new MemTrie(false)
+    ours.put(Uint8Array.of(17), z)
+    ours.put(long, z)
+    expect(hex(ours.hash())).toBe(
+      hex(
+        trieRoot([
+          [Uint8Array.of(17), z],
+          [long, z],
+        ]),
+      ),
+    )
+  })
+
   it('plain trie: random sequences (short, prefix and 32-byte keys; deletes that collapse branches)', async () => {
     await fc.assert(
       fc.asyncProperty(seqArb, (ops) => check(ops, false)),
-      { numRuns: 150 },
+      { numRuns: 150, seed: fcSeed },
     )
   })
 
   it('secure trie: random sequences', async () => {
     await fc.assert(
       fc.asyncProperty(seqArb, (ops) => check(ops, true)),
-      { numRuns: 80 },
+      { numRuns: 80, seed: fcSeed },
     )
   })
 
@@ -152,7 +184,7 @@ describe('trie against references', () => {
           expect(hex(t.hash())).toBe(hex(EMPTY_ROOT))
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 150, seed: fcSeed },
     )
   })
 })
@@ -270,7 +302,7 @@ describe('world state against a model', () => {
           for (const [s, v] of st) expect((await w.getStorage(A(i), W(s)))[31]).toBe(v)
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 300, seed: fcSeed },
     )
   })
 })
