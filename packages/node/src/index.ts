@@ -42,8 +42,11 @@ export {
   createDialer,
   type DialCandidate,
   type Dialer,
+  type DialerDeps,
   type DialerOptions,
+  type DialerStats,
   type DialSource,
+  type DiscoveredNodeLike,
   discoverySource,
   type HowFound,
 } from './dialer.js'
@@ -58,10 +61,12 @@ export {
   type NodeConfig,
   type PeerAddResult,
 } from './node.js'
+export type { DiscoveryPart, DiscoveryPartOptions } from './parts/discovery.js'
 export type { HttpRpcOptions, RpcPart, WsRpcOptions } from './parts/rpc.js'
 export type {
   Backend,
   BackendCall,
+  BackendChainEvent,
   BackendMinedTx,
   BackendNodeInfo,
   BackendPeerInfo,
@@ -80,6 +85,7 @@ export {
   type RpcMethods,
   rpcServerErrorCode,
 } from './rpc/dispatch.js'
+export type { FiltersOptions } from './rpc/filters.js'
 export { formatBlock, formatTransaction } from './rpc/format.js'
 export {
   corsOrigin,
@@ -95,6 +101,7 @@ export {
   formatHead,
   type LogFilter,
   logMatches,
+  type Notify,
   parseLogFilter,
   type SubscriptionHub,
   type SubscriptionSession,

@@ -36,7 +36,8 @@ export interface LogFilter {
   topics: (Uint8Array[] | null)[]
 }
 
-type Notify = (subscriptionId: string, result: unknown) => void
+/** Sends one subscription notification to the client (`eth_subscription`). */
+export type Notify = (subscriptionId: string, result: unknown) => void
 
 type Sub =
   | { kind: 'newHeads' }
