@@ -208,27 +208,36 @@ describe('disk full while writing', () => {
 // ---------------------------------------------------------------- read-only data directories
 
 const isRoot = process.getuid?.() === 0
-/** Root writes anywhere: the child then runs as `nobody` (uid/gid 65534) so permissions apply. */
-const asUser = isRoot ? { uid: 65534, gid: 65534 } : {}
+/**
+ * Root writes anywhere: the child then runs without capabilities (`setpriv`, still uid 0, so it
+ * can read the checkout wherever it is; without CAP_DAC_OVERRIDE the permission bits apply).
+ */
+const dropCaps = isRoot ? ['setpriv', '--bounding-set=-all', '--inh-caps=-all', '--'] : []
 const canDropRoot =
-  !isRoot || spawnSync(process.execPath, ['-e', ''], { ...asUser, stdio: 'ignore' }).status === 0
+  !isRoot ||
+  spawnSync(dropCaps[0] as string, [...dropCaps.slice(1), process.execPath, '-e', ''], {
+    stdio: 'ignore',
+  }).status === 0
 
 function openAsUser(
   location: string,
   genesis = true,
 ): { ok: boolean; code?: string; message?: string } {
-  const out = execFileSync(
+  const argv = [
+    ...dropCaps,
     process.execPath,
-    [
-      '--conditions=@ethwire/source',
-      '--import',
-      'tsx',
-      join(here, 'open-child.ts'),
-      location,
-      ...(genesis ? [fx('genesis.json')] : []),
-    ],
-    { cwd: pkg, encoding: 'utf8', timeout: 30_000, ...asUser },
-  )
+    '--conditions=@ethwire/source',
+    '--import',
+    'tsx',
+    join(here, 'open-child.ts'),
+    location,
+    ...(genesis ? [fx('genesis.json')] : []),
+  ]
+  const out = execFileSync(argv[0] as string, argv.slice(1), {
+    cwd: pkg,
+    encoding: 'utf8',
+    timeout: 30_000,
+  })
   return JSON.parse(out.trim().split('\n').at(-1) as string)
 }
 
@@ -243,7 +252,7 @@ function snapshot(dir: string): string[] {
 }
 
 describe.skipIf(!canDropRoot)('read-only data directory', () => {
-  /** A temporary directory the child (maybe `nobody`) can enter. */
+  /** A temporary directory the child (maybe without capabilities) can enter. */
   const base = () => {
     const d = tmp()
     chmodSync(d, 0o755)
