@@ -6,7 +6,7 @@
  *
  * - the transport is `@ethwire/transport-rlpx` for `enode://` URLs or
  *   `@ethwire/transport-libp2p` for libp2p multiaddrs (ethwire's own networks);
- * - `@ethwire/handshake` checks the peer's Status (see lib/chainless-peer.ts);
+ * - `@ethwire/handshake` checks the peer's Status (`chainlessHandshake`);
  * - `@ethwire/peerset`'s `Peer` matches the downloader's requests to the answers;
  * - the downloader finds the common ancestor, fetches the header skeleton and the bodies,
  *   checks them and imports in order.
@@ -29,6 +29,7 @@ import {
   type Downloader,
   type DownloaderChain,
 } from '@ethwire/downloader'
+import { type ChainlessNetwork, chainlessHandshake } from '@ethwire/handshake'
 import type { EthConnection, EthTransport } from '@ethwire/interface'
 import { errorCode, systemClock } from '@ethwire/interface/runtime'
 import { Peer } from '@ethwire/peerset'
@@ -47,14 +48,7 @@ import {
 } from '@ethwire/rlp-wire'
 import { createLibp2pTransport } from '@ethwire/transport-libp2p'
 import { createRlpxTransport } from '@ethwire/transport-rlpx'
-import {
-  answerEmpty,
-  exchangeStatus,
-  keepConnected,
-  type Network,
-  readGenesisFile,
-  shortId,
-} from './lib/chainless-peer.js'
+import { answerEmpty, keepConnected, readGenesisFile, shortId } from './lib/chainless-peer.js'
 
 // --- the chain: what the downloader imports into ----------------------------------------------
 
@@ -165,7 +159,7 @@ if (values.help || positionals.length !== 1) {
 }
 const address = positionals[0]!
 const log = (line: string) => console.error(`[follower] ${line}`)
-const network: Network | undefined = values.genesis
+const network: ChainlessNetwork | undefined = values.genesis
   ? readGenesisFile(
       values.genesis,
       values.networkid === undefined ? undefined : BigInt(values.networkid),
@@ -288,7 +282,7 @@ const stopping = new AbortController()
 
 async function session(addr: string): Promise<void> {
   const conn: EthConnection = await transportFor(addr).dial(addr, { signal: stopping.signal })
-  const { remote } = await exchangeStatus(conn, network, { signal: stopping.signal })
+  const { remote } = await chainlessHandshake({ conn, network }, { signal: stopping.signal })
   const peer = new Peer({ conn, status: remote })
   log(`connected to ${shortId(peer.id)} (${conn.remoteAddress}) on eth/${conn.version}`)
   let pollTimer: ReturnType<typeof setTimeout> | undefined

@@ -3,7 +3,7 @@
  * as they are announced. No chain database, no transaction pool, no `@ethwire/node`: only
  *
  * - `@ethwire/transport-rlpx` — dial `enode://` URLs (ECIES, frames, Hello, snappy);
- * - `@ethwire/handshake` — the Status rules and the fork id (see lib/chainless-peer.ts);
+ * - `@ethwire/handshake` — the Status rules and the fork id (`chainlessHandshake`);
  * - `@ethwire/peerset` — the live peer (request ids, known transactions) and the peer set;
  * - the tx fetcher of `@ethwire/fetcher` — eth/65+ `NewPooledTransactionHashes` announcements
  *   become `GetPooledTransactions` requests, batched per peer, with timeouts, retries at other
@@ -20,7 +20,7 @@
  */
 import { parseArgs } from 'node:util'
 import { createTxFetcher } from '@ethwire/fetcher'
-import { isHandshakeError } from '@ethwire/handshake'
+import { type ChainlessNetwork, chainlessHandshake, isHandshakeError } from '@ethwire/handshake'
 import type { EthConnection } from '@ethwire/interface'
 import { errorCode } from '@ethwire/interface/runtime'
 import { KnownSet, Peer, PeerSet } from '@ethwire/peerset'
@@ -34,14 +34,7 @@ import {
   type Transaction,
 } from '@ethwire/rlp-wire'
 import { createRlpxTransport } from '@ethwire/transport-rlpx'
-import {
-  answerEmpty,
-  exchangeStatus,
-  keepConnected,
-  type Network,
-  readGenesisFile,
-  shortId,
-} from './lib/chainless-peer.js'
+import { answerEmpty, keepConnected, readGenesisFile, shortId } from './lib/chainless-peer.js'
 
 const usage = `usage: mempool-watcher [--genesis genesis.json] [--networkid n] [--eth 69,68,67,66] enode://… […]`
 const { values, positionals } = parseArgs({
@@ -59,8 +52,8 @@ if (values.help || positionals.length === 0) {
 }
 const log = (line: string) => console.error(`[watcher] ${line}`)
 
-// The network: from the genesis file when given, else the peer's (see lib/chainless-peer.ts).
-const network: Network | undefined = values.genesis
+// The network: from the genesis file when given, else the peer's (`chainlessHandshake`).
+const network: ChainlessNetwork | undefined = values.genesis
   ? readGenesisFile(
       values.genesis,
       values.networkid === undefined ? undefined : BigInt(values.networkid),
@@ -144,7 +137,7 @@ async function session(enode: string): Promise<void> {
   const conn: EthConnection = await rlpx.dial(enode, { signal: stopping.signal })
   let peer: Peer | undefined
   try {
-    const { remote } = await exchangeStatus(conn, network, { signal: stopping.signal })
+    const { remote } = await chainlessHandshake({ conn, network }, { signal: stopping.signal })
     peer = new Peer({ conn, status: remote })
     peers.register(peer)
     log(`connected to ${shortId(peer.id)} (${conn.remoteAddress}) on eth/${conn.version}`)

@@ -6,6 +6,7 @@
  * is an event; `main.ts` draws them.
  */
 import { constants, createDownloader, type Downloader } from '@ethwire/downloader'
+import { type ChainlessNetwork, chainlessHandshake } from '@ethwire/handshake'
 import type { EthConnection, EthTransport } from '@ethwire/interface'
 import { errorCode, systemClock, TypedEmitter } from '@ethwire/interface/runtime'
 import { Peer } from '@ethwire/peerset'
@@ -22,7 +23,6 @@ import {
   type Status,
 } from '@ethwire/rlp-wire'
 import { MemoryChain, type StoredBlock } from './memory-chain.js'
-import { exchangeStatus, type Network } from './status.js'
 
 export interface HandshakeInfo {
   version: number
@@ -69,7 +69,7 @@ export interface FollowerOptions {
   /** How often to ask for headers above our head; 0 = never. */
   pollMs: number
   /** Our network (from a genesis file); without it the peer's is adopted. */
-  network?: Network
+  network?: ChainlessNetwork
 }
 
 export interface FollowerDeps {
@@ -125,7 +125,10 @@ export class Follower {
     this.#log(`dialing ${address}`)
     const conn: EthConnection = await this.#transport.dial(address, { signal })
     this.events.emit('connected', { remoteAddress: conn.remoteAddress, version: conn.version })
-    const { remote } = await exchangeStatus(conn, this.#options.network, { signal })
+    const { remote } = await chainlessHandshake(
+      { conn, network: this.#options.network },
+      { signal },
+    )
     const peer = new Peer({ conn, status: remote })
     this.events.emit('handshake', {
       version: conn.version,

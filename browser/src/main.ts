@@ -15,9 +15,9 @@
  * `syncing`, `live`, `closed`, `error`), `#handshake[data-ok]`, `#headers[data-count]`,
  * `#head[data-number]`, one `#blocks li[data-number]` per new block after the first sync.
  */
+import { type ChainlessNetwork, networkFromGenesis } from '@ethwire/handshake'
 import { createLibp2pTransport } from '@ethwire/transport-libp2p'
 import { Follower } from './follower.js'
-import { type Network, networkFromGenesis } from './status.js'
 
 const $ = (id: string): HTMLElement => {
   const el = document.getElementById(id)
@@ -46,7 +46,7 @@ async function options(): Promise<{
   peer: string
   last: bigint
   pollMs: number
-  network?: Network
+  network?: ChainlessNetwork
 }> {
   const q = new URLSearchParams(location.search)
   const peer = q.get('peer')

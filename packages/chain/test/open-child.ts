@@ -1,6 +1,7 @@
 // Child process for the read-only data directory tests: opens a chain at argv[2] (with the genesis
-// file argv[3], if given) as the user it runs as (the tests run it as `nobody` when they are root,
-// since root writes anywhere) and prints the outcome as one JSON line.
+// file argv[3], if given) and prints the outcome as one JSON line. When the tests run as root they
+// start it through `setpriv` with every capability dropped (uid 0 kept, so a checkout under a 0700
+// directory stays readable), so the permission bits of the read-only directory apply to it.
 import { readFileSync } from 'node:fs'
 import { errorCode } from '@ethwire/interface/runtime'
 import { openChain } from '../src/index.js'

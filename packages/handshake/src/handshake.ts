@@ -146,7 +146,8 @@ export async function handshake(
   }
 }
 
-function toHandshakeError(err: unknown, timedOut: boolean, signal?: AbortSignal): unknown {
+/** Maps a failure of the exchange to a {@link HandshakeError} where one applies (internal). */
+export function toHandshakeError(err: unknown, timedOut: boolean, signal?: AbortSignal): unknown {
   if (isHandshakeError(err)) return err
   if (timedOut) return new HandshakeError('ErrTimeout', 'no Status in time', { cause: err })
   if (signal?.aborted) return signal.reason ?? err

@@ -16,6 +16,14 @@
  */
 
 export {
+  type ChainlessHandshakeDeps,
+  type ChainlessHandshakeOptions,
+  type ChainlessHandshakeResult,
+  type ChainlessNetwork,
+  chainlessHandshake,
+  networkFromGenesis,
+} from './chainless.js'
+export {
   daoChallengeTimeoutMs,
   daoForkExtraData,
   forkIdTimestampThreshold,
