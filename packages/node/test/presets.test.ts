@@ -45,7 +45,8 @@ const atGenesis = (name: NetworkName) => {
 async function waitFor(what: string, f: () => boolean | Promise<boolean>, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs
   while (!(await f())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 100))
   }
 }
@@ -94,7 +95,11 @@ describe('network presets', () => {
     const node = createNode({ ...config, port: 0, bootnodes: [], logger: silentLogger })
     expect(node.config.dnsTrees).toEqual([...networks.hoodi.dnsTrees])
     expect(node.config.networkId).toBe(networks.hoodi.networkId)
-    const withBoot = createNode({ datadir: join(root, 'x'), network: 'hoodi', logger: silentLogger })
+    const withBoot = createNode({
+      datadir: join(root, 'x'),
+      network: 'hoodi',
+      logger: silentLogger,
+    })
     expect(withBoot.config.bootnodes).toEqual([...networks.hoodi.bootnodes])
   })
 
