@@ -17,7 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { nodeConfigFromFlags, parseArgs } from '../src/args.js'
 import { silentLogger } from '../src/log.js'
 import { createNode, type EthwireNode } from '../src/node.js'
-import { rpcCall } from '../src/testing.js'
+import { rpcCall, spawnCli } from '../src/testing.js'
 
 const root = mkdtempSync(join(tmpdir(), 'ethwire-preset-'))
 const running: EthwireNode[] = []
@@ -148,6 +148,40 @@ describe('network presets', () => {
       await stopNode(again)
     }, 60_000)
   }
+
+  it('the CLI: ethwire --sepolia --nodiscover starts, warns that full sync cannot execute, stops on SIGINT', async () => {
+    const child = spawnCli([
+      '--sepolia',
+      '--nodiscover',
+      '--datadir',
+      join(root, 'cli'),
+      '--http',
+      '--http.port',
+      '0',
+      '--port',
+      '0',
+    ])
+    let err = ''
+    child.stderr?.on('data', (b: Buffer) => {
+      err += b.toString()
+    })
+    try {
+      await waitFor(
+        'the RPC url in the log',
+        () => /HTTP server started +url=\S+/.test(err),
+        30_000,
+      )
+      const url = /HTTP server started +url=(\S+)/.exec(err)![1] as string
+      expect(await rpcCall(url, 'eth_chainId')).toBe('0xaa36a7')
+      expect(await rpcCall(url, 'net_version')).toBe('11155111')
+      expect(err).toMatch(/No state at the head \(header-only genesis\).*--syncmode fast/)
+      expect(err).toContain(networks.sepolia.genesisHash)
+    } finally {
+      const closed = new Promise<number | null>((r) => child.once('close', (c) => r(c)))
+      child.kill('SIGINT')
+      expect(await closed).toBe(0)
+    }
+  }, 60_000)
 
   it('two --sepolia nodes peer over RLPx on loopback; --sepolia and --hoodi refuse each other', async () => {
     const a = await startPreset('sepolia', join(root, 'pa'))
