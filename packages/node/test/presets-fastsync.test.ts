@@ -200,5 +200,29 @@ describe('a header-only preset chain filled by fast sync', () => {
       (e: unknown) => e,
     )
     expect(String(err)).toMatch(/missing trie node/)
+
+    // the same with full sync: the sync fails with ErrStateNotSynced, the node goes on
+    const failures: string[] = []
+    const c = createNode({ ...base(join(root, 'c')), logger })
+    await c.start()
+    running.push(c)
+    c.pm.on('sync:failed', ({ error }) => {
+      failures.push(`${String(error)} ${String((error as { cause?: unknown }).cause)}`)
+    })
+    await c.addPeer(a.enode as string)
+    await waitFor(
+      'a failed full sync',
+      () => failures.length > 0,
+      60_000,
+      () => ({
+        peers: c.pm.peerCount,
+        log: lines.slice(-10),
+      }),
+    )
+    expect(failures[0]).toMatch(/ErrStateNotSynced: cannot execute blocks.*--syncmode fast/)
+    expect(c.running).toBe(true)
+    expect(c.chain.currentHeader().number).toBe(0n)
+    expect(c.chain.headStateMissing).toBe(true)
+    expect(await rpcCall(c.rpcUrl as string, 'eth_blockNumber')).toBe('0x0')
   }, 120_000)
 })
