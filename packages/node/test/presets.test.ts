@@ -52,6 +52,21 @@ async function waitFor(what: string, f: () => boolean | Promise<boolean>, timeou
 }
 
 /** `ethwire --<name> --nodiscover --http` on loopback with free ports, in this process. */
+/** Every log line of the nodes this file starts (the debug level included). */
+const lines: string[] = []
+const keep = (lvl: string) => (m: string, ctx?: unknown) => {
+  lines.push(
+    `${lvl} ${m} ${JSON.stringify(ctx, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`,
+  )
+}
+const logger = {
+  ...silentLogger,
+  debug: keep('D'),
+  info: keep('I'),
+  warn: keep('W'),
+  error: keep('E'),
+}
+
 async function startPreset(name: NetworkName, dir: string, extra: string[] = []) {
   const flags = parseArgs([`--${name}`, '--nodiscover', '--http', '--datadir', dir, ...extra]).flags
   const node = createNode({
@@ -60,7 +75,7 @@ async function startPreset(name: NetworkName, dir: string, extra: string[] = [])
     port: 0,
     rlpxPort: 0,
     http: { host: '127.0.0.1', port: 0 },
-    logger: silentLogger,
+    logger,
     logIntervalMs: 0,
   })
   await node.start()
@@ -133,6 +148,9 @@ describe('network presets', () => {
         )
         expect(String(err)).toMatch(/missing trie node.*state of block 0 not stored/)
 
+        // --nodiscover: the preset's bootnodes (discv4 nodes on the internet) are not contacted
+        expect(node.discovery.discv4).toBeUndefined()
+        expect(lines.filter((l) => /[Dd]ial/.test(l) && /enode:/.test(l))).toEqual([])
         const { status } = await statusOf(node.enode as string)
         expect(bytesToHex(status.genesis)).toBe(p.genesisHash)
         expect(status.networkId).toBe(p.networkId)
