@@ -38,6 +38,7 @@ import {
   genesisHeader,
   genesisState,
   genesisStateRoot,
+  isHeaderOnlyGenesis,
   parseGenesis,
 } from './genesis.js'
 import { decodeStoredReceipts, encodeStoredReceipts } from './receipts.js'
@@ -207,6 +208,10 @@ export class Chain {
   private maxStored = 0n
   /** What this open migrated or rewound. */
   readonly opened: OpenReport = {}
+  /** Initialised from a header-only genesis (stored as a marker, so a reopen knows). */
+  private headerOnly = false
+  /** With an executor: the head block's state is not stored (a header-only genesis not yet synced). */
+  private noHeadState = false
 
   /** @internal use `openChain` */
   constructor(readonly db: Db) {}
@@ -220,6 +225,9 @@ export class Chain {
     await this.checkVersion(stored !== undefined, deps.logger)
     const given = options.genesis !== undefined ? parseGenesis(options.genesis) : undefined
     const st = given ? genesisState(given.alloc) : undefined
+    this.headerOnly =
+      (given !== undefined && isHeaderOnlyGenesis(given)) ||
+      (stored !== undefined && (await this.get(k.keyHeaderOnlyGenesis)) !== undefined)
     const givenHeader = given && st ? genesisHeader(given, genesisStateRoot(given, st)) : undefined
     if (stored && givenHeader && !equalBytes(stored, givenHeader.hash))
       throw new ChainError(
@@ -256,7 +264,7 @@ export class Chain {
         : deps.executor
     this.executor = ex
     let genesisOps: StateWriteOp[] | undefined
-    if (ex && given && st) {
+    if (ex && given && st && !this.headerOnly) {
       const gs = await ex.genesisState(given.alloc ?? {})
       if (!equalBytes(gs.root, st.stateRoot))
         throw new ChainError(
@@ -285,6 +293,7 @@ export class Chain {
         { type: 'put', key: k.keyLastFast, value: h },
         { type: 'put', key: k.keyDatabaseVersion, value: rlpEncode(BigInt(databaseVersion)) },
       ]
+      if (this.headerOnly) ops.push({ type: 'put', key: k.keyHeaderOnlyGenesis, value: h })
       for (const [codeHash, code] of st.code)
         ops.push({ type: 'put', key: k.codeKey(hexToBytes(codeHash)), value: code })
       if (genesisOps) ops.push(...genesisOps)
@@ -431,7 +440,7 @@ export class Chain {
    */
   private async repairState(): Promise<void> {
     const ex = this.executor as Executor
-    if (!(await ex.hasState(this.genesis.stateRoot)))
+    if (!this.headerOnly && !(await ex.hasState(this.genesis.stateRoot)))
       throw new ChainError(
         'ErrMissingState',
         'the genesis state is not stored: open once with the genesis to write it',
@@ -440,6 +449,26 @@ export class Chain {
     while (h && h.number > 0n && !(await ex.hasState(h.stateRoot)))
       h = await this.getHeader(h.parentHash, h.number - 1n)
     if (h && h.number < this.head.number) await this.setHead(h.number)
+    // A header-only genesis: the head may be the genesis, whose state no one has written.
+    this.noHeadState = !(await ex.hasState(this.head.stateRoot))
+  }
+
+  /**
+   * Whether the chain was initialised from a header-only genesis (a network preset: the genesis
+   * header and hash without the account allocation). It opens, serves headers and `Status`, and
+   * reports the genesis hash and fork id, but has no genesis state.
+   */
+  get headerOnlyGenesis(): boolean {
+    return this.headerOnly
+  }
+
+  /**
+   * With an executor: whether the head block's state is missing (a header-only genesis before a
+   * fast sync committed a pivot whose state it downloaded). While it is, `insertChain` refuses
+   * with `ErrStateNotSynced` and state reads at the head find nothing.
+   */
+  get headStateMissing(): boolean {
+    return this.noHeadState
   }
 
   // ------------------------------------------------------------ events
@@ -792,6 +821,7 @@ export class Chain {
       await this.write(this.pointerOps(header, fast), `the head pointers (block ${n})`)
       this.head = header
       this.headTd = (await this.getTd(hash)) ?? 0n
+      this.noHeadState = false
       if (fast === header) {
         this.fastHead = header
         this.fastTd = this.headTd
@@ -806,7 +836,15 @@ export class Chain {
     signal?: AbortSignal,
   ) {
     if (this.closed) throw new ChainError('ErrClosed', 'chain is closed')
-    if (this.executor) return this.insertExecuted(blocks, signal)
+    if (this.executor) {
+      if (this.noHeadState)
+        throw new ChainError(
+          'ErrStateNotSynced',
+          `cannot execute blocks: the state of head block ${this.head.number} (${bytesToHex(this.head.stateRoot)}) is not stored${this.headerOnly ? ' (header-only genesis: no genesis state is shipped)' : ''}; a fast sync (--syncmode fast) downloads a state first`,
+          (blocks[0] as Block | undefined)?.header.number,
+        )
+      return this.insertExecuted(blocks, signal)
+    }
     const p: Pending = newPending()
     const reader: HeaderReader = {
       config: this.config,
@@ -1339,9 +1377,11 @@ export class Chain {
       const target = await this.getHeaderByNumber(n)
       if (!target) throw new ChainError('ErrUnknownBlock', `no canonical block ${n}`)
       // A head without state at `n` (a fast-synced block) is not a head: go to the state below.
+      // (a header-only genesis has no state, and is the head all the same)
       if (
         this.executor &&
         n < this.head.number &&
+        !(n === 0n && this.headerOnly) &&
         !(await this.executor.hasState(target.stateRoot))
       )
         throw new ChainError('ErrMissingState', `block ${n} has no state to make it the head`, n)
@@ -1372,6 +1412,7 @@ export class Chain {
       if (newHead === target) {
         this.head = target
         this.headTd = td
+        if (this.executor) this.noHeadState = !(await this.executor.hasState(target.stateRoot))
         this.emit({ type: 'head', header: target })
       }
     })

@@ -46,6 +46,11 @@ export type ChainErrorCode =
   | 'ErrDiskFull'
   /** Another write failure (an I/O error); the chain refuses writes until reopened. */
   | 'ErrWrite'
+  /**
+   * The chain has no state at its head (a header-only genesis, before a fast sync committed a
+   * pivot with its state): blocks cannot be executed.
+   */
+  | 'ErrStateNotSynced'
 
 export class ChainError extends Error {
   override readonly name = 'ChainError'

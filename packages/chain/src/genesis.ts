@@ -121,6 +121,14 @@ export function genesisStateRoot(g: GenesisJson, state?: GenesisState): Uint8Arr
   return computed
 }
 
+/**
+ * Whether `g` is a header-only genesis: a `stateRoot` and no `alloc` (the network presets). A chain
+ * opened from it has the genesis header and hash but not the genesis state.
+ */
+export function isHeaderOnlyGenesis(g: GenesisJson): boolean {
+  return g.stateRoot !== undefined && g.alloc === undefined
+}
+
 /** The genesis header go-ethereum's `Genesis.ToBlock` builds for this genesis.json. */
 export function genesisHeader(g: GenesisJson, stateRoot = genesisStateRoot(g)): BlockHeader {
   const c = g.config ?? {}

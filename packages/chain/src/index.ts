@@ -66,6 +66,7 @@ export {
   genesisHeader,
   genesisState,
   genesisStateRoot,
+  isHeaderOnlyGenesis,
   parseGenesis,
 } from './genesis.js'
 export { exportChain, type ImportProgress, importChainFile } from './io.js'

@@ -12,6 +12,11 @@ export const keyLastBlock = enc.encode('LastBlock')
 export const keyLastFast = enc.encode('LastFast')
 /** The layout version of the database (RLP integer), as go-ethereum's `DatabaseVersion`. */
 export const keyDatabaseVersion = enc.encode('DatabaseVersion')
+/**
+ * ethwire's marker (no go-ethereum key): the database was initialised from a header-only genesis
+ * (a network preset without its alloc), so the genesis state is absent until a sync brings a state.
+ */
+export const keyHeaderOnlyGenesis = enc.encode('ethwire-header-only-genesis')
 
 export function num8(n: bigint): Uint8Array {
   const out = new Uint8Array(8)

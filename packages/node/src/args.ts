@@ -435,7 +435,8 @@ export function nodeConfigFromFlags(flags: NodeFlags): NodeConfig {
       ? { metrics: { host: flags['metrics.addr'], port: flags['metrics.port'] } }
       : {}),
     dev: flags.dev ? { periodSeconds: flags['dev.period'] } : undefined,
-    fakePow: flags.fakepow,
+    // ethash seals are never verified: the mainnet and sepolia presets need fake PoW (chain README)
+    fakePow: flags.fakepow || !!flags.mainnet || !!flags.sepolia,
     syncIntervalMs: flags.syncinterval,
     minSyncPeers: flags.minsyncpeers,
     ethVersions: flags.eth.length ? flags.eth : undefined,

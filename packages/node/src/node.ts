@@ -259,7 +259,8 @@ export function createNode(config: NodeConfig): EthwireNode {
       wsPort: cfg.wsLibp2pPort,
       ...(registry.enabled ? { wrap: (conn) => instrumentConnection(registry, conn) } : {}),
       maxPeers: cfg.maxPeers,
-      bootnodes: cfg.bootnodes,
+      // a preset's bootnodes are discv4 nodes (no eth over RLPx): discovery only, never dialed
+      bootnodes: preset && !config.bootnodes?.length ? [] : cfg.bootnodes,
     },
   )
   const discovery: DiscoveryPart = createDiscoveryPart(

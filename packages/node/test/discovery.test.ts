@@ -1,10 +1,20 @@
 /**
- * Discovery end to end (issue 15): six in-process nodes on 127.0.0.1 whose only bootnode is a bare
- * discv4 service (no RLPx, no eth) fill their peer slots over RLPx through discovery alone (no
- * static peers: every peer is `discv4` or `inbound` in admin_peers); our record carries the eth
- * fork id; a node restarted without any bootnode (the bootnode stopped) finds peers again from the
- * table persisted in its datadir. Fast refresh and dial-history options keep it to seconds; every
- * wait is bounded.
+ * Discovery end to end (issue 15): 20 discv4 nodes on 127.0.0.1 — one bare discv4 bootnode, 13
+ * bare discv4 test peers (no RLPx: 11 without an `eth` entry, 2 with a fork id of another
+ * network) and 6 in-process ethwire nodes — all started with that one bootnode. Shown:
+ * - every node (bootnode, test peers, ethwire nodes) has at least 15 of the others in its table
+ *   within the issue's 30 s;
+ * - the ethwire nodes fill their peer slots over RLPx through discovery alone: every peer is
+ *   `discv4` or `inbound` in admin_peers, never static, and only ethwire nodes (test peers are
+ *   filtered out by the `eth` fork-id check before any dial);
+ * - an ethwire node restarted with its persisted table, the bootnode stopped and no bootnodes
+ *   given, hears from 15 nodes again and fills its slots again.
+ * dialRatio 1 (see the README's Discovery section): with 6 ethwire nodes and 5 slots each, the
+ * only way every node fills all its slots is the full mesh, which needs every slot to be dialable.
+ * Fast refresh/revalidation and a short dial history keep it to seconds. Waits are on conditions:
+ * the discovery wait uses the issue's 30 s bound; the peer-slot waits are progress-based (the
+ * deadline moves while peer counts grow, capped at 60 s), so a loaded machine slows them without
+ * failing them. No assert on elapsed time.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -21,14 +31,15 @@ const fx = (f: string) => join(import.meta.dirname, 'fixtures', f)
 const root = mkdtempSync(join(tmpdir(), 'ethwire-disc-'))
 const ctx = (datadir: string) => ({ datadir, fakePow: false, log: silentLogger, out: () => {} })
 const running: EthwireNode[] = []
-let boot: Discv4 | undefined
+const services: Discv4[] = []
 
 afterAll(async () => {
   for (const n of running.splice(0).reverse()) await n.stop()
-  await boot?.stop()
+  await Promise.all(services.splice(0).map((s) => s.stop()))
   rmSync(root, { recursive: true, force: true })
 })
 
+/** Waits for `f`, at most `timeoutMs`. */
 async function waitFor(
   what: string,
   f: () => boolean | Promise<boolean>,
@@ -45,6 +56,35 @@ async function waitFor(
   }
 }
 
+/**
+ * Waits for `f` while `progress()` keeps growing: the deadline is `idleMs` after the last growth,
+ * never beyond `capMs` in all.
+ */
+async function waitWithProgress(
+  what: string,
+  f: () => boolean | Promise<boolean>,
+  progress: () => number,
+  idleMs: number,
+  capMs: number,
+  state: () => unknown = () => '',
+) {
+  const cap = Date.now() + capMs
+  let best = progress()
+  let deadline = Date.now() + idleMs
+  while (!(await f())) {
+    const p = progress()
+    if (p > best) {
+      best = p
+      deadline = Math.min(cap, Date.now() + idleMs)
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `no progress for ${idleMs} ms (or ${capMs} ms in all) waiting for ${what}: ${JSON.stringify(state())}`,
+      )
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
 type PeerJson = { id: string; network: { transport: string; howFound: string; inbound: boolean } }
 const peersOf = async (n: EthwireNode) =>
   (await rpcCall(n.rpcUrl as string, 'admin_peers')) as PeerJson[]
@@ -56,23 +96,30 @@ const describeNode = (n: EthwireNode) => ({
   dialer: n.discovery.dialer?.stats,
 })
 
-const N = 6
-/** Every other node: the only stable end is the full mesh, so each fills all its slots. */
-const maxPeers = N - 1
+const TOTAL = 20
+const ETHWIRE = 6
+/** Test peers besides the bootnode. */
+const BARE = TOTAL - ETHWIRE - 1
+/** Every node must find this many of the others (the issue's numbers). */
+const WANT = 15
+const FIND_BOUND_MS = 30_000
+/** Every other ethwire node: the only stable end is the full mesh, so each fills all its slots. */
+const maxPeers = ETHWIRE - 1
+const fast = { refreshIntervalMs: 1_000, revalidationIntervalMs: 500 }
 
 function nodeConfig(name: string, bootnodes: string[]): NodeConfig {
   return {
     datadir: join(root, name),
     port: 0,
     rlpxPort: 0,
-    http: { port: 0 },
+    listenHost: '127.0.0.1',
+    http: { host: '127.0.0.1', port: 0 },
     bootnodes,
     maxPeers,
-    // every slot may be dialed, so six nodes fill theirs from discovery alone
+    // every slot may be dialed, so six nodes fill theirs from discovery alone (README)
     dialRatio: 1,
     discoveryTiming: {
-      refreshIntervalMs: 1_000,
-      revalidationIntervalMs: 500,
+      ...fast,
       dialHistoryExpirationMs: 1_000,
       dialRecheckIntervalMs: 500,
     },
@@ -81,15 +128,41 @@ function nodeConfig(name: string, bootnodes: string[]): NodeConfig {
   }
 }
 
-describe('discovery', () => {
-  it(`${N} nodes with only a discv4 bootnode fill their slots; a restart finds peers from the table`, async () => {
-    boot = createDiscv4(
+describe('discovery: 20 discv4 nodes, 6 of them ethwire nodes', () => {
+  it('every node finds 15 others in 30 s; ethwire nodes fill their slots by discovery; a restart finds them again from its table', async () => {
+    // the bootnode and the test peers: discv4 only. A TCP port where nothing listens (1): were
+    // one dialed, the dial would fail, and the peer checks below would show it.
+    let boot: Discv4 | undefined = createDiscv4(
       {},
-      { privateKey: randomPrivateKey(), listen: { host: '127.0.0.1', port: 0 } },
+      {
+        privateKey: randomPrivateKey(),
+        listen: { host: '127.0.0.1', port: 0 },
+        tcpPort: 1,
+        ...fast,
+      },
     )
     await boot.start()
+    services.push(boot)
+    const bare: Discv4[] = []
+    for (let i = 0; i < BARE; i++) {
+      const s = createDiscv4(
+        {},
+        {
+          privateKey: randomPrivateKey(),
+          listen: { host: '127.0.0.1', port: 0 },
+          tcpPort: 1,
+          bootnodes: [boot.enode],
+          // two of them claim another network's fork id: the ethwire nodes' filter rejects them
+          ...(i < 2 ? { forkId: { hash: Uint8Array.of(0xde, 0xad, 0xbe, 0xef), next: 0n } } : {}),
+          ...fast,
+        },
+      )
+      await s.start()
+      services.push(s)
+      bare.push(s)
+    }
     const nodes: EthwireNode[] = []
-    for (let i = 0; i < N; i++) {
+    for (let i = 0; i < ETHWIRE; i++) {
       await initCommand(ctx(join(root, `n${i}`)), fx('genesis.json'))
       const n = createNode(nodeConfig(`n${i}`, [boot.enode]))
       await n.start()
@@ -107,10 +180,27 @@ describe('discovery', () => {
     expect(info.ports.discovery).toBe(info.ports.listener) // default: the RLPx port
     expect(enr.ethForkId).toBeDefined()
 
-    // every node fills its slots (all the others), none of them static
+    // 1. every one of the 20 has at least 15 of the others in its table, within 30 s
+    const tableSizes = () => [
+      boot!.tableSize,
+      ...bare.map((s) => s.tableSize),
+      ...nodes.map((n) => n.discovery.discv4?.tableSize ?? 0),
+    ]
+    expect(tableSizes().length).toBe(TOTAL)
     await waitFor(
-      `every node has ${maxPeers} peers`,
+      `every node has ${WANT} others in its table`,
+      () => tableSizes().every((s) => s >= WANT),
+      FIND_BOUND_MS,
+      tableSizes,
+    )
+
+    // 2. every ethwire node fills its slots (all the other ethwire nodes), none of them static
+    const totalPeers = (ns: EthwireNode[]) => ns.reduce((s, n) => s + n.pm.peerCount, 0)
+    await waitWithProgress(
+      `every ethwire node has ${maxPeers} peers`,
       () => nodes.every((n) => n.pm.peerCount === maxPeers),
+      () => totalPeers(nodes),
+      20_000,
       60_000,
       () => nodes.map(describeNode),
     )
@@ -125,23 +215,59 @@ describe('discovery', () => {
       }
     }
 
-    // restart node 0 without bootnodes, the bootnode gone: its persisted table finds the others
+    // 3. restart node 0 without bootnodes, the bootnode gone: its persisted table leads back
     const first = nodes[0]!
     await first.stop()
     running.splice(running.indexOf(first), 1)
     expect(existsSync(join(root, 'n0', 'nodes', 'discv4-nodes.json'))).toBe(true)
     await boot.stop()
+    services.splice(services.indexOf(boot), 1)
+    const bootId = boot.localNode.idHex
     boot = undefined
     const again = createNode(nodeConfig('n0', []))
     await again.start()
     running.push(again)
-    await waitFor(
-      'the restarted node has a peer',
-      () => again.pm.peerCount >= 1,
+    const disc = again.discovery.discv4 as Discv4
+    // who answered the restarted node (Pong, Neighbors): proof it talked to them, not only that
+    // it read them from its file
+    const answered = new Set<string>()
+    disc.on('packetHandled', (p) => {
+      if (p.type === 'Pong' || p.type === 'Neighbors') answered.add(p.nodeIdHex)
+    })
+    const heard = () => disc.tableNodes().filter((n) => answered.has(n.idHex)).length
+    await waitWithProgress(
+      `the restarted node heard from ${WANT} nodes of its table`,
+      () => heard() >= WANT,
+      heard,
+      FIND_BOUND_MS,
+      60_000,
+      () => ({ heard: heard(), ...describeNode(again) }),
+    )
+    expect(answered.has(bootId)).toBe(false)
+    const others = [again, ...nodes.slice(1)]
+    await waitWithProgress(
+      'the restarted node fills its slots again',
+      () => again.pm.peerCount === maxPeers,
+      () => again.pm.peerCount,
+      20_000,
       60_000,
       () => describeNode(again),
     )
     const peers = await peersOf(again)
+    expect(peers.length).toBe(maxPeers)
+    for (const p of peers) {
+      expect(ids.has(p.id)).toBe(true)
+      expect(['discv4', 'inbound']).toContain(p.network.howFound)
+    }
     expect(peers.some((p) => p.network.howFound === 'discv4')).toBe(true)
+    // and the mesh is whole again
+    await waitWithProgress(
+      'every ethwire node has its slots filled again',
+      () => others.every((n) => n.pm.peerCount === maxPeers),
+      () => totalPeers(others),
+      20_000,
+      60_000,
+      () => others.map(describeNode),
+    )
   }, 180_000)
 })

@@ -164,6 +164,13 @@ export function createChainPart(
       head: c.currentHeader().number,
       network: networkId,
     })
+    if (c.headStateMissing)
+      // a header-only genesis (a network preset): headers, Status and fork id are served, but no
+      // block executes until a fast sync has downloaded a state (chain README)
+      log.warn(
+        'No state at the head (header-only genesis): full sync cannot execute blocks and fails with ErrStateNotSynced; use --syncmode fast to download a state',
+        { head: c.currentHeader().number },
+      )
 
     cleanups.push(
       c.on((e) => {
