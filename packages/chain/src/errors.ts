@@ -69,7 +69,24 @@ export class ChainError extends Error {
       options?.cause === undefined ? undefined : { cause: options.cause },
     )
   }
+
+  /**
+   * True when the failure is ours, not the block's: the database cannot be written, is closed,
+   * or has no state to execute on. A syncing downloader ends the sync without blaming the peer
+   * that sent the block (see `DownloaderChain.insertChain` of `@ethwire/downloader`).
+   */
+  get local(): boolean {
+    return localCodes.has(this.code)
+  }
 }
+
+const localCodes: ReadonlySet<ChainErrorCode> = new Set<ChainErrorCode>([
+  'ErrDatadirReadOnly',
+  'ErrDiskFull',
+  'ErrWrite',
+  'ErrClosed',
+  'ErrStateNotSynced',
+])
 
 /**
  * Whether `err` is a {@link ChainError} (with `code`, when given), by its `name` brand and string

@@ -17,3 +17,25 @@ describe('isChainError', () => {
     expect(isChainError(Object.assign(new Error('x'), { code: 'ErrUnknownBlock' }))).toBe(false)
   })
 })
+
+describe('ChainError.local', () => {
+  it('is true for failures of our own database or state, false for a bad block', () => {
+    for (const code of [
+      'ErrDiskFull',
+      'ErrWrite',
+      'ErrDatadirReadOnly',
+      'ErrClosed',
+      'ErrStateNotSynced',
+    ] as const) {
+      expect(new ChainError(code, 'x').local, code).toBe(true)
+    }
+    for (const code of [
+      'ErrBadBlock',
+      'ErrInvalidSeal',
+      'ErrUnknownParent',
+      'ErrInvalidBody',
+    ] as const) {
+      expect(new ChainError(code, 'x').local, code).toBe(false)
+    }
+  })
+})

@@ -122,6 +122,7 @@ describe('header-only genesis with an executor', () => {
     )
     expect(isChainError(err, 'ErrStateNotSynced'), String(err)).toBe(true)
     expect(String(err)).toMatch(/header-only genesis.*--syncmode fast/)
+    expect((err as { local?: boolean }).local).toBe(true) // a syncing downloader blames no peer
     expect(ex.executed).toEqual([])
     expect(await chain.hasBlock(blocks[0]!.hash)).toBe(false)
 

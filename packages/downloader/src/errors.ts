@@ -29,6 +29,11 @@ export type DownloaderErrorCode =
   | 'ErrInvalidState'
   /** The local chain rejected a downloaded block. */
   | 'ErrInvalidChain'
+  /**
+   * The local chain failed to import for a reason of its own (a storage failure, no state to
+   * execute on): its error had `local: true`. No peer is blamed or dropped.
+   */
+  | 'ErrLocalChain'
   /** The peer is already registered. */
   | 'ErrAlreadyRegistered'
 

@@ -105,6 +105,15 @@ export class Importer {
       // Part of the batch may be in: progress follows the chain's head, not our batch.
       run.currentBlock = await this.head(how).catch(() => run.currentBlock)
       this.importing = false
+      if (isLocalFailure(err)) {
+        // Our database or state failed, not the peer's block: end the run, drop nobody.
+        run.fail(
+          new DownloaderError('ErrLocalChain', `local chain failed to import: ${String(err)}`, {
+            cause: err,
+          }),
+        )
+        return
+      }
       const index = rejectedIndex(err)
       const bad = index === undefined ? undefined : slots[index]
       const source = bad?.source ?? slots[0]!.source
@@ -160,4 +169,9 @@ function rejectedIndex(err: unknown): number | undefined {
   if (typeof err !== 'object' || err === null) return undefined
   const index = (err as { index?: unknown }).index
   return typeof index === 'number' && Number.isInteger(index) && index >= 0 ? index : undefined
+}
+
+/** Whether a chain's rejection says the failure is its own (`local: true`), not the block's. */
+function isLocalFailure(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { local?: unknown }).local === true
 }

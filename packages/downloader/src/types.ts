@@ -46,7 +46,9 @@ export interface DownloaderChain {
    * imported (already known blocks with state may be skipped; a block stored by
    * `insertReceiptChain` without state must be executed). Rejects when a block is invalid; the
    * error may carry `index`, the position of the first rejected block in `blocks`. A rejection
-   * ends the sync with `ErrInvalidChain`.
+   * ends the sync with `ErrInvalidChain` and drops the peer that sent the block, unless the
+   * error has `local: true` (the chain's own failure: storage, no state to execute on): then
+   * the sync ends with `ErrLocalChain` and no peer is blamed.
    */
   insertChain(blocks: Block[]): Promise<number>
   /**

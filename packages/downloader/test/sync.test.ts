@@ -337,6 +337,17 @@ describe('misbehaving peers', () => {
     expect(a.dropped?.code).toBe('ErrInvalidChain')
     expect(h.chain.currentBlock().number).toBeLessThan(700n)
   })
+
+  it('a local failure of the chain (local: true) ends the sync with ErrLocalChain and drops nobody', async () => {
+    const h = harness(main, 0, {}, { failLocally: (b) => b.header.number === 700n })
+    const a = h.addPeer({ id: 'a', blocks: main.blocks.slice(0, 1001), latencyMs: 10 })
+    const err = await h.clock.run(h.dl.synchronise('a', a.head().hash)).catch((e: unknown) => e)
+    expect(isDownloaderError(err, 'ErrLocalChain')).toBe(true)
+    expect(a.dropped).toBeUndefined()
+    expect(h.chain.currentBlock().number).toBe(699n)
+    // the same peer is still registered and serves the next attempt once the chain recovers
+    expect(h.dl.peerIds()).toContain('a')
+  })
 })
 
 describe('forks and ancestors', () => {

@@ -206,6 +206,8 @@ describe('a header-only preset chain filled by fast sync', () => {
     const c = createNode({ ...base(join(root, 'c')), logger })
     await c.start()
     running.push(c)
+    const removed: string[] = []
+    c.pm.on('peer:removed', (info) => removed.push(String(info.error ?? info.reason)))
     c.pm.on('sync:failed', ({ error }) => {
       failures.push(`${String(error)} ${String((error as { cause?: unknown }).cause)}`)
     })
@@ -220,6 +222,10 @@ describe('a header-only preset chain filled by fast sync', () => {
       }),
     )
     expect(failures[0]).toMatch(/ErrStateNotSynced: cannot execute blocks.*--syncmode fast/)
+    // our missing state is not the peer's fault: the downloader blames nobody, A stays
+    expect(failures[0]).toMatch(/^DownloaderError: ErrLocalChain/)
+    expect(removed).toEqual([])
+    expect(c.pm.peerCount).toBe(1)
     expect(c.running).toBe(true)
     expect(c.chain.currentHeader().number).toBe(0n)
     expect(c.chain.headStateMissing).toBe(true)

@@ -36,6 +36,7 @@ const downloaderReasons: Record<DownloaderErrorCode, number> = {
   ErrEmptyHeaderSet: DisconnectReason.UselessPeer,
   ErrInvalidAncestor: DisconnectReason.UselessPeer,
   ErrInvalidChain: DisconnectReason.UselessPeer,
+  ErrLocalChain: DisconnectReason.UselessPeer, // never a drop: no peer is blamed
   ErrNoPeers: DisconnectReason.UselessPeer,
   ErrBusy: DisconnectReason.UselessPeer,
   ErrCancelled: DisconnectReason.UselessPeer,

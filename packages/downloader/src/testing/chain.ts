@@ -233,11 +233,17 @@ export class ChainInsertError extends Error {
       | 'ErrInvalidBody'
       | 'ErrInvalidReceipts'
       | 'ErrMissingState'
-      | 'ErrRejected',
+      | 'ErrRejected'
+      | 'ErrLocal',
     message: string,
     readonly index: number,
   ) {
     super(`${code}: ${message}`)
+  }
+
+  /** `ErrLocal` is the chain's own failure (the downloader blames no peer for it). */
+  get local(): boolean {
+    return this.code === 'ErrLocal'
   }
 }
 
@@ -248,6 +254,8 @@ export interface MemoryChainOptions {
   insertDelayMs?: number
   /** Reject this block (a consensus failure, e.g. a bad seal). */
   reject?: (block: Block) => boolean
+  /** Fail at this block for a reason of the chain's own (`local: true`, e.g. a full disk). */
+  failLocally?: (block: Block) => boolean
   /**
    * Fast sync: whether the state of a root is complete (`commitFastSyncHead` refuses a pivot
    * without it). Without this option the chain has no fast-sync methods.
@@ -373,6 +381,8 @@ export class MemoryChain implements DownloaderChain {
       }
       if (this.opts.reject?.(b))
         throw new ChainInsertError('ErrRejected', `block #${b.header.number}`, i)
+      if (this.opts.failLocally?.(b))
+        throw new ChainInsertError('ErrLocal', `disk full at #${b.header.number}`, i)
       const td = parent.td + b.header.difficulty
       this.byHash.set(bytesToHex(b.hash), { block: b, td, full: true })
       imported++
