@@ -137,6 +137,11 @@ function sameShape(a: unknown, e: Json, at: string): string | undefined {
       }
       return undefined
     }
+    // a tagged union of the spec (`oneOf` variants told apart by a string `type`, e.g.
+    // eth_capabilities' deleteStrategy `none` | `window`): another variant has other fields
+    const tag = (e as { type?: unknown }).type
+    if (typeof tag === 'string' && typeof obj.type === 'string' && obj.type !== tag)
+      return undefined
     for (const k of keys) {
       if (!(k in obj)) return `${at}.${k}: missing`
       const d = sameShape(obj[k], e[k] as Json, `${at}.${k}`)
