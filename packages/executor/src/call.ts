@@ -41,6 +41,8 @@ export interface AccountOverride {
 /** go-ethereum's block override (`eth_call`'s fourth parameter). */
 export interface BlockOverrides {
   number?: bigint
+  /** DIFFICULTY before the merge (after it PREVRANDAO is `prevRandao`). */
+  difficulty?: bigint
   time?: bigint
   gasLimit?: bigint
   coinbase?: Uint8Array
@@ -219,7 +221,7 @@ export function createCallEngine(
             number,
             coinbase: new Address(coinbase),
             timestamp: time,
-            difficulty: header.difficulty,
+            difficulty: bo.difficulty ?? header.difficulty,
             prevRandao: bo.prevRandao ?? header.mixDigest,
             gasLimit: bo.gasLimit ?? header.gasLimit,
             baseFeePerGas: evmBaseFee,

@@ -70,3 +70,49 @@ describe('eth_capabilities', () => {
     expect(res.blocks?.oldestBlock).toBe('0x0')
   })
 })
+
+describe('override parameters', () => {
+  it('reach the backend as the executor takes them (keys lower-case hex, values decoded)', async () => {
+    let seen: BackendCall | undefined
+    const b = fakeBackend({
+      call: async (input) => {
+        seen = input
+        return { returnData: new Uint8Array(0), gasUsed: 0n, refund: 0n, success: true, logs: [] }
+      },
+    })
+    const a = `0x${'Ab'.repeat(20)}`
+    const r = await call(b, 'eth_call', [
+      { to: a },
+      'latest',
+      { [a]: { nonce: '0x5', balance: '0x10', code: '0x00', stateDiff: { '0x1': '0x2' } } },
+      { blobBaseFee: '0x9', prevRandao: `0x${'11'.repeat(32)}`, time: '0x20' },
+    ])
+    expect(r.error).toBeUndefined()
+    const o = seen?.stateOverrides?.get('ab'.repeat(20))
+    expect(o?.nonce).toBe(5n)
+    expect(o?.balance).toBe(16n)
+    expect(hex(o?.code as Uint8Array)).toBe('0x00')
+    expect(o?.stateDiff?.map(([k, v]) => [hex(k), hex(v)])).toEqual([
+      [`0x${'0'.repeat(63)}1`, `0x${'0'.repeat(63)}2`],
+    ])
+    expect(seen?.blockOverrides).toEqual({
+      blobBaseFee: 9n,
+      prevRandao: new Uint8Array(32).fill(0x11),
+      time: 0x20n,
+    })
+  })
+
+  it('a nonce past 64 bits or a bad address is invalid params', async () => {
+    const b = fakeBackend()
+    const big = await call(b, 'eth_call', [
+      {},
+      'latest',
+      { [`0x${'ab'.repeat(20)}`]: { nonce: `0x1${'0'.repeat(16)}` } },
+    ])
+    expect(big.error?.code).toBe(-32602)
+    const addr = await call(b, 'eth_call', [{}, 'latest', { '0x12': {} }])
+    expect(addr.error?.code).toBe(-32602)
+    const time = await call(b, 'eth_estimateGas', [{}, 'latest', null, { time: 'soon' }])
+    expect(time.error?.code).toBe(-32602)
+  })
+})

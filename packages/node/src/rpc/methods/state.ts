@@ -19,6 +19,7 @@ import {
   quantity,
   slotParam,
 } from '../params.js'
+import { blockOverridesParam, stateOverridesParam } from './overrides.js'
 
 /** Most storage keys one eth_getStorageValues / eth_getProof request reads. */
 const storageValuesMaxKeys = 1024
@@ -56,6 +57,26 @@ async function stateHeader(b: Backend, ref: BlockRef): Promise<BlockHeader> {
 }
 
 /** A transaction call object (go-ethereum's `TransactionArgs`) → the executor's call input. */
+/**
+ * The call object of params[0] on the state of params[1], with the state overrides of
+ * params[2] and (eth_call, eth_estimateGas) the block overrides of params[3].
+ */
+async function callInput(
+  b: Backend,
+  params: unknown[],
+  withBlockOverrides: boolean,
+): Promise<BackendCall> {
+  const header = await stateHeader(b, blockRefParam(params, 1))
+  const input = callArgs(param(params, 0, 'args'), header)
+  const stateOverrides = stateOverridesParam(params, 2)
+  const blockOverrides = withBlockOverrides ? blockOverridesParam(params, 3) : undefined
+  return {
+    ...input,
+    ...(stateOverrides ? { stateOverrides } : {}),
+    ...(blockOverrides ? { blockOverrides } : {}),
+  }
+}
+
 export function callArgs(v: unknown, header: BlockHeader): BackendCall {
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     invalid('invalid argument 0: transaction call object expected')
@@ -192,8 +213,7 @@ export function stateMethods(b: Backend): RpcMethods {
       }
     },
     eth_call: async (params) => {
-      const header = await stateHeader(b, blockRefParam(params, 1))
-      const input = callArgs(param(params, 0, 'args'), header)
+      const input = await callInput(b, params, true)
       let res: Awaited<ReturnType<Backend['call']>>
       try {
         res = await b.call(input)
@@ -206,8 +226,7 @@ export function stateMethods(b: Backend): RpcMethods {
     },
     // go-ethereum's AccessList: run with the list found so far until it stops changing
     eth_createAccessList: async (params) => {
-      const header = await stateHeader(b, blockRefParam(params, 1))
-      const input = callArgs(param(params, 0, 'args'), header)
+      const input = await callInput(b, params, false)
       let list = input.accessList ?? []
       const key = (l: typeof list) =>
         JSON.stringify(l.map((e) => [bytesToHex(e.address), e.storageKeys.map(bytesToHex)]))
@@ -233,8 +252,7 @@ export function stateMethods(b: Backend): RpcMethods {
       }
     },
     eth_estimateGas: async (params) => {
-      const header = await stateHeader(b, blockRefParam(params, 1))
-      const input = callArgs(param(params, 0, 'args'), header)
+      const input = await callInput(b, params, true)
       try {
         return qty(await b.estimateGas(input))
       } catch (err) {
