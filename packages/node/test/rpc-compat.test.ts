@@ -13,6 +13,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { hexToBytes } from '@ethwire/rlp-wire'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { importCommand, initCommand } from '../src/commands.js'
 import { silentLogger } from '../src/log.js'
@@ -64,7 +65,7 @@ describe('execution-apis rpc-compat fixtures', () => {
     await initCommand(ctx, join(fixtures, 'genesis.json'))
     const imported = await importCommand(ctx, join(fixtures, 'chain.rlp'))
     const fcu = JSON.parse(readFileSync(join(fixtures, 'headfcu.json'), 'utf8')) as {
-      params: [{ headBlockHash: string }]
+      params: [{ headBlockHash: string; safeBlockHash: string; finalizedBlockHash: string }]
     }
     // headfcu.json names the last block of chain.rlp: importing sets that head
     expect(imported.hash).toBe(fcu.params[0].headBlockHash)
@@ -77,6 +78,11 @@ describe('execution-apis rpc-compat fixtures', () => {
       logIntervalMs: 0,
     })
     await node.start()
+    // the rest of headfcu.json's forkchoice: the safe and finalized blocks
+    await node.backend.setFinality?.({
+      safe: hexToBytes(fcu.params[0].safeBlockHash),
+      finalized: hexToBytes(fcu.params[0].finalizedBlockHash),
+    })
     url = node.rpcUrl as string
   }, 120_000)
 
@@ -131,6 +137,26 @@ describe('execution-apis rpc-compat fixtures', () => {
       0x14e46043e63d0e3cdcf2530519f4cfaf35058cb2n,
       0n,
     ])
+  })
+
+  it("safe and finalized are headfcu.json's blocks", async () => {
+    const fcu = JSON.parse(readFileSync(join(fixtures, 'headfcu.json'), 'utf8')) as {
+      params: [{ safeBlockHash: string; finalizedBlockHash: string }]
+    }
+    for (const [tag, hash] of [
+      ['safe', fcu.params[0].safeBlockHash],
+      ['finalized', fcu.params[0].finalizedBlockHash],
+    ]) {
+      const r = (await send(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'eth_getBlockByNumber',
+          params: [tag, false],
+        }),
+      )) as { result: { hash: string } }
+      expect(r.result.hash).toBe(hash)
+    }
   })
 
   it('report: the cases not in the list yet', async () => {

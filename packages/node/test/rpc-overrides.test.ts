@@ -177,3 +177,30 @@ describe('state and block overrides', () => {
     expect(al.accessList).toEqual([{ address: env, storageKeys: [word(0), word(1)] }])
   })
 })
+
+describe('safe and finalized on a clique dev chain', () => {
+  it("are go-ethereum's errors until a forkchoice sets them, then name those blocks", async () => {
+    expect((await raw('eth_getBlockByNumber', ['safe', false])).error).toEqual({
+      code: -32000,
+      message: 'safe block not found',
+    })
+    expect((await raw('eth_getBalance', [poor, 'finalized'])).error).toEqual({
+      code: -32000,
+      message: 'finalized block not found',
+    })
+    expect(
+      (await raw('eth_getLogs', [{ fromBlock: 'finalized', toBlock: 'latest' }])).error,
+    ).toEqual({ code: -32000, message: 'finalized header not found' })
+    expect((await raw('eth_getBlockByNumber', ['latest', false])).error).toBeUndefined()
+    const genesis = await rpcCall<{ hash: string }>(url, 'eth_getBlockByNumber', ['0x0', false])
+    await node.backend.setFinality?.({ finalized: hexToBytes(genesis.hash) })
+    const fin = await rpcCall<{ hash: string }>(url, 'eth_getBlockByNumber', ['finalized', false])
+    expect(fin.hash).toBe(genesis.hash)
+    expect((await raw('eth_getBlockByNumber', ['safe', false])).error?.message).toBe(
+      'safe block not found',
+    )
+    await expect(node.backend.setFinality?.({ safe: new Uint8Array(32) })).rejects.toThrow(
+      /not stored/,
+    )
+  })
+})

@@ -52,6 +52,8 @@ export function createBackend(p: BackendParts): Backend {
   const account = (address: Uint8Array, header: BlockHeader) =>
     state().getAccount(header.stateRoot, address)
   const headers = { getHeader: (h: Uint8Array, n: bigint) => chain().getHeader(h, n) }
+  // safe / finalized: set by a forkchoice (none on clique/PoW/--dev), kept in memory
+  let finality: { safe?: BlockHeader; finalized?: BlockHeader } = {}
   return {
     clientVersion: clientId,
     get networkId() {
@@ -87,6 +89,18 @@ export function createBackend(p: BackendParts): Backend {
     headerByNumber: (n) => chain().getHeaderByNumber(n),
     headerByHash: (h) => chain().getHeaderByHash(h),
     canonicalHash: (n) => chain().getCanonicalHash(n),
+    finality: () => finality,
+    setFinality: async (hashes) => {
+      const next = { ...finality }
+      for (const k of ['safe', 'finalized'] as const) {
+        const hash = hashes[k]
+        if (!hash) continue
+        const h = await chain().getHeaderByHash(hash)
+        if (!h) throw new Error(`${k} block ${bytesToHex(hash)} not stored`)
+        next[k] = h
+      }
+      finality = next
+    },
     minedTransaction: async (h) => {
       const c = chain()
       const at = await c.getTransaction(h)

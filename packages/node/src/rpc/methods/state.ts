@@ -1,8 +1,8 @@
 /**
  * `eth_*` on a block's state and execution: balances, nonces, code, storage, receipts, `eth_call`,
- * `eth_estimateGas`, fee suggestions. Block parameters: `latest`, `earliest`, `pending`, `safe`,
- * `finalized` (all but `earliest` are the head: a dev chain has no finality and no pending block),
- * a number, or a block hash (EIP-1898 objects too).
+ * `eth_estimateGas`, fee suggestions. Block parameters: `latest`, `earliest`, `pending` (the head:
+ * no pending block here), `safe` and `finalized` (what the last forkchoice set; an error on a chain
+ * without one, as go-ethereum), a number, or a block hash (EIP-1898 objects too).
  */
 import { isExecutorError, revertReason } from '@ethwire/executor'
 import { type BlockHeader, bytesToHex, equalBytes } from '@ethwire/rlp-wire'
@@ -20,6 +20,7 @@ import {
   slotParam,
 } from '../params.js'
 import { blockOverridesParam, stateOverridesParam } from './overrides.js'
+import { finalityHeader } from './refs.js'
 
 /** Most storage keys one eth_getStorageValues / eth_getProof request reads. */
 const storageValuesMaxKeys = 1024
@@ -32,8 +33,11 @@ const serverError = (message: string, data?: unknown) =>
 /** The header a block parameter names; `header not found` (go-ethereum's words) when it has none. */
 export async function headerOf(b: Backend, ref: BlockRef): Promise<BlockHeader> {
   let header: BlockHeader | undefined
-  if ('tag' in ref) header = ref.tag === 'earliest' ? await b.headerByNumber(0n) : b.currentHeader()
-  else if ('number' in ref) header = await b.headerByNumber(ref.number)
+  if ('tag' in ref) {
+    if (ref.tag === 'earliest') header = await b.headerByNumber(0n)
+    else if (ref.tag === 'safe' || ref.tag === 'finalized') header = finalityHeader(b, ref.tag)
+    else header = b.currentHeader()
+  } else if ('number' in ref) header = await b.headerByNumber(ref.number)
   else {
     header = await b.headerByHash(ref.hash)
     if (header && ref.requireCanonical) {
