@@ -193,6 +193,8 @@ export interface WsRpcOptions {
   api?: string[]
   /** Bytes a client may have waiting to be sent before it is cut off (default 16 MiB). */
   maxSendQueueBytes?: number
+  /** `--ws.origins`: browser origins allowed (`*` any; default http://localhost and the host). */
+  origins?: string[]
 }
 
 export function createRpcPart(
@@ -259,6 +261,7 @@ export function createRpcPart(
             host: wsOpts.host ?? defaultWsHost,
             port: wsOpts.port ?? defaultWsPort,
             maxSendQueueBytes: wsOpts.maxSendQueueBytes,
+            ...(wsOpts.origins ? { allowedOrigins: wsOpts.origins } : {}),
           },
         )
         deps.log.info('WebSocket enabled', { url: ws.url })
