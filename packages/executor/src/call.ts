@@ -41,6 +41,8 @@ export interface AccountOverride {
 /** go-ethereum's block override (`eth_call`'s fourth parameter). */
 export interface BlockOverrides {
   number?: bigint
+  /** DIFFICULTY before the merge (after it PREVRANDAO is `prevRandao`). */
+  difficulty?: bigint
   time?: bigint
   gasLimit?: bigint
   coinbase?: Uint8Array
@@ -104,6 +106,20 @@ export interface CallEngine {
 
 const hasFees = (i: CallInput) =>
   (i.gasPrice ?? 0n) > 0n || (i.maxFeePerGas ?? 0n) > 0n || (i.maxPriorityFeePerGas ?? 0n) > 0n
+
+/**
+ * The price per gas a call message carries (go-ethereum's `ToMessage`): the legacy price, else
+ * min(tip + base fee, fee cap) when a 1559 field is set, else 0.
+ */
+function messageGasPrice(i: CallInput, baseFee: bigint | undefined): bigint {
+  if (i.gasPrice !== undefined) return i.gasPrice
+  const feeCap = i.maxFeePerGas ?? 0n
+  const tip = i.maxPriorityFeePerGas ?? 0n
+  if (baseFee === undefined) return feeCap > 0n ? feeCap : tip
+  if (feeCap === 0n && tip === 0n) return 0n
+  const p = tip + baseFee
+  return p < feeCap ? p : feeCap
+}
 
 /** The EVM's error names in go-ethereum's words. */
 function errorText(e: string | undefined): string | undefined {
@@ -190,8 +206,12 @@ export function createCallEngine(
       // No fee given: the base fee is not checked and nothing is paid (go-ethereum's NoBaseFee).
       const paying = hasFees(input)
       const coinbase = bo.coinbase ?? header.coinbase
-      const bbf =
+      let bbf =
         bo.blobBaseFee ?? (rules.cancun ? blobBaseFee(rules, header.excessBlobGas ?? 0n) : 0n)
+      // go-ethereum's applyMessage: a message whose gas price is 0 sees BASEFEE 0 (basefee ≤
+      // feecap stays true), and one with a zero blob fee cap sees BLOBBASEFEE 0.
+      const evmBaseFee = messageGasPrice(input, baseFee) === 0n ? 0n : baseFee
+      if (input.maxFeePerBlobGas === 0n) bbf = 0n
       const env: TxEnv = {
         rules,
         evm,
@@ -201,10 +221,10 @@ export function createCallEngine(
             number,
             coinbase: new Address(coinbase),
             timestamp: time,
-            difficulty: header.difficulty,
+            difficulty: bo.difficulty ?? header.difficulty,
             prevRandao: bo.prevRandao ?? header.mixDigest,
             gasLimit: bo.gasLimit ?? header.gasLimit,
-            baseFeePerGas: baseFee,
+            baseFeePerGas: evmBaseFee,
             getBlobGasPrice: () => (rules.cancun ? bbf : undefined),
           },
         } as TxEnv['evmBlock'],

@@ -273,6 +273,34 @@ describe('call', () => {
     expect(low.message).toContain('max fee per gas less than block base fee')
     expect((await executor.call({ header: head, from: alice, to: contract })).success).toBe(true)
   })
+
+  it("BASEFEE is 0 for a call whose gas price is 0 (go-ethereum's applyMessage), else the block's", async () => {
+    // BASEFEE BLOBBASEFEE; returned as two words
+    const env = Uint8Array.from([
+      0x48, 0x60, 0, 0x52, 0x4a, 0x60, 32, 0x52, 0x60, 64, 0x60, 0, 0xf3,
+    ])
+    const at = new Uint8Array(20).fill(0x48)
+    const run = async (fees: object) => {
+      const r = await executor.call({
+        header: head,
+        from: alice,
+        to: at,
+        stateOverrides: new Map([[bytesToHex(at), { code: env }]]),
+        ...fees,
+      })
+      const hex = bytesToHex(r.returnData).slice(2)
+      return [BigInt(`0x${hex.slice(0, 64)}`), BigInt(`0x${hex.slice(64)}`)]
+    }
+    const baseFee = head.baseFee as bigint
+    expect((await run({}))[0]).toBe(0n)
+    expect((await run({ gasPrice: baseFee }))[0]).toBe(baseFee)
+    expect((await run({ maxFeePerGas: baseFee * 2n, maxPriorityFeePerGas: 0n }))[0]).toBe(baseFee)
+    expect((await run({ blockOverrides: { baseFee: 9n } }))[0]).toBe(0n)
+    expect((await run({ gasPrice: 9n, blockOverrides: { baseFee: 9n } }))[0]).toBe(9n)
+    // a zero blob fee cap sees BLOBBASEFEE 0; an override shows through otherwise
+    expect((await run({ blockOverrides: { blobBaseFee: 5n } }))[1]).toBe(5n)
+    expect((await run({ maxFeePerBlobGas: 0n, blockOverrides: { blobBaseFee: 5n } }))[1]).toBe(0n)
+  })
 })
 
 describe('estimateGas', () => {

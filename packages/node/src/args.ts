@@ -97,6 +97,7 @@ export interface NodeFlags {
   'ws.addr': string
   'ws.port': number
   'ws.api'?: string[]
+  'ws.origins'?: string[]
   /** Keystore folder (default `<datadir>/keystore`). */
   keystore?: string
   /** Light scrypt parameters for new key files. */
@@ -172,6 +173,7 @@ const FLAGS: Record<string, FlagKind> = {
   'ws.addr': 'string',
   'ws.port': 'int',
   'ws.api': 'list',
+  'ws.origins': 'list',
   keystore: 'string',
   lightkdf: 'bool',
   password: 'string',
@@ -404,7 +406,12 @@ export function nodeConfigFromFlags(flags: NodeFlags): NodeConfig {
         }
       : undefined,
     ws: flags.ws
-      ? { host: flags['ws.addr'], port: flags['ws.port'], api: flags['ws.api'] }
+      ? {
+          host: flags['ws.addr'],
+          port: flags['ws.port'],
+          api: flags['ws.api'],
+          ...(flags['ws.origins'] ? { origins: flags['ws.origins'] } : {}),
+        }
       : undefined,
     accounts: accountFlagsGiven(flags)
       ? {
@@ -489,6 +496,8 @@ Flags:
   --ws.addr <host>       WebSocket listen address (default 127.0.0.1)
   --ws.port <n>          WebSocket port (default 8546; 0 = any free port)
   --ws.api <list>        namespaces served over WebSocket (default: all)
+  --ws.origins <list>    browser origins allowed to connect over WebSocket; * for any
+                         (default: http://localhost and http://<hostname>)
   --keystore <dir>       keystore folder (default <datadir>/keystore)
   --lightkdf             light scrypt parameters for new key files (fast, weaker)
   --password <file>      passwords, one per line, for --unlock and account new|import

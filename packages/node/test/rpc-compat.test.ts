@@ -13,6 +13,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { hexToBytes } from '@ethwire/rlp-wire'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { importCommand, initCommand } from '../src/commands.js'
 import { silentLogger } from '../src/log.js'
@@ -42,6 +43,12 @@ async function send(body: string): Promise<unknown> {
   return res.json()
 }
 
+/** The chain id the node answers (eth_chainId), as a JSON string. */
+async function readFixtureChainId(): Promise<string> {
+  const r = (await send('{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}')) as { result: string }
+  return JSON.stringify(r.result)
+}
+
 /** Why the case fails, or undefined when every exchange passes. */
 async function runCase(c: RpcCase): Promise<string | undefined> {
   for (const [i, x] of c.exchanges.entries()) {
@@ -58,7 +65,7 @@ describe('execution-apis rpc-compat fixtures', () => {
     await initCommand(ctx, join(fixtures, 'genesis.json'))
     const imported = await importCommand(ctx, join(fixtures, 'chain.rlp'))
     const fcu = JSON.parse(readFileSync(join(fixtures, 'headfcu.json'), 'utf8')) as {
-      params: [{ headBlockHash: string }]
+      params: [{ headBlockHash: string; safeBlockHash: string; finalizedBlockHash: string }]
     }
     // headfcu.json names the last block of chain.rlp: importing sets that head
     expect(imported.hash).toBe(fcu.params[0].headBlockHash)
@@ -71,6 +78,11 @@ describe('execution-apis rpc-compat fixtures', () => {
       logIntervalMs: 0,
     })
     await node.start()
+    // the rest of headfcu.json's forkchoice: the safe and finalized blocks
+    await node.backend.setFinality?.({
+      safe: hexToBytes(fcu.params[0].safeBlockHash),
+      finalized: hexToBytes(fcu.params[0].finalizedBlockHash),
+    })
     url = node.rpcUrl as string
   }, 120_000)
 
@@ -90,6 +102,62 @@ describe('execution-apis rpc-compat fixtures', () => {
       expect(await runCase(c)).toBeUndefined()
     })
   }
+
+  it('block overrides past the merge: PREVRANDAO, COINBASE, BASEFEE and NUMBER of callenv', async () => {
+    // hive's callenv contract returns number, chainid, coinbase, basefee, prevrandao, origin, value
+    const reply = (await send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'eth_call',
+        params: [
+          {
+            from: '0x14e46043e63d0e3cdcf2530519f4cfaf35058cb2',
+            to: '0x9344b07175800259691961298ca11c824e65032d',
+            gasPrice: '0x3b9aca00',
+          },
+          'latest',
+          null,
+          {
+            number: '0x99',
+            feeRecipient: `0x${'fe'.repeat(20)}`,
+            prevRandao: `0x${'ab'.repeat(32)}`,
+            baseFeePerGas: '0x7',
+          },
+        ],
+      }),
+    )) as { result: string }
+    const words = reply.result.slice(2).match(/.{64}/g) as string[]
+    expect(words.map((w) => BigInt(`0x${w}`))).toEqual([
+      0x99n,
+      BigInt(JSON.parse(await readFixtureChainId())),
+      BigInt(`0x${'fe'.repeat(20)}`),
+      7n,
+      BigInt(`0x${'ab'.repeat(32)}`),
+      0x14e46043e63d0e3cdcf2530519f4cfaf35058cb2n,
+      0n,
+    ])
+  })
+
+  it("safe and finalized are headfcu.json's blocks", async () => {
+    const fcu = JSON.parse(readFileSync(join(fixtures, 'headfcu.json'), 'utf8')) as {
+      params: [{ safeBlockHash: string; finalizedBlockHash: string }]
+    }
+    for (const [tag, hash] of [
+      ['safe', fcu.params[0].safeBlockHash],
+      ['finalized', fcu.params[0].finalizedBlockHash],
+    ]) {
+      const r = (await send(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'eth_getBlockByNumber',
+          params: [tag, false],
+        }),
+      )) as { result: { hash: string } }
+      expect(r.result.hash).toBe(hash)
+    }
+  })
 
   it('report: the cases not in the list yet', async () => {
     const rest = cases.filter((c) => !mustPass.has(c.id))

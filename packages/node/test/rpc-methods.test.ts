@@ -62,7 +62,10 @@ describe('state methods over a Backend', () => {
     const balance = async (ref: unknown) => (await call(b, 'eth_getBalance', [addr, ref])).result
     expect(await balance('latest')).toBe('0x3ea')
     expect(await balance(undefined)).toBe('0x3ea')
-    expect(await balance('finalized')).toBe('0x3ea')
+    expect(await balance('finalized')).toBeUndefined() // no forkchoice: an error
+    const fin = fakeBackend({ finality: () => ({ finalized: canonical[0], safe: canonical[2] }) })
+    expect((await call(fin, 'eth_getBalance', [addr, 'finalized'])).result).toBe('0x3e8')
+    expect((await call(fin, 'eth_getBalance', [addr, 'safe'])).result).toBe('0x3ea')
     expect(await balance('earliest')).toBe('0x3e8')
     expect(await balance('0x2')).toBe('0x3ea')
     expect(await balance(hex(side.hash))).toBe('0x41c')

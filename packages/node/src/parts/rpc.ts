@@ -52,6 +52,8 @@ export function createBackend(p: BackendParts): Backend {
   const account = (address: Uint8Array, header: BlockHeader) =>
     state().getAccount(header.stateRoot, address)
   const headers = { getHeader: (h: Uint8Array, n: bigint) => chain().getHeader(h, n) }
+  // safe / finalized: set by a forkchoice (none on clique/PoW/--dev), kept in memory
+  let finality: { safe?: BlockHeader; finalized?: BlockHeader } = {}
   return {
     clientVersion: clientId,
     get networkId() {
@@ -87,6 +89,18 @@ export function createBackend(p: BackendParts): Backend {
     headerByNumber: (n) => chain().getHeaderByNumber(n),
     headerByHash: (h) => chain().getHeaderByHash(h),
     canonicalHash: (n) => chain().getCanonicalHash(n),
+    finality: () => finality,
+    setFinality: async (hashes) => {
+      const next = { ...finality }
+      for (const k of ['safe', 'finalized'] as const) {
+        const hash = hashes[k]
+        if (!hash) continue
+        const h = await chain().getHeaderByHash(hash)
+        if (!h) throw new Error(`${k} block ${bytesToHex(hash)} not stored`)
+        next[k] = h
+      }
+      finality = next
+    },
     minedTransaction: async (h) => {
       const c = chain()
       const at = await c.getTransaction(h)
@@ -179,6 +193,8 @@ export interface WsRpcOptions {
   api?: string[]
   /** Bytes a client may have waiting to be sent before it is cut off (default 16 MiB). */
   maxSendQueueBytes?: number
+  /** `--ws.origins`: browser origins allowed (`*` any; default http://localhost and the host). */
+  origins?: string[]
 }
 
 export function createRpcPart(
@@ -245,6 +261,7 @@ export function createRpcPart(
             host: wsOpts.host ?? defaultWsHost,
             port: wsOpts.port ?? defaultWsPort,
             maxSendQueueBytes: wsOpts.maxSendQueueBytes,
+            ...(wsOpts.origins ? { allowedOrigins: wsOpts.origins } : {}),
           },
         )
         deps.log.info('WebSocket enabled', { url: ws.url })

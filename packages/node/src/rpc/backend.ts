@@ -91,6 +91,16 @@ export interface Backend {
   td(hash: Uint8Array): Promise<bigint | undefined>
   headerByNumber(n: bigint): Promise<BlockHeader | undefined>
   headerByHash(hash: Uint8Array): Promise<BlockHeader | undefined>
+  /**
+   * The `safe` and `finalized` headers the last forkchoice set (`setFinality`); none on a chain
+   * without a consensus client (clique, PoW, --dev). Absent: none.
+   */
+  finality?(): { safe?: BlockHeader; finalized?: BlockHeader }
+  /**
+   * Sets the `safe` / `finalized` blocks by hash (a forkchoice update, e.g. the rpc-compat
+   * fixtures' `headfcu.json`); rejects when a hash names no stored block.
+   */
+  setFinality?(hashes: { safe?: Uint8Array; finalized?: Uint8Array }): Promise<void>
   /** The canonical hash at a height. */
   canonicalHash(n: bigint): Promise<Uint8Array | undefined>
   /** A transaction of a canonical block by hash (the chain's lookup index, then recent blocks). */

@@ -10,13 +10,17 @@
  * `closeGraceMs` if it does not take the close frame. Messages over `maxMessageBytes` close the
  * connection with 1009 (the `ws` library's limit).
  */
+import type { IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { hostname as osHostname } from 'node:os'
 import type { Clock } from '@ethwire/interface'
 import { systemClock } from '@ethwire/interface/runtime'
 import { type WebSocket, WebSocketServer } from 'ws'
 import { wsCloseGraceMs, wsMaxMessageBytes, wsMaxSendQueueBytes } from '../constants.js'
 import { handleBody, type RpcMethods, stringifyResponse } from './dispatch.js'
 import type { SubscriptionHub } from './subscriptions.js'
+
+type VerifyDone = (result: boolean, code?: number, message?: string) => void
 
 /** The close code and reason of a client cut off for not reading. */
 export const wsCutOffCode = 1008
@@ -30,6 +34,67 @@ export interface WsServerOptions {
   /** Bytes a connection may have waiting to be sent (default 16 MiB). */
   maxSendQueueBytes?: number
   closeGraceMs?: number
+  /**
+   * `--ws.origins`: the browser origins allowed to connect (go-ethereum's rules: `*` for any; a
+   * rule is `scheme://host:port`, and a part it leaves out matches anything, so `localhost`
+   * takes any scheme and port). A handshake without an Origin header (not a browser) is always
+   * taken. Empty or undefined: `http://localhost` and `http://<hostname>` only.
+   */
+  allowedOrigins?: readonly string[]
+  /** The machine's host name for the default origins (default `os.hostname()`). */
+  hostname?: string
+}
+
+/** What a handshake from a refused origin gets (go-ethereum's status and words). */
+export const wsOriginRefusedStatus = 403
+export const wsOriginRefusedMessage = 'websocket: request origin not allowed'
+
+/** Scheme, host name and port of an origin or of an origin rule (`host` alone, `host:port`). */
+function originParts(origin: string): { scheme: string; host: string; port: string } | undefined {
+  const o = origin.toLowerCase()
+  if (o.includes('://')) {
+    try {
+      const u = new URL(o)
+      const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname
+      // URL drops a scheme's default port; go-ethereum's url.Port() keeps what was written
+      const written = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?(\[[^\]]*\]|[^:/]*)(?::(\d+))?/.exec(o)
+      return { scheme: u.protocol.slice(0, -1), host, port: written?.[2] ?? '' }
+    } catch {
+      return undefined
+    }
+  }
+  // no scheme: `host` or `host:port` (go-ethereum reads these as scheme:opaque)
+  const i = o.indexOf(':')
+  return i < 0
+    ? { scheme: '', host: o, port: '' }
+    : { scheme: '', host: o.slice(0, i), port: o.slice(i + 1) }
+}
+
+/** go-ethereum's `ruleAllowsOrigin`: every part the rule names must match. */
+export function originAllowedBy(rule: string, origin: string): boolean {
+  const r = originParts(rule)
+  const b = originParts(origin)
+  if (!r || !b) return false
+  if (r.scheme !== '' && r.scheme !== b.scheme) return false
+  if (r.host !== '' && r.host !== b.host) return false
+  if (r.port !== '' && r.port !== b.port) return false
+  return true
+}
+
+/**
+ * go-ethereum's `wsHandshakeValidator`: whether a handshake with this Origin header (undefined:
+ * none) is taken.
+ */
+export function wsOriginAllowed(
+  origin: string | undefined,
+  allowed: readonly string[] | undefined,
+  hostname: string = osHostname(),
+): boolean {
+  if (origin === undefined) return true
+  const rules = (allowed ?? []).filter((o) => o !== '')
+  if (rules.includes('*')) return true
+  if (rules.length === 0) rules.push('http://localhost', `http://${hostname}`)
+  return rules.some((r) => originAllowedBy(r, origin))
 }
 
 export interface WsServerStats {
@@ -63,6 +128,11 @@ export async function startWsServer(
     port: opts.port,
     maxPayload: opts.maxMessageBytes ?? wsMaxMessageBytes,
     perMessageDeflate: false,
+    verifyClient: (info: { req: IncomingMessage }, done: VerifyDone) => {
+      const origin = info.req.headers.origin
+      if (wsOriginAllowed(origin, opts.allowedOrigins, opts.hostname)) done(true)
+      else done(false, wsOriginRefusedStatus, wsOriginRefusedMessage)
+    },
   })
   await new Promise<void>((resolve, reject) => {
     wss.once('error', reject)

@@ -3,6 +3,7 @@ import type { Backend } from '../backend.js'
 import type { RpcMethods } from '../dispatch.js'
 import { createFilters, type FiltersOptions } from '../filters.js'
 import { adminMethods } from './admin.js'
+import { capabilitiesMethods } from './capabilities.js'
 import { configMethods } from './config.js'
 import { debugMethods } from './debug.js'
 import { ethMethods } from './eth.js'
@@ -29,6 +30,7 @@ export function createRpcMethods(
     ...ethMethods(b),
     ...feeMethods(b),
     ...configMethods(b),
+    ...capabilitiesMethods(b),
     ...logMethods(b),
     ...stateMethods(b),
     ...txpoolMethods(b),

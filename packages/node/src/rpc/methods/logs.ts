@@ -86,8 +86,8 @@ export function parseLogCriteria(v: unknown): LogCriteria {
 export function resolveCriteria(b: Backend, c: LogCriteria): LogFilter {
   const f: LogFilter = { addresses: c.addresses, topics: c.topics }
   if (c.blockHash) f.blockHash = c.blockHash
-  if (c.fromBlock) f.fromBlock = heightOf(b, c.fromBlock)
-  if (c.toBlock) f.toBlock = heightOf(b, c.toBlock)
+  if (c.fromBlock) f.fromBlock = heightOf(b, c.fromBlock, 'header')
+  if (c.toBlock) f.toBlock = heightOf(b, c.toBlock, 'header')
   return f
 }
 

@@ -1,8 +1,8 @@
 /**
  * `eth_*` on a block's state and execution: balances, nonces, code, storage, receipts, `eth_call`,
- * `eth_estimateGas`, fee suggestions. Block parameters: `latest`, `earliest`, `pending`, `safe`,
- * `finalized` (all but `earliest` are the head: a dev chain has no finality and no pending block),
- * a number, or a block hash (EIP-1898 objects too).
+ * `eth_estimateGas`, fee suggestions. Block parameters: `latest`, `earliest`, `pending` (the head:
+ * no pending block here), `safe` and `finalized` (what the last forkchoice set; an error on a chain
+ * without one, as go-ethereum), a number, or a block hash (EIP-1898 objects too).
  */
 import { isExecutorError, revertReason } from '@ethwire/executor'
 import { type BlockHeader, bytesToHex, equalBytes } from '@ethwire/rlp-wire'
@@ -19,6 +19,8 @@ import {
   quantity,
   slotParam,
 } from '../params.js'
+import { blockOverridesParam, stateOverridesParam } from './overrides.js'
+import { finalityHeader } from './refs.js'
 
 /** Most storage keys one eth_getStorageValues / eth_getProof request reads. */
 const storageValuesMaxKeys = 1024
@@ -31,8 +33,11 @@ const serverError = (message: string, data?: unknown) =>
 /** The header a block parameter names; `header not found` (go-ethereum's words) when it has none. */
 export async function headerOf(b: Backend, ref: BlockRef): Promise<BlockHeader> {
   let header: BlockHeader | undefined
-  if ('tag' in ref) header = ref.tag === 'earliest' ? await b.headerByNumber(0n) : b.currentHeader()
-  else if ('number' in ref) header = await b.headerByNumber(ref.number)
+  if ('tag' in ref) {
+    if (ref.tag === 'earliest') header = await b.headerByNumber(0n)
+    else if (ref.tag === 'safe' || ref.tag === 'finalized') header = finalityHeader(b, ref.tag)
+    else header = b.currentHeader()
+  } else if ('number' in ref) header = await b.headerByNumber(ref.number)
   else {
     header = await b.headerByHash(ref.hash)
     if (header && ref.requireCanonical) {
@@ -56,6 +61,26 @@ async function stateHeader(b: Backend, ref: BlockRef): Promise<BlockHeader> {
 }
 
 /** A transaction call object (go-ethereum's `TransactionArgs`) → the executor's call input. */
+/**
+ * The call object of params[0] on the state of params[1], with the state overrides of
+ * params[2] and (eth_call, eth_estimateGas) the block overrides of params[3].
+ */
+async function callInput(
+  b: Backend,
+  params: unknown[],
+  withBlockOverrides: boolean,
+): Promise<BackendCall> {
+  const header = await stateHeader(b, blockRefParam(params, 1))
+  const input = callArgs(param(params, 0, 'args'), header)
+  const stateOverrides = stateOverridesParam(params, 2)
+  const blockOverrides = withBlockOverrides ? blockOverridesParam(params, 3) : undefined
+  return {
+    ...input,
+    ...(stateOverrides ? { stateOverrides } : {}),
+    ...(blockOverrides ? { blockOverrides } : {}),
+  }
+}
+
 export function callArgs(v: unknown, header: BlockHeader): BackendCall {
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     invalid('invalid argument 0: transaction call object expected')
@@ -192,8 +217,7 @@ export function stateMethods(b: Backend): RpcMethods {
       }
     },
     eth_call: async (params) => {
-      const header = await stateHeader(b, blockRefParam(params, 1))
-      const input = callArgs(param(params, 0, 'args'), header)
+      const input = await callInput(b, params, true)
       let res: Awaited<ReturnType<Backend['call']>>
       try {
         res = await b.call(input)
@@ -206,8 +230,7 @@ export function stateMethods(b: Backend): RpcMethods {
     },
     // go-ethereum's AccessList: run with the list found so far until it stops changing
     eth_createAccessList: async (params) => {
-      const header = await stateHeader(b, blockRefParam(params, 1))
-      const input = callArgs(param(params, 0, 'args'), header)
+      const input = await callInput(b, params, false)
       let list = input.accessList ?? []
       const key = (l: typeof list) =>
         JSON.stringify(l.map((e) => [bytesToHex(e.address), e.storageKeys.map(bytesToHex)]))
@@ -233,8 +256,7 @@ export function stateMethods(b: Backend): RpcMethods {
       }
     },
     eth_estimateGas: async (params) => {
-      const header = await stateHeader(b, blockRefParam(params, 1))
-      const input = callArgs(param(params, 0, 'args'), header)
+      const input = await callInput(b, params, true)
       try {
         return qty(await b.estimateGas(input))
       } catch (err) {
