@@ -17,6 +17,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { getHeapSpaceStatistics } from 'node:v8'
 import { fileURLToPath } from 'node:url'
 import { importChainFile, openChain } from '@ethwire/chain'
 import { createRecoveryPool, keccak256, privateKeyToAddress } from '@ethwire/crypto'
@@ -115,15 +116,18 @@ interface Generated {
 async function generate(kind: 'a' | 'b', dir: string): Promise<Generated> {
   const file = join(dir, `chain-${kind}.rlp`)
   const gfile = join(dir, `genesis-${kind}.json`)
+  const mfile = join(dir, `counts-${kind}.json`)
   if (existsSync(file) && existsSync(gfile)) {
     const genesis = JSON.parse(readFileSync(gfile, 'utf8'))
+    // counts kept beside the chain, so a run's child never decodes the whole chain up front
+    if (existsSync(mfile)) return { genesis, file, ...JSON.parse(readFileSync(mfile, 'utf8')) }
     const blocks = rlpSplitConcat(readFileSync(file)).map((b) => Block.decode(b))
-    return {
-      genesis,
-      file,
+    const counts = {
       blocks: blocks.length,
       txs: blocks.reduce((s, b) => s + b.transactions.length, 0),
     }
+    writeFileSync(mfile, JSON.stringify(counts))
+    return { genesis, file, ...counts }
   }
   const rand = rng(kind === 'a' ? 1 : 2)
   const alloc: Generated['genesis']['alloc'] = {}
@@ -247,6 +251,7 @@ async function generate(kind: 'a' | 'b', dir: string): Promise<Generated> {
   }
   writeFileSync(file, concatBytes(...out))
   writeFileSync(gfile, JSON.stringify(genesis))
+  writeFileSync(mfile, JSON.stringify({ blocks: nBlocks, txs: txCount }))
   return { genesis, file, blocks: nBlocks, txs: txCount }
 }
 
@@ -259,11 +264,61 @@ interface RunResult {
   gas: number
   maxRssMb: number
   split?: Record<string, number>
+  /** MB at the highest RSS sampled during the import (see `memorySampler`). */
+  memory?: Record<string, number>
+}
+
+/**
+ * Samples memory every 50 ms during the import and keeps the split at the highest RSS seen: V8
+ * young generation (new space), old generation (old + code + large objects), V8 heap committed in
+ * all, `external` / `arrayBuffers` (Buffers and typed arrays outside the heap, LevelDB's values
+ * included), and RSS outside the V8 heap (LevelDB's block cache and memtables, the recovery
+ * worker's isolate, the addon, malloc) as anonymous RSS minus the heap and array buffers.
+ */
+function memorySampler(): { stop(): Record<string, number> } {
+  const mb = (x: number) => Math.round(x / 2 ** 20)
+  let best: Record<string, number> = { rss: 0 }
+  const anonMb = () => {
+    try {
+      const m = /RssAnon:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))
+      return m ? Math.round(Number(m[1]) / 1024) : Number.NaN
+    } catch {
+      return Number.NaN
+    }
+  }
+  const sample = () => {
+    const m = process.memoryUsage()
+    if (mb(m.rss) <= (best.rss as number)) return
+    const spaces = getHeapSpaceStatistics()
+    const space = (re: RegExp) =>
+      mb(spaces.filter((x) => re.test(x.space_name)).reduce((t, x) => t + x.space_size, 0))
+    const anon = anonMb()
+    best = {
+      rss: mb(m.rss),
+      heapTotal: mb(m.heapTotal),
+      heapUsed: mb(m.heapUsed),
+      young: space(/^new_space$/),
+      old: space(/^(old|code|large_object|new_large_object|code_large_object)_space$/),
+      external: mb(m.external),
+      arrayBuffers: mb(m.arrayBuffers),
+      anon,
+      outsideHeap: anon - mb(m.heapTotal) - mb(m.arrayBuffers),
+    }
+  }
+  sample()
+  const timer = setInterval(sample, 50)
+  return {
+    stop() {
+      clearInterval(timer)
+      sample()
+      return best
+    },
+  }
 }
 
 async function runOurs(g: Generated): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'exec-bench-ours-'))
-  const pool = createRecoveryPool({ workers: 1 })
+  const pool = createRecoveryPool({ workers: Number(process.env.EXEC_BENCH_WORKERS ?? 1) })
   let ex: Awaited<ReturnType<typeof createExecutor>> | undefined
   let kvMs = 0
   const chain = await openChain(
@@ -310,21 +365,11 @@ async function runOurs(g: Generated): Promise<RunResult> {
   }
   ex?.resetTimings()
   kvMs = 0
-  const peak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0 }
-  const sampler = process.env.EXEC_BENCH_DEBUG
-    ? setInterval(() => {
-        const m = process.memoryUsage()
-        for (const k of Object.keys(peak) as (keyof typeof peak)[])
-          peak[k] = Math.max(peak[k], m[k] / 2 ** 20)
-      }, 200)
-    : undefined
+  const mem = memorySampler()
   const t0 = performance.now()
   await importChainFile(chain, g.file)
   const ms = performance.now() - t0
-  if (sampler) {
-    clearInterval(sampler)
-    process.stderr.write(`peaks MB: ${JSON.stringify(peak)}\n`)
-  }
+  const memory = mem.stop()
   if (process.env.EXEC_BENCH_DEBUG)
     process.stderr.write(
       `after import: rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB external ${(process.memoryUsage().external / 2 ** 20).toFixed(0)} MB arrayBuffers ${(process.memoryUsage().arrayBuffers / 2 ** 20).toFixed(0)} MB, max ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`,
@@ -342,6 +387,7 @@ async function runOurs(g: Generated): Promise<RunResult> {
     txs: g.txs,
     gas: Number(t.gas),
     maxRssMb: process.resourceUsage().maxRSS / 1024,
+    memory,
     split: {
       senderRecovery: t.senderRecoveryMs,
       evm: evm > 0 ? evm : t.evmMs,
@@ -464,6 +510,12 @@ export async function runExecBench(): Promise<void> {
             .map((x) => x.toFixed(2))
             .join(' ')})\n`,
         )
+        if (rr.memory)
+          process.stdout.write(
+            `      memory MB at peak RSS: ${Object.entries(rr.memory)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')}\n`,
+          )
         if (rr.split)
           process.stdout.write(
             `      split ms: ${Object.entries(rr.split)
