@@ -11,14 +11,15 @@
  *
  *   pnpm --filter @ethwire/executor bench            # or: pnpm --filter @ethwire/node bench -- exec
  *   EXEC_BENCH_ROUNDS=1 EXEC_BENCH_CHAINS=a …        # rounds (default 3 for (a), 1 for (b)), one chain
- *   EXEC_BENCH_HEAP_MB=0 / EXEC_BENCH_CACHE_MB=64     # no V8 heap cap for ours / state cache budget
+ *   EXEC_BENCH_HEAP_MB=256 / EXEC_BENCH_CACHE_MB=16   # a V8 old-space cap for ours / state cache budget
+ *   EXEC_BENCH_HEAP_GROWTH=0 / EXEC_BENCH_WORKERS=0   # V8's own heap growth / recovery on the main thread
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { getHeapSpaceStatistics } from 'node:v8'
 import { fileURLToPath } from 'node:url'
+import { getHeapSpaceStatistics } from 'node:v8'
 import { importChainFile, openChain } from '@ethwire/chain'
 import { createRecoveryPool, keccak256, privateKeyToAddress } from '@ethwire/crypto'
 import {
@@ -31,7 +32,8 @@ import {
   type Transaction,
 } from '@ethwire/rlp-wire'
 import { createStateDatabase, genesisCommit } from '@ethwire/state'
-import { createExecutor } from '../src/index.js'
+import { heapGrowingPercent } from '../src/constants.js'
+import { createExecutor, limitHeapGrowth } from '../src/index.js'
 import { signTransaction } from '../src/testing.js'
 
 const self = fileURLToPath(import.meta.url)
@@ -317,6 +319,8 @@ function memorySampler(): { stop(): Record<string, number> } {
 }
 
 async function runOurs(g: Generated): Promise<RunResult> {
+  // what the `ethwire` CLI does at startup (EXEC_BENCH_HEAP_GROWTH=0: V8's own heap growth)
+  limitHeapGrowth(Number(process.env.EXEC_BENCH_HEAP_GROWTH ?? heapGrowingPercent))
   const dir = mkdtempSync(join(tmpdir(), 'exec-bench-ours-'))
   const pool = createRecoveryPool({ workers: Number(process.env.EXEC_BENCH_WORKERS ?? 1) })
   let ex: Awaited<ReturnType<typeof createExecutor>> | undefined
@@ -339,6 +343,7 @@ async function runOurs(g: Generated): Promise<RunResult> {
             return v
           },
         }
+        // the node's default state cache (`stateCacheBytes` of @ethwire/node, 16 MiB) unless told
         const state = createStateDatabase(
           { db: timed },
           { cacheBytes: Number(process.env.EXEC_BENCH_CACHE_MB ?? 16) << 20 },
@@ -461,11 +466,13 @@ const median = (xs: number[]) => {
 export async function runExecBench(): Promise<void> {
   const dir = join(tmpdir(), 'ethwire-exec-bench-v1')
   mkdirSync(dir, { recursive: true })
-  const heapMb = Number(process.env.EXEC_BENCH_HEAP_MB ?? 256)
+  const heapMb = Number(process.env.EXEC_BENCH_HEAP_MB ?? 0)
   process.stdout.write(
     `node ${process.version}, load average ${loadavg()
       .map((x) => x.toFixed(2))
-      .join(' ')}, ours with --max-old-space-size=${heapMb || 'default'}\n`,
+      .join(
+        ' ',
+      )}, ours with --max-old-space-size=${heapMb || 'default'}, heap growth ${process.env.EXEC_BENCH_HEAP_GROWTH ?? heapGrowingPercent} % (as the CLI), state cache ${process.env.EXEC_BENCH_CACHE_MB ?? 16} MB, recovery workers ${process.env.EXEC_BENCH_WORKERS ?? 1}\n`,
   )
   const chains = (process.env.EXEC_BENCH_CHAINS ?? 'a,b').split(',') as ('a' | 'b')[]
   for (const kind of chains) {
@@ -478,8 +485,8 @@ export async function runExecBench(): Promise<void> {
     const res: Record<'ours' | 'ejs', RunResult[]> = { ours: [], ejs: [] }
     for (let r = 0; r < rounds; r++) {
       for (const who of ['ours', 'ejs'] as const) {
-        // Ours runs with a V8 old-space cap (EXEC_BENCH_HEAP_MB, default 256; 0 = none): without it V8
-        // lets garbage pile up to several hundred MB before a full collection (live heap ~140 MB).
+        // No V8 flags by default: ours bounds heap growth at run time as the `ethwire` CLI does
+        // (limitHeapGrowth). EXEC_BENCH_HEAP_MB adds a --max-old-space-size cap, for comparison.
         const heap = who === 'ours' ? heapMb : 0
         const flags = heap > 0 ? [`--max-old-space-size=${heap}`] : []
         const out = spawnSync(
