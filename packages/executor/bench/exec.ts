@@ -11,13 +11,15 @@
  *
  *   pnpm --filter @ethwire/executor bench            # or: pnpm --filter @ethwire/node bench -- exec
  *   EXEC_BENCH_ROUNDS=1 EXEC_BENCH_CHAINS=a …        # rounds (default 3 for (a), 1 for (b)), one chain
- *   EXEC_BENCH_HEAP_MB=0 / EXEC_BENCH_CACHE_MB=64     # no V8 heap cap for ours / state cache budget
+ *   EXEC_BENCH_HEAP_MB=256 / EXEC_BENCH_CACHE_MB=16   # a V8 old-space cap for ours / state cache budget
+ *   EXEC_BENCH_HEAP_GROWTH=0 / EXEC_BENCH_WORKERS=0   # V8's own heap growth / recovery on the main thread
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { getHeapSpaceStatistics } from 'node:v8'
 import { importChainFile, openChain } from '@ethwire/chain'
 import { createRecoveryPool, keccak256, privateKeyToAddress } from '@ethwire/crypto'
 import {
@@ -30,7 +32,8 @@ import {
   type Transaction,
 } from '@ethwire/rlp-wire'
 import { createStateDatabase, genesisCommit } from '@ethwire/state'
-import { createExecutor } from '../src/index.js'
+import { heapGrowingPercent } from '../src/constants.js'
+import { createExecutor, limitHeapGrowth } from '../src/index.js'
 import { signTransaction } from '../src/testing.js'
 
 const self = fileURLToPath(import.meta.url)
@@ -115,15 +118,18 @@ interface Generated {
 async function generate(kind: 'a' | 'b', dir: string): Promise<Generated> {
   const file = join(dir, `chain-${kind}.rlp`)
   const gfile = join(dir, `genesis-${kind}.json`)
+  const mfile = join(dir, `counts-${kind}.json`)
   if (existsSync(file) && existsSync(gfile)) {
     const genesis = JSON.parse(readFileSync(gfile, 'utf8'))
+    // counts kept beside the chain, so a run's child never decodes the whole chain up front
+    if (existsSync(mfile)) return { genesis, file, ...JSON.parse(readFileSync(mfile, 'utf8')) }
     const blocks = rlpSplitConcat(readFileSync(file)).map((b) => Block.decode(b))
-    return {
-      genesis,
-      file,
+    const counts = {
       blocks: blocks.length,
       txs: blocks.reduce((s, b) => s + b.transactions.length, 0),
     }
+    writeFileSync(mfile, JSON.stringify(counts))
+    return { genesis, file, ...counts }
   }
   const rand = rng(kind === 'a' ? 1 : 2)
   const alloc: Generated['genesis']['alloc'] = {}
@@ -247,6 +253,7 @@ async function generate(kind: 'a' | 'b', dir: string): Promise<Generated> {
   }
   writeFileSync(file, concatBytes(...out))
   writeFileSync(gfile, JSON.stringify(genesis))
+  writeFileSync(mfile, JSON.stringify({ blocks: nBlocks, txs: txCount }))
   return { genesis, file, blocks: nBlocks, txs: txCount }
 }
 
@@ -259,11 +266,63 @@ interface RunResult {
   gas: number
   maxRssMb: number
   split?: Record<string, number>
+  /** MB at the highest RSS sampled during the import (see `memorySampler`). */
+  memory?: Record<string, number>
+}
+
+/**
+ * Samples memory every 50 ms during the import and keeps the split at the highest RSS seen: V8
+ * young generation (new space), old generation (old + code + large objects), V8 heap committed in
+ * all, `external` / `arrayBuffers` (Buffers and typed arrays outside the heap, LevelDB's values
+ * included), and RSS outside the V8 heap (LevelDB's block cache and memtables, the recovery
+ * worker's isolate, the addon, malloc) as anonymous RSS minus the heap and array buffers.
+ */
+function memorySampler(): { stop(): Record<string, number> } {
+  const mb = (x: number) => Math.round(x / 2 ** 20)
+  let best: Record<string, number> = { rss: 0 }
+  const anonMb = () => {
+    try {
+      const m = /RssAnon:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))
+      return m ? Math.round(Number(m[1]) / 1024) : Number.NaN
+    } catch {
+      return Number.NaN
+    }
+  }
+  const sample = () => {
+    const m = process.memoryUsage()
+    if (mb(m.rss) <= (best.rss as number)) return
+    const spaces = getHeapSpaceStatistics()
+    const space = (re: RegExp) =>
+      mb(spaces.filter((x) => re.test(x.space_name)).reduce((t, x) => t + x.space_size, 0))
+    const anon = anonMb()
+    best = {
+      rss: mb(m.rss),
+      heapTotal: mb(m.heapTotal),
+      heapUsed: mb(m.heapUsed),
+      young: space(/^new_space$/),
+      old: space(/^(old|code|large_object|new_large_object|code_large_object)_space$/),
+      external: mb(m.external),
+      arrayBuffers: mb(m.arrayBuffers),
+      anon,
+      outsideHeap: anon - mb(m.heapTotal) - mb(m.arrayBuffers),
+    }
+  }
+  sample()
+  const timer = setInterval(sample, 50)
+  return {
+    stop() {
+      clearInterval(timer)
+      sample()
+      return best
+    },
+  }
 }
 
 async function runOurs(g: Generated): Promise<RunResult> {
+  // what the `ethwire` CLI does at startup (EXEC_BENCH_HEAP_GROWTH=0: V8's own heap growth)
+  limitHeapGrowth(Number(process.env.EXEC_BENCH_HEAP_GROWTH ?? heapGrowingPercent))
   const dir = mkdtempSync(join(tmpdir(), 'exec-bench-ours-'))
-  const pool = createRecoveryPool({ workers: 1 })
+  const pool = createRecoveryPool({ workers: Number(process.env.EXEC_BENCH_WORKERS ?? 1) })
   let ex: Awaited<ReturnType<typeof createExecutor>> | undefined
   let kvMs = 0
   const chain = await openChain(
@@ -284,6 +343,7 @@ async function runOurs(g: Generated): Promise<RunResult> {
             return v
           },
         }
+        // the node's default state cache (`stateCacheBytes` of @ethwire/node, 16 MiB) unless told
         const state = createStateDatabase(
           { db: timed },
           { cacheBytes: Number(process.env.EXEC_BENCH_CACHE_MB ?? 16) << 20 },
@@ -310,21 +370,11 @@ async function runOurs(g: Generated): Promise<RunResult> {
   }
   ex?.resetTimings()
   kvMs = 0
-  const peak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0 }
-  const sampler = process.env.EXEC_BENCH_DEBUG
-    ? setInterval(() => {
-        const m = process.memoryUsage()
-        for (const k of Object.keys(peak) as (keyof typeof peak)[])
-          peak[k] = Math.max(peak[k], m[k] / 2 ** 20)
-      }, 200)
-    : undefined
+  const mem = memorySampler()
   const t0 = performance.now()
   await importChainFile(chain, g.file)
   const ms = performance.now() - t0
-  if (sampler) {
-    clearInterval(sampler)
-    process.stderr.write(`peaks MB: ${JSON.stringify(peak)}\n`)
-  }
+  const memory = mem.stop()
   if (process.env.EXEC_BENCH_DEBUG)
     process.stderr.write(
       `after import: rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB external ${(process.memoryUsage().external / 2 ** 20).toFixed(0)} MB arrayBuffers ${(process.memoryUsage().arrayBuffers / 2 ** 20).toFixed(0)} MB, max ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`,
@@ -342,6 +392,7 @@ async function runOurs(g: Generated): Promise<RunResult> {
     txs: g.txs,
     gas: Number(t.gas),
     maxRssMb: process.resourceUsage().maxRSS / 1024,
+    memory,
     split: {
       senderRecovery: t.senderRecoveryMs,
       evm: evm > 0 ? evm : t.evmMs,
@@ -415,11 +466,13 @@ const median = (xs: number[]) => {
 export async function runExecBench(): Promise<void> {
   const dir = join(tmpdir(), 'ethwire-exec-bench-v1')
   mkdirSync(dir, { recursive: true })
-  const heapMb = Number(process.env.EXEC_BENCH_HEAP_MB ?? 256)
+  const heapMb = Number(process.env.EXEC_BENCH_HEAP_MB ?? 0)
   process.stdout.write(
     `node ${process.version}, load average ${loadavg()
       .map((x) => x.toFixed(2))
-      .join(' ')}, ours with --max-old-space-size=${heapMb || 'default'}\n`,
+      .join(
+        ' ',
+      )}, ours with --max-old-space-size=${heapMb || 'default'}, heap growth ${process.env.EXEC_BENCH_HEAP_GROWTH ?? heapGrowingPercent} % (as the CLI), state cache ${process.env.EXEC_BENCH_CACHE_MB ?? 16} MB, recovery workers ${process.env.EXEC_BENCH_WORKERS ?? 1}\n`,
   )
   const chains = (process.env.EXEC_BENCH_CHAINS ?? 'a,b').split(',') as ('a' | 'b')[]
   for (const kind of chains) {
@@ -432,8 +485,8 @@ export async function runExecBench(): Promise<void> {
     const res: Record<'ours' | 'ejs', RunResult[]> = { ours: [], ejs: [] }
     for (let r = 0; r < rounds; r++) {
       for (const who of ['ours', 'ejs'] as const) {
-        // Ours runs with a V8 old-space cap (EXEC_BENCH_HEAP_MB, default 256; 0 = none): without it V8
-        // lets garbage pile up to several hundred MB before a full collection (live heap ~140 MB).
+        // No V8 flags by default: ours bounds heap growth at run time as the `ethwire` CLI does
+        // (limitHeapGrowth). EXEC_BENCH_HEAP_MB adds a --max-old-space-size cap, for comparison.
         const heap = who === 'ours' ? heapMb : 0
         const flags = heap > 0 ? [`--max-old-space-size=${heap}`] : []
         const out = spawnSync(
@@ -464,6 +517,12 @@ export async function runExecBench(): Promise<void> {
             .map((x) => x.toFixed(2))
             .join(' ')})\n`,
         )
+        if (rr.memory)
+          process.stdout.write(
+            `      memory MB at peak RSS: ${Object.entries(rr.memory)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')}\n`,
+          )
         if (rr.split)
           process.stdout.write(
             `      split ms: ${Object.entries(rr.split)

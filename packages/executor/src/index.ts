@@ -40,5 +40,6 @@ export {
   type ExecutorOptions,
 } from './executor.js'
 export { blobBaseFee, fakeExponential } from './fees.js'
+export { limitHeapGrowth } from './heap.js'
 export { effectiveGasPrice, intrinsicGas } from './transition.js'
 export type * from './types.js'
