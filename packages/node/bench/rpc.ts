@@ -222,6 +222,7 @@ export async function runRpcBench(): Promise<void> {
     await ew.stop()
     cpSync(net.dir('ew'), net.dir('ew-scan'), { recursive: true })
     ew = await net.start('ew', { args })
+    eS.rpc = ew.rpc
     const scan = await net.start('ew-scan', { args, env: { ETHWIRE_LOGS_INDEX: 'off' } })
     const eHead = await ew.rpc.blockNumber()
     const gHead = await g.blockNumber()
