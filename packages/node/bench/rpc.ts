@@ -277,6 +277,11 @@ export async function runRpcBench(): Promise<void> {
     const res = new Map<string, { e: number[]; g: number[] }>()
     const scanRates: number[] = []
     const logsName = methods[3]!.name
+    // one uncounted pass per server and method (both processes just started: JIT, caches)
+    for (const m of methods) {
+      await measure(eUrl, m.body(eS))
+      await measure(gUrl, m.body(gS))
+    }
     for (let round = 0; round < rounds; round++) {
       for (const m of methods) {
         const r = res.get(m.name) ?? { e: [], g: [] }
