@@ -40,6 +40,8 @@ const concurrency = Number(process.env.RPC_BENCH_CONCURRENCY ?? 16)
 const rounds = Number(process.env.RPC_BENCH_ROUNDS ?? 3)
 const warmupMs = Number(process.env.RPC_BENCH_WARMUP_MS ?? 1_000)
 const durationMs = Number(process.env.RPC_BENCH_DURATION_MS ?? 3_000)
+/** eth_getLogs is slow (a scan takes seconds at 16 in flight): a longer window for it. */
+const logsDurationMs = Number(process.env.RPC_BENCH_LOGS_DURATION_MS ?? 10_000)
 const latencyTxs = Number(process.env.RPC_BENCH_LATENCY_TXS ?? 100)
 
 const topic0 = `0x${'e1'.repeat(32)}`
@@ -140,16 +142,16 @@ async function setupChain(s: Server, key: Uint8Array, chainId: bigint): Promise<
 const loadPath = join(import.meta.dirname, 'rpc-load.ts')
 
 /** One measurement by a fresh load-client process: requests/s. */
-async function measure(url: string, body: string): Promise<number> {
+async function measure(url: string, body: string, ms = durationMs): Promise<number> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', loadPath, url, String(concurrency), String(warmupMs), String(durationMs)],
+    ['--import', 'tsx', loadPath, url, String(concurrency), String(warmupMs), String(ms)],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   )
   const out: Buffer[] = []
   child.stdout.on('data', (d: Buffer) => out.push(d))
   child.stdin.end(body)
-  const killer = setTimeout(() => child.kill('SIGKILL'), warmupMs + durationMs + 60_000)
+  const killer = setTimeout(() => child.kill('SIGKILL'), warmupMs + ms + 60_000)
   const code = await new Promise<number | null>((r) => child.once('exit', r))
   clearTimeout(killer)
   if (code !== 0) throw new Error(`load client exited ${code}`)
@@ -277,10 +279,11 @@ export async function runRpcBench(): Promise<void> {
     const res = new Map<string, { e: number[]; g: number[] }>()
     const scanRates: number[] = []
     const logsName = methods[3]!.name
+    const ms = (name: string) => (name === logsName ? logsDurationMs : durationMs)
     // one uncounted pass per server and method (both processes just started: JIT, caches)
     for (const m of methods) {
-      await measure(eUrl, m.body(eS))
-      await measure(gUrl, m.body(gS))
+      await measure(eUrl, m.body(eS), 1_000)
+      await measure(gUrl, m.body(gS), 1_000)
     }
     for (let round = 0; round < rounds; round++) {
       for (const m of methods) {
@@ -289,14 +292,16 @@ export async function runRpcBench(): Promise<void> {
         const order = round % 2 === 0 ? (['e', 'g'] as const) : (['g', 'e'] as const)
         for (const who of order) {
           const rate =
-            who === 'e' ? await measure(eUrl, m.body(eS)) : await measure(gUrl, m.body(gS))
+            who === 'e'
+              ? await measure(eUrl, m.body(eS), ms(m.name))
+              : await measure(gUrl, m.body(gS), ms(m.name))
           r[who].push(rate)
           log(
             `round ${round + 1} ${m.name} ${who === 'e' ? 'ethwire' : 'ganache'}: ${fmt(rate)} req/s`,
           )
         }
         if (m.name === logsName) {
-          const rate = await measure(scan.rpc.url, m.body(eS))
+          const rate = await measure(scan.rpc.url, m.body(eS), logsDurationMs)
           scanRates.push(rate)
           log(`round ${round + 1} ${m.name} ethwire unindexed: ${fmt(rate)} req/s`)
         }
@@ -331,7 +336,7 @@ export async function runRpcBench(): Promise<void> {
       return [m.name, fmt(e), fmt(gg), `${fmt(e / gg, 2)}×`]
     })
     table(
-      `JSON-RPC over HTTP keep-alive, ${concurrency} in flight, median of ${rounds} rounds × ${durationMs / 1000} s (ethwire --dev --dev.period 0 vs ${gVersion})`,
+      `JSON-RPC over HTTP keep-alive, ${concurrency} in flight, median of ${rounds} rounds × ${durationMs / 1000} s (eth_getLogs ${logsDurationMs / 1000} s) (ethwire --dev --dev.period 0 vs ${gVersion})`,
       ['method', 'ethwire req/s', 'ganache req/s', 'ratio'],
       rows,
     )
