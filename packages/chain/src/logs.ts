@@ -82,6 +82,11 @@ export interface LogQueryOptions {
 export interface BloomIndexOptions {
   sectionBlocks?: number
   confirmBlocks?: number
+  /**
+   * false: build no section and ignore stored ones, so every query scans headers one by one (to
+   * measure the index against the scan). Default true.
+   */
+  enabled?: boolean
 }
 
 export interface BloomIndexDeps {
@@ -210,6 +215,7 @@ export function createBloomIndex(deps: BloomIndexDeps, opts: BloomIndexOptions =
   if (size <= 0 || size % 8 !== 0)
     throw new RangeError('sectionBlocks must be a positive multiple of 8')
   const vectorBytes = size / 8
+  const enabled = opts.enabled ?? true
   const { source, store } = deps
   let stored = -1 // sections stored, read at start
   let running: Promise<void> | undefined
@@ -218,6 +224,7 @@ export function createBloomIndex(deps: BloomIndexDeps, opts: BloomIndexOptions =
   let unsubscribe: (() => void) | undefined
 
   async function readMeta(): Promise<number> {
+    if (!enabled) return 0
     const v = await store.get(metaKey)
     return v === undefined ? 0 : Number(new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0))
   }
@@ -283,6 +290,7 @@ export function createBloomIndex(deps: BloomIndexDeps, opts: BloomIndexOptions =
   }
 
   async function catchUp(): Promise<void> {
+    if (!enabled) return
     if (stored < 0) stored = await readMeta()
     await rollBackReorged()
     const head = source.currentHeader().number

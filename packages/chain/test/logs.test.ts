@@ -316,6 +316,27 @@ describe('bloom-bits index and getLogs', () => {
     ).rejects.toThrow()
   })
 
+  it('enabled: false builds nothing, ignores stored sections and still answers by scanning', async () => {
+    const blocks = { current: makeBlocks(400, 4) }
+    const { source } = fakeSource(blocks)
+    const store = mapStore()
+    const built = createBloomIndex({ source, store }, { sectionBlocks: 64, confirmBlocks: 16 })
+    await built.update()
+    expect(built.sections()).toBe(6)
+    const off = createBloomIndex(
+      { source, store },
+      { sectionBlocks: 64, confirmBlocks: 16, enabled: false },
+    )
+    await off.start()
+    await off.update()
+    expect(off.sections()).toBe(0)
+    const f: LogFilter = { fromBlock: 0n, toBlock: 399n, topics: [[topic(1), topic(2)]] }
+    const want = bruteForce(blocks.current, f)
+    expect(want.length).toBeGreaterThan(0)
+    expect(ids(await off.getLogs(f))).toEqual(want)
+    await off.stop()
+  })
+
   it('stores its sections in LevelDB and reopens them', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bloombits-'))
     dirs.push(dir)

@@ -194,11 +194,11 @@ export function createChainPart(
     }
 
     // the log index builds missing sections in the background and follows new heads
-    bloomIndex = createBloomIndex({
-      source: chainLogSource(c),
-      store: chainBloomStore(c),
-      logger: log,
-    })
+    // ETHWIRE_LOGS_INDEX=off: no log index, eth_getLogs scans headers (for the rpc bench)
+    bloomIndex = createBloomIndex(
+      { source: chainLogSource(c), store: chainBloomStore(c), logger: log },
+      { enabled: process.env.ETHWIRE_LOGS_INDEX !== 'off' },
+    )
     await bloomIndex.start()
 
     const poolChain: PoolChain = {
