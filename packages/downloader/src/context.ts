@@ -5,6 +5,7 @@
  */
 import type { DownloaderError, DownloaderErrorCode } from './errors.js'
 import type { FetchKind, PeerStats, RttTuner } from './qos.js'
+import type { Timeline } from './timeline.js'
 import type {
   Clock,
   DownloaderChain,
@@ -112,6 +113,8 @@ export interface RunContext {
   readonly lastDropError: DownloaderError | undefined
   /** The peer that defines the skeleton. */
   readonly masterId: string
+  /** Where the run's time goes (phases reached, busy totals). */
+  readonly timeline: Timeline
   /** Whether a peer is still usable in this run (registered and not excluded). */
   usable(id: string): boolean
   /** The registered peer, unless excluded from this run. */

@@ -124,6 +124,7 @@ export class FetchLoop {
         st.timeouts = 0
         st.empty[kind] = 0
         ctx.onDelivered(e, kind, v.items, elapsedMs)
+        ctx.timeline.fetchedOne(kind, v.items, elapsedMs)
         v.after?.()
         return
       case 'empty':

@@ -20,6 +20,9 @@ export class StateQueue implements FetchQueue<StateTask, Uint8Array[]> {
   constructor(
     private readonly current: () => StateSync | undefined,
     readonly maxItems: number,
+    /** Adds the ms spent in the scheduler's `deliver` (the run's timeline). */
+    private readonly busy: (ms: number) => void = () => {},
+    private readonly now: () => number = () => 0,
   ) {}
 
   accepts(e: PeerEntry): boolean {
@@ -70,7 +73,9 @@ export class StateQueue implements FetchQueue<StateTask, Uint8Array[]> {
       sync.release(hashes)
       return { kind: 'empty' }
     }
+    const t0 = this.now()
     const r = await sync.deliver(e.peer.id, hashes, nodes)
+    this.busy(this.now() - t0)
     if (r.rejected !== undefined) {
       return {
         kind: 'drop',
