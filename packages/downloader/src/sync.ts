@@ -340,8 +340,9 @@ export class SyncRun implements SkeletonRun, ImportRun {
         new StateQueue(
           () => fast.current(),
           this.opts.maxStateFetch,
-          (ms) => {
+          (ms, bytes) => {
             this.timeline.busy.stateDeliver += ms
+            this.timeline.stateBytes += bytes
           },
           () => this.host.clock.now(),
         ),

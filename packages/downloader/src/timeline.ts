@@ -48,6 +48,8 @@ export interface SyncTimeline {
   readonly busy: { store: number; execute: number; commit: number; stateDeliver: number }
   /** Blocks stored without execution and blocks executed. */
   readonly blocks: { stored: number; executed: number }
+  /** Bytes of the state nodes and code delivered (accepted by the scheduler or not). */
+  readonly stateBytes: number
   readonly fetched: Record<FetchKind, KindTotals>
   /** Ms the whole run took. */
   total: number
@@ -57,6 +59,7 @@ export class Timeline implements SyncTimeline {
   readonly at: Partial<Record<SyncPhase, number>> = {}
   readonly busy = { store: 0, execute: 0, commit: 0, stateDeliver: 0 }
   readonly blocks = { stored: 0, executed: 0 }
+  stateBytes = 0
   readonly fetched: Record<FetchKind, KindTotals> = {
     headers: { requests: 0, items: 0, ms: 0 },
     bodies: { requests: 0, items: 0, ms: 0 },
@@ -94,6 +97,7 @@ export class Timeline implements SyncTimeline {
       at: { ...this.at },
       busy: { ...this.busy },
       blocks: { ...this.blocks },
+      stateBytes: this.stateBytes,
       fetched: {
         headers: { ...this.fetched.headers },
         bodies: { ...this.fetched.bodies },
@@ -112,6 +116,7 @@ export function timelineFields(t: SyncTimeline): Record<string, number> {
   for (const [k, v] of Object.entries(t.busy)) out[`busy.${k}`] = Math.round(v)
   out['blocks.stored'] = t.blocks.stored
   out['blocks.executed'] = t.blocks.executed
+  out.stateBytes = t.stateBytes
   for (const [k, v] of Object.entries(t.fetched)) {
     if (v.requests === 0) continue
     out[`${k}.requests`] = v.requests

@@ -21,7 +21,7 @@ export class StateQueue implements FetchQueue<StateTask, Uint8Array[]> {
     private readonly current: () => StateSync | undefined,
     readonly maxItems: number,
     /** Adds the ms spent in the scheduler's `deliver` (the run's timeline). */
-    private readonly busy: (ms: number) => void = () => {},
+    private readonly busy: (ms: number, bytes: number) => void = () => {},
     private readonly now: () => number = () => 0,
   ) {}
 
@@ -75,7 +75,10 @@ export class StateQueue implements FetchQueue<StateTask, Uint8Array[]> {
     }
     const t0 = this.now()
     const r = await sync.deliver(e.peer.id, hashes, nodes)
-    this.busy(this.now() - t0)
+    this.busy(
+      this.now() - t0,
+      nodes.reduce((n, x) => n + x.length, 0),
+    )
     if (r.rejected !== undefined) {
       return {
         kind: 'drop',
