@@ -65,8 +65,10 @@ export interface SyncHost {
 
 /** One peer's state within a run. */
 export interface PeerRunState {
-  /** Kinds with a request of this peer in flight (one per kind at a time). */
+  /** Kinds with as many requests of this peer in flight as the kind allows (see `maxInflightPerPeer`). */
   busy: Set<FetchKind>
+  /** Requests of this peer in flight, per kind. */
+  inflight: Record<FetchKind, number>
   /** Consecutive expired requests (any kind). */
   timeouts: number
   /** Consecutive empty answers per kind. */
@@ -80,6 +82,7 @@ export interface PeerRunState {
 export function newPeerRunState(): PeerRunState {
   return {
     busy: new Set(),
+    inflight: { headers: 0, bodies: 0, receipts: 0, state: 0 },
     timeouts: 0,
     empty: { headers: 0, bodies: 0, receipts: 0, state: 0 },
     lacking: { bodies: new Set(), receipts: new Set() },
