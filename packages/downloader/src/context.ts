@@ -5,6 +5,7 @@
  */
 import type { DownloaderError, DownloaderErrorCode } from './errors.js'
 import type { FetchKind, PeerStats, RttTuner } from './qos.js'
+import type { Timeline } from './timeline.js'
 import type {
   Clock,
   DownloaderChain,
@@ -64,8 +65,10 @@ export interface SyncHost {
 
 /** One peer's state within a run. */
 export interface PeerRunState {
-  /** Kinds with a request of this peer in flight (one per kind at a time). */
+  /** Kinds with as many requests of this peer in flight as the kind allows (see `maxInflightPerPeer`). */
   busy: Set<FetchKind>
+  /** Requests of this peer in flight, per kind. */
+  inflight: Record<FetchKind, number>
   /** Consecutive expired requests (any kind). */
   timeouts: number
   /** Consecutive empty answers per kind. */
@@ -79,6 +82,7 @@ export interface PeerRunState {
 export function newPeerRunState(): PeerRunState {
   return {
     busy: new Set(),
+    inflight: { headers: 0, bodies: 0, receipts: 0, state: 0 },
     timeouts: 0,
     empty: { headers: 0, bodies: 0, receipts: 0, state: 0 },
     lacking: { bodies: new Set(), receipts: new Set() },
@@ -112,6 +116,8 @@ export interface RunContext {
   readonly lastDropError: DownloaderError | undefined
   /** The peer that defines the skeleton. */
   readonly masterId: string
+  /** Where the run's time goes (phases reached, busy totals). */
+  readonly timeline: Timeline
   /** Whether a peer is still usable in this run (registered and not excluded). */
   usable(id: string): boolean
   /** The registered peer, unless excluded from this run. */

@@ -47,7 +47,9 @@ export class Importer {
     if (below > 0n) {
       this.start('store', below < BigInt(n) ? Number(below) : n)
     } else if (below === 0n) {
+      run.timeline.mark('belowPivotStored')
       if (fast.stateDone(first.header.stateRoot)) this.start('pivot', 1)
+      else run.timeline.mark('pivotWait')
     } else {
       run.fail(
         new DownloaderError(
@@ -92,7 +94,9 @@ export class Importer {
     const { run } = this
     const { chain } = run.host
     const n = slots.length
+    const tl = run.timeline
     let count: number
+    const t0 = tl.elapsed()
     try {
       if (how === 'execute') count = await chain.insertChain(blocks)
       else {
@@ -129,7 +133,17 @@ export class Importer {
       )
       return
     }
+    if (how === 'execute') {
+      tl.busy.execute += tl.elapsed() - t0
+      tl.blocks.executed += n
+    } else {
+      tl.busy.store += tl.elapsed() - t0
+      tl.blocks.stored += n
+    }
+    tl.mark('firstImport')
     if (how === 'pivot') {
+      tl.mark('stateDone')
+      const c0 = tl.elapsed()
       // The scheduler said the state is complete; a chain that disagrees is a local failure,
       // not a peer's fault: end the run without blaming anyone.
       try {
@@ -145,6 +159,8 @@ export class Importer {
         )
         return
       }
+      tl.busy.commit += tl.elapsed() - c0
+      tl.mark('committed')
     }
     run.imported += typeof count === 'number' ? count : n
     const last = slots[n - 1]!.header

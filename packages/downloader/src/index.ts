@@ -35,6 +35,7 @@ export {
 } from './downloader.js'
 export { DownloaderError, type DownloaderErrorCode, isDownloaderError } from './errors.js'
 export type { FetchKind } from './qos.js'
+export type { KindTotals, SyncPhase, SyncTimeline } from './timeline.js'
 export type {
   ChainHead,
   Clock,

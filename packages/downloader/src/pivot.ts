@@ -43,6 +43,7 @@ export class FastSync {
   /** Start downloading the state of `root` (the head's, before the pivot header is known). */
   begin(root: Uint8Array): void {
     this.sync = this.factory(root)
+    this.ctx.timeline.mark('stateStart')
     this.ctx.host.log?.debug('state sync started', { root: hexShort(root) })
   }
 
@@ -113,6 +114,7 @@ export class FastSync {
   }
 
   private restart(root: Uint8Array): void {
+    this.ctx.timeline.mark('statePivotRoot')
     const old = this.sync
     this.ctx.host.log?.debug('state sync moves to the pivot root', {
       pivot: this.pivot,

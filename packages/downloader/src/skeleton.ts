@@ -246,6 +246,7 @@ export class Skeleton {
     while (run.error === undefined) {
       const polling = this.nextFrom > run.height
       if (polling) {
+        run.timeline.mark('headers')
         if (!run.keepPolling()) break
         // Nothing new yet: ask again later (or stop once the pivot is committed).
         this.masterBusy = false

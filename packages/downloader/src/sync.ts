@@ -35,6 +35,7 @@ import { FastSync } from './pivot.js'
 import type { FetchKind } from './qos.js'
 import { ResultStore } from './results.js'
 import { Skeleton, type SkeletonRun } from './skeleton.js'
+import { type SyncTimeline, Timeline, timelineFields } from './timeline.js'
 import type { SyncMode } from './types.js'
 
 export type { PeerEntry, ResolvedOptions, SyncHost } from './context.js'
@@ -54,6 +55,8 @@ export interface SyncResult {
   mode: SyncMode
   /** Fast sync: the block whose state was downloaded and committed as the head. */
   pivot?: bigint
+  /** Where the run's time went (also logged as `sync timeline`). */
+  timeline?: SyncTimeline
 }
 
 export class SyncRun implements SkeletonRun, ImportRun {
@@ -97,6 +100,7 @@ export class SyncRun implements SkeletonRun, ImportRun {
   private readonly loop: FetchLoop
   private readonly importer: Importer
   fast: FastSync | undefined
+  readonly timeline: Timeline
 
   constructor(
     readonly host: SyncHost,
@@ -106,6 +110,7 @@ export class SyncRun implements SkeletonRun, ImportRun {
     this.masterId = masterId
     this.mode = requestedMode
     this.opts = host.opts
+    this.timeline = new Timeline(() => host.clock.now())
     this.results = new ResultStore(this.opts.maxPendingResults, this.opts.maxPendingResultBytes)
     this.skeleton = new Skeleton(this)
     this.loop = new FetchLoop(this)
@@ -189,6 +194,11 @@ export class SyncRun implements SkeletonRun, ImportRun {
       throw this.error ?? error
     } finally {
       if (this.error === undefined) this.finished = true
+      this.host.log?.info?.('sync timeline', {
+        mode: this.mode,
+        ok: this.error === undefined,
+        ...timelineFields(this.timeline.snapshot()),
+      })
       this.abort.abort()
       this.abortRequests(new Error('sync ended'))
       this.skeleton.close()
@@ -273,6 +283,7 @@ export class SyncRun implements SkeletonRun, ImportRun {
       try {
         const head = await fetchHead(this, master, this.targetHash)
         this.headVouchers.add(master.peer.id)
+        this.timeline.mark('head')
         this.targetHeight = head.number
         this.height = head.number
         this.highestBlock = head.number
@@ -306,6 +317,7 @@ export class SyncRun implements SkeletonRun, ImportRun {
     }
     this.ancestor = ancestor.number
     this.startingBlock = ancestor.number
+    this.timeline.mark('ancestor')
     this.host.log?.debug('common ancestor', {
       number: ancestor.number,
       peer: this.masterId,
@@ -324,7 +336,17 @@ export class SyncRun implements SkeletonRun, ImportRun {
       this.fast.begin(headRoot)
       const fast = this.fast
       this.loop.add(new ReceiptQueue(this.results, this.opts.maxReceiptFetch))
-      this.loop.add(new StateQueue(() => fast.current(), this.opts.maxStateFetch))
+      this.loop.add(
+        new StateQueue(
+          () => fast.current(),
+          this.opts.maxStateFetch,
+          (ms, bytes) => {
+            this.timeline.busy.stateDeliver += ms
+            this.timeline.stateBytes += bytes
+          },
+          () => this.host.clock.now(),
+        ),
+      )
     }
     this.skeleton.start(ancestor.number + 1n, ancestor.hash)
     this.pump()
@@ -341,6 +363,7 @@ export class SyncRun implements SkeletonRun, ImportRun {
       upToDate,
       mode: this.mode,
       ...(this.fast?.committed ? { pivot: this.fast.pivot } : {}),
+      timeline: this.timeline.snapshot(),
     }
   }
 
@@ -584,10 +607,12 @@ export class SyncRun implements SkeletonRun, ImportRun {
       if (this.error !== undefined || this.finished) return
       this.skeleton.process()
       this.fast?.update(this.results)
+      if (this.fast?.current()?.done() === true) this.timeline.mark('stateDone')
       this.importer.maybeImport()
       const assigned = this.loop.assign()
       this.skeleton.wake()
       if (this.isComplete()) {
+        this.timeline.mark('done')
         this.finished = true
         this.resolveDone()
         return

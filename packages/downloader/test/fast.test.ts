@@ -336,3 +336,43 @@ describe('fast sync', () => {
     }
   })
 })
+
+describe('fast sync timing (virtual time)', () => {
+  it('keeps up to maxStateInflightPerPeer GetNodeData requests of one peer in flight', async () => {
+    const h = fastHarness()
+    const a = h.addPeer({ id: 'a', latencyMs: 15 })
+    const orig = a.requestNodeData!.bind(a)
+    let now = 0
+    let most = 0
+    ;(a as { requestNodeData: typeof orig }).requestNodeData = async (hashes, signal) => {
+      now++
+      most = Math.max(most, now)
+      try {
+        return await orig(hashes, signal)
+      } finally {
+        now--
+      }
+    }
+    const result = await h.clock.run(h.dl.synchronise('a', a.head().hash, a.head().td))
+    expect(result.mode).toBe('fast')
+    expect(most).toBe(3)
+  })
+
+  it('commits the pivot as soon as its state completes and ends without an idle header-poll wait', async () => {
+    const h = fastHarness()
+    const a = h.addPeer({ id: 'a', latencyMs: 15 })
+    const result = await h.clock.run(h.dl.synchronise('a', a.head().hash, a.head().td))
+    const at = result.timeline!.at
+    for (const p of ['head', 'ancestor', 'stateStart', 'headers', 'stateDone', 'committed', 'done'])
+      expect(at[p as keyof typeof at], p).toBeTypeOf('number')
+    // The pivot waits for nothing but its state and the blocks below it.
+    const ready = Math.max(at.stateDone!, at.belowPivotStored ?? 0)
+    expect(at.committed! - ready).toBeLessThan(100)
+    // After the commit the 64 blocks are fetched and executed; the 3 s fsHeaderContCheck pause
+    // of the skeleton ends at the commit instead of running out.
+    expect(at.done! - at.committed!).toBeLessThan(3_000)
+    expect(result.timeline!.blocks).toEqual({ stored: PIVOT, executed: 1200 - PIVOT })
+    expect(result.timeline!.fetched.state.items).toBeGreaterThan(0)
+    expect(result.timeline!.stateBytes).toBeGreaterThan(0)
+  })
+})

@@ -11,9 +11,9 @@ import { buildStateChain } from '../test/e2e/fastsync-chain.js'
 import { Cluster, type EthwireProcess, sleep } from '../test/e2e/harness.js'
 import { fmt, log, mb, table } from './common.js'
 
-const accounts = Number(process.env.FASTSYNC_BENCH_ACCOUNTS ?? 5_000)
+const accounts = Number(process.env.FASTSYNC_BENCH_ACCOUNTS ?? 20_000)
 const transfers = Number(process.env.FASTSYNC_BENCH_TRANSFERS ?? 60_000)
-const blocks = Number(process.env.FASTSYNC_BENCH_BLOCKS ?? 300)
+const blocks = Number(process.env.FASTSYNC_BENCH_BLOCKS ?? 5_000)
 const timeoutMs = Number(process.env.FASTSYNC_BENCH_TIMEOUT_MS ?? 600_000)
 
 interface Run {
@@ -21,6 +21,16 @@ interface Run {
   ms: number
   peakRss: number | undefined
   pulled: string
+  /** The downloader's `sync timeline` log fields (ms since the run started, busy totals). */
+  timeline: Record<string, string>
+}
+
+/** The fields of the last `sync timeline` line of a node's log. */
+function parseTimeline(text: string): Record<string, string> {
+  const lines = text.split('\n').filter((l) => l.includes('sync timeline'))
+  const out: Record<string, string> = {}
+  for (const m of (lines[lines.length - 1] ?? '').matchAll(/([\w.]+)=(\S+)/g)) out[m[1]!] = m[2]!
+  return out
 }
 
 async function timeSync(
@@ -71,8 +81,14 @@ async function timeSync(
   const peakRss = node.peakRssBytes()
   const m = /Sync done .*mode=(\w+)(?:.*pulledStates=(\d+))?/.exec(node.log())
   if (m?.[1] !== mode) throw new Error(`${name}: the sync ran as ${m?.[1]}\n${node.logTail()}`)
+  const timeline = parseTimeline(node.log())
   await node.stop()
-  return { mode, ms, peakRss, pulled: m[2] ?? '0' }
+  log(
+    `${name} timeline: ${Object.entries(timeline)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  )
+  return { mode, ms, peakRss, pulled: m[2] ?? '0', timeline }
 }
 
 export async function runFastSyncBench(): Promise<void> {
@@ -89,8 +105,55 @@ export async function runFastSyncBench(): Promise<void> {
     log(`fast: ${fmt(fast.ms)} ms`)
     table(
       `Fast vs full sync of a ${blocks}-block dev chain (${transfers} transfers to ${accounts} accounts), one peer, libp2p eth/66 on loopback (target: fast ≥ 5× full)`,
-      ['mode', 'ms', 'state entries pulled', 'peak RSS MB', 'speed-up'],
-      [full, fast].map((r) => [r.mode, fmt(r.ms), r.pulled, mb(r.peakRss), fmt(full.ms / r.ms, 2)]),
+      [
+        'mode',
+        'ms',
+        'state entries pulled',
+        'state nodes/s',
+        'state bytes',
+        'peak RSS MB',
+        'speed-up',
+      ],
+      [full, fast].map((r) => {
+        const t = r.timeline
+        const stateMs = Number(t['at.stateDone'] ?? 0) - Number(t['at.stateStart'] ?? 0)
+        const nps = stateMs > 0 ? fmt(Number(r.pulled) / (stateMs / 1000)) : '-'
+        return [
+          r.mode,
+          fmt(r.ms),
+          r.pulled,
+          nps,
+          t.stateBytes ?? '0',
+          mb(r.peakRss),
+          fmt(full.ms / r.ms, 2),
+        ]
+      }),
+    )
+    const phases = [
+      'head',
+      'ancestor',
+      'stateStart',
+      'statePivotRoot',
+      'headers',
+      'firstImport',
+      'belowPivotStored',
+      'pivotWait',
+      'stateDone',
+      'committed',
+      'done',
+    ]
+    table(
+      'Timeline of each sync (ms since the downloader run started; busy = ms inside the chain / scheduler calls)',
+      ['mode', ...phases, 'store', 'execute', 'commit', 'stateDeliver', 'state reqs'],
+      [full, fast].map((r) => [
+        r.mode,
+        ...phases.map((p) => r.timeline[`at.${p}`] ?? '-'),
+        r.timeline['busy.store'] ?? '-',
+        r.timeline['busy.execute'] ?? '-',
+        r.timeline['busy.commit'] ?? '-',
+        r.timeline['busy.stateDeliver'] ?? '-',
+        r.timeline['state.requests'] ?? '-',
+      ]),
     )
   } catch (err) {
     net.fail()

@@ -235,6 +235,8 @@ export function createNode(config: NodeConfig): EthwireNode {
       acceptTxs: !!cfg.dev,
       txAnnounce: cfg.txAnnounce,
       syncMode: cfg.syncMode,
+      ethVersions: () =>
+        cfg.ethVersions?.length ? cfg.ethVersions : defaultEthVersions(chain.chain),
     },
   )
   const metrics: MetricsPart = createMetricsPart(

@@ -26,6 +26,8 @@ export interface FetchQueue<Task, Res> {
   readonly kind: FetchKind
   /** Most items one request may carry. */
   readonly maxItems: number
+  /** Requests of this kind one peer may have in flight at once (default 1). */
+  readonly maxInflightPerPeer?: number
   /** Whether this peer can serve the kind at all (e.g. `GetNodeData` only on eth/63–66). */
   accepts?(e: PeerEntry): boolean
   /** Take up to `capacity` items of work for this peer, or undefined when there is none for it. */
@@ -76,7 +78,8 @@ export class FetchLoop {
     const cap = e.stats.capacity(q.kind, ctx.host.tuner.targetRttMs(), q.maxItems)
     const task = q.reserve(e, st, cap)
     if (task === undefined) return false
-    st.busy.add(q.kind)
+    st.inflight[q.kind]++
+    if (st.inflight[q.kind] >= (q.maxInflightPerPeer ?? 1)) st.busy.add(q.kind)
     this.inflight++
     ctx.track(this.fetch(q, e, st, task))
     return true
@@ -104,6 +107,7 @@ export class FetchLoop {
           break
       }
     } finally {
+      st.inflight[q.kind]--
       st.busy.delete(q.kind)
       this.inflight--
     }
@@ -124,6 +128,7 @@ export class FetchLoop {
         st.timeouts = 0
         st.empty[kind] = 0
         ctx.onDelivered(e, kind, v.items, elapsedMs)
+        ctx.timeline.fetchedOne(kind, v.items, elapsedMs)
         v.after?.()
         return
       case 'empty':

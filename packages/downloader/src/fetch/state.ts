@@ -4,6 +4,8 @@
  * it refuses (a node that hashes to no requested key) drops the peer. Requests made for a root
  * the downloader has moved away from (the pivot moved) are dropped on arrival.
  */
+
+import { maxStateInflightPerPeer } from '../constants.js'
 import type { PeerEntry } from '../context.js'
 import type { StateSync } from '../types.js'
 import type { FetchQueue, Verdict } from './loop.js'
@@ -15,12 +17,24 @@ export interface StateTask {
 
 export class StateQueue implements FetchQueue<StateTask, Uint8Array[]> {
   readonly kind = 'state' as const
+  /**
+   * Several GetNodeData requests per peer at once: one at a time leaves the link idle while the
+   * peer reads its nodes and while we verify and store the answer (serial round trips were
+   * most of a one-peer state download's time).
+   */
+  readonly maxInflightPerPeer: number
 
   /** @param current the scheduler of the root being downloaded now, if any */
   constructor(
     private readonly current: () => StateSync | undefined,
     readonly maxItems: number,
-  ) {}
+    /** Adds the ms spent in the scheduler's `deliver` (the run's timeline). */
+    private readonly busy: (ms: number, bytes: number) => void = () => {},
+    private readonly now: () => number = () => 0,
+    maxInflightPerPeer = maxStateInflightPerPeer,
+  ) {
+    this.maxInflightPerPeer = maxInflightPerPeer
+  }
 
   accepts(e: PeerEntry): boolean {
     return typeof e.peer.requestNodeData === 'function'
@@ -70,7 +84,12 @@ export class StateQueue implements FetchQueue<StateTask, Uint8Array[]> {
       sync.release(hashes)
       return { kind: 'empty' }
     }
+    const t0 = this.now()
     const r = await sync.deliver(e.peer.id, hashes, nodes)
+    this.busy(
+      this.now() - t0,
+      nodes.reduce((n, x) => n + x.length, 0),
+    )
     if (r.rejected !== undefined) {
       return {
         kind: 'drop',

@@ -32,6 +32,13 @@ export interface ProtocolPartOptions {
    * switches to `full` for good; `full` (the default) executes every block.
    */
   syncMode?: SyncMode
+  /** The eth versions offered (to warn when `fast` is asked for and none of them is ≤ 66). */
+  ethVersions?: () => readonly number[]
+}
+
+/** Whether `--syncmode fast` can work with these eth versions: GetNodeData is on eth/63–66 only. */
+export function fastSyncVersionsOk(versions: readonly number[]): boolean {
+  return versions.some((v) => v >= 63 && v <= 66)
 }
 
 export interface ProtocolPart extends Part {
@@ -77,6 +84,13 @@ export function createProtocolPart(
       getNodeData: (h) => c.getNodeData(h),
     }
     const fast = options.syncMode === 'fast'
+    const versions = options.ethVersions?.()
+    if (fast && versions !== undefined && !fastSyncVersionsOk(versions)) {
+      log.warn(
+        'fast sync asked for, but no allowed eth version serves GetNodeData (eth/63–66): it will sync in full; add --eth 66',
+        { eth: versions.join(',') },
+      )
+    }
     if (fast) {
       // fast sync's three chain methods, and the trie-sync scheduler over the chain's own LevelDB:
       // state nodes under their hash and code under 'c' ++ hash, as execution writes them, so
