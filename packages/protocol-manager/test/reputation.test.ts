@@ -362,7 +362,7 @@ describe('legitimate gossip is not a flood', () => {
     try {
       const pm = newManager(
         chain,
-        { clock: new FakeClock(), txPool: pool },
+        { txPool: pool },
         { minSyncPeers: 100, acceptTxs: true },
       )
       const ev = record(pm)
