@@ -1,7 +1,8 @@
 // Preloaded into the node under test by `load-test -- --cpu-prof <dir>` (NODE_OPTIONS refuses
 // --cpu-prof itself): starts the V8 profiler and writes <dir>/node-<pid>.cpuprofile at exit.
-import { Session } from 'node:inspector'
+
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector'
 import { join } from 'node:path'
 
 const dir = process.env.ETHWIRE_CPU_PROF_DIR

@@ -400,7 +400,7 @@ async function main(): Promise<void> {
 load-test summary (${new Date().toISOString()})
   config: ${nPeers} peers (${peers.filter((x) => x.kind === 'rlpx').length} RLPx / ${peers.filter((x) => x.kind === 'libp2p').length} libp2p), ${rate} tx/s × ${seconds} s target, ${nInvalid} invalid, ${nSenders} senders
   achieved send rate: ${(sent / sendSec).toFixed(0)} tx/s (${sent} in ${sendSec.toFixed(1)} s); valid rejected: ${rejectedValid}; invalid accepted: ${invalidAccepted}
-  valid refused by reason: ${refusedBy.size ? [...refusedBy].map(([k, v]) => `${v}× ${k}`).join(" | ") : "none"}
+  valid refused by reason: ${refusedBy.size ? [...refusedBy].map(([k, v]) => `${v}× ${k}`).join(' | ') : 'none'}
   junk from ${peers.filter((_, i) => i % 5 === 0).length} peers: ${junk.announced} unknown hashes announced, ${junk.headerReqs} header requests (${junk.headerErrors} failed)
   node up: ${stillUp}, head #${head}
   eth_blockNumber latency: n=${lat.length} p50 ${p(0.5).toFixed(1)} ms, p99 ${p(0.99).toFixed(1)} ms, max ${(lat.at(-1) ?? NaN).toFixed(1)} ms, errors ${rpcErrors}

@@ -360,11 +360,7 @@ describe('legitimate gossip is not a flood', () => {
     const pool = createTxPool({}, { chainId: 1337n })
     await pool.start()
     try {
-      const pm = newManager(
-        chain,
-        { txPool: pool },
-        { minSyncPeers: 100, acceptTxs: true },
-      )
+      const pm = newManager(chain, { txPool: pool }, { minSyncPeers: 100, acceptTxs: true })
       const ev = record(pm)
       await pm.start()
       const r = await attachRemote(pm, {
@@ -401,13 +397,24 @@ describe('legitimate gossip is not a flood', () => {
         h[1] = i >> 8
         return h
       })
-      await r.send({ name: 'GetPooledTransactions', requestId: 9n, hashes: unknown })
+      // (a full bucket lets one request through whole: 1,024 take the burst, 10 more are over)
+      await r.send({
+        name: 'GetPooledTransactions',
+        requestId: 9n,
+        hashes: unknown.slice(0, 1_024),
+      })
+      await r.readUntil('PooledTransactions')
+      await r.send({
+        name: 'GetPooledTransactions',
+        requestId: 10n,
+        hashes: unknown.slice(1_024, 1_034),
+      })
       await r.readUntil('PooledTransactions')
       expect(ev.offences.map((o) => [o.id, o.kind, o.detail])).toEqual([
         [
           'gossip',
           'flood',
-          'GetPooledTransactions: 1200 unknown hashes over the limit, answered empty',
+          'GetPooledTransactions: 10 unknown hashes over the limit, answered empty',
         ],
       ])
     } finally {
