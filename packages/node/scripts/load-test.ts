@@ -31,6 +31,17 @@ const seconds = flag('seconds', 60)
 const nInvalid = flag('invalid', 1000)
 const nSenders = flag('senders', 200)
 const drainSeconds = flag('drain-seconds', 60)
+/** `--cpu-prof <dir>`: the node runs with `node --cpu-prof` and writes its profile there at exit. */
+const cpuProfDir = (() => {
+  const i = process.argv.indexOf('--cpu-prof')
+  return i >= 0 ? process.argv[i + 1] : undefined
+})()
+/** `--log <file>`: a copy of the node's log, taken before the cluster directory is removed. */
+const logCopy = (() => {
+  const i = process.argv.indexOf('--log')
+  return i >= 0 ? process.argv[i + 1] : undefined
+})()
+const verbosity = flag('verbosity', 2)
 const p99LimitMs = 200
 const rssLimitBytes = 1024 ** 3
 
@@ -181,6 +192,14 @@ async function main(): Promise<void> {
   )
 
   const node = await net.start('node', {
+    ...(cpuProfDir
+      ? {
+          env: {
+            NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${join(import.meta.dirname, 'cpu-prof-hook.mjs')}`,
+            ETHWIRE_CPU_PROF_DIR: cpuProfDir,
+          },
+        }
+      : {}),
     args: [
       '--dev',
       '--dev.period',
@@ -196,7 +215,7 @@ async function main(): Promise<void> {
       '--txpool.globalqueue',
       '4096',
       '--verbosity',
-      '2',
+      String(verbosity),
     ],
   })
   const enode = await node.enode()
@@ -270,7 +289,9 @@ async function main(): Promise<void> {
   const perTick = Math.max(1, Math.round(rate / 10))
   let sent = 0
   let rejectedValid = 0
-  const errSamples: string[] = []
+  /** Refusals of valid transactions by message ('batch: …' when the whole HTTP batch failed). */
+  const refusedBy = new Map<string, number>()
+  const countRefused = (why: string, n = 1) => refusedBy.set(why, (refusedBy.get(why) ?? 0) + n)
   const startSend = performance.now()
   let tick = 0
   const inflight: Promise<void>[] = []
@@ -283,7 +304,7 @@ async function main(): Promise<void> {
       const e = 'error' in r && r.error
       if (expectOk && e) {
         rejectedValid++
-        if (errSamples.length < 5) errSamples.push(e.message)
+        countRefused(e.message.replace(/0x[0-9a-f]+|\d+/gi, 'N'))
       }
       if (!expectOk && !e) invalidAccepted++
     }
@@ -295,8 +316,9 @@ async function main(): Promise<void> {
   while (sent < valid.length) {
     const chunk = valid.slice(sent, sent + perTick).map((t) => t.raw)
     sent += chunk.length
-    const batch = sendBatch(chunk, true).catch(() => {
+    const batch = sendBatch(chunk, true).catch((err) => {
       rejectedValid += chunk.length
+      countRefused(`batch: ${(err as Error).message}`, chunk.length)
     })
     inflight.push(batch)
     if (sent - chunk.length < nSenders) firstRound.push(batch)
@@ -318,7 +340,7 @@ async function main(): Promise<void> {
   await Promise.all(inflight)
   const sendSec = (performance.now() - startSend) / 1000
   log(
-    `sent ${sent} valid in ${sendSec.toFixed(1)} s (${(sent / sendSec).toFixed(0)}/s achieved), ${rejectedValid} rejected ${errSamples.join(' | ')}; invalid accepted: ${invalidAccepted}`,
+    `sent ${sent} valid in ${sendSec.toFixed(1)} s (${(sent / sendSec).toFixed(0)}/s achieved), ${rejectedValid} rejected ${[...refusedBy].map(([k, v]) => `${v}× ${k}`).join(' | ')}; invalid accepted: ${invalidAccepted}`,
   )
 
   // drain: wait until every open peer holds every accepted valid tx
@@ -378,6 +400,7 @@ async function main(): Promise<void> {
 load-test summary (${new Date().toISOString()})
   config: ${nPeers} peers (${peers.filter((x) => x.kind === 'rlpx').length} RLPx / ${peers.filter((x) => x.kind === 'libp2p').length} libp2p), ${rate} tx/s × ${seconds} s target, ${nInvalid} invalid, ${nSenders} senders
   achieved send rate: ${(sent / sendSec).toFixed(0)} tx/s (${sent} in ${sendSec.toFixed(1)} s); valid rejected: ${rejectedValid}; invalid accepted: ${invalidAccepted}
+  valid refused by reason: ${refusedBy.size ? [...refusedBy].map(([k, v]) => `${v}× ${k}`).join(' | ') : 'none'}
   junk from ${peers.filter((_, i) => i % 5 === 0).length} peers: ${junk.announced} unknown hashes announced, ${junk.headerReqs} header requests (${junk.headerErrors} failed)
   node up: ${stillUp}, head #${head}
   eth_blockNumber latency: n=${lat.length} p50 ${p(0.5).toFixed(1)} ms, p99 ${p(0.99).toFixed(1)} ms, max ${(lat.at(-1) ?? NaN).toFixed(1)} ms, errors ${rpcErrors}
@@ -392,6 +415,7 @@ load-test summary (${new Date().toISOString()})
   for (const x of peers) await x.peer?.disconnect(DisconnectReason.ClientQuitting).catch(() => {})
   await Promise.allSettled(closers.map((c) => c()))
   await net.stopAll()
+  if (logCopy) writeFileSync(logCopy, node.log())
   process.exit(Object.values(ok).every(Boolean) ? 0 : 1)
 }
 

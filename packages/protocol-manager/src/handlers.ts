@@ -221,7 +221,12 @@ const onGetPooledTransactions: MsgHandler = async (ctx, peer, raw) => {
     // Before the first sync we take no part in transaction exchange: answer empty, so the
     // requester is not left waiting for its timeout.
     const counts: ServeCounts = { misses: 0 }
-    const txs = ctx.acceptTxs ? answerGetPooledTransactions(ctx.txPool, msg.hashes, counts) : []
+    // A hash the peer knows (we announced or sent it, or it announced it, which its announcement
+    // bucket already paid for) is legitimate gossip even when the transaction has left the pool
+    // since (mined in the meantime): only hashes from nowhere count against the unknown-hash limit.
+    const txs = ctx.acceptTxs
+      ? answerGetPooledTransactions(ctx.txPool, msg.hashes, counts, (h) => peer.knowsTx(h))
+      : []
     const out = unknownAllowed(ctx, peer, 'GetPooledTransactions', counts) ? txs : []
     await paced(ctx, peer, 'pooledTransactionsServed', out.length, signal)
     await reply(peer, { name: 'PooledTransactions', requestId: msg.requestId, txs: out })

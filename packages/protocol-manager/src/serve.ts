@@ -366,12 +366,15 @@ export async function answerGetNodeData(
 
 /**
  * GetPooledTransactions: the pool's transactions for the hashes, unknown ones skipped, at most
- * {@link maxPooledTxsServe} and about {@link softResponseLimitBytes}.
+ * {@link maxPooledTxsServe} and about {@link softResponseLimitBytes}. A hash the pool does not
+ * hold counts as a miss unless `expected(hash)` says the peer had reason to ask for it (the
+ * transaction was gossiped to or by that peer and has left the pool since: mined or replaced).
  */
 export function answerGetPooledTransactions(
   pool: ServeTxPool | undefined,
   hashes: readonly Uint8Array[],
   counts?: ServeCounts,
+  expected?: (hash: Uint8Array) => boolean,
 ): Transaction[] {
   const out: Transaction[] = []
   if (!pool) return out
@@ -380,7 +383,7 @@ export function answerGetPooledTransactions(
     if (out.length >= maxPooledTxsServe || bytes >= softResponseLimitBytes) break
     const entry = pool.get(hash)
     if (!entry) {
-      if (counts !== undefined) counts.misses++
+      if (counts !== undefined && expected?.(hash) !== true) counts.misses++
       continue
     }
     const tx = txOf(entry)

@@ -8,12 +8,19 @@
  */
 import type { Chain } from '@ethwire/chain'
 import { FakeClock } from '@ethwire/interface/testing'
-import { DisconnectReason, type EthMessage, MsgCode, rlpEncode } from '@ethwire/rlp-wire'
+import {
+  bytesToHex,
+  DisconnectReason,
+  type EthMessage,
+  MsgCode,
+  rlpEncode,
+} from '@ethwire/rlp-wire'
+import { createTxPool } from '@ethwire/txpool'
 import { describe, expect, it } from 'vitest'
 import type { ProtocolManagerEvents } from '../src/index.js'
 import { answerGetBlockHeaders, serveLimits } from '../src/serve.js'
 import { attachRemote, type RemotePeer, waitFor } from '../src/testing.js'
-import { extend, localStatusOf, newChain, newManager, stopAllAfterEach } from './helpers.js'
+import { extend, localStatusOf, makeTx, newChain, newManager, stopAllAfterEach } from './helpers.js'
 
 stopAllAfterEach()
 
@@ -341,4 +348,77 @@ describe('trusted and static peers', () => {
     expect(friend.conn.closeInfo).toBeUndefined()
     for (const r of [pinned, good, friend]) await r.close()
   })
+})
+
+describe('legitimate gossip is not a flood', () => {
+  it('GetPooledTransactions for hashes we announced that were mined since is not an unknown-hash flood', async () => {
+    // The load test's peers were dropped as UselessPeer: the node announced hashes, the
+    // transactions were mined before the peer's GetPooledTransactions arrived, and every such
+    // hash was counted against the peer's unknown-hash bucket (burst 1,024) until the score fell.
+    const chain = await newChain()
+    await extend(chain, 3)
+    const pool = createTxPool({}, { chainId: 1337n })
+    await pool.start()
+    try {
+      const pm = newManager(chain, { txPool: pool }, { minSyncPeers: 100, acceptTxs: true })
+      const ev = record(pm)
+      await pm.start()
+      const r = await attachRemote(pm, {
+        version: 68,
+        id: 'gossip',
+        local: await localStatusOf(chain),
+      })
+      const txs = Array.from({ length: 1_200 }, (_, i) => makeTx(i % 8, BigInt(Math.floor(i / 8))))
+      for (const tx of txs) await pool.add(tx, { local: true })
+      // the node sends every one to its only peer (whole or by hash): the peer knows them
+      const seen = new Set<string>()
+      while (seen.size < txs.length) {
+        const m = await r.read(10_000)
+        if (m.name === 'Transactions') for (const t of m.txs) seen.add(bytesToHex(t.hash))
+        if (m.name === 'NewPooledTransactionHashes')
+          for (const h of m.hashes) seen.add(bytesToHex(h))
+      }
+      // mined before the peer asks
+      await pool.removeIncluded(txs)
+      expect(pool.size).toBe(0)
+      for (const [i, part] of [txs.slice(0, 600), txs.slice(600)].entries()) {
+        await r.send({
+          name: 'GetPooledTransactions',
+          requestId: BigInt(i + 1),
+          hashes: part.map((t) => t.hash),
+        })
+        const res = await r.readUntil('PooledTransactions')
+        expect(res.txs).toEqual([])
+      }
+      // hashes from nowhere still count: the same 1,200 from an unknown source are a flood
+      const unknown = Array.from({ length: 1_200 }, (_, i) => {
+        const h = new Uint8Array(32).fill(0xee)
+        h[0] = i & 0xff
+        h[1] = i >> 8
+        return h
+      })
+      // (a full bucket lets one request through whole: 1,024 take the burst, 10 more are over)
+      await r.send({
+        name: 'GetPooledTransactions',
+        requestId: 9n,
+        hashes: unknown.slice(0, 1_024),
+      })
+      await r.readUntil('PooledTransactions')
+      await r.send({
+        name: 'GetPooledTransactions',
+        requestId: 10n,
+        hashes: unknown.slice(1_024, 1_034),
+      })
+      await r.readUntil('PooledTransactions')
+      expect(ev.offences.map((o) => [o.id, o.kind, o.detail])).toEqual([
+        [
+          'gossip',
+          'flood',
+          'GetPooledTransactions: 10 unknown hashes over the limit, answered empty',
+        ],
+      ])
+    } finally {
+      await pool.stop()
+    }
+  }, 60_000)
 })
