@@ -95,6 +95,8 @@ export interface NodeConfig {
     revalidationIntervalMs?: number
     dialHistoryExpirationMs?: number
     dialRecheckIntervalMs?: number
+    /** How soon discovery offers the dialer a node again after handing it out (default 30 s). */
+    randomNodesRepeatAfterMs?: number
   }
   /**
    * A built-in network (`--mainnet`, `--sepolia`, `--holesky`, `--hoodi`): its genesis (header
@@ -277,6 +279,7 @@ export function createNode(config: NodeConfig): EthwireNode {
       dialRatio: cfg.dialRatio,
       refreshIntervalMs: cfg.discoveryTiming?.refreshIntervalMs,
       revalidationIntervalMs: cfg.discoveryTiming?.revalidationIntervalMs,
+      repeatAfterMs: cfg.discoveryTiming?.randomNodesRepeatAfterMs,
       dialer: {
         ...(cfg.discoveryTiming?.dialHistoryExpirationMs !== undefined
           ? { historyExpirationMs: cfg.discoveryTiming.dialHistoryExpirationMs }

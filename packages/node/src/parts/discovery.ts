@@ -53,6 +53,8 @@ export interface DiscoveryPartOptions {
   /** Timing knobs passed to discv4 (tests). */
   refreshIntervalMs?: number
   revalidationIntervalMs?: number
+  /** How soon the random walk may hand the dialer a node again (discv4's default 30 s). */
+  repeatAfterMs?: number
   /** Timing knobs passed to the dialer (tests). */
   dialer?: Pick<DialerOptions, 'historyExpirationMs' | 'recheckIntervalMs' | 'dialTimeoutMs'>
 }
@@ -158,7 +160,15 @@ export function createDiscoveryPart(
         if (e.type === 'head') d.setForkId(computeForkId(forkConfig, headOf()))
       }),
     )
-    const sources: DialSource[] = [discoverySource('discv4', d.randomNodes({ includeDns: false }))]
+    const sources: DialSource[] = [
+      discoverySource(
+        'discv4',
+        d.randomNodes({
+          includeDns: false,
+          ...(options.repeatAfterMs !== undefined ? { repeatAfterMs: options.repeatAfterMs } : {}),
+        }),
+      ),
+    ]
     if (options.dnsTrees?.length) {
       const dns = createDnsClient({ logger: log, clock })
       sources.push(
