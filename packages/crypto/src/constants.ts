@@ -10,5 +10,11 @@ export const addressLengthBytes = 20
 export const publicKeyLengthBytes = 65
 /** Default number of worker threads of a recovery pool: one. */
 export const defaultPoolWorkers = 1
+/**
+ * How long `RecoveryPool.close()` lets a worker finish the chunk it is on and exit by itself
+ * before terminating it. A worker terminated inside a native secp256k1 call can abort the whole
+ * process (node-addon-api calls std::terminate when it cannot throw into a terminating thread).
+ */
+export const poolCloseGraceMs = 2_000
 /** A batch is cut into chunks of at most this many items, spread over the workers. */
 export const poolChunkItems = 256

@@ -17,6 +17,7 @@ export {
   defaultPoolWorkers,
   hashLengthBytes,
   poolChunkItems,
+  poolCloseGraceMs,
   publicKeyLengthBytes,
   secp256k1HalfN,
   secp256k1N,

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { keccakWasmBytes, wasmReservedBytes } from '@ethwire/keccak'
-import { defaultPoolWorkers, poolChunkItems } from './constants.js'
+import { defaultPoolWorkers, poolChunkItems, poolCloseGraceMs } from './constants.js'
 import { CryptoError } from './errors.js'
 import { isValidSignatureValues, loadNativeRecoverer, writeUint256 } from './recover.js'
 
@@ -78,7 +78,9 @@ const { parentPort, workerData } = require('node:worker_threads')
     }
     return x
   }
-  parentPort.on('message', ({ id, buf, n }) => {
+  parentPort.on('message', ({ id, buf, n, close }) => {
+    // close: leave after the chunks already queued, by ourselves (no terminate in a native call)
+    if (close) return parentPort.close()
     const out = new Uint8Array(n * ${resultBytes})
     for (let i = 0; i < n; i++) {
       const o = i * ${itemBytes}
@@ -109,6 +111,7 @@ interface Slot {
   jobs: Map<number, Job>
   inflightItems: number
   dead: boolean
+  exited: boolean
 }
 
 /**
@@ -150,7 +153,13 @@ export function createRecoveryPool(options: RecoveryPoolOptions = {}): RecoveryP
   for (let i = 0; i < count; i++) {
     const worker = new Worker(workerSource, { eval: true, workerData })
     worker.unref()
-    const slot: Slot = { worker, jobs: new Map(), inflightItems: 0, dead: false }
+    const slot: Slot = {
+      worker,
+      jobs: new Map(),
+      inflightItems: 0,
+      dead: false,
+      exited: false,
+    }
     worker.on('message', (msg: { id?: number; out?: Uint8Array; fatal?: string }) => {
       if (msg.fatal !== undefined) {
         failSlot(slot, new CryptoError('ErrPoolClosed', `recovery worker failed: ${msg.fatal}`))
@@ -168,9 +177,10 @@ export function createRecoveryPool(options: RecoveryPoolOptions = {}): RecoveryP
     worker.on('error', (err) =>
       failSlot(slot, new CryptoError('ErrPoolClosed', 'recovery worker died', { cause: err })),
     )
-    worker.on('exit', () =>
-      failSlot(slot, new CryptoError('ErrPoolClosed', 'recovery worker exited')),
-    )
+    worker.on('exit', () => {
+      slot.exited = true
+      failSlot(slot, new CryptoError('ErrPoolClosed', 'recovery worker exited'))
+    })
     slots.push(slot)
   }
 
@@ -266,7 +276,14 @@ export function createRecoveryPool(options: RecoveryPoolOptions = {}): RecoveryP
       await Promise.all(
         slots.map(async (s) => {
           failSlot(s, err)
-          await s.worker.terminate()
+          if (s.exited) return
+          // Ask the worker to leave once its queued chunks are done; terminate it only if it
+          // does not within the grace period.
+          const exited = new Promise<void>((resolve) => s.worker.once('exit', () => resolve()))
+          s.worker.postMessage({ close: true })
+          const timer = setTimeout(() => void s.worker.terminate(), poolCloseGraceMs)
+          await exited
+          clearTimeout(timer)
         }),
       )
     },
