@@ -13,13 +13,15 @@
  *   EXEC_BENCH_ROUNDS=1 EXEC_BENCH_CHAINS=a …        # rounds (default 3 for (a), 1 for (b)), one chain
  *   EXEC_BENCH_HEAP_MB=256 / EXEC_BENCH_CACHE_MB=16   # a V8 old-space cap for ours / state cache budget
  *   EXEC_BENCH_HEAP_GROWTH=0 / EXEC_BENCH_WORKERS=0   # V8's own heap growth / recovery on the main thread
+ *   EXEC_BENCH_ONLY=ours EXEC_BENCH_NODE_FLAGS='--trace-gc'  # ours alone, V8 flags for its child
+ *   EXEC_BENCH_DEBUG=1 EXEC_BENCH_SNAPSHOT=x.heapsnapshot    # memory split before/after, heap snapshot
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { getHeapSpaceStatistics } from 'node:v8'
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 import { importChainFile, openChain } from '@ethwire/chain'
 import { createRecoveryPool, keccak256, privateKeyToAddress } from '@ethwire/crypto'
 import {
@@ -277,35 +279,73 @@ interface RunResult {
  * included), and RSS outside the V8 heap (LevelDB's block cache and memtables, the recovery
  * worker's isolate, the addon, malloc) as anonymous RSS minus the heap and array buffers.
  */
-function memorySampler(): { stop(): Record<string, number> } {
-  const mb = (x: number) => Math.round(x / 2 ** 20)
-  let best: Record<string, number> = { rss: 0 }
-  const anonMb = () => {
-    try {
-      const m = /RssAnon:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))
-      return m ? Math.round(Number(m[1]) / 1024) : Number.NaN
-    } catch {
-      return Number.NaN
-    }
+const mb = (x: number) => Math.round(x / 2 ** 20)
+
+function anonMb(): number {
+  try {
+    const m = /RssAnon:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))
+    return m ? Math.round(Number(m[1]) / 1024) : Number.NaN
+  } catch {
+    return Number.NaN
   }
-  const sample = () => {
-    const m = process.memoryUsage()
-    if (mb(m.rss) <= (best.rss as number)) return
-    const spaces = getHeapSpaceStatistics()
-    const space = (re: RegExp) =>
-      mb(spaces.filter((x) => re.test(x.space_name)).reduce((t, x) => t + x.space_size, 0))
-    const anon = anonMb()
-    best = {
-      rss: mb(m.rss),
-      heapTotal: mb(m.heapTotal),
-      heapUsed: mb(m.heapUsed),
-      young: space(/^new_space$/),
-      old: space(/^(old|code|large_object|new_large_object|code_large_object)_space$/),
-      external: mb(m.external),
-      arrayBuffers: mb(m.arrayBuffers),
-      anon,
-      outsideHeap: anon - mb(m.heapTotal) - mb(m.arrayBuffers),
+}
+
+/** The memory split now (see {@link memorySampler}). */
+function memoryNow(): Record<string, number> {
+  const m = process.memoryUsage()
+  const spaces = getHeapSpaceStatistics()
+  const space = (re: RegExp) =>
+    mb(spaces.filter((x) => re.test(x.space_name)).reduce((t, x) => t + x.space_size, 0))
+  const anon = anonMb()
+  return {
+    rss: mb(m.rss),
+    heapTotal: mb(m.heapTotal),
+    heapUsed: mb(m.heapUsed),
+    young: space(/^new_space$/),
+    old: space(/^(old|code|large_object|new_large_object|code_large_object)_space$/),
+    external: mb(m.external),
+    arrayBuffers: mb(m.arrayBuffers),
+    anon,
+    outsideHeap: anon - mb(m.heapTotal) - mb(m.arrayBuffers),
+  }
+}
+
+/**
+ * EXEC_BENCH_DEBUG: resident anonymous memory by mapping kind from /proc/self/smaps (MB): the
+ * brk heap, 64 MiB-reserved malloc arenas of other threads, other anonymous maps, and files.
+ */
+function smapsSplit(): Record<string, number> {
+  const out: Record<string, number> = { brk: 0, arenas: 0, otherAnon: 0, files: 0 }
+  try {
+    let kind = 'otherAnon'
+    for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+      const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line)
+      if (head) {
+        const size = Number.parseInt(head[2]!, 16) - Number.parseInt(head[1]!, 16)
+        const name = head[3]!
+        kind =
+          name === '[heap]'
+            ? 'brk'
+            : name.startsWith('/')
+              ? 'files'
+              : name === '' && size >= 60 << 20 && size <= 64 << 20
+                ? 'arenas'
+                : 'otherAnon'
+        continue
+      }
+      const rss = /^Rss:\s+(\d+) kB/.exec(line)
+      if (rss) out[kind] = (out[kind] as number) + Number(rss[1]) / 1024
     }
+  } catch {}
+  for (const k of Object.keys(out)) out[k] = Math.round(out[k] as number)
+  return out
+}
+
+function memorySampler(): { stop(): Record<string, number> } {
+  let best: Record<string, number> = { rss: 0 }
+  const sample = () => {
+    if (mb(process.memoryUsage.rss()) <= (best.rss as number)) return
+    best = memoryNow()
   }
   sample()
   const timer = setInterval(sample, 50)
@@ -321,6 +361,18 @@ function memorySampler(): { stop(): Record<string, number> } {
 async function runOurs(g: Generated): Promise<RunResult> {
   // what the `ethwire` CLI does at startup (EXEC_BENCH_HEAP_GROWTH=0: V8's own heap growth)
   limitHeapGrowth(Number(process.env.EXEC_BENCH_HEAP_GROWTH ?? heapGrowingPercent))
+  const debug = (when: string) => {
+    if (!process.env.EXEC_BENCH_DEBUG) return
+    const split = { ...memoryNow(), ...smapsSplit() }
+    process.stderr.write(
+      `${when}: max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB; ${Object.entries(
+        split,
+      )
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}\n`,
+    )
+  }
+  debug('before open')
   const dir = mkdtempSync(join(tmpdir(), 'exec-bench-ours-'))
   const pool = createRecoveryPool({ workers: Number(process.env.EXEC_BENCH_WORKERS ?? 1) })
   let ex: Awaited<ReturnType<typeof createExecutor>> | undefined
@@ -357,10 +409,7 @@ async function runOurs(g: Generated): Promise<RunResult> {
     },
     { genesis: g.genesis as never },
   )
-  if (process.env.EXEC_BENCH_DEBUG)
-    process.stderr.write(
-      `after open: rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB, max ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`,
-    )
+  debug('after open')
   let batchMs = 0
   const batch = chain.db.batch.bind(chain.db) as (ops: never) => Promise<void>
   ;(chain.db as unknown as { batch: (ops: never) => Promise<void> }).batch = async (ops: never) => {
@@ -375,10 +424,8 @@ async function runOurs(g: Generated): Promise<RunResult> {
   await importChainFile(chain, g.file)
   const ms = performance.now() - t0
   const memory = mem.stop()
-  if (process.env.EXEC_BENCH_DEBUG)
-    process.stderr.write(
-      `after import: rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB external ${(process.memoryUsage().external / 2 ** 20).toFixed(0)} MB arrayBuffers ${(process.memoryUsage().arrayBuffers / 2 ** 20).toFixed(0)} MB, max ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`,
-    )
+  debug('after import')
+  if (process.env.EXEC_BENCH_SNAPSHOT) writeHeapSnapshot(process.env.EXEC_BENCH_SNAPSHOT)
   if (chain.currentHeader().number !== BigInt(g.blocks))
     throw new Error('import did not reach the head')
   const t = (ex as NonNullable<typeof ex>).timings()
@@ -458,6 +505,7 @@ async function runEthereumJs(g: Generated): Promise<RunResult> {
 
 // ---------------------------------------------------------------- driver
 
+const g0blocks = (rs: RunResult[]) => (rs[0] as RunResult).blocks
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.floor(s.length / 2)] as number
@@ -484,11 +532,16 @@ export async function runExecBench(): Promise<void> {
     const rounds = Number(process.env.EXEC_BENCH_ROUNDS ?? (kind === 'a' ? 3 : 1))
     const res: Record<'ours' | 'ejs', RunResult[]> = { ours: [], ejs: [] }
     for (let r = 0; r < rounds; r++) {
-      for (const who of ['ours', 'ejs'] as const) {
+      for (const who of (process.env.EXEC_BENCH_ONLY === 'ours' ? ['ours'] : ['ours', 'ejs']) as (
+        | 'ours'
+        | 'ejs'
+      )[]) {
         // No V8 flags by default: ours bounds heap growth at run time as the `ethwire` CLI does
         // (limitHeapGrowth). EXEC_BENCH_HEAP_MB adds a --max-old-space-size cap, for comparison.
         const heap = who === 'ours' ? heapMb : 0
         const flags = heap > 0 ? [`--max-old-space-size=${heap}`] : []
+        if (who === 'ours' && process.env.EXEC_BENCH_NODE_FLAGS)
+          flags.push(...process.env.EXEC_BENCH_NODE_FLAGS.split(' ').filter(Boolean))
         const out = spawnSync(
           process.execPath,
           [
@@ -532,6 +585,12 @@ export async function runExecBench(): Promise<void> {
       }
     }
     const mo = median(res.ours.map((r) => r.ms))
+    if (res.ejs.length === 0) {
+      process.stdout.write(
+        `chain (${kind}) ethwire median ${(g0blocks(res.ours) / (mo / 1000)).toFixed(0)} blocks/s, peak RSS ${median(res.ours.map((r) => r.maxRssMb)).toFixed(0)} MB\n`,
+      )
+      continue
+    }
     const me = median(res.ejs.map((r) => r.ms))
     const g0 = res.ours[0] as RunResult
     process.stdout.write(
