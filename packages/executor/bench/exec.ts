@@ -561,6 +561,7 @@ export async function runExecBench(): Promise<void> {
           },
         )
         if (out.status !== 0) throw new Error(`${who} run failed: ${out.stderr}`)
+        if (process.env.EXEC_BENCH_DEBUG) process.stderr.write(out.stderr)
         const line = out.stdout.trim().split('\n').pop() as string
         const rr = JSON.parse(line) as RunResult
         res[who].push(rr)
