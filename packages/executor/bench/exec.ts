@@ -311,8 +311,9 @@ function memoryNow(): Record<string, number> {
 }
 
 /**
- * EXEC_BENCH_DEBUG: resident anonymous memory by mapping kind from /proc/self/smaps (MB): the
- * brk heap, 64 MiB-reserved malloc arenas of other threads, other anonymous maps, and files.
+ * EXEC_BENCH_DEBUG: resident memory by mapping kind from /proc/self/smaps (MB): the brk heap
+ * (main-thread malloc), malloc arenas of other threads (anonymous maps at 64 MiB-aligned
+ * addresses), other anonymous maps (V8's heap among them) and files.
  */
 function smapsSplit(): Record<string, number> {
   const out: Record<string, number> = { brk: 0, arenas: 0, otherAnon: 0, files: 0 }
@@ -328,7 +329,7 @@ function smapsSplit(): Record<string, number> {
             ? 'brk'
             : name.startsWith('/')
               ? 'files'
-              : name === '' && size >= 60 << 20 && size <= 64 << 20
+              : name === '' && size <= 64 << 20 && Number.parseInt(head[1]!, 16) % (64 << 20) === 0
                 ? 'arenas'
                 : 'otherAnon'
         continue
@@ -345,7 +346,7 @@ function memorySampler(): { stop(): Record<string, number> } {
   let best: Record<string, number> = { rss: 0 }
   const sample = () => {
     if (mb(process.memoryUsage.rss()) <= (best.rss as number)) return
-    best = memoryNow()
+    best = process.env.EXEC_BENCH_DEBUG ? { ...memoryNow(), ...smapsSplit() } : memoryNow()
   }
   sample()
   const timer = setInterval(sample, 50)
