@@ -1,7 +1,7 @@
 /**
  * Load test: one ethwire node (CLI child, `--dev`, custom genesis funding the senders), `--peers`
  * chainless peers (half RLPx, half libp2p, composed from @ethwire/transport-rlpx /
- * transport-libp2p + @ethwire/handshake (via examples/lib/chainless-peer) + @ethwire/peerset) that
+ * transport-libp2p + @ethwire/handshake's chainlessHandshake + @ethwire/peerset) that
  * take transactions, `--rate` valid pre-signed transfers per second over JSON-RPC for `--seconds`,
  * plus `--invalid` invalid ones (bad signature, spent nonce, oversized), announcements of unknown
  * hashes and header requests from the peers. Measures: the node stays up, JSON-RPC p99 latency of
@@ -14,11 +14,12 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { privateKeyToAddress, randomPrivateKey } from '@ethwire/crypto'
 import type { EthConnection } from '@ethwire/interface'
+import { chainlessHandshake } from '@ethwire/handshake'
 import { Peer } from '@ethwire/peerset'
 import { bytesToHex, DisconnectReason, decodeMessage, Transaction } from '@ethwire/rlp-wire'
 import { createLibp2pTransport } from '@ethwire/transport-libp2p'
 import { createRlpxTransport } from '@ethwire/transport-rlpx'
-import { answerEmpty, exchangeStatus } from '../../../examples/lib/chainless-peer.js'
+import { answerEmpty } from '../../../examples/lib/chainless-peer.js'
 import { Cluster, chainIdOf, type SignedTx, signTransfer, sleep } from '../test/e2e/harness.js'
 
 function flag(name: string, def: number): number {
@@ -66,7 +67,7 @@ interface LoadPeer {
 }
 
 async function runPeer(lp: LoadPeer, conn: EthConnection, junk: boolean, stop: AbortSignal) {
-  const { remote } = await exchangeStatus(conn, undefined)
+  const { remote } = await chainlessHandshake({ conn })
   const peer = new Peer({ conn, status: remote })
   lp.peer = peer
   const take = (txs: readonly Transaction[]) => {
