@@ -502,8 +502,10 @@ async function main(): Promise<void> {
     if (wait > 0) await sleep(wait)
   }
   await gate
-  if (invalid.length) {
-    const rest = invalid.splice(0)
+  // what is left of the invalid ones, in batches of the same size (one would pass the body limit)
+  const invPerTick = Math.max(1, Math.ceil(nInvalid / (seconds * 10)))
+  while (invalid.length) {
+    const rest = invalid.splice(0, invPerTick)
     inflight.push(
       sendBatch(rest, false).catch((err) => countInvalid(batchFailure(err), rest.length)),
     )
