@@ -6,7 +6,8 @@
  * writeContract from the node's unlocked dev account (eth_sendTransaction) and
  * waitForTransactionReceipt, the event decoded from the receipt and found with getContractEvents and
  * getLogs, watchContractEvent over a WebSocket subscription, estimateContractGas, simulateContract
- * reverts decoded (ContractFunctionRevertedError: the `require` reason and the custom error), and
+ * and writeContract reverts decoded (ContractFunctionRevertedError: the `require` reason and the
+ * custom error, also when the node estimates the gas of eth_sendTransaction), and
  * the fees (estimateFeesPerGas, getGasPrice, getFeeHistory).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -226,7 +227,7 @@ describe('viem against --dev', () => {
     expect(receipt.gasUsed).toBeLessThanOrEqual(gas)
   })
 
-  it('decodes reverts: the require reason and the custom error (simulateContract)', async () => {
+  it('decodes reverts: the require reason and the custom error (simulateContract, writeContract)', async () => {
     const reason = await revertOf(
       pub.simulateContract({
         account: account.address,
@@ -269,6 +270,30 @@ describe('viem against --dev', () => {
       }),
     )
     expect(sentReason.reason).toBe('amount is zero')
+    // from the node's account viem sends eth_sendTransaction as it is: the node estimates the gas,
+    // and its revert comes back as error 3 with the data, decoded like the others
+    const rpcWallet = createWalletClient({ chain: devChain, transport: http(node.rpcUrl) })
+    const fromNode = await revertOf(
+      rpcWallet.writeContract({
+        account: account.address,
+        address,
+        abi,
+        functionName: 'add',
+        args: [0n],
+      }),
+    )
+    expect(fromNode.reason).toBe('amount is zero')
+    const customFromNode = await revertOf(
+      rpcWallet.writeContract({
+        account: account.address,
+        address,
+        abi,
+        functionName: 'add',
+        args: [5000n],
+      }),
+    )
+    expect(customFromNode.data?.errorName).toBe('TooLarge')
+    expect(customFromNode.data?.args).toEqual([5000n, 1000n])
     expect(await pub.readContract({ address, abi, functionName: 'total' })).toBe(19n)
   })
 
