@@ -28,6 +28,7 @@ import {
   badBlockLimit,
   databaseVersion,
   executedBatchBlocks,
+  executedBatchBytes,
   executedDrainGroups,
   senderChunkBlocks,
 } from './constants.js'
@@ -1125,7 +1126,8 @@ export class Chain {
     let inserted = 0
     let known = 0
     let failure: unknown
-    // Consecutive canonical blocks are grouped into one batch (up to `executedBatchBlocks`): the
+    // Consecutive canonical blocks are grouped into one batch (up to `executedBatchBlocks`, or
+    // fewer once their ops reach `executedBatchBytes`): the
     // executor runs each on the world state the previous one left (nothing is read back from the
     // database), and the batch holds every block, state op, receipt and lookup with the head pointers
     // at its last block, so a kill leaves the head at a block that has its state.
@@ -1142,6 +1144,7 @@ export class Chain {
       stateOps: [] as StateWriteOp[],
       events: [] as ChainEvent[],
       blocks: 0,
+      bytes: 0,
       first: 0n,
     }
     // A full group's batch is written while the next group executes (one batch in flight at most,
@@ -1170,6 +1173,7 @@ export class Chain {
         group.stateOps = []
         group.events = []
         group.blocks = 0
+        group.bytes = 0
         await drain()
         const w = this.writeBatch(first, newHead.number, ops, stateOps).then(() => {
           this.head = newHead
@@ -1274,6 +1278,8 @@ export class Chain {
         bp.canon.set(n, hash)
         await this.canonOps(bp, prevTop)
         if (!group.ops.length) group.first = n
+        for (const op of bp.ops)
+          group.bytes += op.key.length + (op.type === 'put' ? op.value.length : 0)
         group.ops.push(...bp.ops)
         group.stateOps.push(...res.ops)
         if (ancestor !== undefined)
@@ -1286,7 +1292,7 @@ export class Chain {
         inserted++
         group.blocks++
         if (reorg) await flush()
-        else if (group.blocks >= executedBatchBlocks) {
+        else if (group.blocks >= executedBatchBlocks || group.bytes >= executedBatchBytes) {
           // Drain now and then, so the executor can hand over to a fresh world state (memory bound).
           groups = (groups + 1) % executedDrainGroups
           await flush(groups === 0)

@@ -38,6 +38,12 @@ export const badBlockLimit = 10
 export const senderChunkBlocks = 32
 /** With an executor: consecutive canonical blocks written in one batch at most. */
 export const executedBatchBlocks = 64
+/**
+ * With an executor: a batch is written once its ops hold this many bytes (keys + values), even
+ * before `executedBatchBlocks`. LevelDB copies a batch into its write batch and then its memtable
+ * (malloc'd, and rarely given back to the system), so big blocks are written a few at a time.
+ */
+export const executedBatchBytes = 4 << 20
 /** With an executor: batches written behind execution before the writer is waited for. */
 export const executedDrainGroups = 4
 /**

@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Block, type BlockHeader, bytesToHex } from '@ethwire/rlp-wire'
 import { afterEach, describe, expect, it } from 'vitest'
+import { executedBatchBytes } from '../src/constants.js'
 import {
   buildEmptyBlock,
   type Chain,
@@ -165,6 +166,42 @@ describe('disk full while writing', () => {
     expect(re.currentHeader().number).toBe(300n)
     await re.verifyIntegrity()
     await re.close()
+  }, 60_000)
+
+  it('with an executor: blocks with large state ops are written a few at a time (executedBatchBytes)', async () => {
+    const batches: [bigint, bigint][] = []
+    const ex = fakeExecutor([])
+    const big: Executor = {
+      ...ex,
+      // 1 MiB of state per block: the 4 MiB bound closes a batch every 4 blocks, not every 64
+      async executeBlock(input) {
+        const r = await ex.executeBlock(input)
+        const key = Uint8Array.of(0xfd, ...input.block.header.hash)
+        return { ...r, ops: [...r.ops, { type: 'put', key, value: new Uint8Array(1 << 20) }] }
+      },
+    }
+    const chain = await openChain(
+      {
+        location: tmp(),
+        executor: big,
+        beforeBatchWrite: ({ firstBlock, blockNumber }) => {
+          batches.push([firstBlock, blockNumber])
+        },
+      },
+      { genesis: testGenesis() },
+    )
+    const blocks = await buildChain(chain, 10)
+    batches.length = 0
+    expect(executedBatchBytes).toBe(4 << 20)
+    expect(await chain.insertChain(blocks)).toMatchObject({ inserted: 10 })
+    expect(batches).toEqual([
+      [1n, 4n],
+      [5n, 8n],
+      [9n, 10n],
+    ])
+    expect(chain.currentHeader().number).toBe(10n)
+    await chain.verifyIntegrity()
+    await chain.close()
   }, 60_000)
 
   it('a first open that cannot write its genesis fails with ErrDiskFull and leaves no files', async () => {
