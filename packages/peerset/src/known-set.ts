@@ -44,9 +44,23 @@ export class KnownSet {
   }
 }
 
+/**
+ * Keys already made, per array: the same transaction hash is marked in every peer's set (and
+ * looked up again on every broadcast), so its string is built (and hashed by the engine) once,
+ * not once per peer. A hash handed to a `KnownSet` must therefore not be changed afterwards.
+ */
+const keys = new WeakMap<Uint8Array, string>()
+
 /** The bytes as a string, one char per byte (no Buffer, so it runs in browsers too). */
 function key(b: Uint8Array): string {
-  if (b.length <= 64) return String.fromCharCode.apply(null, b as unknown as number[])
+  if (b.length <= 64) {
+    let k = keys.get(b)
+    if (k === undefined) {
+      k = String.fromCharCode.apply(null, b as unknown as number[])
+      keys.set(b, k)
+    }
+    return k
+  }
   let s = ''
   // `apply` takes a bounded argument count: long inputs go in chunks.
   for (let i = 0; i < b.length; i += 4096)

@@ -131,6 +131,25 @@ describe('bounded known sets', () => {
     expect(s.size).toBe(model.length)
   })
 
+  it('KnownSet keys by content: one hash object shared by many sets, copies and views all match', () => {
+    const sets = Array.from({ length: 5 }, () => new KnownSet(4))
+    const h = hash(42)
+    for (const s of sets) s.add(h)
+    const backing = new Uint8Array(96)
+    backing.set(h, 40)
+    const view = backing.subarray(40, 72)
+    for (const s of sets) {
+      expect(s.has(h)).toBe(true)
+      expect(s.has(h.slice())).toBe(true)
+      expect(s.has(view)).toBe(true)
+      expect(s.has(hash(43))).toBe(false)
+    }
+    // a set that forgot the shared hash does not affect the others
+    for (let i = 0; i < 4; i++) sets[0]?.add(hash(100 + i))
+    expect(sets[0]?.has(h)).toBe(false)
+    expect(sets[1]?.has(h)).toBe(true)
+  })
+
   it('KnownSet tells long keys apart by every byte (keys past 64 bytes go in chunks)', () => {
     const s = new KnownSet(8)
     const long = new Uint8Array(10_000).fill(7)
