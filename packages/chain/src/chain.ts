@@ -127,6 +127,12 @@ export interface InsertResult {
   headChanged: boolean
 }
 
+/** Options of `insertReceiptChain`. */
+export interface InsertReceiptOptions {
+  /** Per block: false skips its seal check (absent or true: checked). */
+  seals?: readonly boolean[]
+}
+
 export type ChainEvent =
   | { type: 'head'; header: BlockHeader }
   | { type: 'reorg'; oldHead: BlockHeader; newHead: BlockHeader; ancestor: bigint }
@@ -702,19 +708,25 @@ export class Chain {
    * its receipts root (`ErrInvalidReceipts`). A block whose parent is a canonical block below the fast
    * head (and not below the head) replaces the fast chain from there. Blocks already on the fast
    * chain are skipped. Valid blocks before a bad one are kept.
+   *
+   * `options.seals[i]` false: block i's seal is not checked (every other header rule and the
+   * linkage still are). A fast sync checks the seals of a sample of the headers far below its
+   * pivot only, as go-ethereum's header import does with `fsHeaderCheckFrequency`.
    */
   insertReceiptChain(
     blocks: Block[],
     receipts: ReceiptData[][],
     signal?: AbortSignal,
+    options: InsertReceiptOptions = {},
   ): Promise<InsertResult> {
-    return this.exclusive(() => this.insertReceipts(blocks, receipts, signal))
+    return this.exclusive(() => this.insertReceipts(blocks, receipts, signal, options))
   }
 
   private async insertReceipts(
     blocks: Block[],
     receipts: ReceiptData[][],
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    options: InsertReceiptOptions,
   ): Promise<InsertResult> {
     if (this.closed) throw new ChainError('ErrClosed', 'chain is closed')
     if (receipts.length !== blocks.length)
@@ -757,7 +769,7 @@ export class Chain {
             )
           this.dropCanonicalAbove(p, n - 1n, prevTop)
         }
-        const { td } = await this.verifyBlock(block, reader, p)
+        const { td } = await this.verifyBlock(block, reader, p, options.seals?.[i] !== false)
         const rs = receipts[i] as ReceiptData[]
         if (!equalBytes(receiptsRoot(rs), header.receiptRoot))
           throw new ChainError(
@@ -945,6 +957,7 @@ export class Chain {
     block: Block,
     reader: HeaderReader,
     p: Pending,
+    seal = true,
   ): Promise<{ parent: BlockHeader; td: bigint; postMerge: boolean }> {
     const header = block.header
     const n = header.number
@@ -977,7 +990,7 @@ export class Chain {
         `block ${n}: zero difficulty before the merge`,
         n,
       )
-    await this.engine.verifyHeader(reader, header, parent)
+    await this.engine.verifyHeader(reader, header, parent, seal)
     try {
       checkBody(header, block.body())
     } catch (e) {

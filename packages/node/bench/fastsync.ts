@@ -20,10 +20,16 @@ const transfers = Number(process.env.FASTSYNC_BENCH_TRANSFERS ?? 60_000)
 const blocks = Number(process.env.FASTSYNC_BENCH_BLOCKS ?? 5_000)
 const storageSlots = Number(process.env.FASTSYNC_BENCH_SLOTS ?? 3_000)
 const profDir = process.env.FASTSYNC_BENCH_PROF
-const profEnv = (name: string) =>
+const prof = (name: string) =>
   profDir
-    ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir} --cpu-prof-name=${name}.cpuprofile` }
-    : undefined
+    ? {
+        nodeArgs: [
+          '--cpu-prof',
+          `--cpu-prof-dir=${profDir}`,
+          `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`,
+        ],
+      }
+    : {}
 const timeoutMs = Number(process.env.FASTSYNC_BENCH_TIMEOUT_MS ?? 600_000)
 
 interface Run {
@@ -63,16 +69,20 @@ async function timeSync(
       '--bootnodes',
       await src.multiaddr(),
     ],
-    ...(profDir ? { env: profEnv(name) } : {}),
+    ...(mode === 'fast' ? prof(name) : {}),
   })
   const t0 = performance.now()
   let lastLog = t0
   for (;;) {
-    const b = await node.rpc.call<{ hash: string; number: string; stateRoot: string }>(
-      'eth_getBlockByNumber',
-      ['latest', false],
-      30_000,
-    )
+    let b: { hash: string; number: string; stateRoot: string }
+    try {
+      b = await node.rpc.call('eth_getBlockByNumber', ['latest', false], 30_000)
+    } catch (err) {
+      // a kept-alive connection the busy node closed (ECONNRESET): ask again while it runs
+      if (!node.running || performance.now() - t0 > timeoutMs) throw err
+      await sleep(50)
+      continue
+    }
     if (b.hash === target.hash) {
       if (b.stateRoot !== target.stateRoot) throw new Error(`${name}: state root ${b.stateRoot}`)
       break
@@ -116,7 +126,7 @@ export async function runFastSyncBench(): Promise<void> {
     })
     log(`built in ${fmt(built.ms / 1000, 1)} s`)
     const genesis = await net.dumpGenesis(net.dir('src'))
-    const src = await net.start('src', profDir ? { env: profEnv('src') } : {})
+    const src = await net.start('src', prof('src'))
     if (built.token) {
       const code = await src.rpc.call<string>('eth_getCode', [bytesToHex(built.token), 'latest'])
       if (code.length < 4) throw new Error('the token contract has no code')

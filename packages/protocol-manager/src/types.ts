@@ -131,6 +131,9 @@ export interface PmChain extends ServeChain {
   insertReceiptChain?(
     blocks: Block[],
     receipts: ReceiptData[][],
+    signal?: AbortSignal,
+    /** `seals[i]` false: block i's seal need not be checked (a fast sync's sampled check). */
+    options?: { seals?: readonly boolean[] },
   ): Promise<number | { readonly inserted: number }>
   /** Fast sync: the pivot's state is complete, make it the head (`FastSyncCommitHead`). */
   commitFastSyncHead?(hash: Uint8Array, number: bigint): Promise<void>

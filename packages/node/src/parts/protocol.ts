@@ -96,7 +96,8 @@ export function createProtocolPart(
       // state nodes under their hash and code under 'c' ++ hash, as execution writes them, so
       // GetNodeData serves what was synced and a restart resumes from the stored subtrees
       pmChain.currentFastHeader = () => c.currentFastHeader()
-      pmChain.insertReceiptChain = (blocks, receipts) => c.insertReceiptChain(blocks, receipts)
+      pmChain.insertReceiptChain = (blocks, receipts, signal, options) =>
+        c.insertReceiptChain(blocks, receipts, signal, options)
       pmChain.commitFastSyncHead = (hash) => c.commitFastSyncHead(hash)
     }
     const db = c.db
