@@ -10,6 +10,7 @@ import {
   authorizationSigHash,
   concatBytes,
   hexToBytes,
+  keccak256,
   type Log,
   type Transaction,
 } from '@ethwire/rlp-wire'
@@ -68,6 +69,17 @@ export interface ApplyOptions {
 
 const invalid = (msg: string): never => {
   throw new ExecutorError('ErrInvalidTx', msg)
+}
+
+/** EIP-55 checksummed `0x` address, as go-ethereum prints it in its transaction errors. */
+export function checksummed(lowerHex: string): string {
+  const hash = hexKey(keccak256(new TextEncoder().encode(lowerHex)))
+  let out = '0x'
+  for (let i = 0; i < lowerHex.length; i++) {
+    const c = lowerHex[i] as string
+    out += Number.parseInt(hash[i] as string, 16) >= 8 ? c.toUpperCase() : c
+  }
+  return out
 }
 
 const isDelegation = (code: Uint8Array) =>
@@ -176,12 +188,12 @@ export async function applyTransaction(
   const nonce = from?.nonce ?? 0n
   const check = !opts.skipAccountChecks
   if (check && tx.nonce < nonce)
-    invalid(`nonce too low: address ${sKey}, tx ${tx.nonce} state ${nonce}`)
+    invalid(`nonce too low: address ${checksummed(sKey)}, tx ${tx.nonce} state ${nonce}`)
   if (check && tx.nonce > nonce)
-    invalid(`nonce too high: address ${sKey}, tx ${tx.nonce} state ${nonce}`)
+    invalid(`nonce too high: address ${checksummed(sKey)}, tx ${tx.nonce} state ${nonce}`)
   if (check && from && !equalCodeHash(from.codeHash)) {
     const code = r.prague ? await state.codeByHash(from.codeHash) : undefined
-    if (!code || !isDelegation(code)) invalid(`sender not an eoa: address ${sKey}`)
+    if (!code || !isDelegation(code)) invalid(`sender not an eoa: address ${checksummed(sKey)}`)
   }
   const { price, tip } = effectiveGasPrice(tx, env.baseFee)
   const blobGas = tx.type === 3 ? gasPerBlob * BigInt(tx.blobVersionedHashes?.length ?? 0) : 0n
@@ -191,7 +203,7 @@ export async function applyTransaction(
   const balance = from?.balance ?? 0n
   if (balance < balanceCheck)
     invalid(
-      `insufficient funds for gas * price + value: address ${sKey} have ${balance} want ${balanceCheck}`,
+      `insufficient funds for gas * price + value: address ${checksummed(sKey)} have ${balance} want ${balanceCheck}`,
     )
 
   // The transaction is valid from here on: it is included whatever the EVM does.

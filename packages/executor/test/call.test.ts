@@ -9,6 +9,7 @@ import { MemoryKeyValueStore } from '@ethwire/state/testing'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createExecutor, type Executor, isExecutorError, revertReason } from '../src/index.js'
 import { signTransaction } from '../src/testing.js'
+import { checksummed } from '../src/transition.js'
 
 const key = new Uint8Array(32).fill(7)
 const alice = privateKeyToAddress(key)
@@ -254,7 +255,9 @@ describe('call', () => {
       .call({ header: head, from: poor, to: contract, value: 1n })
       .catch((e) => e)
     expect(isExecutorError(refused, 'ErrInvalidTx'), String(refused)).toBe(true)
-    expect(refused.message).toContain('insufficient funds for gas * price + value')
+    expect(refused.message).toContain(
+      `insufficient funds for gas * price + value: address ${checksummed('11'.repeat(20))} have 0`,
+    )
     const paid = await executor.call({
       header: head,
       from: poor,
@@ -349,5 +352,18 @@ describe('estimateGas', () => {
       .catch((e) => e)
     expect(isExecutorError(tight, 'ErrInvalidTx')).toBe(true)
     expect(tight.message).toContain('gas required exceeds allowance (22000)')
+  })
+})
+
+describe('error texts', () => {
+  it('name the sender as go-ethereum does: 0x and the EIP-55 checksum', () => {
+    // EIP-55's own examples
+    for (const a of [
+      '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed',
+      '0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359',
+      '0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB',
+      '0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb',
+    ])
+      expect(checksummed(a.slice(2).toLowerCase())).toBe(a)
   })
 })
