@@ -131,6 +131,13 @@ export interface InsertResult {
 export interface InsertReceiptOptions {
   /** Per block: false skips its seal check (absent or true: checked). */
   seals?: readonly boolean[]
+  /**
+   * The caller has matched every body to its header's transactions, uncles and withdrawals roots
+   * and every receipt list to its receipts root (a downloader does, for each delivery, with the
+   * same `checkBody` and `receiptsRoot`): they are not derived a second time. go-ethereum's
+   * `InsertReceiptChain` likewise leaves that to the downloader's queue.
+   */
+  rootsChecked?: boolean
 }
 
 export type ChainEvent =
@@ -712,6 +719,7 @@ export class Chain {
    * `options.seals[i]` false: block i's seal is not checked (every other header rule and the
    * linkage still are). A fast sync checks the seals of a sample of the headers far below its
    * pivot only, as go-ethereum's header import does with `fsHeaderCheckFrequency`.
+   * `options.rootsChecked`: bodies and receipts were matched to their headers' roots by the caller.
    */
   insertReceiptChain(
     blocks: Block[],
@@ -769,9 +777,10 @@ export class Chain {
             )
           this.dropCanonicalAbove(p, n - 1n, prevTop)
         }
-        const { td } = await this.verifyBlock(block, reader, p, options.seals?.[i] !== false)
+        const roots = options.rootsChecked !== true
+        const { td } = await this.verifyBlock(block, reader, p, options.seals?.[i] !== false, roots)
         const rs = receipts[i] as ReceiptData[]
-        if (!equalBytes(receiptsRoot(rs), header.receiptRoot))
+        if (roots && !equalBytes(receiptsRoot(rs), header.receiptRoot))
           throw new ChainError(
             'ErrInvalidReceipts',
             `block ${n}: receipts do not hash to the header's receipts root`,
@@ -958,6 +967,7 @@ export class Chain {
     reader: HeaderReader,
     p: Pending,
     seal = true,
+    roots = true,
   ): Promise<{ parent: BlockHeader; td: bigint; postMerge: boolean }> {
     const header = block.header
     const n = header.number
@@ -992,7 +1002,7 @@ export class Chain {
       )
     await this.engine.verifyHeader(reader, header, parent, seal)
     try {
-      checkBody(header, block.body())
+      if (roots) checkBody(header, block.body())
     } catch (e) {
       if (isWireError(e)) throw new ChainError('ErrInvalidBody', `block ${n}: ${e.message}`, n)
       throw e

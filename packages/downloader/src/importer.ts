@@ -122,7 +122,7 @@ export class Importer {
         count = await chain.insertReceiptChain!(
           blocks,
           slots.map((s) => s.receipts ?? []),
-          { seals: this.sealSample(blocks) },
+          { seals: this.sealSample(blocks), rootsChecked: true },
         )
       }
     } catch (err) {

@@ -132,8 +132,11 @@ export interface PmChain extends ServeChain {
     blocks: Block[],
     receipts: ReceiptData[][],
     signal?: AbortSignal,
-    /** `seals[i]` false: block i's seal need not be checked (a fast sync's sampled check). */
-    options?: { seals?: readonly boolean[] },
+    /**
+     * `seals[i]` false: block i's seal need not be checked (a fast sync's sampled check);
+     * `rootsChecked`: bodies and receipts were matched to their headers' roots already.
+     */
+    options?: { seals?: readonly boolean[]; rootsChecked?: boolean },
   ): Promise<number | { readonly inserted: number }>
   /** Fast sync: the pivot's state is complete, make it the head (`FastSyncCommitHead`). */
   commitFastSyncHead?(hash: Uint8Array, number: bigint): Promise<void>
