@@ -757,8 +757,9 @@ export class Chain {
       const hash = header.hash
       const n = header.number
       try {
-        const canon = await this.canonAt(p, n)
-        if (canon && equalBytes(canon, hash) && n <= fast.number) {
+        // Above the fast head no block is stored yet: no canonical-hash read for the usual case.
+        const canon = n <= fast.number ? await this.canonAt(p, n) : undefined
+        if (canon && equalBytes(canon, hash)) {
           known++
           continue
         }
