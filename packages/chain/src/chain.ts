@@ -638,6 +638,32 @@ export class Chain {
     return (await this.get(hash)) ?? (await this.get(k.codeKey(hash)))
   }
 
+  /**
+   * {@link getNodeData} for many hashes in one database read (and one more for those that are
+   * not trie nodes, looked up as code): a GetNodeData answer of a few hundred hashes does not
+   * wait for one read after another.
+   */
+  async getNodeDataMany(hashes: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    const kv = this.kvReader()
+    const ok = hashes.map((h) => h.length === 32)
+    const nodes = await kv.getMany(hashes.filter((_, i) => ok[i]))
+    const out: (Uint8Array | undefined)[] = []
+    const missed: number[] = []
+    let j = 0
+    for (let i = 0; i < hashes.length; i++) {
+      const v = ok[i] ? nodes[j++] : undefined
+      out.push(v)
+      if (ok[i] && v === undefined) missed.push(i)
+    }
+    if (missed.length > 0) {
+      const codes = await kv.getMany(missed.map((i) => k.codeKey(hashes[i] as Uint8Array)))
+      missed.forEach((i, m) => {
+        out[i] = codes[m]
+      })
+    }
+    return out
+  }
+
   // ------------------------------------------------------------ writers
 
   /** Serialises writers; after a failed write every writer is refused at once. */

@@ -85,6 +85,8 @@ export interface ServeChain {
   getReceipts(hash: Uint8Array): Promise<ReceiptData[] | undefined>
   /** Trie node or contract code by hash (eth/63-66 GetNodeData); optional. */
   getNodeData?(hash: Uint8Array): Promise<Uint8Array | undefined>
+  /** The same for many hashes at once (one batched read); used instead when present. */
+  getNodeDataMany?(hashes: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>
 }
 
 /**

@@ -82,6 +82,7 @@ export function createProtocolPart(
       // GetNodeData (eth/63–66) from the state trie nodes and code in the same database
       getReceipts: (h) => c.getReceipts(h),
       getNodeData: (h) => c.getNodeData(h),
+      getNodeDataMany: (hs) => c.getNodeDataMany(hs),
     }
     const fast = options.syncMode === 'fast'
     const versions = options.ethVersions?.()
