@@ -15,6 +15,8 @@ export const maxBodyFetch = 128
 export const maxReceiptFetch = 256
 /** State trie nodes per request at most (fast sync). */
 export const maxStateFetch = 384
+/** Header gap fills one peer may have in flight at once. */
+export const maxHeaderFillInflightPerPeer = 3
 /** GetNodeData requests one peer may have in flight at once (fast sync). */
 export const maxStateInflightPerPeer = 3
 /** Step of the ancestor spread request: one header every 16. */
