@@ -128,6 +128,19 @@ export interface InsertResult {
   headChanged: boolean
 }
 
+/** Options of `insertReceiptChain`. */
+export interface InsertReceiptOptions {
+  /** Per block: false skips its seal check (absent or true: checked). */
+  seals?: readonly boolean[]
+  /**
+   * The caller has matched every body to its header's transactions, uncles and withdrawals roots
+   * and every receipt list to its receipts root (a downloader does, for each delivery, with the
+   * same `checkBody` and `receiptsRoot`): they are not derived a second time. go-ethereum's
+   * `InsertReceiptChain` likewise leaves that to the downloader's queue.
+   */
+  rootsChecked?: boolean
+}
+
 export type ChainEvent =
   | { type: 'head'; header: BlockHeader }
   | { type: 'reorg'; oldHead: BlockHeader; newHead: BlockHeader; ancestor: bigint }
@@ -626,6 +639,32 @@ export class Chain {
     return (await this.get(hash)) ?? (await this.get(k.codeKey(hash)))
   }
 
+  /**
+   * {@link getNodeData} for many hashes in one database read (and one more for those that are
+   * not trie nodes, looked up as code): a GetNodeData answer of a few hundred hashes does not
+   * wait for one read after another.
+   */
+  async getNodeDataMany(hashes: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    const kv = this.kvReader()
+    const ok = hashes.map((h) => h.length === 32)
+    const nodes = await kv.getMany(hashes.filter((_, i) => ok[i]))
+    const out: (Uint8Array | undefined)[] = []
+    const missed: number[] = []
+    let j = 0
+    for (let i = 0; i < hashes.length; i++) {
+      const v = ok[i] ? nodes[j++] : undefined
+      out.push(v)
+      if (ok[i] && v === undefined) missed.push(i)
+    }
+    if (missed.length > 0) {
+      const codes = await kv.getMany(missed.map((i) => k.codeKey(hashes[i] as Uint8Array)))
+      missed.forEach((i, m) => {
+        out[i] = codes[m]
+      })
+    }
+    return out
+  }
+
   // ------------------------------------------------------------ writers
 
   /** Serialises writers; after a failed write every writer is refused at once. */
@@ -703,19 +742,26 @@ export class Chain {
    * its receipts root (`ErrInvalidReceipts`). A block whose parent is a canonical block below the fast
    * head (and not below the head) replaces the fast chain from there. Blocks already on the fast
    * chain are skipped. Valid blocks before a bad one are kept.
+   *
+   * `options.seals[i]` false: block i's seal is not checked (every other header rule and the
+   * linkage still are). A fast sync checks the seals of a sample of the headers far below its
+   * pivot only, as go-ethereum's header import does with `fsHeaderCheckFrequency`.
+   * `options.rootsChecked`: bodies and receipts were matched to their headers' roots by the caller.
    */
   insertReceiptChain(
     blocks: Block[],
     receipts: ReceiptData[][],
     signal?: AbortSignal,
+    options: InsertReceiptOptions = {},
   ): Promise<InsertResult> {
-    return this.exclusive(() => this.insertReceipts(blocks, receipts, signal))
+    return this.exclusive(() => this.insertReceipts(blocks, receipts, signal, options))
   }
 
   private async insertReceipts(
     blocks: Block[],
     receipts: ReceiptData[][],
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    options: InsertReceiptOptions,
   ): Promise<InsertResult> {
     if (this.closed) throw new ChainError('ErrClosed', 'chain is closed')
     if (receipts.length !== blocks.length)
@@ -738,8 +784,9 @@ export class Chain {
       const hash = header.hash
       const n = header.number
       try {
-        const canon = await this.canonAt(p, n)
-        if (canon && equalBytes(canon, hash) && n <= fast.number) {
+        // Above the fast head no block is stored yet: no canonical-hash read for the usual case.
+        const canon = n <= fast.number ? await this.canonAt(p, n) : undefined
+        if (canon && equalBytes(canon, hash)) {
           known++
           continue
         }
@@ -758,9 +805,10 @@ export class Chain {
             )
           this.dropCanonicalAbove(p, n - 1n, prevTop)
         }
-        const { td } = await this.verifyBlock(block, reader, p)
+        const roots = options.rootsChecked !== true
+        const { td } = await this.verifyBlock(block, reader, p, options.seals?.[i] !== false, roots)
         const rs = receipts[i] as ReceiptData[]
-        if (!equalBytes(receiptsRoot(rs), header.receiptRoot))
+        if (roots && !equalBytes(receiptsRoot(rs), header.receiptRoot))
           throw new ChainError(
             'ErrInvalidReceipts',
             `block ${n}: receipts do not hash to the header's receipts root`,
@@ -946,6 +994,8 @@ export class Chain {
     block: Block,
     reader: HeaderReader,
     p: Pending,
+    seal = true,
+    roots = true,
   ): Promise<{ parent: BlockHeader; td: bigint; postMerge: boolean }> {
     const header = block.header
     const n = header.number
@@ -978,9 +1028,9 @@ export class Chain {
         `block ${n}: zero difficulty before the merge`,
         n,
       )
-    await this.engine.verifyHeader(reader, header, parent)
+    await this.engine.verifyHeader(reader, header, parent, seal)
     try {
-      checkBody(header, block.body())
+      if (roots) checkBody(header, block.body())
     } catch (e) {
       if (isWireError(e)) throw new ChainError('ErrInvalidBody', `block ${n}: ${e.message}`, n)
       throw e

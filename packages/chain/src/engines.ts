@@ -24,8 +24,17 @@ import type { CliqueCrypto, HeaderReader } from './types.js'
 
 export interface Engine {
   readonly name: string
-  /** Checks every header rule of `header` against `parent`, including the seal. */
-  verifyHeader(chain: HeaderReader, header: BlockHeader, parent: BlockHeader): Promise<void>
+  /**
+   * Checks every header rule of `header` against `parent`, including the seal unless `seal` is
+   * false (go-ethereum's `VerifyHeader(…, seal)`: a fast sync checks the seals of a sample of the
+   * headers below its pivot; clique then skips the signer's recovery and the rules that need it).
+   */
+  verifyHeader(
+    chain: HeaderReader,
+    header: BlockHeader,
+    parent: BlockHeader,
+    seal?: boolean,
+  ): Promise<void>
   /** Checks only the seal. */
   verifySeal(chain: HeaderReader, header: BlockHeader, parent: BlockHeader): Promise<void>
   /** Fills the consensus fields (difficulty, extra, nonce, mix) of an unsealed header. */
@@ -78,8 +87,8 @@ export function createBeacon(inner: Engine): Engine & { readonly inner: Engine }
   return {
     name: `beacon(${inner.name})`,
     inner,
-    async verifyHeader(chain, header, parent) {
-      if (!post(header)) return inner.verifyHeader(chain, header, parent)
+    async verifyHeader(chain, header, parent, seal) {
+      if (!post(header)) return inner.verifyHeader(chain, header, parent, seal)
       verifyCommonHeader(chain.config, header, parent, maxExtraDataBytes)
       verifyBeaconFields(header)
     },
@@ -285,7 +294,7 @@ export function createClique(
     signers,
     author,
     verifySeal,
-    async verifyHeader(chain, header, parent) {
+    async verifyHeader(chain, header, parent, seal) {
       const n = header.number
       const fail = (code: ConstructorParameters<typeof ChainError>[0], m: string): never => {
         throw new ChainError(code, `block ${n}: ${m}`, n)
@@ -315,7 +324,7 @@ export function createClique(
         fail('ErrInvalidUncles', 'clique blocks have no uncles')
       if (header.difficulty !== cliqueDiffInTurn && header.difficulty !== cliqueDiffNoTurn)
         fail('ErrInvalidDifficulty', `difficulty ${header.difficulty}`)
-      await verifySeal(chain, header, parent)
+      if (seal !== false) await verifySeal(chain, header, parent)
     },
     async prepare(chain, header, parent) {
       const set = await signers(chain, parent)

@@ -21,6 +21,7 @@ export {
   type ChainEvent,
   type ChainOptions,
   type Db,
+  type InsertReceiptOptions,
   type InsertResult,
   type OpenReport,
   openChain,

@@ -119,6 +119,65 @@ describe('clique', () => {
     expect(chain.currentHeader().number).toBe(2n)
   })
 
+  it('insertReceiptChain skips the seals marked false only: other header rules still apply', async () => {
+    // b2 is sealed by a key outside the signer set
+    const builder = await setup()
+    const b1 = await sealedBy(builder, builder.genesis, keyOf(sorted[1] as Uint8Array))
+    await builder.insertChain([b1])
+    const b2 = await sealedBy(builder, b1.header, key(9))
+    await builder.insertReceiptChain([b2], [[]], undefined, { seals: [false] })
+    const b3 = await sealedBy(builder, b2.header, keyOf(sorted[0] as Uint8Array))
+    const blocks = [b1, b2, b3]
+    const checked = await setup()
+    await expect(
+      checked.insertReceiptChain(blocks, [[], [], []], undefined, { seals: [true, true, true] }),
+    ).rejects.toSatisfy(code('ErrUnauthorizedSigner'))
+    expect(checked.currentFastHeader().number).toBe(1n) // the valid block before the bad one is kept
+    await expect(checked.insertReceiptChain(blocks.slice(1), [[], []])).rejects.toSatisfy(
+      code('ErrUnauthorizedSigner'), // no options: every seal checked
+    )
+
+    const sampled = await setup()
+    await sampled.insertReceiptChain(blocks, [[], [], []], undefined, {
+      seals: [true, false, true],
+    })
+    expect(sampled.currentFastHeader().number).toBe(3n)
+
+    // an unchecked seal does not skip the rest: a block too soon after its parent is refused
+    const timed = await setup({ period: 5 })
+    const t1 = await sealedBy(timed, timed.genesis, keyOf(sorted[1] as Uint8Array))
+    await timed.insertChain([t1])
+    const early = await sealedBy(timed, t1.header, keyOf(sorted[2] as Uint8Array), {
+      time: t1.header.time + 1n,
+    })
+    await expect(
+      timed.insertReceiptChain([early], [[]], undefined, { seals: [false] }),
+    ).rejects.toSatisfy(code('ErrInvalidTimestamp'))
+  })
+
+  it('insertReceiptChain derives the body and receipts roots unless rootsChecked says the caller did', async () => {
+    const builder = await setup()
+    const signer = keyOf(sorted[1] as Uint8Array)
+    const other = new Uint8Array(32).fill(7)
+    const badTx = await sealedBy(builder, builder.genesis, signer, { txRoot: other })
+    const badReceipts = await sealedBy(builder, builder.genesis, signer, { receiptRoot: other })
+    const checked = await setup()
+    await expect(checked.insertReceiptChain([badTx], [[]])).rejects.toSatisfy(
+      code('ErrInvalidBody'),
+    )
+    await expect(checked.insertReceiptChain([badReceipts], [[]])).rejects.toSatisfy(
+      code('ErrInvalidReceipts'),
+    )
+    expect(checked.currentFastHeader().number).toBe(0n)
+    // the downloader matched them on delivery: not derived again (and so not caught here)
+    const trusted = await setup()
+    await trusted.insertReceiptChain([badReceipts], [[]], undefined, { rootsChecked: true })
+    expect(trusted.currentFastHeader().hash).toEqual(badReceipts.hash)
+    const trusted2 = await setup()
+    await trusted2.insertReceiptChain([badTx], [[]], undefined, { rootsChecked: true })
+    expect(trusted2.currentFastHeader().hash).toEqual(badTx.hash)
+  })
+
   it('checkpoints list the signers every epoch; a wrong list is refused', async () => {
     const one = [addrs[0] as Uint8Array]
     const chain = await setup({ signers: one, epoch: 3 })

@@ -31,6 +31,14 @@ describe('database', () => {
     const code = hexToBytes(acc.code)
     expect(await t.chain.getNodeData(keccak256(code))).toEqual(code)
     expect(await t.chain.getNodeData(new Uint8Array(32))).toBeUndefined()
+    // many at once: in order, code found by its hash, unknown and malformed hashes undefined
+    const many = await t.chain.getNodeDataMany([
+      new Uint8Array(32),
+      keccak256(code),
+      new Uint8Array(5),
+      keccak256(code),
+    ])
+    expect(many).toEqual([undefined, code, undefined, code])
   })
 
   it('repairs a head pointer that names a missing block and removes canonical entries above the head', async () => {

@@ -15,6 +15,8 @@ export const maxBodyFetch = 128
 export const maxReceiptFetch = 256
 /** State trie nodes per request at most (fast sync). */
 export const maxStateFetch = 384
+/** Header gap fills one peer may have in flight at once. */
+export const maxHeaderFillInflightPerPeer = 3
 /** GetNodeData requests one peer may have in flight at once (fast sync). */
 export const maxStateInflightPerPeer = 3
 /** Step of the ancestor spread request: one header every 16. */
@@ -33,6 +35,14 @@ export const initialReceiptsSizeBytes = 1024
 
 /** Fast sync: blocks below the head that are executed in full; the pivot is head − this (go-ethereum's fsMinFullBlocks). */
 export const fsMinFullBlocks = 64
+/**
+ * Fast sync: one header in this many below the pivot has its seal checked (a random one of each
+ * run of this many in an import batch, and always the batch's last), as go-ethereum's
+ * `fsHeaderCheckFrequency`; 1 checks every seal.
+ */
+export const fsHeaderCheckFrequency = 100
+/** Fast sync: a batch ending this close to the pivot (or above) has every seal checked (geth's `fsHeaderForceVerify`). */
+export const fsHeaderForceVerify = 24
 /** Fast sync: how often the master is asked for newer headers while the pivot's state downloads. */
 export const fsHeaderContCheckMs = 3_000
 

@@ -34,6 +34,8 @@ export interface ResolvedOptions {
   maxEmptyResponses: number
   fsMinFullBlocks: number
   fsHeaderContCheckMs: number
+  fsHeaderCheckFrequency: number
+  fsHeaderForceVerify: number
 }
 
 /** A registered peer with its measurements (kept across syncs). */

@@ -201,7 +201,11 @@ class DownloaderImpl implements Downloader, SyncHost {
       maxEmptyResponses: o.maxEmptyResponses ?? C.maxEmptyResponses,
       fsMinFullBlocks: o.fsMinFullBlocks ?? C.fsMinFullBlocks,
       fsHeaderContCheckMs: o.fsHeaderContCheckMs ?? C.fsHeaderContCheckMs,
+      fsHeaderCheckFrequency: o.fsHeaderCheckFrequency ?? C.fsHeaderCheckFrequency,
+      fsHeaderForceVerify: o.fsHeaderForceVerify ?? C.fsHeaderForceVerify,
     }
+    if (!(this.opts.fsHeaderCheckFrequency >= 1))
+      throw new RangeError('fsHeaderCheckFrequency must be at least 1')
     if (this.opts.maxHeaderFetch < 2) throw new RangeError('maxHeaderFetch must be at least 2')
     if (this.opts.maxPendingResults < this.opts.maxHeaderFetch) {
       throw new RangeError('maxPendingResults must be at least maxHeaderFetch')

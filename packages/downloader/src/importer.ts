@@ -78,6 +78,25 @@ export class Importer {
     run.track(this.insert(how, slots, blocks))
   }
 
+  /**
+   * Which stored blocks get their seal checked (go-ethereum v1.8's header import in fast sync):
+   * all of them when the batch ends within `fsHeaderForceVerify` of the pivot; otherwise one at a
+   * random position in each run of `fsHeaderCheckFrequency`, and always the last. Every block's
+   * other header rules and its link to its parent are checked regardless, so a bad seal below the
+   * pivot at an unchecked position is accepted, as go-ethereum accepts it: a later checked header
+   * of an authorised signer commits to it through the parent hashes.
+   */
+  private sealSample(blocks: readonly Block[]): boolean[] {
+    const { opts, random } = this.run.host
+    const n = blocks.length
+    const pivot = this.run.fast?.pivot
+    const last = blocks[n - 1]!.header.number
+    const freq = Math.floor(opts.fsHeaderCheckFrequency)
+    if (pivot === undefined || freq <= 1 || last + BigInt(opts.fsHeaderForceVerify) > pivot)
+      return new Array<boolean>(n).fill(true)
+    return sealPositions(n, freq, random)
+  }
+
   /** Number of our head: the fast head while blocks are stored without state. */
   private async head(how: 'execute' | 'store' | 'pivot'): Promise<bigint> {
     const { chain } = this.run.host
@@ -103,6 +122,7 @@ export class Importer {
         count = await chain.insertReceiptChain!(
           blocks,
           slots.map((s) => s.receipts ?? []),
+          { seals: this.sealSample(blocks), rootsChecked: true },
         )
       }
     } catch (err) {
@@ -190,4 +210,14 @@ function rejectedIndex(err: unknown): number | undefined {
 /** Whether a chain's rejection says the failure is its own (`local: true`), not the block's. */
 function isLocalFailure(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { local?: unknown }).local === true
+}
+
+/** geth's `ValidateHeaderChain` sample: one random position per `freq` headers, and the last. */
+export function sealPositions(n: number, freq: number, random: () => number): boolean[] {
+  const seals = new Array<boolean>(n).fill(false)
+  for (let i = 0; i < Math.floor(n / freq); i++) {
+    seals[i * freq + Math.min(freq - 1, Math.floor(random() * freq))] = true
+  }
+  if (n > 0) seals[n - 1] = true
+  return seals
 }

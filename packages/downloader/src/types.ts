@@ -63,8 +63,18 @@ export interface DownloaderChain {
    * receipts root. Writes total difficulty and the canonical index and moves the fast head
    * (`currentFastBlock`), not the head (`currentBlock`). Resolves to how many were newly stored;
    * rejects like `insertChain`.
+   *
+   * `options.seals[i]` false: the seal of `blocks[i]` need not be checked (every other header
+   * rule and the linkage must be). The downloader checks seals of a sample of the blocks far below
+   * the pivot only (go-ethereum's `fsHeaderCheckFrequency`), and of every block near the pivot.
+   * `options.rootsChecked`: every body and receipt list was matched to its header's roots (the
+   * downloader does so for each delivery), so the chain need not derive them again.
    */
-  insertReceiptChain?(blocks: Block[], receipts: ReceiptData[][]): Promise<number>
+  insertReceiptChain?(
+    blocks: Block[],
+    receipts: ReceiptData[][],
+    options?: { seals?: readonly boolean[]; rootsChecked?: boolean },
+  ): Promise<number>
   /**
    * Fast sync: the state of this stored block (the pivot) is complete: make it the head
    * (go-ethereum's `FastSyncCommitHead`). Blocks after it are then imported with `insertChain`

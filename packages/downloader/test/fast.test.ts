@@ -327,7 +327,9 @@ describe('fast sync', () => {
     })
     await h.clock.run(h.dl.synchronise('a', data.head.hash))
     expect(samples.length).toBeGreaterThan(3)
-    const mid = samples[Math.floor(samples.length / 2)]!
+    // a sample taken while the pivot's state downloads (some pulled, more known)
+    const mid = samples.find((s) => s.pulledStates > 0 && s.knownStates > s.pulledStates)!
+    expect(mid).toBeDefined()
     expect(mid.mode).toBe('fast')
     expect(mid.knownStates).toBeGreaterThan(mid.pulledStates)
     expect(mid.pulledStates).toBeGreaterThan(0)
@@ -355,6 +357,26 @@ describe('fast sync timing (virtual time)', () => {
     }
     const result = await h.clock.run(h.dl.synchronise('a', a.head().hash, a.head().td))
     expect(result.mode).toBe('fast')
+    expect(most).toBe(3)
+  })
+
+  it('fills up to maxHeaderFillInflightPerPeer skeleton gaps of one peer at once', async () => {
+    const h = fastHarness()
+    const a = h.addPeer({ id: 'a', latencyMs: 15 })
+    const orig = a.requestHeadersByHash.bind(a)
+    let now = 0
+    let most = 0
+    ;(a as { requestHeadersByHash: typeof orig }).requestHeadersByHash = async (...args) => {
+      now++
+      most = Math.max(most, now)
+      try {
+        return await orig(...args)
+      } finally {
+        now--
+      }
+    }
+    const result = await h.clock.run(h.dl.synchronise('a', a.head().hash, a.head().td))
+    expect(result).toMatchObject({ mode: 'fast', imported: 1200 })
     expect(most).toBe(3)
   })
 

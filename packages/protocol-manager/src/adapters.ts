@@ -140,8 +140,8 @@ function fastSyncMethods(
       const h = chain.currentFastHeader!()
       return { number: h.number, hash: h.hash, td: (await chain.getTd(h.hash, h.number)) ?? 0n }
     },
-    insertReceiptChain: async (blocks, receipts) =>
-      insertedCount(await chain.insertReceiptChain!(blocks, receipts)),
+    insertReceiptChain: async (blocks, receipts, options) =>
+      insertedCount(await chain.insertReceiptChain!(blocks, receipts, undefined, options)),
     commitFastSyncHead: (hash, number) => chain.commitFastSyncHead!(hash, number),
   }
 }

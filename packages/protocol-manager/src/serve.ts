@@ -345,22 +345,28 @@ export async function answerGetNodeData(
   counts?: ServeCounts,
 ): Promise<Uint8Array[]> {
   const out: Uint8Array[] = []
-  const getNodeData = chain.getNodeData?.bind(chain)
-  if (!getNodeData) return out
   let bytes = 0
   const full = () => out.length >= maxNodeDataServe || bytes >= softResponseLimitBytes
-  await readInOrder(
-    hashes.slice(0, maxNodeDataServe * 2),
-    (hash) => getNodeData(hash),
-    (data) => {
-      if (full()) return false
-      if (data) {
-        out.push(data)
-        bytes += data.length
-      } else if (counts !== undefined) counts.misses++
-      return true
-    },
-  )
+  const take = (data: Uint8Array | undefined) => {
+    if (full()) return false
+    if (data) {
+      out.push(data)
+      bytes += data.length
+    } else if (counts !== undefined) counts.misses++
+    return true
+  }
+  const asked = hashes.slice(0, maxNodeDataServe * 2)
+  if (chain.getNodeDataMany !== undefined) {
+    // one batched read per chunk of what one answer can hold
+    for (let i = 0; i < asked.length && !full(); i += maxNodeDataServe) {
+      const values = await chain.getNodeDataMany(asked.slice(i, i + maxNodeDataServe))
+      for (const v of values) if (!take(v)) break
+    }
+    return out
+  }
+  const getNodeData = chain.getNodeData?.bind(chain)
+  if (!getNodeData) return out
+  await readInOrder(asked, (hash) => getNodeData(hash), take)
   return out
 }
 

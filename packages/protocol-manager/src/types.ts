@@ -85,6 +85,8 @@ export interface ServeChain {
   getReceipts(hash: Uint8Array): Promise<ReceiptData[] | undefined>
   /** Trie node or contract code by hash (eth/63-66 GetNodeData); optional. */
   getNodeData?(hash: Uint8Array): Promise<Uint8Array | undefined>
+  /** The same for many hashes at once (one batched read); used instead when present. */
+  getNodeDataMany?(hashes: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>
 }
 
 /**
@@ -131,6 +133,12 @@ export interface PmChain extends ServeChain {
   insertReceiptChain?(
     blocks: Block[],
     receipts: ReceiptData[][],
+    signal?: AbortSignal,
+    /**
+     * `seals[i]` false: block i's seal need not be checked (a fast sync's sampled check);
+     * `rootsChecked`: bodies and receipts were matched to their headers' roots already.
+     */
+    options?: { seals?: readonly boolean[]; rootsChecked?: boolean },
   ): Promise<number | { readonly inserted: number }>
   /** Fast sync: the pivot's state is complete, make it the head (`FastSyncCommitHead`). */
   commitFastSyncHead?(hash: Uint8Array, number: bigint): Promise<void>

@@ -349,6 +349,7 @@ describe('GetBlockBodies / GetReceipts / GetNodeData', () => {
         value: async (hash: Uint8Array) =>
           bytesToHex(hash) === bytesToHex(codeHash) ? code : undefined,
       },
+      getNodeDataMany: { value: undefined }, // one by one
     }) as Chain
     const pm2 = newManager(withCode, {}, { minSyncPeers: 100 })
     pm2.start()
@@ -359,6 +360,37 @@ describe('GetBlockBodies / GetReceipts / GetNodeData', () => {
       expect(res.data).toEqual([code])
       await r.close()
     }
+  })
+
+  it('node data through getNodeDataMany when the chain has it: one read per answer, in order', async () => {
+    const a = new Uint8Array([0x60, 0x01])
+    const b = new Uint8Array([0x60, 0x02])
+    const ha = keccak256(a)
+    const hb = keccak256(b)
+    const calls: number[] = []
+    const withMany = Object.create(chain, {
+      getNodeData: {
+        value: async () => {
+          throw new Error('one by one')
+        },
+      },
+      getNodeDataMany: {
+        value: async (hs: readonly Uint8Array[]) => {
+          calls.push(hs.length)
+          return hs.map((h) =>
+            bytesToHex(h) === bytesToHex(ha) ? a : bytesToHex(h) === bytesToHex(hb) ? b : undefined,
+          )
+        },
+      },
+    }) as Chain
+    const pm2 = newManager(withMany, {}, { minSyncPeers: 100 })
+    pm2.start()
+    const r = await attachRemote(pm2, { version: 66, local: await localStatusOf(chain) })
+    await r.send({ name: 'GetNodeData', requestId: 5n, hashes: [hb, new Uint8Array(32), ha] })
+    const res = await r.readUntil('NodeData')
+    expect(res.data).toEqual([b, a])
+    expect(calls).toEqual([3])
+    await r.close()
   })
 })
 

@@ -6,6 +6,7 @@
  */
 import type { BlockHeader } from '@ethwire/rlp-wire'
 import { equalBytes } from '@ethwire/rlp-wire'
+import { maxHeaderFillInflightPerPeer } from '../constants.js'
 import type { PeerEntry, RunContext } from '../context.js'
 import { checkHeaderRun, type HeaderBatch, type Skeleton } from '../skeleton.js'
 import type { FetchQueue, Verdict } from './loop.js'
@@ -13,6 +14,12 @@ import type { FetchQueue, Verdict } from './loop.js'
 export class HeaderFillQueue implements FetchQueue<HeaderBatch, BlockHeader[]> {
   readonly kind = 'headers' as const
   readonly maxItems: number
+  /**
+   * Gaps are independent (each proven from its own skeleton point), so one peer fills several at
+   * once: with one peer, serial fills were a fast sync's critical path (one round trip per 192
+   * headers while the answers' processing and the peer's other replies queue in between).
+   */
+  readonly maxInflightPerPeer = maxHeaderFillInflightPerPeer
 
   constructor(
     private readonly ctx: RunContext,

@@ -82,6 +82,7 @@ export function createProtocolPart(
       // GetNodeData (eth/63–66) from the state trie nodes and code in the same database
       getReceipts: (h) => c.getReceipts(h),
       getNodeData: (h) => c.getNodeData(h),
+      getNodeDataMany: (hs) => c.getNodeDataMany(hs),
     }
     const fast = options.syncMode === 'fast'
     const versions = options.ethVersions?.()
@@ -96,7 +97,8 @@ export function createProtocolPart(
       // state nodes under their hash and code under 'c' ++ hash, as execution writes them, so
       // GetNodeData serves what was synced and a restart resumes from the stored subtrees
       pmChain.currentFastHeader = () => c.currentFastHeader()
-      pmChain.insertReceiptChain = (blocks, receipts) => c.insertReceiptChain(blocks, receipts)
+      pmChain.insertReceiptChain = (blocks, receipts, signal, options) =>
+        c.insertReceiptChain(blocks, receipts, signal, options)
       pmChain.commitFastSyncHead = (hash) => c.commitFastSyncHead(hash)
     }
     const db = c.db

@@ -1,12 +1,14 @@
 /**
  * A `--dev` data directory whose state holds many accounts that are not in the genesis: the dev
  * signer's transfers to `accounts` fresh addresses, mined in process (executor block builder,
- * clique seal, `insertChain`), then empty blocks up to `blocks`. A node initialised from the same
+ * clique seal, `insertChain`), then empty blocks up to `blocks`. With `storageSlots`, the first
+ * transactions deploy a token contract ({@link TOKEN_RUNTIME}: an ERC-20-like `balances` mapping at
+ * slot 0) and mint to the first `storageSlots` of those addresses, one new storage slot each. A node initialised from the same
  * genesis has none of that state, so a fast sync must download all of it. Used by the fast-sync
  * e2e tests and `bench/fastsync.ts`.
  */
 import { calcBaseFee, isLondon } from '@ethwire/chain'
-import { privateKeyToAddress } from '@ethwire/crypto'
+import { privateKeyToAddress, sign } from '@ethwire/crypto'
 import {
   Block,
   BlockHeader,
@@ -14,6 +16,9 @@ import {
   EMPTY_TRIE_ROOT,
   EMPTY_UNCLE_HASH,
   keccak256,
+  rlpEncode,
+  Transaction,
+  type TxData,
 } from '@ethwire/rlp-wire'
 import { openExecutingChain, prepareDev } from '../../src/datadir.js'
 import { signTransfer } from './harness.js'
@@ -25,6 +30,73 @@ export function accountAt(i: number): Uint8Array {
 
 /** The balance account i receives. */
 export const fundedValue = (i: number): bigint => 1_000_000_000n + BigInt(i)
+
+/**
+ * The token's runtime code: calldata `(address to, uint256 amount)` adds `amount` to
+ * `balances[to]`, the slot `keccak256(to ‖ 0)` of Solidity's layout for a mapping at slot 0:
+ * `PUSH1 0 CALLDATALOAD PUSH1 0 MSTORE PUSH1 0x40 PUSH1 0 SHA3 DUP1 SLOAD PUSH1 0x20 CALLDATALOAD
+ * ADD SWAP1 SSTORE STOP`.
+ */
+export const TOKEN_RUNTIME = hexBytes('6000356000526040600020805460203501905500')
+/** Init code returning {@link TOKEN_RUNTIME}: `PUSH1 len DUP1 PUSH1 11 PUSH1 0 CODECOPY PUSH1 0 RETURN`. */
+const TOKEN_INIT = new Uint8Array([
+  0x60,
+  TOKEN_RUNTIME.length,
+  0x80,
+  0x60,
+  0x0b,
+  0x60,
+  0x00,
+  0x39,
+  0x60,
+  0x00,
+  0xf3,
+  ...TOKEN_RUNTIME,
+])
+
+function hexBytes(h: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(h, 'hex'))
+}
+
+/** The token minted to account i (its storage slot's value). */
+export const mintedValue = (i: number): bigint => 1_000n + BigInt(i)
+
+/** The address a contract created by `sender` with `nonce` gets. */
+export function createdAddress(sender: Uint8Array, nonce: bigint): Uint8Array {
+  return keccak256(rlpEncode([sender, nonce])).slice(12)
+}
+
+/** A signed EIP-1559 call from the dev key (`to` null: a contract creation). */
+function signCall(
+  key: Uint8Array,
+  f: { chainId: bigint; nonce: bigint; to: Uint8Array | null; data: Uint8Array; gasLimit: bigint },
+): Transaction {
+  const data: TxData = {
+    type: 2,
+    chainId: f.chainId,
+    nonce: f.nonce,
+    maxPriorityFeePerGas: 1_000_000_000n,
+    maxFeePerGas: 100_000_000_000n,
+    gasLimit: f.gasLimit,
+    to: f.to,
+    value: 0n,
+    data: f.data,
+    accessList: [],
+    v: 0n,
+    r: 0n,
+    s: 0n,
+  }
+  const unsigned = Transaction.fromData(data)
+  const sig = sign(unsigned.sigHash(), key)
+  return Transaction.fromData({ ...data, v: BigInt(sig.recovery), r: sig.r, s: sig.s })
+}
+
+const word = (v: bigint | Uint8Array): Uint8Array => {
+  const out = new Uint8Array(32)
+  if (v instanceof Uint8Array) out.set(v, 32 - v.length)
+  else for (let i = 31, x = v; x > 0n; i--, x >>= 8n) out[i] = Number(x & 0xffn)
+  return out
+}
 
 export interface StateChainOptions {
   /** Fresh addresses funded (one transfer each). */
@@ -38,12 +110,23 @@ export interface StateChainOptions {
   blocks: number
   /** Transfers per block (default 400: 8.4 M gas). */
   txsPerBlock?: number
+  /**
+   * Token storage slots (default 0): a token contract deployed by the dev signer's first
+   * transaction, then one mint to each of the first `storageSlots` accounts (about 44,000 gas
+   * each, packed into blocks of the same gas budget as the transfers), before the transfers.
+   */
+  storageSlots?: number
 }
 
 export async function buildStateChain(
   datadir: string,
   o: StateChainOptions,
-): Promise<{ head: { number: bigint; hash: string; stateRoot: string }; ms: number }> {
+): Promise<{
+  head: { number: bigint; hash: string; stateRoot: string }
+  ms: number
+  /** The token contract, when `storageSlots` > 0. */
+  token?: Uint8Array
+}> {
   const t0 = performance.now()
   const dev = await prepareDev(datadir)
   const { chain: c, executor } = await openExecutingChain(datadir, {
@@ -56,8 +139,43 @@ export async function buildStateChain(
     const chainId = BigInt(c.config.chainId ?? 1337)
     const per = o.txsPerBlock ?? 400
     const total = o.transfers ?? o.accounts
-    const txBlocks = Math.ceil(total / per)
-    if (txBlocks > o.blocks) throw new Error(`${total} transfers need ${txBlocks} blocks`)
+    const slots = o.storageSlots ?? 0
+    if (slots > o.accounts) throw new Error(`${slots} storage slots but ${o.accounts} accounts`)
+    const token = slots > 0 ? createdAddress(signer, 0n) : undefined
+    // Every transaction in order, with its gas limit: deploy, mints, transfers.
+    const deployGas = 100_000n
+    const mintGas = 60_000n
+    const gasOf = (j: number): bigint =>
+      slots === 0 || j > slots ? 21_000n : j === 0 ? deployGas : mintGas
+    const txCount = (slots > 0 ? 1 + slots : 0) + total
+    const budget = 21_000n * BigInt(per)
+    const blockStarts: number[] = []
+    for (let j = 0; j < txCount; ) {
+      blockStarts.push(j)
+      let gas = 0n
+      while (j < txCount && gas + gasOf(j) <= budget) gas += gasOf(j++)
+    }
+    blockStarts.push(txCount)
+    const txBlocks = blockStarts.length - 1
+    if (txBlocks > o.blocks) throw new Error(`${txCount} transactions need ${txBlocks} blocks`)
+    const txAt = (j: number, nonce: bigint): Transaction => {
+      if (slots > 0 && j === 0)
+        return signCall(key, { chainId, nonce, to: null, data: TOKEN_INIT, gasLimit: deployGas })
+      if (slots > 0 && j <= slots) {
+        const i = j - 1
+        const data = new Uint8Array(64)
+        data.set(word(accountAt(i)), 0)
+        data.set(word(mintedValue(i)), 32)
+        return signCall(key, { chainId, nonce, to: token!, data, gasLimit: mintGas })
+      }
+      const t = slots > 0 ? j - 1 - slots : j
+      return signTransfer(key, {
+        chainId,
+        nonce,
+        to: accountAt(t % o.accounts),
+        value: fundedValue(t % o.accounts),
+      })
+    }
     const now = BigInt(Math.floor(Date.now() / 1000))
     const base = now - BigInt(o.blocks)
     const reader = { config: c.config, getHeader: (h: Uint8Array, n: bigint) => c.getHeader(h, n) }
@@ -90,15 +208,10 @@ export async function buildStateChain(
         }),
         parent,
       )
-      const first = (i - 1) * per
-      const count = Math.max(0, Math.min(per, total - first))
+      const first = i - 1 < txBlocks ? (blockStarts[i - 1] as number) : txCount
+      const count = i - 1 < txBlocks ? (blockStarts[i] as number) - first : 0
       const txs = Array.from({ length: count }, (_, j) => ({
-        tx: signTransfer(key, {
-          chainId,
-          nonce: nonce + BigInt(j),
-          to: accountAt((first + j) % o.accounts),
-          value: fundedValue((first + j) % o.accounts),
-        }),
+        tx: txAt(first + j, nonce + BigInt(j)),
         sender: signer,
       }))
       const built = await executor.buildBlock({
@@ -126,6 +239,7 @@ export async function buildStateChain(
     return {
       head: { number: h.number, hash: bytesToHex(h.hash), stateRoot: bytesToHex(h.stateRoot) },
       ms: performance.now() - t0,
+      ...(token ? { token } : {}),
     }
   } finally {
     await c.close()

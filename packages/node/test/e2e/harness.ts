@@ -292,6 +292,8 @@ export interface StartOptions {
   /** Bounded wait for JSON-RPC to answer. */
   startTimeoutMs?: number
   env?: NodeJS.ProcessEnv
+  /** Flags for node itself, before the script (say `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[]
 }
 
 /**
@@ -395,11 +397,15 @@ export class Cluster {
       String(opts.port ?? 0),
       ...(opts.args ?? []),
     ]
-    const child = spawn(process.execPath, cliArgv(args, this.opts.entry), {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...opts.env },
-    })
+    const child = spawn(
+      process.execPath,
+      [...(opts.nodeArgs ?? []), ...cliArgv(args, this.opts.entry)],
+      {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...opts.env },
+      },
+    )
     track(child)
     const node = new EthwireProcess(name, datadir, httpPort, child, join(this.root, `${name}.log`))
     this.nodes.push(node)
