@@ -11,7 +11,7 @@
  * `RPC_BENCH_CONCURRENCY` requests in flight, a warm-up, then a fixed duration. Servers alternate
  * (order swapped every round); the medians of `RPC_BENCH_ROUNDS` rounds are printed. `eth_getLogs`
  * is also run against a second ethwire process on a copy of the datadir with
- * `ETHWIRE_LOGS_INDEX=off` (every query scans headers). Last, the time from `eth_sendRawTransaction`
+ * `--history.logs.disable` (every query scans headers). Last, the time from `eth_sendRawTransaction`
  * to a receipt, sequential transactions, both servers alternating.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -225,7 +225,7 @@ export async function runRpcBench(): Promise<void> {
     cpSync(net.dir('ew'), net.dir('ew-scan'), { recursive: true })
     ew = await net.start('ew', { args })
     eS.rpc = ew.rpc
-    const scan = await net.start('ew-scan', { args, env: { ETHWIRE_LOGS_INDEX: 'off' } })
+    const scan = await net.start('ew-scan', { args: [...args, '--history.logs.disable'] })
     const eHead = await ew.rpc.blockNumber()
     const gHead = await g.blockNumber()
     if (eHead !== gHead) log(`warning: heads differ (ethwire ${eHead}, ganache ${gHead})`)
@@ -343,7 +343,7 @@ export async function runRpcBench(): Promise<void> {
     const idx = median(res.get(logsName)!.e)
     const sc = median(scanRates)
     table(
-      `eth_getLogs over blocks ${from}..${eHead} (address + 2 topics), ethwire with the bloom index vs ETHWIRE_LOGS_INDEX=off`,
+      `eth_getLogs over blocks ${from}..${eHead} (address + 2 topics), ethwire with the bloom index vs --history.logs.disable`,
       ['ethwire', 'indexed req/s', 'scan req/s', 'ratio'],
       [
         [
