@@ -19,7 +19,7 @@ import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 
 const usage = `usage: node scripts/devnet.mjs [--nodes 3] [--join-every 8] [--period 1] [--prefill 1]
-                              [--dir .devnet] [--duration 0] [--txs 0]
+                              [--dir .devnet] [--duration 0] [--txs 2]
   --nodes       number of nodes, the miner included (default 3, at least 2)
   --join-every  seconds between joiners (default 8)
   --period      dev block period in seconds; 0 = a block whenever transactions arrive (default 1)
@@ -28,7 +28,7 @@ const usage = `usage: node scripts/devnet.mjs [--nodes 3] [--join-every 8] [--pe
                 missing, or a directory an earlier devnet run made
   --duration    stop by itself after this many seconds (0: run until Ctrl-C)
   --txs         transfers per second sent to the miner with eth_sendRawTransaction, signed by the
-                dev account (default 0: none)`
+                dev account (default 2; 0: none)`
 
 const known = new Set(['nodes', 'join-every', 'period', 'prefill', 'dir', 'duration', 'txs'])
 const given = new Map()
@@ -63,7 +63,7 @@ const num = (name, def, min, integer = false) => {
 const nodeCount = num('nodes', 3, 2, true)
 const joinEverySec = num('join-every', 8, 0)
 const period = num('period', 1, 0, true)
-const txsPerSecond = num('txs', 0, 0)
+const txsPerSecond = num('txs', 2, 0)
 const prefill = num('prefill', 1, 1, true)
 const durationSec = num('duration', 0, 0)
 const root = resolve(given.get('dir') ?? '.devnet')

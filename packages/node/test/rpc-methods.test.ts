@@ -4,9 +4,13 @@
  * requireCanonical), missing blocks and states are go-ethereum's errors, and a revert from the
  * executor becomes error 3 with the data.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { ExecutorError } from '@ethwire/executor'
 import { BlockHeader, bytesToHex, EMPTY_TRIE_ROOT, EMPTY_UNCLE_HASH } from '@ethwire/rlp-wire'
 import { describe, expect, it } from 'vitest'
+import { createNodeAccounts } from '../src/accounts/node.js'
 import type { Backend } from '../src/rpc/backend.js'
 import { dispatch } from '../src/rpc/dispatch.js'
 import { createRpcMethods } from '../src/rpc/methods/index.js'
@@ -156,5 +160,89 @@ describe('state methods over a Backend', () => {
       (await call(b, 'eth_call', [{ to: addr, data: '0x01', input: '0x02' }, 'latest'])).error
         ?.message,
     ).toMatch(/both "data" and "input" are set and not equal/)
+  })
+})
+
+describe('eth_sendTransaction when filling the gas fails', () => {
+  it("a revert while estimating is go-ethereum's error 3 with the reason and the data", async () => {
+    // Error("no") as Solidity encodes it
+    const data = Uint8Array.from(
+      Buffer.from(
+        `08c379a0${'0'.repeat(62)}20${'0'.repeat(63)}2${Buffer.from('no').toString('hex').padEnd(64, '0')}`,
+        'hex',
+      ),
+    )
+    const datadir = mkdtempSync(join(tmpdir(), 'ethwire-fill-'))
+    const accounts = createNodeAccounts({}, { datadir, lightKdf: true })
+    const key = new Uint8Array(32).fill(7)
+    await accounts.start(key) // the dev signer: imported with an empty password, unlocked
+    try {
+      const [account] = await accounts.manager.accounts()
+      const from = hex(account!.address)
+      let estimate: () => Promise<bigint> = async () => {
+        throw new ExecutorError('ErrExecutionReverted', 'execution reverted: no', { data })
+      }
+      const sent: Uint8Array[] = []
+      const b = fakeBackend({
+        chainId: 1337n,
+        pendingNonce: async () => 0n,
+        suggestTip: async () => 1n,
+        estimateGas: () => estimate(),
+        sendRawTransaction: async (raw) => {
+          sent.push(raw)
+          return `0x${'00'.repeat(32)}`
+        },
+      })
+      const methods = accounts.methods(b)
+      const tx = { from, to: addr, data: '0x1003e2d2' }
+      const reverted = { code: 3, message: 'execution reverted: no', data: hex(data) }
+      for (const [method, params] of [
+        ['eth_sendTransaction', [tx]],
+        ['personal_sendTransaction', [tx, '']],
+      ] as const)
+        expect({
+          method,
+          ...(await dispatch(methods, { jsonrpc: '2.0', id: 1, method, params })).error,
+        }).toEqual({ method, ...reverted })
+      // signing needs the gas given (go-ethereum's SignTransaction estimates nothing)
+      expect(
+        (
+          await dispatch(methods, {
+            jsonrpc: '2.0',
+            id: 1,
+            method: 'eth_signTransaction',
+            params: [tx],
+          })
+        ).error,
+      ).toEqual({ code: -32000, message: 'gas not specified' })
+      // other executor failures: -32000 in go-ethereum's words, without the code prefix
+      estimate = async () => {
+        throw new ExecutorError('ErrInvalidTx', 'insufficient funds for gas * price + value')
+      }
+      expect(
+        (
+          await dispatch(methods, {
+            jsonrpc: '2.0',
+            id: 1,
+            method: 'eth_sendTransaction',
+            params: [tx],
+          })
+        ).error,
+      ).toEqual({ code: -32000, message: 'insufficient funds for gas * price + value' })
+      expect(sent).toEqual([])
+      // and with a working estimate the transaction goes to the pool
+      estimate = async () => 50_000n
+      const ok = await dispatch(methods, {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'eth_sendTransaction',
+        params: [tx],
+      })
+      expect(ok.error).toBeUndefined()
+      expect(sent).toHaveLength(1)
+    } finally {
+      await accounts.stop()
+      rmSync(datadir, { recursive: true, force: true })
+    }
   })
 })

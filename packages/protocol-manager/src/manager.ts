@@ -160,7 +160,7 @@ export function createProtocolManager(
   )
   const txSync = createTxSyncPart({ txPool, clock, random, log }, options.txAnnounce ?? true)
   const txBroadcaster = createTxBroadcaster(
-    { txPool, broadcast: (txs) => txSync.broadcast(txs), clock },
+    { txPool, broadcast: (txs) => txSync.broadcast(txs), clock, peerCount: () => peers.size },
     options.txBroadcastDelayMs ?? C.txBroadcastDelayMs,
   )
 

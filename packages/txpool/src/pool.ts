@@ -227,6 +227,11 @@ interface Prepared {
   sender: Uint8Array
   /** A blob transaction whose KZG proofs were verified (or that was verified when first added). */
   verified?: boolean
+  /**
+   * Set by `insert` for a journaled local: the journal write, awaited by the caller outside the
+   * pool's lock (so the journal can write the lines of many inserts at once).
+   */
+  journaled?: Promise<void>
 }
 
 const hex = (b: Uint8Array) =>
@@ -815,7 +820,9 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
         throw new TxPoolError('ErrTxPoolOverflow', 'txpool is full')
       }
       if (journal && entry.local && deps.journal !== undefined) {
-        await deps.journal.append(encodeForJournal(tx))
+        p.journaled = deps.journal.append(encodeForJournal(tx))
+        // a rejection is the caller's (it awaits p.journaled); not unhandled meanwhile
+        p.journaled.catch(() => {})
         journalEntries++
         await maybeRotate()
       }
@@ -840,7 +847,10 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
   ): Promise<PoolTransaction> => {
     const p = prepare(tx)
     p.verified = await checkProofs(tx, p.sender)
-    return serialize(() => insert(p, local, journal))
+    const added = await serialize(() => insert(p, local, journal))
+    // acknowledged once its journal line is written (outside the lock: writes are grouped)
+    if (p.journaled !== undefined) await p.journaled
+    return added
   }
 
   // ------------------------------------------------------------------ head changes

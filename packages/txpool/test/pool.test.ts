@@ -277,4 +277,46 @@ describe('journal', () => {
     await appendFile(path, 'abc')
     expect(await j.load()).toHaveLength(1)
   })
+
+  it("local adds do not wait for each other's journal write (the journal may group them)", async () => {
+    // a journal whose appends complete only when released
+    const started: Uint8Array[] = []
+    const release: Array<() => void> = []
+    const journal = {
+      ...createMemoryJournal(),
+      append(e: Uint8Array) {
+        started.push(e)
+        return new Promise<void>((r) => release.push(r))
+      },
+    }
+    const p = createTxPool({ journal }, { chainId })
+    await p.start()
+    const adds = [0n, 1n, 2n].map((n) => p.add(tx1559(alice.key, n), { local: true }))
+    let acked = 0
+    for (const a of adds) void a.then(() => acked++)
+    // all three inserts reach the journal before any write completes
+    for (let i = 0; i < 50 && started.length < 3; i++) await new Promise((r) => setImmediate(r))
+    expect(started).toHaveLength(3)
+    expect(acked).toBe(0) // none acknowledged before its line is written
+    for (const r of release) r()
+    await Promise.all(adds)
+    expect(p.status()).toEqual({ pending: 3, queued: 0 })
+  })
+
+  it('the file journal keeps every concurrent append, in order, across a rewrite', async () => {
+    const path = join(dir, 'sub', 'j')
+    const j = createFileJournal(path)
+    const txs = Array.from({ length: 40 }, (_, n) => tx1559(alice.key, BigInt(n)).encode())
+    await Promise.all(txs.slice(0, 20).map((t) => j.append(t)))
+    const rewrite = j.rewrite(txs.slice(0, 2))
+    // appended after the rewrite was asked for: must land in the new file, not the replaced one
+    const later = Promise.all(txs.slice(20).map((t) => j.append(t)))
+    await rewrite
+    await later
+    const got = (await j.load()).map(hexOf)
+    expect(got).toEqual([...txs.slice(0, 2), ...txs.slice(20)].map(hexOf))
+    await j.close()
+    await j.append(txs[2]!) // reopened after close
+    expect((await j.load()).map(hexOf).at(-1)).toBe(hexOf(txs[2]!))
+  })
 })

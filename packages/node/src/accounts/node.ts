@@ -10,6 +10,7 @@ import { isTxPoolError } from '@ethwire/txpool'
 import type { Backend } from '../rpc/backend.js'
 import { RpcError, RpcErrorCode, type RpcMethods } from '../rpc/dispatch.js'
 import { formatTransaction } from '../rpc/format.js'
+import { executionError } from '../rpc/methods/state.js'
 import { keystoreDir, readPasswordFile, unlockAccounts } from './cli.js'
 import { AccountsError, isAccountsError } from './errors.js'
 import { addressOfKey } from './keystore.js'
@@ -46,22 +47,31 @@ export interface NodeAccounts {
   methods(backend: Backend): RpcMethods
 }
 
-/** The transaction-filling backend over the node's JSON-RPC backend. */
+/**
+ * The transaction-filling backend over the node's JSON-RPC backend. A failed gas estimate is
+ * `eth_estimateGas`' error, as go-ethereum's `setDefaults` returns it: a revert is error 3 with
+ * the reason and the revert data (clients decode it), not a -32000 with the executor's code.
+ */
 export function txFillBackend(b: Backend): TxFillBackend {
   return {
     nonceAt: (address) => b.pendingNonce(address),
-    estimateGas: (call) =>
-      b.estimateGas({
-        header: b.currentHeader(),
-        from: call.from,
-        to: call.to,
-        value: call.value,
-        data: call.data,
-        gasPrice: call.gasPrice,
-        maxFeePerGas: call.maxFeePerGas,
-        maxPriorityFeePerGas: call.maxPriorityFeePerGas,
-        accessList: call.accessList,
-      }),
+    estimateGas: async (call) => {
+      try {
+        return await b.estimateGas({
+          header: b.currentHeader(),
+          from: call.from,
+          to: call.to,
+          value: call.value,
+          data: call.data,
+          gasPrice: call.gasPrice,
+          maxFeePerGas: call.maxFeePerGas,
+          maxPriorityFeePerGas: call.maxPriorityFeePerGas,
+          accessList: call.accessList,
+        })
+      } catch (err) {
+        executionError(err)
+      }
+    },
     suggestTip: () => b.suggestTip(),
     baseFee: async () => b.currentHeader().baseFee,
     chainId: () => b.chainId,

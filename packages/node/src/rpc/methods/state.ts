@@ -140,7 +140,11 @@ function revertedError(returnData: Uint8Array): RpcError {
 /** An executor error's message without its code prefix (`ErrInvalidTx: …`). */
 const plain = (message: string) => message.replace(/^Err[A-Za-z]+: /, '')
 
-function executionError(err: unknown): never {
+/**
+ * An executor failure as go-ethereum answers it: a revert is error 3 with the reason and the data,
+ * any other executor error -32000 in its plain words; anything else is rethrown as it is.
+ */
+export function executionError(err: unknown): never {
   if (isExecutorError(err, 'ErrExecutionReverted'))
     throw revertedError(err.details.data ?? new Uint8Array(0))
   if (isExecutorError(err)) throw serverError(plain(err.message))
