@@ -4,6 +4,8 @@
  * from stdin, opens `connections` keep-alive TCP connections and keeps `pipeline` requests in flight
  * on each (default 1: send the next request when the previous answer is complete), counts answers
  * (after the warm-up) for the duration and prints `{"ok":n,"errors":n,"seconds":s}`.
+ * With `RPC_LOAD_COUNT=n` it stops after n counted answers instead (the duration is then a bound),
+ * so the whole process can be timed from outside (`/usr/bin/time`) against two servers.
  *
  * It speaks HTTP/1.1 over `node:net` itself: the request is one buffer built once, written as is;
  * an answer is framed by its `Content-Length` (or a chunked body) and counted good when its status
@@ -18,6 +20,8 @@ const connections = Number(conns ?? 16)
 const warmupMs = Number(warm ?? 1000)
 const durationMs = Number(dur ?? 3000)
 const pipeline = Math.max(1, Number(pipe ?? 1))
+const count = Number(process.env.RPC_LOAD_COUNT ?? 0)
+let reached: (() => void) | undefined
 const chunks: Buffer[] = []
 for await (const c of process.stdin) chunks.push(c as Buffer)
 const body = Buffer.concat(chunks)
@@ -66,7 +70,7 @@ function parse(buf: Buffer, off: number): { off: number; n: number } {
       if (bodyEnd > buf.length) return { off, n }
       if (status !== 200 || buf.subarray(bodyStart, bodyEnd).indexOf(ERROR) !== -1)
         fail(`${status} ${buf.toString('utf8', bodyStart, Math.min(bodyEnd, bodyStart + 200))}`)
-      else if (counting) ok++
+      else if (counting && ++ok === count) reached?.()
       off = bodyEnd
     } else if (lower.includes('\r\ntransfer-encoding: chunked')) {
       // chunked: walk the chunk sizes until the 0-size chunk and its trailing CRLF
@@ -88,7 +92,7 @@ function parse(buf: Buffer, off: number): { off: number; n: number } {
       }
       const b = Buffer.concat(parts)
       if (status !== 200 || b.indexOf(ERROR) !== -1) fail(`${status} ${b.toString('utf8', 0, 200)}`)
-      else if (counting) ok++
+      else if (counting && ++ok === count) reached?.()
       off = p
     } else return { off: -1, n }
     n++
@@ -133,7 +137,14 @@ const all = Array.from({ length: connections }, runConnection)
 await new Promise((r) => setTimeout(r, warmupMs))
 counting = true
 const t0 = performance.now()
-await new Promise((r) => setTimeout(r, durationMs))
+await new Promise<void>((r) => {
+  const t = setTimeout(r, durationMs)
+  if (count > 0)
+    reached = () => {
+      clearTimeout(t)
+      r()
+    }
+})
 counting = false
 const seconds = (performance.now() - t0) / 1000
 stop = true
