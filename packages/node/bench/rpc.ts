@@ -7,11 +7,12 @@
  * block 12,543 by default, so three 4,096-block bloom sections are indexed and the last 256 blocks
  * (the confirmation depth) are the unindexed tail.
  *
- * One load client (./rpc-load.ts) runs in its own process per measurement: HTTP keep-alive,
- * `RPC_BENCH_CONCURRENCY` requests in flight, a warm-up, then a fixed duration. Servers alternate
+ * One load client (./rpc-load.ts) runs in its own process per measurement: HTTP/1.1 over raw
+ * keep-alive TCP connections (`RPC_BENCH_CONCURRENCY`, 16), `RPC_BENCH_PIPELINE` (1) requests in
+ * flight on each, a warm-up, then a fixed duration; the same client and settings for both servers. Servers alternate
  * (order swapped every round); the medians of `RPC_BENCH_ROUNDS` rounds are printed. `eth_getLogs`
  * is also run against a second ethwire process on a copy of the datadir with
- * `ETHWIRE_LOGS_INDEX=off` (every query scans headers). Last, the time from `eth_sendRawTransaction`
+ * `--history.logs.disable` (every query scans headers). Last, the time from `eth_sendRawTransaction`
  * to a receipt, sequential transactions, both servers alternating.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -37,6 +38,7 @@ const headTarget = Number(process.env.RPC_BENCH_HEAD ?? 12_543)
 const padBlocks = Number(process.env.RPC_BENCH_PAD_BLOCKS ?? headTarget - 1 - logBlocks)
 const rangeBlocks = Number(process.env.RPC_BENCH_RANGE ?? 10_000)
 const concurrency = Number(process.env.RPC_BENCH_CONCURRENCY ?? 16)
+const pipeline = Number(process.env.RPC_BENCH_PIPELINE ?? 1)
 const rounds = Number(process.env.RPC_BENCH_ROUNDS ?? 3)
 const warmupMs = Number(process.env.RPC_BENCH_WARMUP_MS ?? 1_000)
 const durationMs = Number(process.env.RPC_BENCH_DURATION_MS ?? 3_000)
@@ -145,7 +147,16 @@ const loadPath = join(import.meta.dirname, 'rpc-load.ts')
 async function measure(url: string, body: string, ms = durationMs): Promise<number> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', loadPath, url, String(concurrency), String(warmupMs), String(ms)],
+    [
+      '--import',
+      'tsx',
+      loadPath,
+      url,
+      String(concurrency),
+      String(warmupMs),
+      String(ms),
+      String(pipeline),
+    ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   )
   const out: Buffer[] = []
@@ -225,7 +236,7 @@ export async function runRpcBench(): Promise<void> {
     cpSync(net.dir('ew'), net.dir('ew-scan'), { recursive: true })
     ew = await net.start('ew', { args })
     eS.rpc = ew.rpc
-    const scan = await net.start('ew-scan', { args, env: { ETHWIRE_LOGS_INDEX: 'off' } })
+    const scan = await net.start('ew-scan', { args: [...args, '--history.logs.disable'] })
     const eHead = await ew.rpc.blockNumber()
     const gHead = await g.blockNumber()
     if (eHead !== gHead) log(`warning: heads differ (ethwire ${eHead}, ganache ${gHead})`)
@@ -336,14 +347,14 @@ export async function runRpcBench(): Promise<void> {
       return [m.name, fmt(e), fmt(gg), `${fmt(e / gg, 2)}×`]
     })
     table(
-      `JSON-RPC over HTTP keep-alive, ${concurrency} in flight, median of ${rounds} rounds × ${durationMs / 1000} s (eth_getLogs ${logsDurationMs / 1000} s) (ethwire --dev --dev.period 0 vs ${gVersion})`,
+      `JSON-RPC over HTTP keep-alive, ${concurrency} connections × ${pipeline} in flight, median of ${rounds} rounds × ${durationMs / 1000} s (eth_getLogs ${logsDurationMs / 1000} s) (ethwire --dev --dev.period 0 vs ${gVersion})`,
       ['method', 'ethwire req/s', 'ganache req/s', 'ratio'],
       rows,
     )
     const idx = median(res.get(logsName)!.e)
     const sc = median(scanRates)
     table(
-      `eth_getLogs over blocks ${from}..${eHead} (address + 2 topics), ethwire with the bloom index vs ETHWIRE_LOGS_INDEX=off`,
+      `eth_getLogs over blocks ${from}..${eHead} (address + 2 topics), ethwire with the bloom index vs --history.logs.disable`,
       ['ethwire', 'indexed req/s', 'scan req/s', 'ratio'],
       [
         [

@@ -109,6 +109,8 @@ export interface NodeFlags {
   'allow-insecure-unlock': boolean
   /** Fee cap of RPC-sent transactions in ether (decimal; 0 = no cap). */
   'rpc.txfeecap'?: string
+  /** go-ethereum's `--history.logs.disable`: no log index; `eth_getLogs` scans headers. */
+  'history.logs.disable': boolean
 }
 
 export interface ParsedArgs {
@@ -180,6 +182,7 @@ const FLAGS: Record<string, FlagKind> = {
   unlock: 'string',
   'allow-insecure-unlock': 'bool',
   'rpc.txfeecap': 'string',
+  'history.logs.disable': 'bool',
 }
 
 export const COMMANDS = [
@@ -228,6 +231,7 @@ export function defaultFlags(): NodeFlags {
     'ws.port': defaultWsPort,
     lightkdf: false,
     'allow-insecure-unlock': false,
+    'history.logs.disable': false,
   }
 }
 
@@ -451,6 +455,8 @@ export function nodeConfigFromFlags(flags: NodeFlags): NodeConfig {
     // left out when full (the default), so configs of other flags compare as before
     syncMode: flags.syncmode === 'fast' ? 'fast' : undefined,
     verbosity: flags.verbosity,
+    // left out unless given, so configs of other flags compare as before
+    ...(flags['history.logs.disable'] ? { logsIndex: false } : {}),
     miner: {
       etherbase: flags['miner.etherbase'] ? hexToBytes(flags['miner.etherbase']) : undefined,
       gasLimit: flags['miner.gaslimit'],
@@ -533,5 +539,6 @@ Flags:
   --txpool.globalqueue <n>   non-executable transaction slots over all accounts (default ${defaultGlobalQueue})
   --txpool.accountqueue <n>  non-executable transaction slots per account (default ${defaultAccountQueue})
   --import.batch <n>     import: blocks per database write (default 256)
+  --history.logs.disable  keep no log index: eth_getLogs and log filters scan every header's bloom
   --verbosity <0-5>      0 silent, 1 error, 2 warn, 3 info, 4 debug, 5 trace (default 3)
 `

@@ -147,6 +147,11 @@ export interface NodeConfig {
   }
   /** Worker threads recovering senders of transactions from peers (default 1). */
   recoveryWorkers?: number
+  /**
+   * The bloom-bits log index behind `eth_getLogs` and log filters (default true);
+   * `--history.logs.disable` turns it off: every query then scans the headers' blooms.
+   */
+  logsIndex?: boolean
   /** Status log line interval; 0 turns it off. */
   logIntervalMs?: number
 }
@@ -226,6 +231,7 @@ export function createNode(config: NodeConfig): EthwireNode {
       networkId: cfg.networkId,
       txPool: cfg.txPool,
       recoveryWorkers: cfg.recoveryWorkers,
+      logsIndex: cfg.logsIndex,
     },
   )
   const protocol = createProtocolPart(

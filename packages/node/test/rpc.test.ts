@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rpcMaxBatchItems } from '../src/constants.js'
-import { dispatch, RpcError, RpcErrorCode, type RpcMethods } from '../src/rpc/dispatch.js'
+import {
+  dispatch,
+  handleBodyMaybeSync,
+  RpcError,
+  RpcErrorCode,
+  type RpcMethods,
+} from '../src/rpc/dispatch.js'
 import { type RpcServer, startRpcServer } from '../src/rpc/http.js'
 
 const methods: RpcMethods = {
@@ -16,6 +22,15 @@ const methods: RpcMethods = {
     throw new Error('kaput')
   },
   nothing: () => undefined,
+  later: async (params) => params[0],
+  laterFail: async () => {
+    throw new RpcError(RpcErrorCode.Server, 'not now', '0x01')
+  },
+  circular: () => {
+    const o: { self?: unknown } = {}
+    o.self = o
+    return o
+  },
 }
 
 let server: RpcServer
@@ -97,6 +112,51 @@ describe('dispatch', () => {
   })
 })
 
+describe('handleBodyMaybeSync', () => {
+  it('answers a synchronous method without a promise, an asynchronous one with a promise', async () => {
+    const sync = handleBodyMaybeSync(
+      methods,
+      '{"jsonrpc":"2.0","id":1,"method":"add","params":[1,2]}',
+    )
+    expect(sync).not.toBeInstanceOf(Promise)
+    expect(sync).toEqual({ jsonrpc: '2.0', id: 1, result: 3 })
+    // errors found before any method runs are synchronous too
+    expect(handleBodyMaybeSync(methods, '{')).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32700, message: 'parse error' },
+    })
+    expect(handleBodyMaybeSync(methods, '{"jsonrpc":"2.0","id":2,"method":"boom"}')).toEqual({
+      jsonrpc: '2.0',
+      id: 2,
+      error: { code: -32603, message: 'kaput' },
+    })
+    const later = handleBodyMaybeSync(
+      methods,
+      '{"jsonrpc":"2.0","id":3,"method":"later","params":[9]}',
+    )
+    expect(later).toBeInstanceOf(Promise)
+    expect(await later).toEqual({ jsonrpc: '2.0', id: 3, result: 9 })
+    expect(
+      await handleBodyMaybeSync(methods, '{"jsonrpc":"2.0","id":4,"method":"laterFail"}'),
+    ).toEqual({
+      jsonrpc: '2.0',
+      id: 4,
+      error: { code: -32000, message: 'not now', data: '0x01' },
+    })
+    // a batch is always a promise, its items in order
+    const batch = handleBodyMaybeSync(
+      methods,
+      '[{"jsonrpc":"2.0","id":1,"method":"later","params":[1]},{"jsonrpc":"2.0","id":2,"method":"add","params":[1,1]}]',
+    )
+    expect(batch).toBeInstanceOf(Promise)
+    expect(await batch).toEqual([
+      { jsonrpc: '2.0', id: 1, result: 1 },
+      { jsonrpc: '2.0', id: 2, result: 2 },
+    ])
+  })
+})
+
 describe('HTTP server', () => {
   it('serves a call and encodes bigints as hex quantities', async () => {
     const r = await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'big' }))
@@ -153,6 +213,75 @@ describe('HTTP server', () => {
       (await post(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'add', params: [1, 1] }))).json
         .result,
     ).toBe(2)
+  })
+
+  it('answers with a Content-Length, the CORS header, async methods and their errors', async () => {
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"jsonrpc":"2.0","id":1,"method":"add","params":[2,2]}',
+      signal: AbortSignal.timeout(5000),
+    })
+    const text = await res.text()
+    expect(res.headers.get('content-type')).toBe('application/json')
+    expect(res.headers.get('content-length')).toBe(String(Buffer.byteLength(text)))
+    expect(res.headers.get('access-control-allow-origin')).toBe('*')
+    expect(JSON.parse(text)).toEqual({ jsonrpc: '2.0', id: 1, result: 4 })
+    expect((await post('{"jsonrpc":"2.0","id":2,"method":"later","params":["a"]}')).json).toEqual({
+      jsonrpc: '2.0',
+      id: 2,
+      result: 'a',
+    })
+    expect((await post('{"jsonrpc":"2.0","id":3,"method":"laterFail"}')).json.error).toEqual({
+      code: -32000,
+      message: 'not now',
+      data: '0x01',
+    })
+  })
+
+  it('reads a body that comes in several chunks', async () => {
+    const { request } = await import('node:http')
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 5,
+      method: 'echo',
+      params: ['é'.repeat(3000)],
+    })
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        server.url,
+        { method: 'POST', headers: { 'content-type': 'application/json' } },
+        (res) => {
+          let t = ''
+          res.setEncoding('utf8')
+          res.on('data', (d: string) => {
+            t += d
+          })
+          res.on('end', () => resolve(t))
+        },
+      )
+      req.setTimeout(5000, () => req.destroy(new Error('timeout')))
+      req.on('error', reject)
+      // chunked transfer, three pieces, the second cut inside a two-byte character
+      const bytes = Buffer.from(body, 'utf8')
+      req.write(bytes.subarray(0, 10))
+      setImmediate(() => {
+        req.write(bytes.subarray(10, 2001))
+        setImmediate(() => req.end(bytes.subarray(2001)))
+      })
+    })
+    const reply = JSON.parse(text) as { id: number; result: string[] }
+    expect(reply.id).toBe(5)
+    expect(reply.result[0]).toBe('é'.repeat(3000))
+  })
+
+  it('a result that is not JSON is a 500 and the server keeps serving', async () => {
+    const r = await post('{"jsonrpc":"2.0","id":1,"method":"circular"}')
+    expect(r.status).toBe(500)
+    expect(r.json.error).toEqual({ code: -32603, message: 'internal error' })
+    expect((await post('{"jsonrpc":"2.0","id":2,"method":"add","params":[1,2]}')).json.result).toBe(
+      3,
+    )
   })
 
   it('only POST (and CORS preflight)', async () => {

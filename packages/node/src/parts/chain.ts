@@ -53,6 +53,8 @@ export interface ChainPartOptions {
     accountQueue?: number
   }
   recoveryWorkers?: number
+  /** The bloom-bits log index (default true); false: eth_getLogs scans headers. */
+  logsIndex?: boolean
 }
 
 export interface MinedTx {
@@ -194,10 +196,10 @@ export function createChainPart(
     }
 
     // the log index builds missing sections in the background and follows new heads
-    // ETHWIRE_LOGS_INDEX=off: no log index, eth_getLogs scans headers (for the rpc bench)
+    // --history.logs.disable: no log index, eth_getLogs scans headers
     bloomIndex = createBloomIndex(
       { source: chainLogSource(c), store: chainBloomStore(c), logger: log },
-      { enabled: process.env.ETHWIRE_LOGS_INDEX !== 'off' },
+      { enabled: options.logsIndex !== false },
     )
     await bloomIndex.start()
 

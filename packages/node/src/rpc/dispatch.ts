@@ -62,8 +62,29 @@ export function errorResponse(
 const messageOf = (err: unknown): string =>
   err instanceof Error ? err.message : typeof err === 'string' ? err : 'internal error'
 
-/** Runs one request object against the method table; never throws. */
-export async function dispatch(methods: RpcMethods, req: unknown): Promise<JsonRpcResponse> {
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
+
+const methodError = (id: unknown, err: unknown): JsonRpcResponse =>
+  isRpcError(err)
+    ? errorResponse(id, err.rpcCode, err.message, err.data)
+    : errorResponse(id, RpcErrorCode.Internal, messageOf(err))
+
+const okResponse = (id: unknown, result: unknown): JsonRpcResponse => ({
+  jsonrpc: '2.0',
+  id,
+  result: result === undefined ? null : result,
+})
+
+/**
+ * `dispatch` without an await where none is needed: a method that answers synchronously (e.g.
+ * `eth_blockNumber`) gives its response at once, one that returns a promise gives a promise of it.
+ * Never throws, and the promise never rejects.
+ */
+export function dispatchMaybeSync(
+  methods: RpcMethods,
+  req: unknown,
+): JsonRpcResponse | Promise<JsonRpcResponse> {
   if (typeof req !== 'object' || req === null || Array.isArray(req)) {
     return errorResponse(null, RpcErrorCode.InvalidRequest, 'invalid request')
   }
@@ -83,13 +104,50 @@ export async function dispatch(methods: RpcMethods, req: unknown): Promise<JsonR
   if (r.params !== undefined && !Array.isArray(r.params)) {
     return errorResponse(id, RpcErrorCode.InvalidParams, 'params must be an array')
   }
+  let result: unknown
   try {
-    const result = await handler((r.params as unknown[] | undefined) ?? [])
-    return { jsonrpc: '2.0', id, result: result === undefined ? null : result }
+    result = handler((r.params as unknown[] | undefined) ?? [])
   } catch (err) {
-    if (isRpcError(err)) return errorResponse(id, err.rpcCode, err.message, err.data)
-    return errorResponse(id, RpcErrorCode.Internal, messageOf(err))
+    return methodError(id, err)
   }
+  if (!isThenable(result)) return okResponse(id, result)
+  return Promise.resolve(result).then(
+    (v) => okResponse(id, v),
+    (err: unknown) => methodError(id, err),
+  )
+}
+
+/** Runs one request object against the method table; never throws. */
+export async function dispatch(methods: RpcMethods, req: unknown): Promise<JsonRpcResponse> {
+  return dispatchMaybeSync(methods, req)
+}
+
+/**
+ * `handleBody` that answers a single request to a synchronous method without a promise (the HTTP
+ * server's hot path); a batch or an asynchronous method gives a promise. Never throws.
+ */
+export function handleBodyMaybeSync(
+  methods: RpcMethods,
+  text: string,
+  maxBatchItems = rpcMaxBatchItems,
+): JsonRpcResponse | JsonRpcResponse[] | Promise<JsonRpcResponse | JsonRpcResponse[]> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    return errorResponse(null, RpcErrorCode.ParseError, 'parse error')
+  }
+  if (!Array.isArray(parsed)) return dispatchMaybeSync(methods, parsed)
+  if (parsed.length === 0) return errorResponse(null, RpcErrorCode.InvalidRequest, 'empty batch')
+  if (parsed.length > maxBatchItems)
+    return errorResponse(null, RpcErrorCode.InvalidRequest, 'batch too large')
+  return runBatch(methods, parsed)
+}
+
+async function runBatch(methods: RpcMethods, items: unknown[]): Promise<JsonRpcResponse[]> {
+  const out: JsonRpcResponse[] = []
+  for (const item of items) out.push(await dispatchMaybeSync(methods, item))
+  return out
 }
 
 /**
@@ -101,19 +159,7 @@ export async function handleBody(
   text: string,
   maxBatchItems = rpcMaxBatchItems,
 ): Promise<JsonRpcResponse | JsonRpcResponse[]> {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch {
-    return errorResponse(null, RpcErrorCode.ParseError, 'parse error')
-  }
-  if (!Array.isArray(parsed)) return dispatch(methods, parsed)
-  if (parsed.length === 0) return errorResponse(null, RpcErrorCode.InvalidRequest, 'empty batch')
-  if (parsed.length > maxBatchItems)
-    return errorResponse(null, RpcErrorCode.InvalidRequest, 'batch too large')
-  const out: JsonRpcResponse[] = []
-  for (const item of parsed) out.push(await dispatch(methods, item))
-  return out
+  return handleBodyMaybeSync(methods, text, maxBatchItems)
 }
 
 /** JSON text of a response; bigints become hex quantities. */
