@@ -31,6 +31,7 @@ import { accountCommand } from '../src/accounts/command.js'
 import { silentLogger } from '../src/log.js'
 import { createNode, type EthwireNode } from '../src/node.js'
 import { counterArtifact } from './helpers/solidity.js'
+import { until, within } from './helpers/wait.js'
 
 const root = mkdtempSync(join(tmpdir(), 'ethwire-ethers-'))
 const artifact = counterArtifact()
@@ -43,23 +44,6 @@ let wallet: Wallet
 let devSigner: JsonRpcSigner
 let keystoreAddress: string
 let counter: Contract
-
-const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([
-    p,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`timed out: ${what}`)), ms).unref(),
-    ),
-  ])
-
-const until = (f: () => boolean, ms: number, what: string) =>
-  within(
-    (async () => {
-      while (!f()) await new Promise((r) => setTimeout(r, 20))
-    })(),
-    ms,
-    what,
-  )
 
 /** The receipt of a sent transaction (bounded wait). */
 const mined = async (tx: {

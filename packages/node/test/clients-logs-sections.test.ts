@@ -15,28 +15,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Interface, type InterfaceAbi, JsonRpcProvider, Network } from 'ethers'
-import {
-  createPublicClient,
-  createWalletClient,
-  defineChain,
-  type Hex,
-  http,
-  parseEventLogs,
-  toHex,
-} from 'viem'
+import { createPublicClient, createWalletClient, type Hex, http, parseEventLogs, toHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { devchainCommand } from '../src/commands.js'
 import { type Logger, silentLogger } from '../src/log.js'
 import { createNode, type EthwireNode } from '../src/node.js'
 import { counterArtifact } from './helpers/solidity.js'
+import { devChain } from './helpers/viem-chain.js'
+import { within } from './helpers/wait.js'
 
-const devChain = defineChain({
-  id: 1337,
-  name: 'ethwire dev',
-  nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-  rpcUrls: { default: { http: ['http://127.0.0.1'] } },
-})
 const network = new Network('ethwire-dev', 1337n)
 const { abi, bytecode } = counterArtifact()
 const iface = new Interface(abi as unknown as InterfaceAbi)
@@ -61,14 +49,6 @@ const indexed: number[] = [] // sections reported by the index's log line
 
 const makePublic = (url: string) =>
   createPublicClient({ chain: devChain, transport: http(url), pollingInterval: 50 })
-
-const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([
-    p,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`timed out: ${what}`)), ms).unref(),
-    ),
-  ])
 
 const logger: Logger = {
   ...silentLogger,

@@ -19,7 +19,6 @@ import {
   createPublicClient,
   createWalletClient,
   decodeEventLog,
-  defineChain,
   type Hex,
   http,
   parseEventLogs,
@@ -31,13 +30,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { silentLogger } from '../src/log.js'
 import { createNode, type EthwireNode } from '../src/node.js'
 import { counterArtifact } from './helpers/solidity.js'
+import { devChain } from './helpers/viem-chain.js'
+import { until } from './helpers/wait.js'
 
-const devChain = defineChain({
-  id: 1337,
-  name: 'ethwire dev',
-  nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-  rpcUrls: { default: { http: ['http://127.0.0.1'] } },
-})
 const { abi, bytecode, deployedBytecode } = counterArtifact()
 const root = mkdtempSync(join(tmpdir(), 'ethwire-viem-'))
 let node: EthwireNode
@@ -47,23 +42,6 @@ let account: ReturnType<typeof privateKeyToAccount>
 
 const makePublic = (url: string) =>
   createPublicClient({ chain: devChain, transport: http(url), pollingInterval: 50 })
-
-const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([
-    p,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`timed out: ${what}`)), ms).unref(),
-    ),
-  ])
-
-const until = (f: () => boolean, ms: number, what: string) =>
-  within(
-    (async () => {
-      while (!f()) await new Promise((r) => setTimeout(r, 20))
-    })(),
-    ms,
-    what,
-  )
 
 const receiptOf = (hash: Hex) =>
   pub.waitForTransactionReceipt({ hash, timeout: 20_000, pollingInterval: 50 })

@@ -5,20 +5,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createPublicClient, defineChain, type Hex, http, parseGwei } from 'viem'
+import { createPublicClient, type Hex, http, parseGwei } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initCommand } from '../src/commands.js'
 import { silentLogger } from '../src/log.js'
 import { createNode, type EthwireNode } from '../src/node.js'
 import { rpcCall } from '../src/testing.js'
-
-const devChain = defineChain({
-  id: 1337,
-  name: 'ethwire dev',
-  nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-  rpcUrls: { default: { http: ['http://127.0.0.1'] } },
-})
+import { devChain } from './helpers/viem-chain.js'
 
 const root = mkdtempSync(join(tmpdir(), 'ethwire-node-'))
 let a: EthwireNode

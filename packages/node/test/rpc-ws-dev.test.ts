@@ -12,7 +12,6 @@ import {
   type Address,
   createPublicClient,
   createWalletClient,
-  defineChain,
   type Hex,
   http,
   parseEther,
@@ -24,25 +23,12 @@ import { accountCommand } from '../src/accounts/command.js'
 import { silentLogger } from '../src/log.js'
 import { createNode, type EthwireNode } from '../src/node.js'
 import { initCode } from './helpers/contract.js'
-
-const devChain = defineChain({
-  id: 1337,
-  name: 'ethwire dev',
-  nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-  rpcUrls: { default: { http: ['http://127.0.0.1'] } },
-})
+import { devChain } from './helpers/viem-chain.js'
+import { within } from './helpers/wait.js'
 
 const root = mkdtempSync(join(tmpdir(), 'ethwire-ws-'))
 let node: EthwireNode
 let dev: Address
-
-const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([
-    p,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`timed out: ${what}`)), ms).unref(),
-    ),
-  ])
 
 beforeAll(async () => {
   node = createNode({

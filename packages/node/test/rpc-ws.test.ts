@@ -11,19 +11,12 @@ import { filterMethods, type RpcMethods } from '../src/rpc/dispatch.js'
 import { corsOrigin, hostAllowed, type RpcServer, startRpcServer } from '../src/rpc/http.js'
 import { createSubscriptionHub } from '../src/rpc/subscriptions.js'
 import { startWsServer, type WsRpcServer, wsCutOffCode, wsCutOffReason } from '../src/rpc/ws.js'
+import { within } from './helpers/wait.js'
 
 const methods: RpcMethods = {
   add: (p) => (p[0] as number) + (p[1] as number),
   big: (p) => 'x'.repeat(p[0] as number),
 }
-
-const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([
-    p,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`timed out: ${what}`)), ms).unref(),
-    ),
-  ])
 
 function connect(url: string): Promise<WebSocket> {
   return within(
