@@ -251,7 +251,7 @@ export interface ProtocolManagerOptions {
   floodLimits?: FloodLimitsOptions
   /**
    * GetNodeData serving per peer, in trie nodes and code entries (`FloodLimits` has no kind for
-   * it): default 4,096 a second with a burst of 4,096 (`nodeDataServedPerPeerPerSecond`).
+   * it): default 32,768 a second with a burst of 32,768 (`nodeDataServedPerPeerPerSecond`).
    */
   nodeDataServeLimit?: Partial<TokenBucketOptions>
   /**
