@@ -56,15 +56,7 @@ class Writer {
     this.pos += n
   }
   writeHeader(len: number, base: number): void {
-    const buf = this.buf
-    if (len <= 55) {
-      buf[this.pos++] = base + len
-      return
-    }
-    const ll = lengthOfLength(len)
-    buf[this.pos++] = base + 55 + ll
-    for (let i = ll - 1, v = len; i >= 0; i--, v = Math.floor(v / 256)) buf[this.pos + i] = v % 256
-    this.pos += ll
+    this.pos = writeRlpHeader(this.buf, this.pos, len, base)
   }
   writeUint(n: number): void {
     this.ensure(9)
@@ -144,10 +136,26 @@ class Writer {
   }
 }
 
-function lengthOfLength(len: number): number {
+/** Bytes needed for `len` as a big-endian length (the long form of an RLP header). Internal to the package. */
+export function lengthOfLength(len: number): number {
   let ll = 0
   for (let v = len; v > 0; v = Math.floor(v / 256)) ll++
   return ll
+}
+
+/**
+ * Writes the RLP header of a string (`base` 0x80) or list (`base` 0xc0) of `len` bytes into `out`
+ * at `o`; returns the offset after it. Internal to the package (the trie writes nodes with it).
+ */
+export function writeRlpHeader(out: Uint8Array, o: number, len: number, base: number): number {
+  if (len <= 55) {
+    out[o] = base + len
+    return o + 1
+  }
+  const ll = lengthOfLength(len)
+  out[o] = base + 55 + ll
+  for (let i = ll, v = len; i >= 1; i--, v = Math.floor(v / 256)) out[o + i] = v % 256
+  return o + 1 + ll
 }
 
 // One scratch writer for every top-level encode (the writer calls nothing that encodes, so it is
@@ -173,17 +181,8 @@ export function rlpEncode(item: RlpInput): Uint8Array {
 function encodeString(b: Uint8Array): Uint8Array {
   const n = b.length
   if (n === 1 && b[0]! < 0x80) return Uint8Array.of(b[0]!)
-  if (n <= 55) {
-    const out = new Uint8Array(1 + n)
-    out[0] = 0x80 + n
-    out.set(b, 1)
-    return out
-  }
-  const ll = lengthOfLength(n)
-  const out = new Uint8Array(1 + ll + n)
-  out[0] = 0xb7 + ll
-  for (let i = ll, v = n; i >= 1; i--, v = Math.floor(v / 256)) out[i] = v % 256
-  out.set(b, 1 + ll)
+  const out = new Uint8Array((n <= 55 ? 1 : 1 + lengthOfLength(n)) + n)
+  out.set(b, writeRlpHeader(out, 0, n, 0x80))
   return out
 }
 
@@ -191,14 +190,8 @@ function encodeString(b: Uint8Array): Uint8Array {
 export function rlpEncodeListOfEncoded(parts: readonly Uint8Array[]): Uint8Array {
   let len = 0
   for (const p of parts) len += p.length
-  const ll = len <= 55 ? 0 : lengthOfLength(len)
-  const out = new Uint8Array(1 + ll + len)
-  if (ll === 0) out[0] = 0xc0 + len
-  else {
-    out[0] = 0xf7 + ll
-    for (let i = ll, v = len; i >= 1; i--, v = Math.floor(v / 256)) out[i] = v % 256
-  }
-  let o = 1 + ll
+  const out = new Uint8Array((len <= 55 ? 1 : 1 + lengthOfLength(len)) + len)
+  let o = writeRlpHeader(out, 0, len, 0xc0)
   for (const p of parts) {
     out.set(p, o)
     o += p.length

@@ -3,7 +3,7 @@
  * set, which is all a body check or a genesis state root needs.
  */
 import { keccak256 } from './bytes.js'
-import { rlpEncode, rlpEncodeListOfEncoded } from './rlp.js'
+import { lengthOfLength, rlpEncode, rlpEncodeListOfEncoded, writeRlpHeader } from './rlp.js'
 
 /** Root of the empty trie: keccak256(rlp('')). */
 export const EMPTY_TRIE_ROOT = keccak256(Uint8Array.of(0x80))
@@ -63,35 +63,17 @@ function strHeaderLength(b: Uint8Array): number {
   return n <= 55 ? 1 : 1 + lengthOfLength(n)
 }
 
-function lengthOfLength(n: number): number {
-  let ll = 0
-  for (let v = n; v > 0; v = Math.floor(v / 256)) ll++
-  return ll
-}
-
-/** Writes the RLP header of a string or list of `len` bytes at `o`; returns the offset after it. */
-function writeHeader(out: Uint8Array, o: number, len: number, base: number): number {
-  if (len <= 55) {
-    out[o] = base + len
-    return o + 1
-  }
-  const ll = lengthOfLength(len)
-  out[o] = base + 55 + ll
-  for (let i = ll, v = len; i >= 1; i--, v = Math.floor(v / 256)) out[o + i] = v % 256
-  return o + 1 + ll
-}
-
 /** `rlp([path, value])` written once into a buffer of its size (the value, often a few hundred bytes, copied once). */
 function leafNode(path: Uint8Array, value: Uint8Array): Uint8Array {
   const ph = strHeaderLength(path)
   const vh = strHeaderLength(value)
   const len = ph + path.length + vh + value.length
   const out = new Uint8Array((len <= 55 ? 1 : 1 + lengthOfLength(len)) + len)
-  let o = writeHeader(out, 0, len, 0xc0)
-  if (ph > 0) o = writeHeader(out, o, path.length, 0x80)
+  let o = writeRlpHeader(out, 0, len, 0xc0)
+  if (ph > 0) o = writeRlpHeader(out, o, path.length, 0x80)
   out.set(path, o)
   o += path.length
-  if (vh > 0) o = writeHeader(out, o, value.length, 0x80)
+  if (vh > 0) o = writeRlpHeader(out, o, value.length, 0x80)
   out.set(value, o)
   return out
 }
