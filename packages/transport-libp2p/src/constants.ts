@@ -47,3 +47,24 @@ export const peerKeyFileName = 'libp2p-node-key'
 
 /** Default listen address: loopback, a free port. */
 export const defaultListenAddrs = ['/ip4/127.0.0.1/tcp/0']
+
+/**
+ * Inbound connection limits of the libp2p node (see `Libp2pTransportOptions.inboundLimits`). The
+ * eth peer limit (how many peers a node keeps) is the node's own (peerset / `--maxpeers`); these
+ * only bound what libp2p accepts before an eth stream exists.
+ */
+/** libp2p connections at most, both directions (libp2p's own default is 300). */
+export const defaultMaxConnections = 300
+/**
+ * Inbound connections in their upgrade (noise + yamux handshake) at once; more are refused. libp2p's
+ * default is 10, which a burst of dials reaches as soon as the handshakes slow down under load.
+ */
+export const defaultMaxPendingInboundConnections = 64
+/**
+ * New inbound connections one remote host may open per second (libp2p's default, 5). Loopback
+ * hosts are exempt unless `limitLoopback` is set: every local client shares 127.0.0.1, as geth
+ * exempts LAN addresses from its inbound throttle.
+ */
+export const defaultInboundPerHostPerSecond = 5
+/** Hosts the per-host inbound limiter tracks at once; stale ones are dropped first. */
+export const maxTrackedInboundHosts = 4096
