@@ -557,6 +557,10 @@ export class Chain {
   async getHeaderByNumber(n: bigint): Promise<BlockHeader | undefined> {
     const cached = this.headerCache.get(n)
     if (cached !== undefined) return cached
+    // no canonical entry exists above the top (the heads move right after the batch that adds
+    // them): peers asking past our head cost no read
+    if (this.fastHead !== undefined && this.head !== undefined && n > this.topNumber())
+      return undefined
     const token = this.headerCache.token()
     const hash = await this.get(k.canonicalKey(n))
     const header = hash ? await this.getHeader(hash, n) : undefined

@@ -43,6 +43,25 @@ describe('the chain header cache', () => {
     expect(await chain.getCanonicalHash(3n)).toEqual(a[2]!.hash)
   })
 
+  it('answers a number above the head without a database read', async () => {
+    const chain = await setup()
+    const a = await chainOf(chain, chain.genesis, 2, 1)
+    await chain.insertChain(a)
+    const db = chain.db as unknown as { get: (key: Uint8Array) => Promise<unknown> }
+    const realGet = db.get.bind(db)
+    let reads = 0
+    db.get = async (key: Uint8Array) => {
+      reads++
+      return realGet(key)
+    }
+    for (let n = 3n; n < 64n; n++) expect(await chain.getHeaderByNumber(n)).toBeUndefined()
+    expect(reads).toBe(0)
+    // and the block that extends the head is there as soon as the head moved
+    const [b3] = await chainOf(chain, a[1]!.header, 1, 1)
+    await chain.insertChain([b3!])
+    expect((await chain.getHeaderByNumber(3n))?.hash).toEqual(b3!.hash)
+  })
+
   it('never serves a header a reorg replaced', async () => {
     const chain = await setup()
     const a = await chainOf(chain, chain.genesis, 4, 1)
