@@ -16,6 +16,7 @@ import {
   defaultPriceBumpPercent,
   journalRotateSlackEntries,
   limboMaxBytes,
+  maxPrefetchedSenders,
   maxReorgDepthBlocks,
   txSlotSizeBytes,
 } from './constants.js'
@@ -148,6 +149,14 @@ export interface TxPool {
    * error with `peerFault: true` means the peer that sent it should be dropped.
    */
   addRemotes(txs: readonly Transaction[]): Promise<Array<PoolTransaction | TxPoolError>>
+  /**
+   * Recovers the senders of transactions about to be added one by one (a JSON-RPC batch of
+   * `eth_sendRawTransaction`) in one batch on the batch recoverer, off the main thread; `add` and
+   * `addRaw` of the same transaction (by hash) then use that sender. Kept for at most
+   * `maxPrefetchedSenders` transactions. Does nothing without a batch recoverer or for fewer than
+   * two; never throws (a failed recovery is redone by the add, which reports it).
+   */
+  prefetchSenders(txs: readonly Transaction[]): Promise<void>
   get(hash: Uint8Array | string): PoolTransaction | undefined
   has(hash: Uint8Array | string): boolean
   /** Executable transactions by sender ('0x' hex), each list in nonce order. */
@@ -606,7 +615,18 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
     if (!isValidSignatureValues(tx.r, tx.s, true)) throw bad()
   }
 
+  /** Senders recovered by `prefetchSenders`, by transaction hash (insertion order: oldest first). */
+  const prefetched = new Map<string, Uint8Array>()
+
   const recoverSender = (tx: Transaction): Uint8Array => {
+    if (prefetched.size > 0) {
+      const key = hex(tx.hash)
+      const s = prefetched.get(key)
+      if (s !== undefined) {
+        prefetched.delete(key)
+        return s
+      }
+    }
     recoverer ??= loadRecoverer()
     try {
       return publicKeyToAddress(recoverer.recoverPublicKey(tx.sigHash(), tx.r, tx.s, tx.recovery))
@@ -1054,6 +1074,35 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
         }
       }
       return results
+    },
+    async prefetchSenders(txs) {
+      if (deps.batchRecoverer === undefined || txs.length < 2) return
+      const todo = txs.filter((tx) => {
+        try {
+          checkStateless(tx)
+          return true
+        } catch {
+          return false
+        }
+      })
+      if (todo.length < 2) return
+      let senders: Array<Uint8Array | null>
+      try {
+        senders = await deps.batchRecoverer.recoverAddresses(
+          todo.map((tx) => ({ hash: tx.sigHash(), r: tx.r, s: tx.s, recovery: tx.recovery })),
+        )
+      } catch {
+        return // pool closed or a worker died: each add recovers its own
+      }
+      for (let i = 0; i < todo.length; i++) {
+        const sender = senders[i]
+        if (sender === null || sender === undefined) continue
+        const key = hex((todo[i] as Transaction).hash)
+        prefetched.delete(key)
+        prefetched.set(key, sender)
+        if (prefetched.size > maxPrefetchedSenders)
+          prefetched.delete(prefetched.keys().next().value as string)
+      }
     },
     get(hash) {
       const e = all.get(normHash(hash))

@@ -1,7 +1,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createRecoveryPool } from '@ethwire/crypto'
+import { createRecoveryPool, loadRecoverer } from '@ethwire/crypto'
+import { Transaction } from '@ethwire/rlp-wire'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   createFileJournal,
@@ -183,6 +184,66 @@ describe('batch add from the network', () => {
     } finally {
       await workers.close()
     }
+  })
+})
+
+describe('senders prefetched for one-by-one adds (a JSON-RPC batch)', () => {
+  /** A main-thread recoverer that counts its recoveries. */
+  const counting = () => {
+    const inner = loadRecoverer()
+    const c = {
+      name: inner.name,
+      calls: 0,
+      recoverPublicKey: (h: Uint8Array, r: bigint, s: bigint, v: number) => {
+        c.calls++
+        return inner.recoverPublicKey(h, r, s, v)
+      },
+    }
+    return c
+  }
+
+  it('add uses the sender the batch recoverer found, recovering nothing on the main thread', async () => {
+    const workers = createRecoveryPool({ workers: 1 })
+    try {
+      const rec = counting()
+      const p = createTxPool({ batchRecoverer: workers, recoverer: rec }, { chainId })
+      const txs = [tx1559(alice.key, 0n), tx1559(bob.key, 0n), tx1559(alice.key, 1n)]
+      await p.prefetchSenders(txs)
+      for (const tx of txs) await p.addRaw(tx.encode(), { local: true })
+      expect(rec.calls).toBe(0)
+      expect(nonces(p.pending().get(hexOf(alice.address)))).toEqual([0n, 1n])
+      expect(p.get(txs[1]!.hash)?.sender).toEqual(bob.address)
+      // a transaction that was not prefetched is recovered here
+      await p.add(tx1559(carol.key, 0n))
+      expect(rec.calls).toBe(1)
+    } finally {
+      await workers.close()
+    }
+  })
+
+  it('a sender is only ever the one of that exact transaction; a dead recoverer changes nothing', async () => {
+    const workers = createRecoveryPool({ workers: 1 })
+    const rec = counting()
+    const p = createTxPool({ batchRecoverer: workers, recoverer: rec }, { chainId })
+    const good = tx1559(alice.key, 0n)
+    const other = tx1559(carol.key, 5n)
+    await p.prefetchSenders([good, other])
+    // the same fields signed by bob: another hash, so it is recovered anew (bob, not alice)
+    const bobs = tx1559(bob.key, 0n)
+    expect((await p.add(bobs)).sender).toEqual(bob.address)
+    expect(rec.calls).toBe(1)
+    expect((await p.add(good)).sender).toEqual(alice.address)
+    expect(rec.calls).toBe(1)
+    // a bad signature is refused before any recovery, prefetched or not
+    const bad = Transaction.fromData({ ...tx1559(bob.key, 1n).toData(), s: 0n })
+    await p.prefetchSenders([bad, tx1559(bob.key, 2n)])
+    await expect(p.add(bad)).rejects.toSatisfy((e) => isTxPoolError(e, 'ErrInvalidSignature'))
+    await workers.close()
+    const late = [tx1559(bob.key, 1n), tx1559(carol.key, 0n)]
+    await p.prefetchSenders(late) // the closed pool: nothing prefetched, no throw
+    for (const tx of late) await p.add(tx)
+    expect(rec.calls).toBe(3)
+    expect(p.status().pending).toBe(4)
   })
 })
 

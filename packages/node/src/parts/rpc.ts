@@ -4,7 +4,8 @@
  * WebSocket).
  */
 import type { Logger } from '@ethwire/interface'
-import { type BlockHeader, bytesToHex } from '@ethwire/rlp-wire'
+import { type BlockHeader, bytesToHex, type Transaction } from '@ethwire/rlp-wire'
+import { decodeRawTransaction } from '@ethwire/txpool'
 import {
   defaultHttpHost,
   defaultHttpPort,
@@ -135,6 +136,17 @@ export function createBackend(p: BackendParts): Backend {
     estimateGas: (input) => p.chain.executor.estimateGas({ ...input, headers }),
     suggestTip: () => oracle.suggestTip(),
     sendRawTransaction: async (raw) => (await pool().addRaw(raw, { local: true })).hashHex,
+    prepareRawTransactions: async (raws) => {
+      const txs: Transaction[] = []
+      for (const raw of raws) {
+        try {
+          txs.push(decodeRawTransaction(raw))
+        } catch {
+          // sendRawTransaction reports it
+        }
+      }
+      await pool().prefetchSenders(txs)
+    },
     poolTransaction: (h) => pool().get(h),
     poolStatus: () => pool().status(),
     poolContent: () => pool().content(),

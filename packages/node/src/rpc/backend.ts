@@ -144,6 +144,11 @@ export interface Backend {
   // ------------------------------------------------------------------ pool
   /** Adds a signed transaction (binary form) as a local one; resolves with its hash hex. */
   sendRawTransaction(raw: Uint8Array): Promise<string>
+  /**
+   * Raw transactions about to be sent one by one (a JSON-RPC batch): their senders are recovered
+   * together, off the main thread, for the `sendRawTransaction` calls that follow. Optional.
+   */
+  prepareRawTransactions?(raws: readonly Uint8Array[]): Promise<void>
   poolTransaction(hash: Uint8Array): BackendPoolTx | undefined
   poolStatus(): { pending: number; queued: number }
   poolContent(): BackendPoolContent

@@ -99,16 +99,33 @@ export function ethMethods(b: Backend): RpcMethods {
       const ref = blockNumberParam(params, 0)
       return txAt(await blockAt(ref), indexParam(params, 1))
     },
-    eth_sendRawTransaction: async (params) => {
-      const raw = dataParam(params, 0)
-      try {
-        return await b.sendRawTransaction(raw)
-      } catch (err) {
-        if (isTxPoolError(err))
-          throw new RpcError(RpcErrorCode.Server, err.message, { code: err.code })
-        throw err
-      }
-    },
+    eth_sendRawTransaction: Object.assign(
+      async (params: unknown[]) => {
+        const raw = dataParam(params, 0)
+        try {
+          return await b.sendRawTransaction(raw)
+        } catch (err) {
+          if (isTxPoolError(err))
+            throw new RpcError(RpcErrorCode.Server, err.message, { code: err.code })
+          throw err
+        }
+      },
+      {
+        // a batch: every sender recovered at once in the recovery workers
+        prepareBatch: async (paramsList: unknown[][]) => {
+          if (b.prepareRawTransactions === undefined) return
+          const raws: Uint8Array[] = []
+          for (const params of paramsList) {
+            try {
+              raws.push(dataParam(params, 0))
+            } catch {
+              // the call itself reports it
+            }
+          }
+          await b.prepareRawTransactions(raws)
+        },
+      },
+    ),
     eth_getTransactionByHash: async (params) => {
       const hash = hashParam(params, 0)
       const pooled = b.poolTransaction(hash)
