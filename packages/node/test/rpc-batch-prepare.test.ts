@@ -5,7 +5,7 @@
  */
 import { createRecoveryPool, loadRecoverer } from '@ethwire/crypto'
 import { bytesToHex } from '@ethwire/rlp-wire'
-import { createTxPool, decodeRawTransaction } from '@ethwire/txpool'
+import { createTxPool, decodeRawTransaction, type RecoveredSender } from '@ethwire/txpool'
 import { signTx, testAccount } from '@ethwire/txpool/testing'
 import { describe, expect, it } from 'vitest'
 import type { Backend } from '../src/rpc/backend.js'
@@ -82,11 +82,13 @@ describe('eth_sendRawTransaction in a batch', () => {
     try {
       const pool = createTxPool({ recoverer, batchRecoverer: workers }, { chainId })
       const backend = {
-        sendRawTransaction: async (raw: Uint8Array) =>
-          (await pool.addRaw(raw, { local: true })).hashHex,
-        prepareRawTransactions: async (raws: readonly Uint8Array[]) => {
-          await pool.prefetchSenders(raws.map((r) => decodeRawTransaction(r)))
+        sendRawTransaction: async (raw: Uint8Array, prepared?: unknown) => {
+          const r = prepared as RecoveredSender | undefined
+          if (r !== undefined) return (await pool.add(r.tx, { local: true, recovered: r })).hashHex
+          return (await pool.addRaw(raw, { local: true })).hashHex
         },
+        prepareRawTransactions: (raws: readonly Uint8Array[]) =>
+          pool.recoverSenders(raws.map((r) => decodeRawTransaction(r))),
       } as Partial<Backend> as Backend
       const methods = createRpcMethods(backend)
       const keys = [1, 2, 3].map((i) => testAccount(i))

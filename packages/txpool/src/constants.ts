@@ -63,9 +63,3 @@ export const blobCommitmentVersionKzg = 0x01
 /** EIP-1559 base fee change denominator and elasticity multiplier. */
 export const baseFeeChangeDenominator = 8n
 export const elasticityMultiplier = 2n
-
-/**
- * Senders recovered ahead by `prefetchSenders` (a JSON-RPC batch of raw transactions, in the
- * recovery workers) and kept, by transaction hash, until the transaction is added; oldest out.
- */
-export const maxPrefetchedSenders = 4096

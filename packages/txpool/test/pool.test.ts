@@ -187,7 +187,7 @@ describe('batch add from the network', () => {
   })
 })
 
-describe('senders prefetched for one-by-one adds (a JSON-RPC batch)', () => {
+describe('senders recovered ahead for one-by-one adds (a JSON-RPC batch)', () => {
   /** A main-thread recoverer that counts its recoveries. */
   const counting = () => {
     const inner = loadRecoverer()
@@ -202,18 +202,20 @@ describe('senders prefetched for one-by-one adds (a JSON-RPC batch)', () => {
     return c
   }
 
-  it('add uses the sender the batch recoverer found, recovering nothing on the main thread', async () => {
+  it('add takes the sender the batch recoverer found, recovering nothing on the main thread', async () => {
     const workers = createRecoveryPool({ workers: 1 })
     try {
       const rec = counting()
       const p = createTxPool({ batchRecoverer: workers, recoverer: rec }, { chainId })
       const txs = [tx1559(alice.key, 0n), tx1559(bob.key, 0n), tx1559(alice.key, 1n)]
-      await p.prefetchSenders(txs)
-      for (const tx of txs) await p.addRaw(tx.encode(), { local: true })
+      const recovered = await p.recoverSenders(txs)
+      expect(recovered.map((r) => r?.sender)).toEqual([alice.address, bob.address, alice.address])
+      for (let i = 0; i < txs.length; i++)
+        await p.add(txs[i]!, { local: true, recovered: recovered[i] })
       expect(rec.calls).toBe(0)
       expect(nonces(p.pending().get(hexOf(alice.address)))).toEqual([0n, 1n])
       expect(p.get(txs[1]!.hash)?.sender).toEqual(bob.address)
-      // a transaction that was not prefetched is recovered here
+      // without one: recovered here
       await p.add(tx1559(carol.key, 0n))
       expect(rec.calls).toBe(1)
     } finally {
@@ -221,29 +223,36 @@ describe('senders prefetched for one-by-one adds (a JSON-RPC batch)', () => {
     }
   })
 
-  it('a sender is only ever the one of that exact transaction; a dead recoverer changes nothing', async () => {
+  it('takes only its own results, for that very transaction; a dead recoverer changes nothing', async () => {
     const workers = createRecoveryPool({ workers: 1 })
     const rec = counting()
     const p = createTxPool({ batchRecoverer: workers, recoverer: rec }, { chainId })
     const good = tx1559(alice.key, 0n)
-    const other = tx1559(carol.key, 5n)
-    await p.prefetchSenders([good, other])
-    // the same fields signed by bob: another hash, so it is recovered anew (bob, not alice)
+    const [r0] = await p.recoverSenders([good, tx1559(carol.key, 5n)])
+    // a forged result (alice as the sender of bob's transaction) is not taken
     const bobs = tx1559(bob.key, 0n)
-    expect((await p.add(bobs)).sender).toEqual(bob.address)
-    expect(rec.calls).toBe(1)
-    expect((await p.add(good)).sender).toEqual(alice.address)
-    expect(rec.calls).toBe(1)
-    // a bad signature is refused before any recovery, prefetched or not
-    const bad = Transaction.fromData({ ...tx1559(bob.key, 1n).toData(), s: 0n })
-    await p.prefetchSenders([bad, tx1559(bob.key, 2n)])
-    await expect(p.add(bad)).rejects.toSatisfy((e) => isTxPoolError(e, 'ErrInvalidSignature'))
+    expect((await p.add(bobs, { recovered: { tx: bobs, sender: alice.address } })).sender).toEqual(
+      bob.address,
+    )
+    // nor a real one handed with another transaction
+    const bobs1 = tx1559(bob.key, 1n)
+    expect((await p.add(bobs1, { recovered: r0 })).sender).toEqual(bob.address)
+    expect(rec.calls).toBe(2)
+    expect((await p.add(good, { recovered: r0 })).sender).toEqual(alice.address)
+    expect(rec.calls).toBe(2)
+    // a bad signature is not recovered ahead, and the add refuses it
+    const bad = Transaction.fromData({ ...tx1559(bob.key, 2n).toData(), s: 0n })
+    const rb = await p.recoverSenders([bad, tx1559(bob.key, 3n)])
+    expect(rb[0]).toBeUndefined()
+    await expect(p.add(bad, { recovered: rb[0] })).rejects.toSatisfy((e) =>
+      isTxPoolError(e, 'ErrInvalidSignature'),
+    )
     await workers.close()
-    const late = [tx1559(bob.key, 1n), tx1559(carol.key, 0n)]
-    await p.prefetchSenders(late) // the closed pool: nothing prefetched, no throw
+    const late = [tx1559(bob.key, 2n), tx1559(carol.key, 0n)]
+    expect(await p.recoverSenders(late)).toEqual([undefined, undefined]) // closed: no throw
     for (const tx of late) await p.add(tx)
-    expect(rec.calls).toBe(3)
-    expect(p.status().pending).toBe(4)
+    expect(rec.calls).toBe(4)
+    expect(p.status().pending).toBe(5)
   })
 })
 

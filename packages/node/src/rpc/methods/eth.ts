@@ -55,6 +55,8 @@ export function ethMethods(b: Backend): RpcMethods {
       index: i,
     })
   }
+  /** What a batch's `prepareBatch` made for each eth_sendRawTransaction call, by its params. */
+  const prepared = new WeakMap<unknown[], unknown>()
 
   return {
     eth_chainId: () => qty(b.chainId),
@@ -102,8 +104,10 @@ export function ethMethods(b: Backend): RpcMethods {
     eth_sendRawTransaction: Object.assign(
       async (params: unknown[]) => {
         const raw = dataParam(params, 0)
+        const ready = prepared.get(params)
+        prepared.delete(params)
         try {
-          return await b.sendRawTransaction(raw)
+          return await b.sendRawTransaction(raw, ready)
         } catch (err) {
           if (isTxPoolError(err))
             throw new RpcError(RpcErrorCode.Server, err.message, { code: err.code })
@@ -111,18 +115,23 @@ export function ethMethods(b: Backend): RpcMethods {
         }
       },
       {
-        // a batch: every sender recovered at once in the recovery workers
+        // a batch: every sender recovered at once in the recovery workers, each handed to its call
+        // (by its params array, which the call gets next)
         prepareBatch: async (paramsList: unknown[][]) => {
           if (b.prepareRawTransactions === undefined) return
           const raws: Uint8Array[] = []
+          const of: unknown[][] = []
           for (const params of paramsList) {
             try {
               raws.push(dataParam(params, 0))
+              of.push(params)
             } catch {
               // the call itself reports it
             }
           }
-          await b.prepareRawTransactions(raws)
+          const out = await b.prepareRawTransactions(raws)
+          for (let i = 0; i < of.length; i++)
+            if (out[i] !== undefined) prepared.set(of[i] as unknown[], out[i])
         },
       },
     ),
