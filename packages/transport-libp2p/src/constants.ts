@@ -68,3 +68,15 @@ export const defaultMaxPendingInboundConnections = 64
 export const defaultInboundPerHostPerSecond = 5
 /** Hosts the per-host inbound limiter tracks at once; stale ones are dropped first. */
 export const maxTrackedInboundHosts = 4096
+
+/**
+ * libp2p's connection monitor pings every connection this often (libp2p's default: 10 s)...
+ */
+export const defaultPingIntervalMs = 15_000
+/**
+ * ...and aborts the connection when a ping is not answered within this long at least (libp2p's
+ * adaptive timeout starts from 5 s, which a node under load, its event loop busy for a few seconds,
+ * misses: every libp2p peer of the load test was dropped at once). RLPx's values: a ping every
+ * 15 s, a peer silent for 20 s after it dropped.
+ */
+export const defaultPingTimeoutMs = 20_000

@@ -18,6 +18,8 @@ import {
   defaultMaxConnections,
   defaultMaxMessageSizeBytes,
   defaultMaxPendingInboundConnections,
+  defaultPingIntervalMs,
+  defaultPingTimeoutMs,
   defaultProtocolPrefix,
   maxPendingInbound,
   protocolSuffix,
@@ -202,6 +204,13 @@ export interface Libp2pTransportOptions {
   readonly hangUpOnClose?: boolean
   readonly closeTimeoutMs?: number
   readonly dialTimeoutMs?: number
+  /**
+   * Liveness of the libp2p node we build: a ping every `pingIntervalMs` (default 15 s) on each
+   * connection, aborted when one is not answered within `pingTimeoutMs` (default 20 s, the floor
+   * of libp2p's adaptive timeout).
+   */
+  readonly pingIntervalMs?: number
+  readonly pingTimeoutMs?: number
   /** Inbound connection limits of the libp2p node we build (ignored for one passed in). */
   readonly inboundLimits?: Libp2pInboundLimits
 }
@@ -305,6 +314,11 @@ export function createLibp2pTransport(
     if (k !== 'tcp' && k !== 'websockets') throw new RangeError(`unknown libp2p transport ${k}`)
   if (kinds.size === 0) throw new RangeError('at least one libp2p transport is required')
   const listen = options.listen ?? (kinds.has('tcp') ? defaultListenAddrs : [])
+  for (const k of ['pingIntervalMs', 'pingTimeoutMs'] as const) {
+    const v = options[k]
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1))
+      throw new RangeError(`${k} must be a positive integer, got ${v}`)
+  }
   const limits = options.inboundLimits ?? {}
   for (const [k, v] of Object.entries(limits))
     if (typeof v === 'number' && !(Number.isInteger(v) && v >= 1))
@@ -403,6 +417,13 @@ export function createLibp2pTransport(
           denyInboundConnection: (maConn) => {
             const host = hostOfMultiaddr(maConn.remoteAddr.toString())
             return host !== undefined && !inboundRate.admit(host)
+          },
+        },
+        connectionMonitor: {
+          pingInterval: options.pingIntervalMs ?? defaultPingIntervalMs,
+          pingTimeout: {
+            minTimeout: options.pingTimeoutMs ?? defaultPingTimeoutMs,
+            maxTimeout: Math.max(60_000, options.pingTimeoutMs ?? defaultPingTimeoutMs),
           },
         },
         connectionManager: {

@@ -71,6 +71,27 @@ describe('inbound limits', () => {
   })
 })
 
+describe('liveness', () => {
+  /** libp2p's connection monitor, read through its internal shape (guarded). */
+  const monitorOf = (t: Libp2pTransport) =>
+    (
+      t.node as unknown as {
+        components?: {
+          connectionMonitor?: { pingIntervalMs?: number; timeout?: { minTimeout?: number } }
+        }
+      }
+    ).components?.connectionMonitor
+
+  it('pings every 15 s and waits at least 20 s for the answer (libp2p: 10 s and 5 s)', async () => {
+    const m = monitorOf(await started())
+    expect(m?.pingIntervalMs).toBe(15_000)
+    expect(m?.timeout?.minTimeout).toBe(20_000)
+    const n = monitorOf(await started({ pingIntervalMs: 1_000, pingTimeoutMs: 3_000 }))
+    expect([n?.pingIntervalMs, n?.timeout?.minTimeout]).toEqual([1_000, 3_000])
+    expect(() => createLibp2pTransport({}, { pingTimeoutMs: 0 })).toThrow(RangeError)
+  })
+})
+
 describe('createInboundRateLimiter', () => {
   it('admits perSecond per host per window, loopback exempt by default', () => {
     let t = 0
