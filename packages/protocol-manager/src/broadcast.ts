@@ -150,20 +150,10 @@ export interface TxBroadcaster {
 export const txBroadcastPairsPerTask = 4096
 /** The smallest chunk, however many peers (a message per peer carries at least this many). */
 export const txBroadcastMinChunk = 16
-/**
- * The collection window grows with the peers, this much per peer (from the configured delay, up to
- * {@link txBroadcastMaxDelayMs}): each window ends in one message per peer, so with many peers a
- * short window is mostly per-message cost (framing, compression, encryption, a write each). 0.5 ms
- * keeps it at 10 ms up to 20 peers and about 2,000 messages a second beyond: 50 ms at 100 peers.
- */
-export const txBroadcastDelayPerPeerMs = 0.5
-/** The longest collection window, however many peers. */
-export const txBroadcastMaxDelayMs = 100
 
 /**
  * New pending transactions of the pool go to txsync, collected for `delayMs` first (one message
- * per peer instead of one per transaction), or longer with many peers
- * ({@link txBroadcastDelayPerPeerMs}); `delayMs` 0 hands each pool event on at once. A large
+ * per peer instead of one per transaction); `delayMs` 0 hands each pool event on at once. A large
  * collection goes out in chunks of about {@link txBroadcastPairsPerTask} / peers transactions, one
  * chunk per event-loop task (a timer of 0 between them), in the pool's order.
  */
@@ -178,13 +168,6 @@ export function createTxBroadcaster(deps: TxBroadcasterDeps, delayMs: number): T
   const chunkSize = () => {
     const n = Math.max(1, deps.peerCount?.() ?? 1)
     return Math.max(txBroadcastMinChunk, Math.floor(txBroadcastPairsPerTask / n))
-  }
-  const windowMs = () => {
-    const byPeers = Math.min(
-      txBroadcastMaxDelayMs,
-      (deps.peerCount?.() ?? 0) * txBroadcastDelayPerPeerMs,
-    )
-    return Math.max(delayMs, byPeers)
   }
   const next = () => {
     yieldTimer = undefined
@@ -224,7 +207,7 @@ export function createTxBroadcaster(deps: TxBroadcasterDeps, delayMs: number): T
           return
         }
         for (const t of txs) batch.push(t)
-        timer ??= deps.clock.setTimeout(flush, windowMs())
+        timer ??= deps.clock.setTimeout(flush, delayMs)
       })
     },
     stop() {

@@ -3,8 +3,6 @@ import type { Transaction } from '@ethwire/rlp-wire'
 import { describe, expect, it } from 'vitest'
 import {
   createTxBroadcaster,
-  txBroadcastDelayPerPeerMs,
-  txBroadcastMaxDelayMs,
   txBroadcastMinChunk,
   txBroadcastPairsPerTask,
 } from '../src/broadcast.js'
@@ -69,31 +67,5 @@ describe('tx broadcaster', () => {
     b.stop()
     expect(clock.nextDue()).toBeUndefined()
     expect(calls).toHaveLength(2)
-  })
-
-  it('collects longer with many peers: one message per peer per window', () => {
-    for (const [peers, windowMs] of [
-      [4, 10],
-      [20, 10],
-      [100, 100 * txBroadcastDelayPerPeerMs],
-      [1000, txBroadcastMaxDelayMs],
-    ] as const) {
-      const clock = new FakeClock()
-      const { pool, emit } = emitter()
-      const calls: Transaction[][] = []
-      const b = createTxBroadcaster(
-        { txPool: pool, broadcast: (t) => calls.push([...t]), clock, peerCount: () => peers },
-        10,
-      )
-      b.start()
-      emit(fakeTxs(3))
-      clock.tick(windowMs / 2)
-      emit(fakeTxs(2))
-      clock.tick(windowMs / 2 - 1)
-      expect(calls).toHaveLength(0)
-      clock.tick(1)
-      expect(calls.map((c) => c.length)).toEqual([5])
-      b.stop()
-    }
   })
 })
