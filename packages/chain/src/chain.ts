@@ -230,6 +230,8 @@ export class Chain {
   private noHeadState = false
   /** Recently read canonical headers by number; kept right by `write` (see header-cache.ts). */
   private readonly headerCache = new CanonicalHeaderCache(canonicalHeaderCacheEntries)
+  /** The highest canonical entry this chain put (set before the write; only grows). */
+  private canonicalWrittenTop = 0n
 
   /** @internal use `openChain` */
   constructor(readonly db: Db) {}
@@ -558,8 +560,13 @@ export class Chain {
     const cached = this.headerCache.get(n)
     if (cached !== undefined) return cached
     // no canonical entry exists above the top (the heads move right after the batch that adds
-    // them): peers asking past our head cost no read
-    if (this.fastHead !== undefined && this.head !== undefined && n > this.topNumber())
+    // them) nor above any this chain wrote: peers asking past our head cost no read
+    if (
+      this.fastHead !== undefined &&
+      this.head !== undefined &&
+      n > this.topNumber() &&
+      n > this.canonicalWrittenTop
+    )
       return undefined
     const token = this.headerCache.token()
     const hash = await this.get(k.canonicalKey(n))
@@ -727,7 +734,10 @@ export class Chain {
     const touched: bigint[] = []
     for (const op of ops) {
       const n = headerNumberOfKey(op.key)
-      if (n !== undefined) touched.push(n)
+      if (n === undefined) continue
+      touched.push(n)
+      if (op.type === 'put' && op.key.length === 10 && n > this.canonicalWrittenTop)
+        this.canonicalWrittenTop = n
     }
     if (touched.length) this.headerCache.invalidate(touched)
     try {

@@ -62,6 +62,26 @@ describe('the chain header cache', () => {
     expect((await chain.getHeaderByNumber(3n))?.hash).toEqual(b3!.hash)
   })
 
+  it('still reads a canonical entry some write put above the heads', async () => {
+    const chain = await setup()
+    const a = await chainOf(chain, chain.genesis, 3, 1)
+    // written by a path that moves no head (the ops of a block, the heads left as they are)
+    const h3 = a[2]!.header
+    const write = (chain as unknown as { write: (ops: unknown[], what: string) => Promise<void> })
+      .write
+    await write.call(
+      chain,
+      [
+        { type: 'put', key: k.headerKey(3n, h3.hash), value: h3.encode() },
+        { type: 'put', key: k.canonicalKey(3n), value: h3.hash },
+      ],
+      'test',
+    )
+    expect(chain.currentHeader().number).toBe(0n)
+    expect((await chain.getHeaderByNumber(3n))?.hash).toEqual(h3.hash)
+    expect(await chain.getHeaderByNumber(4n)).toBeUndefined()
+  })
+
   it('never serves a header a reorg replaced', async () => {
     const chain = await setup()
     const a = await chainOf(chain, chain.genesis, 4, 1)
