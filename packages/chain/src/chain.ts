@@ -26,6 +26,7 @@ import { type ConfigIncompatibility, checkCompatible, sameConfig } from './compa
 import { type ChainConfig, terminalTotalDifficulty } from './config.js'
 import {
   badBlockLimit,
+  canonicalHeaderCacheEntries,
   databaseVersion,
   executedBatchBlocks,
   executedBatchBytes,
@@ -42,6 +43,7 @@ import {
   isHeaderOnlyGenesis,
   parseGenesis,
 } from './genesis.js'
+import { CanonicalHeaderCache, headerNumberOfKey } from './header-cache.js'
 import { decodeStoredReceipts, encodeStoredReceipts } from './receipts.js'
 import * as k from './schema.js'
 import { prepareLocation, storageFailure, undoLocation, writeError } from './storage.js'
@@ -226,6 +228,10 @@ export class Chain {
   private headerOnly = false
   /** With an executor: the head block's state is not stored (a header-only genesis not yet synced). */
   private noHeadState = false
+  /** Recently read canonical headers by number; kept right by `write` (see header-cache.ts). */
+  private readonly headerCache = new CanonicalHeaderCache(canonicalHeaderCacheEntries)
+  /** The highest canonical entry this chain put (set before the write; only grows). */
+  private canonicalWrittenTop = 0n
 
   /** @internal use `openChain` */
   constructor(readonly db: Db) {}
@@ -532,6 +538,8 @@ export class Chain {
     return this.fastTd
   }
   async getCanonicalHash(n: bigint): Promise<Uint8Array | undefined> {
+    const cached = this.headerCache.get(n)
+    if (cached !== undefined) return cached.hash
     return this.get(k.canonicalKey(n))
   }
   async getBlockNumber(hash: Uint8Array): Promise<bigint | undefined> {
@@ -539,6 +547,8 @@ export class Chain {
     return v ? new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0) : undefined
   }
   async getHeader(hash: Uint8Array, n: bigint): Promise<BlockHeader | undefined> {
+    const cached = this.headerCache.get(n)
+    if (cached !== undefined && equalBytes(cached.hash, hash)) return cached
     const v = await this.get(k.headerKey(n, hash))
     return v ? BlockHeader.decode(v) : undefined
   }
@@ -547,8 +557,22 @@ export class Chain {
     return n === undefined ? undefined : this.getHeader(hash, n)
   }
   async getHeaderByNumber(n: bigint): Promise<BlockHeader | undefined> {
-    const hash = await this.getCanonicalHash(n)
-    return hash ? this.getHeader(hash, n) : undefined
+    const cached = this.headerCache.get(n)
+    if (cached !== undefined) return cached
+    // no canonical entry exists above the top (the heads move right after the batch that adds
+    // them) nor above any this chain wrote: peers asking past our head cost no read
+    if (
+      this.fastHead !== undefined &&
+      this.head !== undefined &&
+      n > this.topNumber() &&
+      n > this.canonicalWrittenTop
+    )
+      return undefined
+    const token = this.headerCache.token()
+    const hash = await this.get(k.canonicalKey(n))
+    const header = hash ? await this.getHeader(hash, n) : undefined
+    if (header !== undefined) this.headerCache.fill(token, header)
+    return header
   }
   /** Raw RLP of a header (for serving without re-encoding). */
   async getHeaderRlp(hash: Uint8Array): Promise<Uint8Array | undefined> {
@@ -706,6 +730,16 @@ export class Chain {
    */
   private async write(ops: Op[], what: string): Promise<void> {
     this.refuseAfterFailure()
+    // canonical entries and headers this batch changes leave the header cache before and after it
+    const touched: bigint[] = []
+    for (const op of ops) {
+      const n = headerNumberOfKey(op.key)
+      if (n === undefined) continue
+      touched.push(n)
+      if (op.type === 'put' && op.key.length === 10 && n > this.canonicalWrittenTop)
+        this.canonicalWrittenTop = n
+    }
+    if (touched.length) this.headerCache.invalidate(touched)
     try {
       await this.db.batch(ops)
     } catch (e) {
@@ -717,6 +751,8 @@ export class Chain {
         error: err.message,
       })
       throw err
+    } finally {
+      if (touched.length) this.headerCache.invalidate(touched)
     }
   }
 

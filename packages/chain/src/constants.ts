@@ -60,3 +60,8 @@ export const bloomConfirmBlocks = 256
 export const logsMaxResults = 10_000
 /** `getLogs`: most blocks one range query may span (then `ErrLogsRange`). */
 export const logsMaxBlockRange = 1_000_000n
+/**
+ * Canonical headers kept in memory by number (`Chain`'s read cache): what peers asking for the same
+ * ranges again are served from. About 1 KiB each with the encoding: ~4 MiB.
+ */
+export const canonicalHeaderCacheEntries = 4096

@@ -9,6 +9,12 @@ export const defaultHttpHost = '127.0.0.1'
 /** Address both transports listen on (`--addr`). */
 export const defaultListenHost = '127.0.0.1'
 export const defaultMaxPeers = 50
+/**
+ * libp2p connections allowed above `--maxpeers` (libp2p's `maxConnections` is maxpeers plus this):
+ * room for connections that never open an eth stream (identify, ping) and for ones our own peer
+ * limit refuses with TooManyPeers, so that the eth peer limit, not libp2p's, is what peers meet.
+ */
+export const libp2pConnectionHeadroom = 32
 export const defaultDevPeriodSeconds = 2
 /** Miner: the block gas limit it moves toward (`--miner.gaslimit`; the dev genesis has this one). */
 export const defaultMinerGasLimit = 30_000_000n

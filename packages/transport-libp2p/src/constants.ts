@@ -47,3 +47,36 @@ export const peerKeyFileName = 'libp2p-node-key'
 
 /** Default listen address: loopback, a free port. */
 export const defaultListenAddrs = ['/ip4/127.0.0.1/tcp/0']
+
+/**
+ * Inbound connection limits of the libp2p node (see `Libp2pTransportOptions.inboundLimits`). The
+ * eth peer limit (how many peers a node keeps) is the node's own (peerset / `--maxpeers`); these
+ * only bound what libp2p accepts before an eth stream exists.
+ */
+/** libp2p connections at most, both directions (libp2p's own default is 300). */
+export const defaultMaxConnections = 300
+/**
+ * Inbound connections in their upgrade (noise + yamux handshake) at once; more are refused. libp2p's
+ * default is 10, which a burst of dials reaches as soon as the handshakes slow down under load.
+ */
+export const defaultMaxPendingInboundConnections = 64
+/**
+ * New inbound connections one remote host may open per second (libp2p's default, 5). Loopback
+ * hosts are exempt unless `limitLoopback` is set: every local client shares 127.0.0.1, as geth
+ * exempts LAN addresses from its inbound throttle.
+ */
+export const defaultInboundPerHostPerSecond = 5
+/** Hosts the per-host inbound limiter tracks at once; stale ones are dropped first. */
+export const maxTrackedInboundHosts = 4096
+
+/**
+ * libp2p's connection monitor pings every connection this often (libp2p's default: 10 s)...
+ */
+export const defaultPingIntervalMs = 15_000
+/**
+ * ...and aborts the connection when a ping is not answered within this long at least (libp2p's
+ * adaptive timeout starts from 5 s, which a node under load, its event loop busy for a few seconds,
+ * misses: every libp2p peer of the load test was dropped at once). RLPx's values: a ping every
+ * 15 s, a peer silent for 20 s after it dropped.
+ */
+export const defaultPingTimeoutMs = 20_000

@@ -27,8 +27,11 @@ import './polyfill.js'
 export { Libp2pEthConnection, type Libp2pEthConnectionInit } from './connection.js'
 export {
   closeTimeoutMs,
+  defaultInboundPerHostPerSecond,
   defaultListenAddrs,
+  defaultMaxConnections,
   defaultMaxMessageSizeBytes,
+  defaultMaxPendingInboundConnections,
   defaultProtocolPrefix,
   dialTimeoutMs,
   disconnectFrameCode,
@@ -45,11 +48,18 @@ export {
   FrameDecoder,
   type FrameDecoderOptions,
 } from './framing.js'
+export {
+  createInboundRateLimiter,
+  hostOfMultiaddr,
+  type InboundRateLimiter,
+  isLoopbackHost,
+} from './inbound-limit.js'
 export { loadOrCreatePeerKey } from './peer-key.js'
 export {
   createLibp2pTransport,
   type DialOptions,
   defaultTransports,
+  type Libp2pInboundLimits,
   type Libp2pTransport,
   type Libp2pTransportDeps,
   type Libp2pTransportKind,

@@ -13,13 +13,19 @@ import { Libp2pEthConnection } from './connection.js'
 import {
   closeTimeoutMs as defaultCloseTimeoutMs,
   dialTimeoutMs as defaultDialTimeoutMs,
+  defaultInboundPerHostPerSecond,
   defaultListenAddrs,
+  defaultMaxConnections,
   defaultMaxMessageSizeBytes,
+  defaultMaxPendingInboundConnections,
+  defaultPingIntervalMs,
+  defaultPingTimeoutMs,
   defaultProtocolPrefix,
   maxPendingInbound,
   protocolSuffix,
 } from './constants.js'
 import { isTransportError, TransportError } from './errors.js'
+import { createInboundRateLimiter, hostOfMultiaddr } from './inbound-limit.js'
 import { loadLibp2pModules, loadTcp, loadWebSockets } from './modules.js'
 import { loadOrCreatePeerKey } from './peer-key.js'
 import type { FrameStream } from './types.js'
@@ -198,6 +204,36 @@ export interface Libp2pTransportOptions {
   readonly hangUpOnClose?: boolean
   readonly closeTimeoutMs?: number
   readonly dialTimeoutMs?: number
+  /**
+   * Liveness of the libp2p node we build: a ping every `pingIntervalMs` (default 15 s) on each
+   * connection, aborted when one is not answered within `pingTimeoutMs` (default 20 s, the floor
+   * of libp2p's adaptive timeout).
+   */
+  readonly pingIntervalMs?: number
+  readonly pingTimeoutMs?: number
+  /** Inbound connection limits of the libp2p node we build (ignored for one passed in). */
+  readonly inboundLimits?: Libp2pInboundLimits
+}
+
+/**
+ * What the libp2p node we build accepts, before any eth stream exists. The eth peer limit is the
+ * node's own (it refuses extra peers with TooManyPeers); these are the transport's abuse bounds.
+ */
+export interface Libp2pInboundLimits {
+  /** libp2p connections at most, both directions (`connectionManager.maxConnections`). Default 300. */
+  readonly maxConnections?: number
+  /**
+   * Inbound connections in their noise/yamux upgrade at once; more are refused
+   * (`connectionManager.maxIncomingPendingConnections`). Default 64.
+   */
+  readonly maxPending?: number
+  /**
+   * New inbound connections one remote host may open per second; more are refused. Default 5.
+   * Loopback hosts are exempt unless `limitLoopback`.
+   */
+  readonly perHostPerSecond?: number
+  /** Apply `perHostPerSecond` to loopback hosts too. Default false. */
+  readonly limitLoopback?: boolean
 }
 
 export interface DialOptions extends AbortOptions {}
@@ -278,6 +314,20 @@ export function createLibp2pTransport(
     if (k !== 'tcp' && k !== 'websockets') throw new RangeError(`unknown libp2p transport ${k}`)
   if (kinds.size === 0) throw new RangeError('at least one libp2p transport is required')
   const listen = options.listen ?? (kinds.has('tcp') ? defaultListenAddrs : [])
+  for (const k of ['pingIntervalMs', 'pingTimeoutMs'] as const) {
+    const v = options[k]
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1))
+      throw new RangeError(`${k} must be a positive integer, got ${v}`)
+  }
+  const limits = options.inboundLimits ?? {}
+  for (const [k, v] of Object.entries(limits))
+    if (typeof v === 'number' && !(Number.isInteger(v) && v >= 1))
+      throw new RangeError(`inboundLimits.${k} must be a positive integer, got ${v}`)
+  const inboundRate = createInboundRateLimiter({
+    perSecond: limits.perHostPerSecond ?? defaultInboundPerHostPerSecond,
+    limitLoopback: limits.limitLoopback ?? false,
+    now,
+  })
 
   let node: Libp2p | undefined = deps.libp2p
   let running = false
@@ -362,7 +412,26 @@ export function createLibp2pTransport(
         transports,
         // libp2p's browser default refuses private addresses and plain ws://: this transport
         // dials exactly the addresses it is given (a node's own bootnodes, a loopback dev node).
-        connectionGater: { denyDialMultiaddr: () => false },
+        connectionGater: {
+          denyDialMultiaddr: () => false,
+          denyInboundConnection: (maConn) => {
+            const host = hostOfMultiaddr(maConn.remoteAddr.toString())
+            return host !== undefined && !inboundRate.admit(host)
+          },
+        },
+        connectionMonitor: {
+          pingInterval: options.pingIntervalMs ?? defaultPingIntervalMs,
+          pingTimeout: {
+            minTimeout: options.pingTimeoutMs ?? defaultPingTimeoutMs,
+            maxTimeout: Math.max(60_000, options.pingTimeoutMs ?? defaultPingTimeoutMs),
+          },
+        },
+        connectionManager: {
+          maxConnections: limits.maxConnections ?? defaultMaxConnections,
+          maxIncomingPendingConnections: limits.maxPending ?? defaultMaxPendingInboundConnections,
+          // the per-host rate is ours (the gater above), which can exempt loopback
+          inboundConnectionThreshold: Number.MAX_SAFE_INTEGER,
+        },
         connectionEncrypters: [m.noise.noise()],
         streamMuxers: [m.yamux.yamux()],
         services: { identify: m.identify.identify(), ping: m.ping.ping() },

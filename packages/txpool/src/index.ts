@@ -38,6 +38,7 @@ export {
   createTxPool,
   decodeRawTransaction,
   type PoolTransaction,
+  type RecoveredSender,
   type TxPool,
   type TxPoolContent,
   type TxPoolDeps,

@@ -41,6 +41,12 @@ import {
 } from './validate.js'
 
 /** A transaction in the pool, with its recovered sender. */
+/** A sender `TxPool.recoverSenders` recovered for a transaction (opaque outside the pool). */
+export interface RecoveredSender {
+  readonly tx: Transaction
+  readonly sender: Uint8Array
+}
+
 export interface PoolTransaction {
   readonly tx: Transaction
   readonly hash: Uint8Array
@@ -142,12 +148,24 @@ export interface TxPool {
    */
   addRaw(raw: Uint8Array, opts?: { local?: boolean }): Promise<PoolTransaction>
   /** Adds a decoded transaction. Throws {@link TxPoolError}. */
-  add(tx: Transaction, opts?: { local?: boolean }): Promise<PoolTransaction>
+  add(
+    tx: Transaction,
+    opts?: { local?: boolean; recovered?: RecoveredSender | undefined },
+  ): Promise<PoolTransaction>
   /**
    * Adds transactions from the network; senders recovered in one batch. One result per input: an
    * error with `peerFault: true` means the peer that sent it should be dropped.
    */
   addRemotes(txs: readonly Transaction[]): Promise<Array<PoolTransaction | TxPoolError>>
+  /**
+   * Recovers the senders of transactions about to be added one by one (a JSON-RPC batch of
+   * `eth_sendRawTransaction`) in one batch on the batch recoverer, off the main thread. Hand a
+   * result to `add(tx, { recovered })`: the add then recovers nothing. Only results of this pool's
+   * own `recoverSenders` are taken (anything else is recovered again). Undefined for a transaction
+   * not recovered here (without a batch recoverer, fewer than two, a stateless check or the
+   * recovery failed: the add does it and reports it). Never throws.
+   */
+  recoverSenders(txs: readonly Transaction[]): Promise<Array<RecoveredSender | undefined>>
   get(hash: Uint8Array | string): PoolTransaction | undefined
   has(hash: Uint8Array | string): boolean
   /** Executable transactions by sender ('0x' hex), each list in nonce order. */
@@ -606,6 +624,9 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
     if (!isValidSignatureValues(tx.r, tx.s, true)) throw bad()
   }
 
+  /** Results of this pool's `recoverSenders`: the only ones `add` takes a sender from. */
+  const recoveredHere = new WeakSet<RecoveredSender>()
+
   const recoverSender = (tx: Transaction): Uint8Array => {
     recoverer ??= loadRecoverer()
     try {
@@ -835,17 +856,18 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
     }
   }
 
-  const prepare = (tx: Transaction): Prepared => {
+  const prepare = (tx: Transaction, sender?: Uint8Array): Prepared => {
     checkStateless(tx)
-    return { tx, sender: recoverSender(tx) }
+    return { tx, sender: sender ?? recoverSender(tx) }
   }
 
   const addOne = async (
     tx: Transaction,
     local: boolean,
     journal: boolean,
+    sender?: Uint8Array,
   ): Promise<PoolTransaction> => {
-    const p = prepare(tx)
+    const p = prepare(tx, sender)
     p.verified = await checkProofs(tx, p.sender)
     const added = await serialize(() => insert(p, local, journal))
     // acknowledged once its journal line is written (outside the lock: writes are grouped)
@@ -1002,7 +1024,9 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
       return addOne(tx, opts.local === true, true)
     },
     async add(tx, opts = {}) {
-      return addOne(tx, opts.local === true, true)
+      const r = opts.recovered
+      const sender = r !== undefined && r.tx === tx && recoveredHere.has(r) ? r.sender : undefined
+      return addOne(tx, opts.local === true, true, sender)
     },
     async addRemotes(txs) {
       const results: Array<PoolTransaction | TxPoolError> = new Array(txs.length)
@@ -1054,6 +1078,40 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
         }
       }
       return results
+    },
+    async recoverSenders(txs) {
+      const out: Array<RecoveredSender | undefined> = new Array(txs.length).fill(undefined)
+      if (deps.batchRecoverer === undefined || txs.length < 2) return out
+      const todo: number[] = []
+      for (let i = 0; i < txs.length; i++) {
+        try {
+          checkStateless(txs[i] as Transaction)
+          todo.push(i)
+        } catch {
+          // the add reports it
+        }
+      }
+      if (todo.length < 2) return out
+      let senders: Array<Uint8Array | null>
+      try {
+        senders = await deps.batchRecoverer.recoverAddresses(
+          todo.map((i) => {
+            const tx = txs[i] as Transaction
+            return { hash: tx.sigHash(), r: tx.r, s: tx.s, recovery: tx.recovery }
+          }),
+        )
+      } catch {
+        return out // pool closed or a worker died: each add recovers its own
+      }
+      for (let k = 0; k < todo.length; k++) {
+        const sender = senders[k]
+        if (sender === null || sender === undefined) continue
+        const i = todo[k] as number
+        const r: RecoveredSender = Object.freeze({ tx: txs[i] as Transaction, sender })
+        recoveredHere.add(r)
+        out[i] = r
+      }
+      return out
     },
     get(hash) {
       const e = all.get(normHash(hash))

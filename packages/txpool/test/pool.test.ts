@@ -1,7 +1,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createRecoveryPool } from '@ethwire/crypto'
+import { createRecoveryPool, loadRecoverer } from '@ethwire/crypto'
+import { Transaction } from '@ethwire/rlp-wire'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   createFileJournal,
@@ -183,6 +184,75 @@ describe('batch add from the network', () => {
     } finally {
       await workers.close()
     }
+  })
+})
+
+describe('senders recovered ahead for one-by-one adds (a JSON-RPC batch)', () => {
+  /** A main-thread recoverer that counts its recoveries. */
+  const counting = () => {
+    const inner = loadRecoverer()
+    const c = {
+      name: inner.name,
+      calls: 0,
+      recoverPublicKey: (h: Uint8Array, r: bigint, s: bigint, v: number) => {
+        c.calls++
+        return inner.recoverPublicKey(h, r, s, v)
+      },
+    }
+    return c
+  }
+
+  it('add takes the sender the batch recoverer found, recovering nothing on the main thread', async () => {
+    const workers = createRecoveryPool({ workers: 1 })
+    try {
+      const rec = counting()
+      const p = createTxPool({ batchRecoverer: workers, recoverer: rec }, { chainId })
+      const txs = [tx1559(alice.key, 0n), tx1559(bob.key, 0n), tx1559(alice.key, 1n)]
+      const recovered = await p.recoverSenders(txs)
+      expect(recovered.map((r) => r?.sender)).toEqual([alice.address, bob.address, alice.address])
+      for (let i = 0; i < txs.length; i++)
+        await p.add(txs[i]!, { local: true, recovered: recovered[i] })
+      expect(rec.calls).toBe(0)
+      expect(nonces(p.pending().get(hexOf(alice.address)))).toEqual([0n, 1n])
+      expect(p.get(txs[1]!.hash)?.sender).toEqual(bob.address)
+      // without one: recovered here
+      await p.add(tx1559(carol.key, 0n))
+      expect(rec.calls).toBe(1)
+    } finally {
+      await workers.close()
+    }
+  })
+
+  it('takes only its own results, for that very transaction; a dead recoverer changes nothing', async () => {
+    const workers = createRecoveryPool({ workers: 1 })
+    const rec = counting()
+    const p = createTxPool({ batchRecoverer: workers, recoverer: rec }, { chainId })
+    const good = tx1559(alice.key, 0n)
+    const [r0] = await p.recoverSenders([good, tx1559(carol.key, 5n)])
+    // a forged result (alice as the sender of bob's transaction) is not taken
+    const bobs = tx1559(bob.key, 0n)
+    expect((await p.add(bobs, { recovered: { tx: bobs, sender: alice.address } })).sender).toEqual(
+      bob.address,
+    )
+    // nor a real one handed with another transaction
+    const bobs1 = tx1559(bob.key, 1n)
+    expect((await p.add(bobs1, { recovered: r0 })).sender).toEqual(bob.address)
+    expect(rec.calls).toBe(2)
+    expect((await p.add(good, { recovered: r0 })).sender).toEqual(alice.address)
+    expect(rec.calls).toBe(2)
+    // a bad signature is not recovered ahead, and the add refuses it
+    const bad = Transaction.fromData({ ...tx1559(bob.key, 2n).toData(), s: 0n })
+    const rb = await p.recoverSenders([bad, tx1559(bob.key, 3n)])
+    expect(rb[0]).toBeUndefined()
+    await expect(p.add(bad, { recovered: rb[0] })).rejects.toSatisfy((e) =>
+      isTxPoolError(e, 'ErrInvalidSignature'),
+    )
+    await workers.close()
+    const late = [tx1559(bob.key, 2n), tx1559(carol.key, 0n)]
+    expect(await p.recoverSenders(late)).toEqual([undefined, undefined]) // closed: no throw
+    for (const tx of late) await p.add(tx)
+    expect(rec.calls).toBe(4)
+    expect(p.status().pending).toBe(5)
   })
 })
 

@@ -4,7 +4,8 @@
  * WebSocket).
  */
 import type { Logger } from '@ethwire/interface'
-import { type BlockHeader, bytesToHex } from '@ethwire/rlp-wire'
+import { type BlockHeader, bytesToHex, type Transaction } from '@ethwire/rlp-wire'
+import { decodeRawTransaction, type RecoveredSender } from '@ethwire/txpool'
 import {
   defaultHttpHost,
   defaultHttpPort,
@@ -134,7 +135,29 @@ export function createBackend(p: BackendParts): Backend {
     call: (input) => p.chain.executor.call({ ...input, headers }),
     estimateGas: (input) => p.chain.executor.estimateGas({ ...input, headers }),
     suggestTip: () => oracle.suggestTip(),
-    sendRawTransaction: async (raw) => (await pool().addRaw(raw, { local: true })).hashHex,
+    sendRawTransaction: async (raw, prepared) => {
+      const r = prepared as RecoveredSender | undefined
+      // a sender recovered ahead (the pool takes only its own, for that very transaction)
+      if (r?.tx !== undefined)
+        return (await pool().add(r.tx, { local: true, recovered: r })).hashHex
+      return (await pool().addRaw(raw, { local: true })).hashHex
+    },
+    prepareRawTransactions: async (raws) => {
+      const txs: Transaction[] = []
+      const at: number[] = []
+      for (let i = 0; i < raws.length; i++) {
+        try {
+          txs.push(decodeRawTransaction(raws[i] as Uint8Array))
+          at.push(i)
+        } catch {
+          // sendRawTransaction reports it
+        }
+      }
+      const recovered = await pool().recoverSenders(txs)
+      const out: unknown[] = new Array(raws.length).fill(undefined)
+      for (let k = 0; k < at.length; k++) out[at[k] as number] = recovered[k]
+      return out
+    },
     poolTransaction: (h) => pool().get(h),
     poolStatus: () => pool().status(),
     poolContent: () => pool().content(),

@@ -22,6 +22,7 @@ import {
   defaultListenHost,
   dialTimeoutMs,
   handlerDrainMs,
+  libp2pConnectionHeadroom,
   redialInitialMs,
   redialMaxMs,
   redialResetAfterMs,
@@ -232,6 +233,9 @@ export function createTransportsPart(
         datadir: options.datadir,
         versions,
         listen: listenAddresses({ host, port: options.port ?? 0, wsPort: options.wsPort }),
+        // the eth peer limit is ours (the protocol manager's TooManyPeers); libp2p's own
+        // connection bound sits above it, its per-host rate and pending-upgrade bounds stay
+        inboundLimits: { maxConnections: options.maxPeers + libp2pConnectionHeadroom },
       },
     )
     nodeKey = await loadOrCreateNodeKey(options.datadir)

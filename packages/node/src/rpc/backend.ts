@@ -143,7 +143,13 @@ export interface Backend {
 
   // ------------------------------------------------------------------ pool
   /** Adds a signed transaction (binary form) as a local one; resolves with its hash hex. */
-  sendRawTransaction(raw: Uint8Array): Promise<string>
+  sendRawTransaction(raw: Uint8Array, prepared?: unknown): Promise<string>
+  /**
+   * Raw transactions about to be sent one by one (a JSON-RPC batch): their senders are recovered
+   * together, off the main thread; one opaque result per raw (undefined where nothing was done),
+   * handed back to `sendRawTransaction` with that raw. Optional.
+   */
+  prepareRawTransactions?(raws: readonly Uint8Array[]): Promise<unknown[]>
   poolTransaction(hash: Uint8Array): BackendPoolTx | undefined
   poolStatus(): { pending: number; queued: number }
   poolContent(): BackendPoolContent

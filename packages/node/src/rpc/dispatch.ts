@@ -36,7 +36,15 @@ export const RpcErrorCode = {
   ExecutionReverted: 3,
 } as const
 
-export type RpcHandler = (params: unknown[]) => unknown | Promise<unknown>
+/**
+ * A method. It may carry `prepareBatch`: called once per batch with the params of the batch's calls
+ * to it (two or more), before the batch runs; the calls then run one after another as always. It
+ * does work the calls can share (eth_sendRawTransaction: every sender recovered at once in the
+ * recovery workers). Its failure is ignored: each call does its own work then.
+ */
+export type RpcHandler = ((params: unknown[]) => unknown | Promise<unknown>) & {
+  prepareBatch?: (paramsList: unknown[][]) => Promise<void>
+}
 export type RpcMethods = Record<string, RpcHandler>
 
 export interface JsonRpcResponse {
@@ -145,9 +153,36 @@ export function handleBodyMaybeSync(
 }
 
 async function runBatch(methods: RpcMethods, items: unknown[]): Promise<JsonRpcResponse[]> {
+  await prepareBatch(methods, items)
   const out: JsonRpcResponse[] = []
   for (const item of items) out.push(await dispatchMaybeSync(methods, item))
   return out
+}
+
+/** Runs the `prepareBatch` of every method called at least twice in the batch. Never throws. */
+async function prepareBatch(methods: RpcMethods, items: unknown[]): Promise<void> {
+  let calls: Map<RpcHandler, unknown[][]> | undefined
+  for (const item of items) {
+    if (typeof item !== 'object' || item === null) continue
+    const { method, params } = item as { method?: unknown; params?: unknown }
+    if (typeof method !== 'string' || !Array.isArray(params) || !Object.hasOwn(methods, method))
+      continue
+    const handler = methods[method]
+    if (handler?.prepareBatch === undefined) continue
+    calls ??= new Map()
+    const list = calls.get(handler)
+    if (list === undefined) calls.set(handler, [params])
+    else list.push(params)
+  }
+  if (calls === undefined) return
+  for (const [handler, list] of calls) {
+    if (list.length < 2) continue
+    try {
+      await handler.prepareBatch?.(list)
+    } catch {
+      // each call does its own work
+    }
+  }
 }
 
 /**

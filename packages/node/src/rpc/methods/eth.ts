@@ -55,6 +55,8 @@ export function ethMethods(b: Backend): RpcMethods {
       index: i,
     })
   }
+  /** What a batch's `prepareBatch` made for each eth_sendRawTransaction call, by its params. */
+  const prepared = new WeakMap<unknown[], unknown>()
 
   return {
     eth_chainId: () => qty(b.chainId),
@@ -99,16 +101,40 @@ export function ethMethods(b: Backend): RpcMethods {
       const ref = blockNumberParam(params, 0)
       return txAt(await blockAt(ref), indexParam(params, 1))
     },
-    eth_sendRawTransaction: async (params) => {
-      const raw = dataParam(params, 0)
-      try {
-        return await b.sendRawTransaction(raw)
-      } catch (err) {
-        if (isTxPoolError(err))
-          throw new RpcError(RpcErrorCode.Server, err.message, { code: err.code })
-        throw err
-      }
-    },
+    eth_sendRawTransaction: Object.assign(
+      async (params: unknown[]) => {
+        const raw = dataParam(params, 0)
+        const ready = prepared.get(params)
+        prepared.delete(params)
+        try {
+          return await b.sendRawTransaction(raw, ready)
+        } catch (err) {
+          if (isTxPoolError(err))
+            throw new RpcError(RpcErrorCode.Server, err.message, { code: err.code })
+          throw err
+        }
+      },
+      {
+        // a batch: every sender recovered at once in the recovery workers, each handed to its call
+        // (by its params array, which the call gets next)
+        prepareBatch: async (paramsList: unknown[][]) => {
+          if (b.prepareRawTransactions === undefined) return
+          const raws: Uint8Array[] = []
+          const of: unknown[][] = []
+          for (const params of paramsList) {
+            try {
+              raws.push(dataParam(params, 0))
+              of.push(params)
+            } catch {
+              // the call itself reports it
+            }
+          }
+          const out = await b.prepareRawTransactions(raws)
+          for (let i = 0; i < of.length; i++)
+            if (out[i] !== undefined) prepared.set(of[i] as unknown[], out[i])
+        },
+      },
+    ),
     eth_getTransactionByHash: async (params) => {
       const hash = hashParam(params, 0)
       const pooled = b.poolTransaction(hash)
