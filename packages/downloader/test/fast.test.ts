@@ -7,7 +7,7 @@
 import { FakeClock, seededRandom } from '@ethwire/interface/testing'
 import { bytesToHex } from '@ethwire/rlp-wire'
 import { describe, expect, it } from 'vitest'
-import { maxReceiptInflightPerPeer } from '../src/constants.js'
+import { maxReceiptInflightPerPeer, maxStateInflightPerPeer } from '../src/constants.js'
 import {
   createDownloader,
   type DownloaderOptions,
@@ -158,12 +158,12 @@ describe('fast sync', () => {
   it('moves the pivot forward when the sync runs long and the chain grows meanwhile', async () => {
     const h = fastHarness()
     // The chain grows one block every 100 ms from #700; the state comes slowly (16 nodes per
-    // answer, 250 ms each), so the pivot (#636 at first) goes stale.
+    // answer, 500 ms each, maxStateInflightPerPeer at once), so the pivot (#636 at first) goes stale.
     const head = (): number => 700 + Math.floor(h.clock.now() / 100)
     const a = h.addPeer({
       id: 'a',
       headNumber: head,
-      latencyMs: (r) => (nodeRequest(r) ? 250 : 10),
+      latencyMs: (r) => (nodeRequest(r) ? 500 : 10),
       maxNodesServe: 16,
     })
     const moves: bigint[] = []
@@ -363,7 +363,7 @@ describe('fast sync timing (virtual time)', () => {
     }
     const result = await h.clock.run(h.dl.synchronise('a', a.head().hash, a.head().td))
     expect(result.mode).toBe('fast')
-    expect(most).toBe(3)
+    expect(most).toBe(maxStateInflightPerPeer)
   })
 
   it('fills up to maxHeaderFillInflightPerPeer skeleton gaps of one peer at once', async () => {
