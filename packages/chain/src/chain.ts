@@ -44,7 +44,7 @@ import {
   parseGenesis,
 } from './genesis.js'
 import { CanonicalHeaderCache, headerNumberOfKey } from './header-cache.js'
-import { decodeStoredReceipts, encodeStoredReceipts } from './receipts.js'
+import { decodeStoredReceipts, encodeStoredReceipts, txTypesOfBodyRlp } from './receipts.js'
 import * as k from './schema.js'
 import { prepareLocation, storageFailure, undoLocation, writeError } from './storage.js'
 import type { BlockExecutionResult, Executor, HeaderReader, StateWriteOp } from './types.js'
@@ -605,8 +605,12 @@ export class Chain {
   async getReceipts(hash: Uint8Array): Promise<ReceiptData[] | undefined> {
     const n = await this.getBlockNumber(hash)
     if (n === undefined) return undefined
-    const [raw, body] = await Promise.all([this.get(k.receiptsKey(n, hash)), this.getBody(hash)])
-    return raw && body ? decodeStoredReceipts(raw, body.transactions) : undefined
+    // the transactions' types are all the receipts need from the body: read from its RLP
+    const [raw, body] = await Promise.all([
+      this.get(k.receiptsKey(n, hash)),
+      this.get(k.bodyKey(n, hash)),
+    ])
+    return raw && body ? decodeStoredReceipts(raw, txTypesOfBodyRlp(body)) : undefined
   }
   /** Number of the canonical block holding the transaction `txHash` (its lookup entry). */
   async getTransactionBlock(txHash: Uint8Array): Promise<bigint | undefined> {

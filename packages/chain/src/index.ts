@@ -93,7 +93,7 @@ export {
   networkPreset,
   networks,
 } from './networks.js'
-export { decodeStoredReceipts, encodeStoredReceipts } from './receipts.js'
+export { decodeStoredReceipts, encodeStoredReceipts, txTypesOfBodyRlp } from './receipts.js'
 export { calcBaseFee, calcExcessBlobGas, verifyCommonHeader } from './rules.js'
 export {
   buildEmptyBlock,

@@ -8,7 +8,8 @@ import {
   type ReceiptData,
   rlpDecode,
   rlpEncode,
-  type Transaction,
+  rlpListElements,
+  rlpStringContent,
 } from '@ethwire/rlp-wire'
 
 /** `rlp([ [postStateOrStatus, cumulativeGasUsed, [[address, topics, data], …]], … ])` (no type, no bloom). */
@@ -23,7 +24,10 @@ export function encodeStoredReceipts(receipts: readonly ReceiptData[]): Uint8Arr
 }
 
 /** Decodes stored receipts; the type comes from the block's transactions, the bloom from the logs. */
-export function decodeStoredReceipts(raw: Uint8Array, txs: readonly Transaction[]): ReceiptData[] {
+export function decodeStoredReceipts(
+  raw: Uint8Array,
+  txs: readonly { readonly type: ReceiptData['type'] }[],
+): ReceiptData[] {
   const list = asList(rlpDecode(raw), 'stored receipts')
   return list.map((item, i) => {
     const f = asList(item, 'stored receipt', 3)
@@ -42,5 +46,24 @@ export function decodeStoredReceipts(raw: Uint8Array, txs: readonly Transaction[
       bloom: logsBloom(logs),
       logs,
     }
+  })
+}
+
+/**
+ * The type of each transaction in a body's RLP (`[txs, uncles, withdrawals?]`), without decoding
+ * the transactions: a legacy one is an RLP list, a typed one a string starting with its type byte.
+ * All a stored receipt needs from its transaction.
+ */
+export function txTypesOfBodyRlp(body: Uint8Array): { type: ReceiptData['type'] }[] {
+  const parts = rlpListElements(body, 'body')
+  const txs = parts[0]
+  if (txs === undefined) throw new RangeError('a body without its transaction list')
+  return rlpListElements(txs, 'body.transactions').map((tx) => {
+    if (tx[0]! >= 0xc0) return { type: 0 }
+    const typed = rlpStringContent(tx, 'body.transaction')
+    const type = typed[0]
+    if (type === undefined || type < 1 || type > 4)
+      throw new RangeError(`a typed transaction of unknown type ${type}`)
+    return { type: type as ReceiptData['type'] }
   })
 }

@@ -17,8 +17,20 @@ export const maxReceiptFetch = 256
 export const maxStateFetch = 384
 /** Header gap fills one peer may have in flight at once. */
 export const maxHeaderFillInflightPerPeer = 3
-/** GetNodeData requests one peer may have in flight at once (fast sync). */
-export const maxStateInflightPerPeer = 3
+/**
+ * GetNodeData requests one peer may have in flight at once (fast sync). Six: with three, the end
+ * of a one-peer state download (after the blocks are stored) waited on round trips with the
+ * syncing process partly idle; the serving side reads each answer in one batched read.
+ */
+export const maxStateInflightPerPeer = 6
+/**
+ * GetBlockBodies requests one peer may have in flight at once. A full body answer is capped by
+ * the serving side's 2 MiB soft limit, so a run of full blocks takes several; one at a time left
+ * the link idle while the peer read the next blocks and while we checked the last answer.
+ */
+export const maxBodyInflightPerPeer = 3
+/** GetReceipts requests one peer may have in flight at once (fast sync), as for bodies. */
+export const maxReceiptInflightPerPeer = 3
 /** Step of the ancestor spread request: one header every 16. */
 export const ancestorSpreadStep = 16
 

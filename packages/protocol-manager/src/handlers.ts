@@ -28,6 +28,7 @@ import { maxNewBlockTd } from './constants.js'
 import { ProtocolError } from './errors.js'
 import {
   answerGetBlockBodies,
+  answerGetBlockBodiesRaw,
   answerGetBlockHeaders,
   answerGetNodeData,
   answerGetPooledTransactions,
@@ -166,7 +167,21 @@ const onGetBlockBodies: MsgHandler = async (ctx, peer, raw) => {
   const msg = decode(peer, raw, 'GetBlockBodies')
   await serve(ctx, peer, async (signal) => {
     const counts: ServeCounts = { misses: 0 }
-    const bodies = await answerGetBlockBodies(ctx.chain, msg.hashes, counts)
+    const chain = ctx.chain
+    if (chain.getBodyRlp !== undefined) {
+      // the stored RLP as it is: no decoding and re-encoding of every transaction
+      const raw = await answerGetBlockBodiesRaw((h) => chain.getBodyRlp!(h), msg.hashes, counts)
+      const out = unknownAllowed(ctx, peer, 'GetBlockBodies', counts) ? raw : []
+      await paced(ctx, peer, 'bodiesServed', out.length, signal)
+      await reply(peer, {
+        name: 'BlockBodies',
+        requestId: msg.requestId,
+        bodies: [],
+        rawBodies: out,
+      })
+      return
+    }
+    const bodies = await answerGetBlockBodies(chain, msg.hashes, counts)
     const out = unknownAllowed(ctx, peer, 'GetBlockBodies', counts) ? bodies : []
     await paced(ctx, peer, 'bodiesServed', out.length, signal)
     await reply(peer, { name: 'BlockBodies', requestId: msg.requestId, bodies: out })

@@ -43,6 +43,7 @@ export { createProtocolManager } from './manager.js'
 export { createReceiptRequests } from './receipts.js'
 export {
   answerGetBlockBodies,
+  answerGetBlockBodiesRaw,
   answerGetBlockHeaders,
   answerGetNodeData,
   answerGetPooledTransactions,

@@ -253,6 +253,34 @@ export async function answerGetBlockBodies(
   return bodies
 }
 
+/**
+ * GetBlockBodies from the stored RLP of each body (a chain's `getBodyRlp`), sent as it is: the same
+ * caps as {@link answerGetBlockBodies} ({@link maxBodiesServe} bodies, about
+ * {@link softResponseLimitBytes}, counted in the bodies' exact sizes), unknown hashes skipped.
+ */
+export async function answerGetBlockBodiesRaw(
+  getBodyRlp: (hash: Uint8Array) => Promise<Uint8Array | undefined>,
+  hashes: readonly Uint8Array[],
+  counts?: ServeCounts,
+): Promise<Uint8Array[]> {
+  const bodies: Uint8Array[] = []
+  let bytes = 0
+  const full = () => bodies.length >= maxBodiesServe || bytes >= softResponseLimitBytes
+  await readInOrder(
+    hashes.slice(0, maxBodiesServe * 2),
+    (hash) => getBodyRlp(hash),
+    (body) => {
+      if (full()) return false
+      if (body) {
+        bodies.push(body)
+        bytes += body.length
+      } else if (counts !== undefined) counts.misses++
+      return true
+    },
+  )
+  return bodies
+}
+
 export async function answerGetReceipts(
   chain: ServeChain,
   hashes: readonly Uint8Array[],

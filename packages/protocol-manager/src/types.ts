@@ -82,6 +82,11 @@ export interface ServeChain {
   getHeaderByNumber(number: bigint): Promise<BlockHeader | undefined>
   getCanonicalHash(number: bigint): Promise<Uint8Array | undefined>
   getBody(hash: Uint8Array): Promise<BlockBody | undefined>
+  /**
+   * The body's RLP as stored (`[txs, uncles, withdrawals?]`, the wire encoding); optional. When
+   * present, GetBlockBodies is answered from it without decoding and re-encoding each body.
+   */
+  getBodyRlp?(hash: Uint8Array): Promise<Uint8Array | undefined>
   getReceipts(hash: Uint8Array): Promise<ReceiptData[] | undefined>
   /** Trie node or contract code by hash (eth/63-66 GetNodeData); optional. */
   getNodeData?(hash: Uint8Array): Promise<Uint8Array | undefined>

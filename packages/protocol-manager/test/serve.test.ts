@@ -9,12 +9,14 @@ import {
   type BlockHeader,
   bytesToHex,
   type EthMessage,
+  encodeMessage,
   keccak256,
   type ReceiptData,
 } from '@ethwire/rlp-wire'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { maxUint64 } from '../src/constants.js'
 import type { ProtocolManager } from '../src/index.js'
+import { answerGetBlockBodies, answerGetBlockBodiesRaw } from '../src/serve.js'
 import { attachRemote } from '../src/testing.js'
 import {
   buildBlocks,
@@ -285,6 +287,42 @@ describe('GetBlockBodies / GetReceipts / GetNodeData', () => {
       bytesToHex(b50!.transactions[0]!.hash),
     )
     await r.close()
+  })
+
+  it('bodies from the stored RLP: the same bytes as decoding and re-encoding each body', async () => {
+    const hashes = [await hashOf(50n), await hashOf(51n), await hashOf(100n), await hashOf(1000n)]
+    const decoded = await answerGetBlockBodies(chain, hashes)
+    const raw = await answerGetBlockBodiesRaw((h) => chain.getBodyRlp(h), hashes)
+    expect(raw.length).toBe(4)
+    const a = encodeMessage(68, { name: 'BlockBodies', requestId: 3n, bodies: decoded })
+    const b = encodeMessage(68, { name: 'BlockBodies', requestId: 3n, bodies: [], rawBodies: raw })
+    expect(bytesToHex(b.payload)).toBe(bytesToHex(a.payload))
+    // the served answer (the chain has getBodyRlp) decodes to the same bodies
+    const r = await remote(66)
+    await r.send({ name: 'GetBlockBodies', requestId: 4n, hashes })
+    const res = await r.readUntil('BlockBodies')
+    const txs = (bs: { transactions: { hash: Uint8Array }[] }[]) =>
+      bs.map((x) => x.transactions.map((t) => bytesToHex(t.hash)).join(','))
+    expect(txs(res.bodies)).toEqual(txs(decoded))
+    expect(txs(decoded).filter((t) => t !== '').length).toBe(3)
+    await r.close()
+  })
+
+  it('raw bodies: the soft size limit and the count cap, unknown hashes counted as misses', async () => {
+    const big = new Uint8Array(1 << 20)
+    big[0] = 0xf9 // a list header is all the answer looks at; the size is what counts
+    const hashes = Array.from({ length: 10 }, (_, i) => new Uint8Array(32).fill(i + 1))
+    const counts = { misses: 0 }
+    const out = await answerGetBlockBodiesRaw(
+      async (h) => (h[0]! % 2 === 0 ? undefined : big),
+      hashes,
+      counts,
+    )
+    expect(out.length).toBe(2) // 2 MiB reached after the second
+    expect(counts.misses).toBe(1) // hash 2 (before the limit); nothing looked at past the answer
+    const small = Uint8Array.of(0xc2, 0xc0, 0xc0)
+    const many = Array.from({ length: 1100 }, () => new Uint8Array(32))
+    expect((await answerGetBlockBodiesRaw(async () => small, many)).length).toBe(1024)
   })
 
   it('bodies: at most 1,024 per answer', async () => {

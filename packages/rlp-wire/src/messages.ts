@@ -46,7 +46,17 @@ export type EthMessage =
   | { name: 'GetBlockHeaders'; requestId?: bigint; request: GetBlockHeadersRequest }
   | { name: 'BlockHeaders'; requestId?: bigint; headers: BlockHeader[] }
   | { name: 'GetBlockBodies'; requestId?: bigint; hashes: Bytes[] }
-  | { name: 'BlockBodies'; requestId?: bigint; bodies: BlockBody[] }
+  | {
+      name: 'BlockBodies'
+      requestId?: bigint
+      bodies: BlockBody[]
+      /**
+       * Encoding only: bodies already encoded (each the RLP list `[txs, uncles, withdrawals?]` as
+       * `bodyToRlp` makes it, say read from a database), sent as they are after `bodies`. A server
+       * answers from its stored bodies without decoding them. Decoding never sets it.
+       */
+      rawBodies?: Bytes[]
+    }
   | { name: 'NewBlock'; block: Block; td: bigint }
   | {
       name: 'NewPooledTransactionHashes'
@@ -298,8 +308,15 @@ function innerPayload(version: number, msg: EthMessage): RlpInput | Uint8Array {
       checkCellGroups(msg.hashes.length, msg.cells, mask)
       return [hashList(msg.hashes), msg.cells, mask]
     }
-    case 'BlockBodies':
-      return msg.bodies.map(bodyToRlp)
+    case 'BlockBodies': {
+      const out: RlpInput[] = msg.bodies.map(bodyToRlp)
+      for (const b of msg.rawBodies ?? []) {
+        if (b.length === 0 || b[0]! < 0xc0)
+          throw new WireError('ErrInvalidValue', 'BlockBodies: a raw body is not an RLP list')
+        out.push(rlpRaw(b))
+      }
+      return out
+    }
     case 'NodeData':
       return msg.data
     case 'NewBlock':

@@ -18,3 +18,9 @@ export const codePrefixByte = 0x63
 export const defaultSyncMaxInFlight = 4096
 /** Trie sync: default most hashes in one batch handed to a peer (eth/63 GetNodeData soft cap: 384). */
 export const defaultSyncBatchItems = 384
+/**
+ * State sync (`createStateSync`): most completed batches written behind the deliveries at once. A
+ * delivery goes on while the one before it is written (the store's write runs off the main
+ * thread); past this many queued writes it waits, so unwritten nodes stay bounded.
+ */
+export const maxStateWritesBehind = 2

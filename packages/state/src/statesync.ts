@@ -5,6 +5,7 @@
  * (the state package still opens nothing: `write` is the caller's batch). This is the shape
  * `@ethwire/downloader` declares as its `StateSync` (structurally; neither imports the other).
  */
+import { maxStateWritesBehind } from './constants.js'
 import { isStateError } from './errors.js'
 import { Sync, type TrieSyncOptions, type TrieSyncProgress } from './sync.js'
 import type { BatchOp, Hasher, KeyValueReader } from './types.js'
@@ -48,8 +49,12 @@ class StoringSync implements StateSync {
   readonly root: Uint8Array
   readonly #sync: Sync
   readonly #write: (ops: BatchOp[]) => Promise<void>
+  /** Deliveries, one at a time. */
   #chain: Promise<unknown> = Promise.resolve()
+  /** Writes, one after another in the order taken (never rejects: a failure is kept). */
+  #writes: Promise<void> = Promise.resolve()
   #writing = 0
+  #failure: { err: unknown } | undefined = undefined
 
   constructor(root: Uint8Array, c: StateSyncComponents, options: TrieSyncOptions) {
     this.#sync = new Sync(root, { db: c.db, hasher: c.hasher }, options)
@@ -70,19 +75,26 @@ class StoringSync implements StateSync {
     nodes: Uint8Array[],
   ): Promise<StateSyncDelivery> {
     const run = this.#chain.then(async () => {
+      if (this.#failure !== undefined) throw this.#failure.err
       const sync = this.#sync
       const open = requested.length > 0 ? sync.requestOf(requested[0]!) : undefined
       const req = open ?? { id: -1, peer: peerId, hashes: requested }
+      let r: Awaited<ReturnType<Sync['deliver']>>
       try {
-        const r = await sync.deliver({ ...req, peer: peerId }, nodes)
-        await this.#flush()
-        return { accepted: r.accepted, duplicates: r.duplicates }
+        r = await sync.deliver({ ...req, peer: peerId }, nodes)
       } catch (err) {
         if (isStateError(err, 'ErrNotRequested')) {
           return { accepted: 0, duplicates: 0, rejected: { code: err.code, message: err.message } }
         }
         throw err
       }
+      // The batch is written behind the next deliveries (they count its nodes as stored); at most
+      // `maxStateWritesBehind` batches wait, and the delivery that completes the state waits for
+      // every write, so done() is true when it returns.
+      if (this.#writing >= maxStateWritesBehind) await this.#settle()
+      this.#startWrite()
+      if (sync.done()) await this.#settle()
+      return { accepted: r.accepted, duplicates: r.duplicates }
     })
     this.#chain = run.catch(() => undefined)
     return run
@@ -93,7 +105,7 @@ class StoringSync implements StateSync {
   }
 
   done(): boolean {
-    return this.#sync.done() && this.#writing === 0
+    return this.#sync.done() && this.#writing === 0 && this.#failure === undefined
   }
 
   progress(): TrieSyncProgress {
@@ -101,20 +113,39 @@ class StoringSync implements StateSync {
   }
 
   async close(): Promise<void> {
-    const run = this.#chain.then(() => this.#flush())
+    const run = this.#chain.then(() => {
+      this.#startWrite()
+      return this.#settle()
+    })
     this.#chain = run.catch(() => undefined)
     await run
   }
 
-  async #flush(): Promise<void> {
-    const ops = this.#sync.commit()
+  /** Takes what has completed and queues its write behind the writes before it. */
+  #startWrite(): void {
+    if (this.#failure !== undefined) return
+    const { ops, keys } = this.#sync.takeBatch()
     if (ops.length === 0) return
     this.#writing++
-    try {
-      await this.#write(ops)
-    } finally {
-      this.#writing--
-    }
+    this.#writes = this.#writes.then(async () => {
+      try {
+        // after a failed write nothing later is written: parents must not land without children
+        if (this.#failure === undefined) {
+          await this.#write(ops)
+          this.#sync.landed(keys)
+        }
+      } catch (err) {
+        this.#failure ??= { err }
+      } finally {
+        this.#writing--
+      }
+    })
+  }
+
+  /** Waits for every write queued; rejects with the first write failure. */
+  async #settle(): Promise<void> {
+    await this.#writes
+    if (this.#failure !== undefined) throw this.#failure.err
   }
 }
 

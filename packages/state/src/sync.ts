@@ -11,11 +11,11 @@
  * their children small; in-flight requests are capped.
  */
 import { keccak256 } from '@ethwire/rlp-wire'
-import { decodeAccount, EMPTY_CODE_HASH, EMPTY_ROOT, equalBytes } from './account.js'
+import { EMPTY_ROOT, equalBytes } from './account.js'
 import { keyOf, toHex } from './cache.js'
 import { defaultSyncBatchItems, defaultSyncMaxInFlight } from './constants.js'
 import { StateError } from './errors.js'
-import { BRANCH, decodeNode, EXT, HASH, LEAF, type Node } from './node.js'
+import { scanChildren } from './scan.js'
 import { codeKey } from './store.js'
 import type {
   BatchOp,
@@ -70,10 +70,17 @@ export class Sync implements TrieSync {
   #queued = 0
   #top = -1
   #inFlight = 0
-  /** Completed and not yet returned by `commit()`; then remembered until the next call. */
+  /** Completed and not yet returned by `commit()` / `takeBatch()`. */
   #membatch: Task[] = []
-  #recent = new Set<string>()
+  /** Keys of `#membatch`. */
   #pending = new Set<string>()
+  /**
+   * Keys of batches handed out and not yet known to be in the store, oldest first: they count as
+   * stored (a child found here is not fetched again) until `landed()` is called for them.
+   */
+  #unwritten: Set<string>[] = []
+  /** What the last `commit()` returned: written by the time of the next call. */
+  #lastCommit: Set<string> | undefined = undefined
   #nextId = 1
   readonly #requests = new Map<number, TrieSyncRequest & { keys: Set<string> }>()
   readonly #requestOf = new Map<string, number>()
@@ -277,7 +284,7 @@ export class Sync implements TrieSync {
     })
     for (const { task, children } of accepted) {
       for (const c of children) {
-        if (storedKeys.has(c.key) || this.#recent.has(c.key) || this.#pending.has(c.key)) continue
+        if (storedKeys.has(c.key) || this.#completed(c.key)) continue
         const existing = this.#tasks.get(c.key)
         if (existing !== undefined) {
           existing.parents.push(task)
@@ -300,14 +307,34 @@ export class Sync implements TrieSync {
   }
 
   commit(): BatchOp[] {
+    // the caller wrote what the previous call returned before calling again
+    if (this.#lastCommit !== undefined) this.landed(this.#lastCommit)
+    const { ops, keys } = this.takeBatch()
+    this.#lastCommit = keys
+    return ops
+  }
+
+  /**
+   * Put ops for everything completed since the last call (children before parents), and their
+   * keys. Until `landed(keys)`, those nodes count as stored, so a delivery may go on while the
+   * batch is being written; batches must reach the store in the order they were taken.
+   */
+  takeBatch(): { ops: BatchOp[]; keys: Set<string> } {
     const ops: BatchOp[] = []
-    this.#recent = this.#pending
+    const keys = this.#pending
     this.#pending = new Set()
     for (const t of this.#membatch) {
       ops.push({ type: 'put', key: t.kind === 'code' ? codeKey(t.hash) : t.hash, value: t.data! })
     }
     this.#membatch = []
-    return ops
+    if (keys.size > 0) this.#unwritten.push(keys)
+    return { ops, keys }
+  }
+
+  /** The batch of `keys` (from `takeBatch`) is in the store: its store look-ups find it now. */
+  landed(keys: Set<string>): void {
+    const i = this.#unwritten.indexOf(keys)
+    if (i >= 0) this.#unwritten.splice(i, 1)
   }
 
   progress(): TrieSyncProgress {
@@ -353,7 +380,14 @@ export class Sync implements TrieSync {
   }
 
   #known(key: string): boolean {
-    return this.#tasks.has(key) || this.#recent.has(key) || this.#pending.has(key)
+    return this.#tasks.has(key) || this.#completed(key)
+  }
+
+  /** Completed here: waiting in the membatch, or in a batch handed out and not yet written. */
+  #completed(key: string): boolean {
+    if (this.#pending.has(key)) return true
+    for (const s of this.#unwritten) if (s.has(key)) return true
+    return false
   }
 
   async #stored(cs: readonly { hash: Uint8Array; code: boolean }[]): Promise<boolean[]> {
@@ -369,36 +403,13 @@ export class Sync implements TrieSync {
 
   /** The children of a delivered node: hashed children, and storage roots and code of accounts. */
   #children(task: Task, data: Uint8Array): Child[] {
-    const node = decodeNode(data, task.hash)
     const out: Child[] = []
-    const walk = (n: Node, depth: number): void => {
-      switch (n.kind) {
-        case HASH:
-          out.push(child(n.hash.slice(), task.kind === 'account' ? 'account' : 'storage', depth))
-          return
-        case LEAF:
-          if (task.kind === 'account') this.#accountChildren(n.value, out)
-          return
-        case EXT:
-          walk(n.child, depth + n.path.length)
-          return
-        case BRANCH:
-          for (let i = 0; i < 16; i++) {
-            const c = n.children[i]!
-            if (c !== null) walk(c, depth + 1)
-          }
-          if (n.value !== null && task.kind === 'account') this.#accountChildren(n.value, out)
-      }
-    }
-    walk(node, task.depth)
+    const nodeKind: Kind = task.kind === 'account' ? 'account' : 'storage'
+    scanChildren(data, task.depth, task.kind === 'account', (hash, kind, depth) => {
+      if (kind === 'node') out.push(child(hash, nodeKind, depth))
+      else out.push(child(hash, kind === 'code' ? 'code' : 'storage', storageDepth))
+    })
     return out
-  }
-
-  #accountChildren(value: Uint8Array, out: Child[]): void {
-    const a = decodeAccount(value)
-    if (!equalBytes(a.storageRoot, EMPTY_ROOT))
-      out.push(child(a.storageRoot, 'storage', storageDepth))
-    if (!equalBytes(a.codeHash, EMPTY_CODE_HASH)) out.push(child(a.codeHash, 'code', storageDepth))
   }
 
   #schedule(t: Task): void {

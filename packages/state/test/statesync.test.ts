@@ -2,16 +2,19 @@
 import { keccak256 } from '@ethwire/rlp-wire'
 import { describe, expect, it } from 'vitest'
 import {
+  type BatchOp,
   createStateDatabase,
   createStateSync,
   EMPTY_CODE_HASH,
   EMPTY_ROOT,
   type StateSync,
 } from '../src/index.js'
+import { scanChildren } from '../src/scan.js'
+import { codeKey } from '../src/store.js'
 import { MemoryKeyValueStore } from '../src/testing.js'
 import { addr, hex, word } from './helpers.js'
 
-async function source(n: number) {
+async function source(n: number, codeEvery = 9) {
   const kv = new MemoryKeyValueStore()
   const db = createStateDatabase({ db: kv })
   const w = db.open(EMPTY_ROOT)
@@ -22,7 +25,7 @@ async function source(n: number) {
       nonce: 1n,
       balance: BigInt(i),
       storageRoot: EMPTY_ROOT,
-      codeHash: i % 9 === 0 ? keccak256(code) : EMPTY_CODE_HASH,
+      codeHash: i % codeEvery === 0 ? keccak256(code) : EMPTY_CODE_HASH,
     })
     if (i % 5 === 0)
       for (let s = 0; s < 8; s++) w.setStorage(addr(i), word(s), word(i * 10 + s + 1))
@@ -109,6 +112,238 @@ describe('createStateSync (the downloader shape)', () => {
       }
     }
     expect(failed).toBe(true)
+    expect(sync.done()).toBe(false)
+  })
+})
+
+/** A writer whose writes land only when the test lets them (in the order they were made). */
+function heldWriter(dest: MemoryKeyValueStore) {
+  const queue: { ops: BatchOp[]; land: () => void }[] = []
+  let landed = 0
+  return {
+    queue,
+    get landed() {
+      return landed
+    },
+    write: (ops: BatchOp[]) =>
+      new Promise<void>((resolve) => {
+        queue.push({
+          ops,
+          land: () => {
+            dest.write(ops)
+            landed++
+            resolve()
+          },
+        })
+      }),
+    /** Lets the oldest held write land. */
+    landOne(): boolean {
+      const w = queue.shift()
+      w?.land()
+      return w !== undefined
+    },
+  }
+}
+
+/** The children a stored node needs below it (hashed nodes, and an account's storage and code). */
+function needs(key: Uint8Array, value: Uint8Array, accountTrie: Set<string>): Uint8Array[] {
+  if (key.length !== 32) return [] // code
+  const out: Uint8Array[] = []
+  scanChildren(value, 0, accountTrie.has(hex(key)), (h, kind) => {
+    out.push(kind === 'code' ? codeKey(h) : h)
+    if (kind === 'node' && accountTrie.has(hex(key))) accountTrie.add(hex(h))
+  })
+  return out
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0))
+
+describe('createStateSync writes behind the deliveries', () => {
+  it('a delivery returns while the batch before it is still being written', async () => {
+    const src = await source(1500, 2) // one code for half the accounts: found in held batches
+    const dest = new MemoryKeyValueStore()
+    const w = heldWriter(dest)
+    const sync = createStateSync(src.root, { db: dest, write: w.write })
+    await tick()
+    let overlapped = 0
+    let maxHeld = 0
+    for (let round = 0; round < 5000 && !sync.done(); round++) {
+      const hashes = sync.missing(60)
+      if (hashes.length === 0) {
+        // nothing to hand out: only held writes are left (the last delivery waits for them)
+        expect(w.landOne()).toBe(true)
+        await tick()
+        continue
+      }
+      const before = w.queue.length
+      const delivery = sync.deliver('p', hashes, await src.db.getNodeData(hashes))
+      let answered = false
+      void delivery.then(() => {
+        answered = true
+      })
+      for (let i = 0; i < 5 && !answered; i++) await tick()
+      if (!answered) {
+        // it waits for writes: past the bound, or it completed the state
+        expect(w.queue.length).toBeGreaterThanOrEqual(1)
+        while (!answered && w.landOne()) await tick()
+        for (let i = 0; i < 5 && !answered; i++) await tick()
+      } else if (before > 0) overlapped++
+      expect(answered).toBe(true)
+      maxHeld = Math.max(maxHeld, w.queue.length)
+    }
+    while (w.landOne()) await tick()
+    await sync.close()
+    expect(sync.done()).toBe(true)
+    expect(overlapped).toBeGreaterThan(5)
+    expect(maxHeld).toBeLessThanOrEqual(2)
+    // every node exactly once: nodes of held batches counted as stored (shared code and storage
+    // tries were not fetched again), and the store equals the source
+    expect(sync.progress().pulled).toBe(src.kv.size)
+    expect(sync.progress().duplicates).toBe(0)
+    expect(dest.size).toBe(src.kv.size)
+    for (const [k, v] of src.kv.entries()) expect(hex(dest.map.get(hex(k))!)).toBe(hex(v))
+  })
+
+  it('a node in a batch still being written is not fetched again (one code, many accounts)', async () => {
+    const kv = new MemoryKeyValueStore()
+    const db = createStateDatabase({ db: kv })
+    const w0 = db.open(EMPTY_ROOT)
+    const code = new Uint8Array(100).fill(0x5b)
+    w0.setCode(keccak256(code), code)
+    for (let i = 0; i < 1500; i++)
+      w0.setAccount(addr(i), {
+        nonce: 1n,
+        balance: BigInt(i),
+        storageRoot: EMPTY_ROOT,
+        codeHash: i % 2 === 0 ? keccak256(code) : EMPTY_CODE_HASH,
+      })
+    const c = await w0.commit()
+    kv.write(c.ops)
+    const dest = new MemoryKeyValueStore()
+    const w = heldWriter(dest)
+    const sync = createStateSync(c.root, { db: dest, write: w.write })
+    await tick()
+    let codeAsked = 0
+    for (let round = 0; round < 500 && !sync.done(); round++) {
+      const h = sync.missing(60)
+      if (h.some((x) => hex(x) === hex(keccak256(code)))) codeAsked++
+      if (h.length === 0) {
+        w.landOne()
+        await tick()
+        continue
+      }
+      const d = sync.deliver('p', h, await db.getNodeData(h))
+      let answered = false
+      void d.then(() => {
+        answered = true
+      })
+      for (let i = 0; i < 5; i++) await tick()
+      while (!answered && w.landOne()) for (let i = 0; i < 5; i++) await tick()
+      await d
+    }
+    expect(sync.done()).toBe(true)
+    expect(codeAsked).toBe(1)
+    expect(sync.progress().pulled).toBe(kv.size)
+    expect(dest.size).toBe(kv.size)
+  })
+
+  it('done() is false until the last batch is written; batches land children first, in order', async () => {
+    const src = await source(400)
+    const dest = new MemoryKeyValueStore()
+    const accountTrie = new Set([hex(src.root)])
+    const sync = createStateSync(src.root, {
+      db: dest,
+      write: async (ops) => {
+        await tick()
+        // each node's children are already in the store or earlier in this batch
+        for (const op of ops) {
+          for (const c of needs(op.key, op.value, accountTrie)) expect(dest.has(c)).toBe(true)
+          dest.write([op])
+        }
+      },
+    })
+    await tick()
+    let doneEarly = false
+    for (let round = 0; round < 5000 && !sync.done(); round++) {
+      const a = sync.missing(30)
+      const b = sync.missing(30)
+      // two deliveries at once, as the downloader's three requests in flight do
+      const [ra, rb] = await Promise.all([
+        a.length ? sync.deliver('p', a, await src.db.getNodeData(a)) : undefined,
+        b.length ? sync.deliver('q', b, await src.db.getNodeData(b)) : undefined,
+      ])
+      expect(ra?.rejected ?? rb?.rejected).toBeUndefined()
+      if (sync.done() && dest.size !== src.kv.size) doneEarly = true
+    }
+    expect(sync.done()).toBe(true)
+    expect(doneEarly).toBe(false)
+    expect(dest.size).toBe(src.kv.size)
+  })
+
+  it('killed with writes held: a new sync over what landed resumes and ends at the same state', async () => {
+    const src = await source(1200)
+    const dest = new MemoryKeyValueStore()
+    const w = heldWriter(dest)
+    const first = createStateSync(src.root, { db: dest, write: w.write })
+    await tick()
+    for (let round = 0; round < 40; round++) {
+      const hashes = first.missing(50)
+      if (hashes.length === 0) break
+      const d = first.deliver('p', hashes, await src.db.getNodeData(hashes))
+      let answered = false
+      void d.then(() => {
+        answered = true
+      })
+      for (let i = 0; i < 5 && !answered; i++) await tick()
+      while (!answered && w.landOne()) await tick()
+      await d
+    }
+    // the process dies: held writes never land
+    expect(w.queue.length).toBeGreaterThan(0)
+    expect(w.landed).toBeGreaterThan(0)
+    const landedBefore = dest.size
+    expect(landedBefore).toBeGreaterThan(0)
+    const second = createStateSync(src.root, {
+      db: dest,
+      write: async (ops) => dest.write(ops),
+    })
+    await run(second, (h) => src.db.getNodeData(h))
+    expect(second.done()).toBe(true)
+    expect(dest.size).toBe(src.kv.size)
+    for (const [k, v] of src.kv.entries()) expect(hex(dest.map.get(hex(k))!)).toBe(hex(v))
+    // it fetched only what had not landed (give or take the nodes shared between subtrees)
+    expect(second.progress().pulled).toBeLessThan(src.kv.size)
+  })
+
+  it('a write that fails fails the next delivery and close(), and nothing after it is written', async () => {
+    const src = await source(300)
+    const dest = new MemoryKeyValueStore()
+    let n = 0
+    let after = 0
+    const sync = createStateSync(src.root, {
+      db: dest,
+      write: async (ops) => {
+        n++
+        if (n === 2) throw new Error('disk full')
+        if (n > 2) after++
+        dest.write(ops)
+      },
+    })
+    await tick()
+    let failed: unknown
+    for (let i = 0; i < 200 && failed === undefined && !sync.done(); i++) {
+      const h = sync.missing(20)
+      if (h.length === 0) break
+      try {
+        await sync.deliver('p', h, await src.db.getNodeData(h))
+        await tick()
+      } catch (e) {
+        failed = e
+      }
+    }
+    expect((failed as Error).message).toBe('disk full')
+    await expect(sync.close()).rejects.toThrow('disk full')
+    expect(after).toBe(0)
     expect(sync.done()).toBe(false)
   })
 })

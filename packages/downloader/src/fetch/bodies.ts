@@ -5,12 +5,15 @@
  * An empty answer marks those blocks as lacking at that peer.
  */
 import { type BlockBody, checkBody } from '@ethwire/rlp-wire'
+import { maxBodyInflightPerPeer } from '../constants.js'
 import type { PeerEntry, PeerRunState } from '../context.js'
 import type { ResultSlot, ResultStore } from '../results.js'
 import type { FetchQueue, Verdict } from './loop.js'
 
 export class BodyQueue implements FetchQueue<ResultSlot[], BlockBody[]> {
   readonly kind = 'bodies' as const
+  /** Several at once: see {@link maxBodyInflightPerPeer}. */
+  readonly maxInflightPerPeer = maxBodyInflightPerPeer
 
   constructor(
     private readonly results: ResultStore,

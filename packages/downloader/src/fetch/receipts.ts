@@ -5,12 +5,15 @@
  * commits to no receipts are never asked for.
  */
 import { equalBytes, type ReceiptData, receiptsRoot } from '@ethwire/rlp-wire'
+import { maxReceiptInflightPerPeer } from '../constants.js'
 import type { PeerEntry, PeerRunState } from '../context.js'
 import type { ResultSlot, ResultStore } from '../results.js'
 import type { FetchQueue, Verdict } from './loop.js'
 
 export class ReceiptQueue implements FetchQueue<ResultSlot[], ReceiptData[][]> {
   readonly kind = 'receipts' as const
+  /** Several at once: see {@link maxReceiptInflightPerPeer}. */
+  readonly maxInflightPerPeer = maxReceiptInflightPerPeer
 
   constructor(
     private readonly results: ResultStore,

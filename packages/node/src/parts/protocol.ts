@@ -78,6 +78,7 @@ export function createProtocolPart(
       getHeaderByNumber: (n) => c.getHeaderByNumber(n),
       getCanonicalHash: (n) => c.getCanonicalHash(n),
       getBody: (h) => c.getBody(h),
+      getBodyRlp: (h) => c.getBodyRlp(h),
       // served from what execution stored: GetReceipts from the receipts the executor computed,
       // GetNodeData (eth/63–66) from the state trie nodes and code in the same database
       getReceipts: (h) => c.getReceipts(h),
