@@ -6,8 +6,8 @@
  * (debug_wireStats): full copies (Transactions + PooledTransactions), announcements, the rest.
  */
 import { readFileSync } from 'node:fs'
-import { privateKeyToAddress, randomPrivateKey, sign } from '@ethwire/crypto'
-import { bytesToHex, Transaction, type TxData } from '@ethwire/rlp-wire'
+import { privateKeyToAddress, randomPrivateKey } from '@ethwire/crypto'
+import { bytesToHex } from '@ethwire/rlp-wire'
 import {
   Cluster,
   chainIdOf,
@@ -16,6 +16,7 @@ import {
   fundAccounts,
   type SignedTx,
   sendRawTransactions,
+  signDynamicFee,
   signTransfer,
   sleep,
   waitFor,
@@ -27,6 +28,8 @@ const txCount = Number(process.env.TX_BENCH_TXS ?? 10_000)
 const timeoutMs = Number(process.env.TX_BENCH_TIMEOUT_MS ?? 300_000)
 /** How long after the injection ended every pool may take to hold every transaction. */
 const settleMs = Number(process.env.TX_BENCH_SETTLE_MS ?? 60_000)
+/** Gas limit of a token-transfer call (an ERC-20 transfer uses ~52,000). */
+const CALL_GAS = 60_000n
 /** Which configurations to run (comma-separated names from `configs`); default all. */
 const picked = process.env.TX_BENCH_CONFIGS?.split(',')
 /** Bytes one hash adds to a batched eth/68 announcement: 33 (hash) + 1 (type) + the RLP size. */
@@ -113,32 +116,17 @@ function makeTxs(
     const tx =
       calldata === 0
         ? signTransfer(keys[i % senders]!, { chainId, nonce })
-        : signCall(keys[i % senders]!, chainId, nonce, data)
+        : signDynamicFee(keys[i % senders]!, {
+            chainId,
+            nonce,
+            gasLimit: CALL_GAS,
+            to: new Uint8Array(20).fill(0x22),
+            data,
+          })
     const raw = tx.encode()
     out.push({ raw: bytesToHex(raw), hash: bytesToHex(tx.hash), size: raw.length })
   }
   return { txs: out, keys }
-}
-
-/** A signed EIP-1559 contract call with `data`, gas limit 60,000 (an ERC-20 transfer uses ~52,000). */
-function signCall(key: Uint8Array, chainId: bigint, nonce: bigint, data: Uint8Array): Transaction {
-  const fields: TxData = {
-    type: 2,
-    chainId,
-    nonce,
-    maxPriorityFeePerGas: 1_000_000_000n,
-    maxFeePerGas: 100_000_000_000n,
-    gasLimit: 60_000n,
-    to: new Uint8Array(20).fill(0x22),
-    value: 0n,
-    data,
-    accessList: [],
-    v: 0n,
-    r: 0n,
-    s: 0n,
-  }
-  const sig = sign(Transaction.fromData(fields).sigHash(), key)
-  return Transaction.fromData({ ...fields, v: BigInt(sig.recovery), r: sig.r, s: sig.s })
 }
 
 interface NodeResult {

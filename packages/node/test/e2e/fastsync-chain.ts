@@ -8,7 +8,7 @@
  * e2e tests and `bench/fastsync.ts`.
  */
 import { calcBaseFee, isLondon } from '@ethwire/chain'
-import { privateKeyToAddress, sign } from '@ethwire/crypto'
+import { privateKeyToAddress } from '@ethwire/crypto'
 import {
   Block,
   BlockHeader,
@@ -17,11 +17,10 @@ import {
   EMPTY_UNCLE_HASH,
   keccak256,
   rlpEncode,
-  Transaction,
-  type TxData,
+  type Transaction,
 } from '@ethwire/rlp-wire'
 import { openExecutingChain, prepareDev } from '../../src/datadir.js'
-import { signTransfer } from './harness.js'
+import { signDynamicFee, signTransfer } from './harness.js'
 
 /** The i-th funded address (deterministic): the last 20 bytes of keccak256("fastsync" ++ i). */
 export function accountAt(i: number): Uint8Array {
@@ -64,31 +63,6 @@ export const mintedValue = (i: number): bigint => 1_000n + BigInt(i)
 /** The address a contract created by `sender` with `nonce` gets. */
 export function createdAddress(sender: Uint8Array, nonce: bigint): Uint8Array {
   return keccak256(rlpEncode([sender, nonce])).slice(12)
-}
-
-/** A signed EIP-1559 call from the dev key (`to` null: a contract creation). */
-function signCall(
-  key: Uint8Array,
-  f: { chainId: bigint; nonce: bigint; to: Uint8Array | null; data: Uint8Array; gasLimit: bigint },
-): Transaction {
-  const data: TxData = {
-    type: 2,
-    chainId: f.chainId,
-    nonce: f.nonce,
-    maxPriorityFeePerGas: 1_000_000_000n,
-    maxFeePerGas: 100_000_000_000n,
-    gasLimit: f.gasLimit,
-    to: f.to,
-    value: 0n,
-    data: f.data,
-    accessList: [],
-    v: 0n,
-    r: 0n,
-    s: 0n,
-  }
-  const unsigned = Transaction.fromData(data)
-  const sig = sign(unsigned.sigHash(), key)
-  return Transaction.fromData({ ...data, v: BigInt(sig.recovery), r: sig.r, s: sig.s })
 }
 
 const word = (v: bigint | Uint8Array): Uint8Array => {
@@ -160,13 +134,19 @@ export async function buildStateChain(
     if (txBlocks > o.blocks) throw new Error(`${txCount} transactions need ${txBlocks} blocks`)
     const txAt = (j: number, nonce: bigint): Transaction => {
       if (slots > 0 && j === 0)
-        return signCall(key, { chainId, nonce, to: null, data: TOKEN_INIT, gasLimit: deployGas })
+        return signDynamicFee(key, {
+          chainId,
+          nonce,
+          to: null,
+          data: TOKEN_INIT,
+          gasLimit: deployGas,
+        })
       if (slots > 0 && j <= slots) {
         const i = j - 1
         const data = new Uint8Array(64)
         data.set(word(accountAt(i)), 0)
         data.set(word(mintedValue(i)), 32)
-        return signCall(key, { chainId, nonce, to: token!, data, gasLimit: mintGas })
+        return signDynamicFee(key, { chainId, nonce, to: token!, data, gasLimit: mintGas })
       }
       const t = slots > 0 ? j - 1 - slots : j
       return signTransfer(key, {

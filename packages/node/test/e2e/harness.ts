@@ -467,23 +467,47 @@ export function signTransfer(
   key: Uint8Array,
   fields: { chainId: bigint; nonce: bigint; to?: Uint8Array; value?: bigint; data?: Uint8Array },
 ): Transaction {
-  const data: TxData = {
-    type: 2,
+  return signDynamicFee(key, {
     chainId: fields.chainId,
     nonce: fields.nonce,
-    maxPriorityFeePerGas: 1_000_000_000n,
-    maxFeePerGas: 100_000_000_000n,
     gasLimit: 21_000n + 16n * BigInt(fields.data?.length ?? 0),
     to: fields.to ?? new Uint8Array(20).fill(0x11),
     value: fields.value ?? 1n,
-    data: fields.data ?? new Uint8Array(0),
+    data: fields.data,
+  })
+}
+
+/**
+ * A signed EIP-1559 transaction with the tests' fees (tip 1 gwei, cap 100 gwei): `to: null`
+ * creates a contract; value 0 and empty data unless given.
+ */
+export function signDynamicFee(
+  key: Uint8Array,
+  f: {
+    chainId: bigint
+    nonce: bigint
+    gasLimit: bigint
+    to: Uint8Array | null
+    value?: bigint
+    data?: Uint8Array
+  },
+): Transaction {
+  const data: TxData = {
+    type: 2,
+    chainId: f.chainId,
+    nonce: f.nonce,
+    maxPriorityFeePerGas: 1_000_000_000n,
+    maxFeePerGas: 100_000_000_000n,
+    gasLimit: f.gasLimit,
+    to: f.to,
+    value: f.value ?? 0n,
+    data: f.data ?? new Uint8Array(0),
     accessList: [],
     v: 0n,
     r: 0n,
     s: 0n,
   }
-  const unsigned = Transaction.fromData(data)
-  const sig = sign(unsigned.sigHash(), key)
+  const sig = sign(Transaction.fromData(data).sigHash(), key)
   return Transaction.fromData({ ...data, v: BigInt(sig.recovery), r: sig.r, s: sig.s })
 }
 
