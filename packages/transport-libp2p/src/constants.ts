@@ -75,8 +75,7 @@ export const maxTrackedInboundHosts = 4096
 export const defaultPingIntervalMs = 15_000
 /**
  * ...and aborts the connection when a ping is not answered within this long at least (libp2p's
- * adaptive timeout starts from 5 s, which a node under load, its event loop busy for a few seconds,
- * misses: every libp2p peer of the load test was dropped at once). RLPx's values: a ping every
- * 15 s, a peer silent for 20 s after it dropped.
+ * adaptive timeout starts from 5 s, which a node whose event loop is busy for a few seconds can
+ * miss). RLPx's values: a ping every 15 s, a peer silent for 20 s after it dropped.
  */
 export const defaultPingTimeoutMs = 20_000
