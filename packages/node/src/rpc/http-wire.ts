@@ -125,11 +125,7 @@ const tokens = (v: string): string[] =>
  * CRLFCRLF at `stop`), checking each one; `onField` gets the name and value bounds. Returns the
  * offset after the empty line, or a reason for 400.
  */
-function readFields(
-  b: Buffer,
-  i: number,
-  onField: ((ns: number, ne: number, vs: number, ve: number) => string | undefined) | undefined,
-): number | string {
+function readFields(b: Buffer, i: number, sink: HeadFields | undefined): number | string {
   for (;;) {
     const first = b[i]
     if (first === CR) return b[i + 1] === LF ? i + 2 : 'bare CR'
@@ -152,12 +148,102 @@ function readFields(
     }
     if (b[i + 1] !== LF) return 'bare CR'
     i += 2
-    if (onField) {
-      const err = onField(ns, ne, vs, ve)
+    if (sink !== undefined) {
+      const err = sink.field(ns, ne, vs, ve)
       if (err !== undefined) return err
     }
   }
 }
+
+/**
+ * The header fields the server reads, collected while a head is parsed (one instance, reused:
+ * parsing is synchronous, and a closure per request would cost an allocation).
+ */
+class HeadFields {
+  buf: Buffer = EMPTY
+  host: string | undefined = undefined
+  origin: string | undefined = undefined
+  /** -2: none seen. */
+  contentLength = -2
+  chunked = false
+  te = false
+  close = false
+  keepAlive = false
+  /** 1: 100-continue, 2: another expectation. */
+  expect = 0
+
+  reset(b: Buffer): void {
+    this.buf = b
+    this.host = undefined
+    this.origin = undefined
+    this.contentLength = -2
+    this.chunked = false
+    this.te = false
+    this.close = false
+    this.keepAlive = false
+    this.expect = 0
+  }
+
+  /** One field line: the name in `[ns, ne)`, the value in `[vs, ve)`; a reason for 400 or '!501'. */
+  field(ns: number, ne: number, vs: number, ve: number): string | undefined {
+    const b = this.buf
+    switch (ne - ns) {
+      case 4:
+        if (lowerIs(b, ns, ne, 'host')) {
+          if (this.host !== undefined) return 'more than one Host'
+          this.host = b.toString('latin1', vs, ve)
+        }
+        break
+      case 6:
+        if (lowerIs(b, ns, ne, 'origin')) {
+          if (this.origin !== undefined) return 'more than one Origin'
+          this.origin = b.toString('latin1', vs, ve)
+        } else if (lowerIs(b, ns, ne, 'expect')) {
+          this.expect = lowerIs(b, vs, ve, '100-continue') ? 1 : 2
+        }
+        break
+      case 10:
+        if (lowerIs(b, ns, ne, 'connection')) {
+          if (lowerIs(b, vs, ve, 'keep-alive')) this.keepAlive = true
+          else if (lowerIs(b, vs, ve, 'close')) this.close = true
+          else
+            for (const t of tokens(b.toString('latin1', vs, ve))) {
+              if (t === 'close') this.close = true
+              else if (t === 'keep-alive') this.keepAlive = true
+            }
+        }
+        break
+      case 14:
+        if (lowerIs(b, ns, ne, 'content-length')) {
+          if (this.contentLength !== -2) return 'more than one Content-Length'
+          if (vs === ve) return 'invalid Content-Length'
+          let n = 0
+          for (let k = vs; k < ve; k++) {
+            const d = b[k]! - 0x30
+            if (d < 0 || d > 9) return 'invalid Content-Length'
+            // past 2^53 the exact value does not matter: it is over any limit
+            n = n < 1e15 ? n * 10 + d : n
+          }
+          this.contentLength = n
+        }
+        break
+      case 17:
+        if (lowerIs(b, ns, ne, 'transfer-encoding')) {
+          if (this.te) return 'more than one Transfer-Encoding'
+          this.te = true
+          if (lowerIs(b, vs, ve, 'chunked')) this.chunked = true
+          else {
+            const list = tokens(b.toString('latin1', vs, ve))
+            // a coding we do not implement before chunked is 501; chunked not last cannot be framed
+            return list.at(-1) === 'chunked' ? '!501' : 'chunked is not the last transfer coding'
+          }
+        }
+        break
+    }
+    return undefined
+  }
+}
+const fields = new HeadFields()
 
 /**
  * Parses the head in `b[start, end)`, which ends with the first CRLFCRLF; `maxBody` decides 413.
@@ -197,71 +283,11 @@ function parseHead(b: Buffer, start: number, maxBody: number): HeadResult {
   const minor = minorDigit === 0 ? 0 : 1
   i += 10
 
-  let host: string | undefined
-  let origin: string | undefined
-  let contentLength = -2 // none seen
-  let chunked = false
-  let te = false
-  let close = false
-  let keepAlive = false
-  let expect = 0 // 1: 100-continue, 2: another expectation
-  const onField = (ns: number, ne: number, vs: number, ve: number): string | undefined => {
-    switch (ne - ns) {
-      case 4:
-        if (lowerIs(b, ns, ne, 'host')) {
-          if (host !== undefined) return 'more than one Host'
-          host = b.toString('latin1', vs, ve)
-        }
-        break
-      case 6:
-        if (lowerIs(b, ns, ne, 'origin')) {
-          if (origin !== undefined) return 'more than one Origin'
-          origin = b.toString('latin1', vs, ve)
-        } else if (lowerIs(b, ns, ne, 'expect')) {
-          expect = lowerIs(b, vs, ve, '100-continue') ? 1 : 2
-        }
-        break
-      case 10:
-        if (lowerIs(b, ns, ne, 'connection')) {
-          if (lowerIs(b, vs, ve, 'keep-alive')) keepAlive = true
-          else if (lowerIs(b, vs, ve, 'close')) close = true
-          else
-            for (const t of tokens(b.toString('latin1', vs, ve))) {
-              if (t === 'close') close = true
-              else if (t === 'keep-alive') keepAlive = true
-            }
-        }
-        break
-      case 14:
-        if (lowerIs(b, ns, ne, 'content-length')) {
-          if (contentLength !== -2) return 'more than one Content-Length'
-          if (vs === ve) return 'invalid Content-Length'
-          let n = 0
-          for (let k = vs; k < ve; k++) {
-            const d = b[k]! - 0x30
-            if (d < 0 || d > 9) return 'invalid Content-Length'
-            // past 2^53 the exact value does not matter: it is over any limit
-            n = n < 1e15 ? n * 10 + d : n
-          }
-          contentLength = n
-        }
-        break
-      case 17:
-        if (lowerIs(b, ns, ne, 'transfer-encoding')) {
-          if (te) return 'more than one Transfer-Encoding'
-          te = true
-          if (lowerIs(b, vs, ve, 'chunked')) chunked = true
-          else {
-            const list = tokens(b.toString('latin1', vs, ve))
-            // a coding we do not implement before chunked is 501; chunked not last cannot be framed
-            return list.at(-1) === 'chunked' ? '!501' : 'chunked is not the last transfer coding'
-          }
-        }
-        break
-    }
-    return undefined
-  }
-  const after = readFields(b, i, onField)
+  const f = fields
+  f.reset(b)
+  const after = readFields(b, i, f)
+  const { host, origin, contentLength, chunked, te, close, keepAlive, expect } = f
+  f.buf = EMPTY
   if (typeof after === 'string')
     return after === '!501'
       ? { status: 501, reason: 'transfer coding not implemented' }
@@ -680,7 +706,9 @@ export async function listenHttp(
     opts.checkIntervalMs ??
     Math.max(10, Math.min(1_000, Math.floor(Math.min(headersTimeout, idleTimeout) / 4)))
   // the advertised idle time is whole seconds and never more than the real one
-  const keepAliveLines = `connection: keep-alive\r\nkeep-alive: timeout=${Math.max(1, Math.floor(idleTimeout / 1000))}\r\n`
+  // (HTTP/1.1 is persistent without `Connection: keep-alive`; HTTP/1.0 needs it)
+  const keepAliveLine = `keep-alive: timeout=${Math.max(1, Math.floor(idleTimeout / 1000))}\r\n`
+  const keepAlive10Lines = `connection: keep-alive\r\n${keepAliveLine}`
   const continueLine = 'HTTP/1.1 100 Continue\r\n\r\n'
 
   const conns = new Set<Connection>()
@@ -850,7 +878,11 @@ export async function listenHttp(
 
     write(a: HttpAnswer, req: HttpHead | undefined, close = false): void {
       const keep = !close && req !== undefined && req.keepAlive
-      const conn = keep ? keepAliveLines : 'connection: close\r\n'
+      const conn = keep
+        ? req.minor === 0
+          ? keepAlive10Lines
+          : keepAliveLine
+        : 'connection: close\r\n'
       const extra = a.headers ?? ''
       const date = dateHeader(Date.now())
       if (a.status === 204) {

@@ -91,6 +91,18 @@ export async function startRpcServer(
   const limit = opts.maxBodyBytes ?? rpcMaxBodyBytes
   const cors = opts.corsDomains ?? ['*']
   const vhosts = vhostSet(opts.vhosts ?? defaultHttpVhosts)
+  // the decision per Host value (clients send the same one every time), at most 256 kept
+  const hostDecisions = new Map<string, boolean>()
+  const hostOk = (host: string | undefined): boolean => {
+    if (host === undefined) return true
+    let ok = hostDecisions.get(host)
+    if (ok === undefined) {
+      ok = hostAllowedIn(host, vhosts)
+      if (hostDecisions.size >= 256) hostDecisions.clear()
+      hostDecisions.set(host, ok)
+    }
+    return ok
+  }
   // the CORS header lines: none (no --http.corsdomain, the default), the same `*` for every
   // request, or the request's origin when it is listed
   const anyOrigin = cors.includes('*')
@@ -132,7 +144,7 @@ export async function startRpcServer(
     }
   }
   const handler = (req: HttpRequest): HttpAnswer | Promise<HttpAnswer> => {
-    if (!hostAllowedIn(req.host, vhosts)) return forbidden
+    if (!hostOk(req.host)) return forbidden
     if (req.method === 'OPTIONS') return preflight(req)
     if (req.method !== 'POST')
       return json(req, 405, errorResponse(null, RpcErrorCode.InvalidRequest, 'POST only'))
