@@ -950,6 +950,8 @@ export async function listenHttp(
     clearInterval(timer)
     throw err
   }
+  // an accept error (EMFILE, …) after listening must not end the process: the connection is lost
+  server.on('error', () => {})
   const address = server.address()
   const port = typeof address === 'object' && address !== null ? address.port : opts.port
   return {
