@@ -45,7 +45,21 @@ export interface HttpServerOptions {
   /** Allowed `Host` header names (`--http.vhosts`); `*` is any. Default `['localhost']`. */
   vhosts?: readonly string[]
   /** HTTP limits and timeouts (see `./http-wire.ts`); the defaults are in `../constants.ts`. */
-  wire?: Omit<HttpWireOptions, 'host' | 'port' | 'maxBodyBytes' | 'refusal' | 'internalError'>
+  wire?: {
+    /** Request line + headers (and trailers), else 431. */
+    maxHeadBytes?: number
+    /** The head within this time of the request's first byte, else 408. */
+    headersTimeoutMs?: number
+    /** The whole request within this time of its first byte, else 408. */
+    requestTimeoutMs?: number
+    /** An idle keep-alive connection is closed after this. */
+    keepAliveTimeoutMs?: number
+    maxConnections?: number
+    /** Answers from one read before other connections get a turn. */
+    maxPipelined?: number
+    checkIntervalMs?: number
+    lingerMs?: number
+  }
 }
 
 /** The hostname of a `Host` header (no port; IPv6 brackets removed). */
