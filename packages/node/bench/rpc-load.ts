@@ -6,6 +6,9 @@
  * (after the warm-up) for the duration and prints `{"ok":n,"errors":n,"seconds":s}`.
  * With `RPC_LOAD_COUNT=n` it stops after n counted answers instead (the duration is then a bound),
  * so the whole process can be timed from outside (`/usr/bin/time`) against two servers.
+ * With `RPC_LOAD_PID=<server pid>` it also reads that process's CPU time (utime + stime of
+ * `/proc/<pid>/stat`) at the start and end of the counted window and prints `serverCpuUs`, the
+ * server's CPU microseconds per counted answer.
  *
  * It speaks HTTP/1.1 over `node:net` itself: the request is one buffer built once, written as is;
  * an answer is framed by its `Content-Length` (or a chunked body) and counted good when its status
@@ -13,6 +16,7 @@
  * request than the servers' trivial methods do, and on a 2-core machine that made the client the
  * ceiling; this one does not allocate per answer beyond slicing the received chunk.
  */
+import { readFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 
 const [url, conns, warm, dur, pipe] = process.argv.slice(2)
@@ -21,6 +25,14 @@ const warmupMs = Number(warm ?? 1000)
 const durationMs = Number(dur ?? 3000)
 const pipeline = Math.max(1, Number(pipe ?? 1))
 const count = Number(process.env.RPC_LOAD_COUNT ?? 0)
+const serverPid = process.env.RPC_LOAD_PID
+/** utime + stime of the server process in clock ticks (100 per second on Linux). */
+const serverTicks = (): number => {
+  const stat = readFileSync(`/proc/${serverPid}/stat`, 'latin1')
+  // the fields after the command name (which is in parentheses and may hold spaces)
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return Number(f[11]) + Number(f[12])
+}
 let reached: (() => void) | undefined
 const chunks: Buffer[] = []
 for await (const c of process.stdin) chunks.push(c as Buffer)
@@ -136,6 +148,7 @@ function runConnection(): Promise<void> {
 const all = Array.from({ length: connections }, runConnection)
 await new Promise((r) => setTimeout(r, warmupMs))
 counting = true
+const ticks0 = serverPid ? serverTicks() : 0
 const t0 = performance.now()
 await new Promise<void>((r) => {
   const t = setTimeout(r, durationMs)
@@ -147,13 +160,14 @@ await new Promise<void>((r) => {
 })
 counting = false
 const seconds = (performance.now() - t0) / 1000
+const serverCpuUs = serverPid ? ((serverTicks() - ticks0) * 10_000) / ok : undefined
 stop = true
 // every connection ends once its answers in flight are in (bounded: a stuck server fails the run)
 const bound = setTimeout(() => {
   fail('answers still in flight 30 s after the end')
-  process.stdout.write(`${JSON.stringify({ ok, errors, seconds, firstError })}\n`)
+  process.stdout.write(`${JSON.stringify({ ok, errors, seconds, serverCpuUs, firstError })}\n`)
   process.exit(0)
 }, 30_000)
 await Promise.all(all)
 clearTimeout(bound)
-process.stdout.write(`${JSON.stringify({ ok, errors, seconds, firstError })}\n`)
+process.stdout.write(`${JSON.stringify({ ok, errors, seconds, serverCpuUs, firstError })}\n`)

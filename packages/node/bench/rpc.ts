@@ -177,7 +177,7 @@ async function measure(url: string, body: string, ms = durationMs): Promise<numb
   return res.ok / res.seconds
 }
 
-function startGanache(port: number, key: Uint8Array, chainId: bigint): ChildProcess {
+export function startGanache(port: number, key: Uint8Array, chainId: bigint): ChildProcess {
   const require = createRequire(import.meta.url)
   const pkgPath = require.resolve('ganache/package.json')
   const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { bin: Record<string, string> }

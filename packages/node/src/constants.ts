@@ -54,8 +54,18 @@ export const importLogIntervalMs = 2_000
 export const rpcMaxBodyBytes = 5 * 1024 * 1024
 /** JSON-RPC: most calls in one batch. */
 export const rpcMaxBatchItems = 100
-/** JSON-RPC: idle/request timeout of an HTTP request. */
+/** JSON-RPC: an HTTP request must arrive whole (head and body) within this time of its first byte. */
 export const rpcRequestTimeoutMs = 30_000
+/** JSON-RPC over HTTP: the request line and headers must arrive within this time of their first byte (slowloris). */
+export const rpcHeadersTimeoutMs = 10_000
+/** JSON-RPC over HTTP: an idle keep-alive connection is closed after this (advertised as `Keep-Alive: timeout=5`). */
+export const rpcKeepAliveTimeoutMs = 5_000
+/** JSON-RPC over HTTP: largest request line + header section (431 past it), and largest trailer section. */
+export const rpcMaxHeadBytes = 16 * 1024
+/** JSON-RPC over HTTP: most open connections; the server closes more at once. */
+export const rpcMaxConnections = 1_024
+/** JSON-RPC over HTTP: most pipelined requests answered from a connection's input before other connections get a turn. */
+export const rpcMaxPipelined = 16
 /** Redial of a bootnode / added peer: first wait, doubling up to the max. */
 export const redialInitialMs = 1_000
 export const redialMaxMs = 30_000

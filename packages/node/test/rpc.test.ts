@@ -284,6 +284,27 @@ describe('HTTP server', () => {
     )
   })
 
+  it('a malformed request is a 400 with a JSON-RPC error and Connection: close', async () => {
+    const { connect } = await import('node:net')
+    const text = await new Promise<string>((resolve, reject) => {
+      const sock = connect({ host: '127.0.0.1', port: server.port })
+      let t = ''
+      sock.on('data', (d: Buffer) => {
+        t += d.toString('latin1')
+      })
+      sock.on('close', () => resolve(t))
+      sock.on('error', reject)
+      sock.setTimeout(5000, () => sock.destroy(new Error('timeout')))
+      // HTTP/1.1 without Host (node:http answered this 400 too)
+      sock.write('POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}')
+    })
+    expect(text).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/)
+    expect(text).toContain('connection: close\r\n')
+    expect(text).toContain('access-control-allow-origin: *\r\n')
+    const body = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))
+    expect(body).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'no Host' } })
+  })
+
   it('only POST (and CORS preflight)', async () => {
     const get = await fetch(server.url, { signal: AbortSignal.timeout(5000) })
     expect(get.status).toBe(405)

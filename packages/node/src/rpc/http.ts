@@ -1,14 +1,16 @@
 /**
  * The JSON-RPC server over HTTP: POST only (and the CORS preflight), a body size limit (413), a
- * request timeout; the body goes to `handleBodyMaybeSync` of `./dispatch.ts`.
+ * request timeout; the body goes to `handleBodyMaybeSync` of `./dispatch.ts`. The HTTP/1.1 layer
+ * is `./http-wire.ts` on `node:net` (its limits and what it refuses are described there).
  *
  * Like go-ethereum's HTTP handler it checks the `Host` header against the allowed virtual hosts
  * (`--http.vhosts`, default `localhost`; a request to an IP address or without a Host always
  * passes; `*` allows any) and answers 403 "invalid host specified" otherwise, and it sends CORS
- * headers only for the origins in `--http.corsdomain` (`*` for any).
+ * headers only for the origins in `--http.corsdomain` (`*` for any). The request's Content-Type
+ * is not checked (every body is read as JSON); answers are `application/json` with a
+ * Content-Length.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { type AddressInfo, isIP } from 'node:net'
+import { isIP } from 'node:net'
 import { defaultHttpVhosts, rpcMaxBodyBytes, rpcRequestTimeoutMs } from '../constants.js'
 import {
   errorResponse,
@@ -17,39 +19,13 @@ import {
   type RpcMethods,
   stringifyResponse,
 } from './dispatch.js'
-
-/**
- * Reads a request body (at most `limit` bytes; past it the rest is drained and `done` gets
- * undefined) by events and a callback: no promise, and no copy for a body that came in one chunk.
- */
-function readBody(
-  req: IncomingMessage,
-  limit: number,
-  done: (text: string | undefined) => void,
-): void {
-  let first: Buffer | undefined
-  let chunks: Buffer[] | undefined
-  let size = 0
-  let over = false
-  req.on('data', (chunk: Buffer) => {
-    if (over) return
-    size += chunk.length
-    if (size > limit) {
-      over = true
-      first = undefined
-      chunks = undefined
-      return
-    }
-    if (first === undefined) first = chunk
-    else if (chunks === undefined) chunks = [first, chunk]
-    else chunks.push(chunk)
-  })
-  req.on('end', () => {
-    if (over) return done(undefined)
-    if (chunks !== undefined) return done(Buffer.concat(chunks).toString('utf8'))
-    done(first === undefined ? '' : first.toString('utf8'))
-  })
-}
+import {
+  type HttpAnswer,
+  type HttpHead,
+  type HttpRequest,
+  type HttpWireOptions,
+  listenHttp,
+} from './http-wire.js'
 
 export interface RpcServer {
   readonly port: number
@@ -68,6 +44,22 @@ export interface HttpServerOptions {
   corsDomains?: readonly string[]
   /** Allowed `Host` header names (`--http.vhosts`); `*` is any. Default `['localhost']`. */
   vhosts?: readonly string[]
+  /** HTTP limits and timeouts (see `./http-wire.ts`); the defaults are in `../constants.ts`. */
+  wire?: {
+    /** Request line + headers (and trailers), else 431. */
+    maxHeadBytes?: number
+    /** The head within this time of the request's first byte, else 408. */
+    headersTimeoutMs?: number
+    /** The whole request within this time of its first byte, else 408. */
+    requestTimeoutMs?: number
+    /** An idle keep-alive connection is closed after this. */
+    keepAliveTimeoutMs?: number
+    maxConnections?: number
+    /** Answers from one read before other connections get a turn. */
+    maxPipelined?: number
+    checkIntervalMs?: number
+    lingerMs?: number
+  }
 }
 
 /** The hostname of a `Host` header (no port; IPv6 brackets removed). */
@@ -113,107 +105,91 @@ export async function startRpcServer(
   const limit = opts.maxBodyBytes ?? rpcMaxBodyBytes
   const cors = opts.corsDomains ?? ['*']
   const vhosts = vhostSet(opts.vhosts ?? defaultHttpVhosts)
-  const corsHeaders = (req: IncomingMessage): Record<string, string> => {
-    const allow = corsOrigin(req.headers.origin, cors)
-    return allow === undefined ? {} : { 'access-control-allow-origin': allow, vary: 'Origin' }
+  // the decision per Host value (clients send the same one every time), at most 256 kept
+  const hostDecisions = new Map<string, boolean>()
+  const hostOk = (host: string | undefined): boolean => {
+    if (host === undefined) return true
+    let ok = hostDecisions.get(host)
+    if (ok === undefined) {
+      ok = hostAllowedIn(host, vhosts)
+      if (hostDecisions.size >= 256) hostDecisions.clear()
+      hostDecisions.set(host, ok)
+    }
+    return ok
   }
-  // the response headers as a flat list: no CORS header (no --http.corsdomain, the default), the
-  // same `*` for every request, or the request's origin when it is listed
+  // the CORS header lines: none (no --http.corsdomain, the default), the same `*` for every
+  // request, or the request's origin when it is listed
   const anyOrigin = cors.includes('*')
-  const send = (req: IncomingMessage, res: ServerResponse, status: number, body: unknown) => {
+  const anyLines = 'access-control-allow-origin: *\r\nvary: Origin\r\n'
+  const corsLines = (head: HttpHead | undefined): string => {
+    if (cors.length === 0) return ''
+    if (anyOrigin) return anyLines
+    const allow = head === undefined ? undefined : corsOrigin(head.origin, cors)
+    return allow === undefined ? '' : `access-control-allow-origin: ${allow}\r\nvary: Origin\r\n`
+  }
+  const internal = (head: HttpHead | undefined): HttpAnswer => ({
+    status: 500,
+    body: stringifyResponse(errorResponse(null, RpcErrorCode.Internal, 'internal error')),
+    headers: corsLines(head),
+  })
+  const json = (head: HttpHead, status: number, body: unknown): HttpAnswer => {
     let text: string
     try {
       text = stringifyResponse(body)
     } catch {
-      status = 500
-      text = stringifyResponse(errorResponse(null, RpcErrorCode.Internal, 'internal error'))
+      return internal(head)
     }
-    // Content-Length rather than a chunked body: fewer bytes and one buffer less to write
-    const length = String(Buffer.byteLength(text))
-    const allow =
-      cors.length === 0 ? undefined : anyOrigin ? '*' : corsOrigin(req.headers.origin, cors)
-    res.writeHead(
+    return { status, body: text, headers: corsLines(head) }
+  }
+  const forbidden: HttpAnswer = {
+    status: 403,
+    body: 'invalid host specified\n',
+    contentType: 'text/plain',
+  }
+  const preflight = (head: HttpHead): HttpAnswer => {
+    const lines = corsLines(head)
+    return {
+      status: 204,
+      body: '',
+      headers:
+        lines === ''
+          ? ''
+          : `${lines}access-control-allow-headers: content-type\r\naccess-control-allow-methods: POST, GET, OPTIONS\r\naccess-control-max-age: 600\r\n`,
+    }
+  }
+  const handler = (req: HttpRequest): HttpAnswer | Promise<HttpAnswer> => {
+    if (!hostOk(req.host)) return forbidden
+    if (req.method === 'OPTIONS') return preflight(req)
+    if (req.method !== 'POST')
+      return json(req, 405, errorResponse(null, RpcErrorCode.InvalidRequest, 'POST only'))
+    // a single request to a synchronous method is answered in this tick, without a promise
+    const out = handleBodyMaybeSync(methods, req.body.toString('utf8'))
+    if (out instanceof Promise) return out.then((body) => json(req, 200, body))
+    return json(req, 200, out)
+  }
+  const wire: HttpWireOptions = {
+    host: opts.host,
+    port: opts.port,
+    maxBodyBytes: limit,
+    requestTimeoutMs: rpcRequestTimeoutMs,
+    ...opts.wire,
+    refusal: (status, reason, head) => ({
       status,
-      allow === undefined
-        ? ['content-type', 'application/json', 'content-length', length]
-        : [
-            'content-type',
-            'application/json',
-            'content-length',
-            length,
-            'access-control-allow-origin',
-            allow,
-            'vary',
-            'Origin',
-          ],
-    )
-    res.end(text)
+      body: stringifyResponse(
+        errorResponse(
+          null,
+          RpcErrorCode.InvalidRequest,
+          status === 413 ? 'request too large' : reason,
+        ),
+      ),
+      headers: corsLines(head),
+    }),
+    internalError: internal,
   }
-  const internalError = (req: IncomingMessage, res: ServerResponse) => {
-    if (!res.headersSent)
-      send(req, res, 500, errorResponse(null, RpcErrorCode.Internal, 'internal error'))
-    else res.destroy()
-  }
-  const server: Server = createServer((req, res) => {
-    if (!hostAllowedIn(req.headers.host, vhosts)) {
-      res.writeHead(403, { 'content-type': 'text/plain' })
-      res.end('invalid host specified\n')
-      return
-    }
-    if (req.method === 'OPTIONS') {
-      const h = corsHeaders(req)
-      res.writeHead(
-        204,
-        h['access-control-allow-origin'] === undefined
-          ? {}
-          : {
-              ...h,
-              'access-control-allow-headers': 'content-type',
-              'access-control-allow-methods': 'POST, GET, OPTIONS',
-              'access-control-max-age': '600',
-            },
-      )
-      res.end()
-      return
-    }
-    if (req.method !== 'POST') {
-      send(req, res, 405, errorResponse(null, RpcErrorCode.InvalidRequest, 'POST only'))
-      return
-    }
-    req.on('error', () => res.destroy())
-    readBody(req, limit, (text) => {
-      if (text === undefined) {
-        send(req, res, 413, errorResponse(null, RpcErrorCode.InvalidRequest, 'request too large'))
-        return
-      }
-      // a single request to a synchronous method is answered in this tick, without a promise
-      try {
-        const out = handleBodyMaybeSync(methods, text)
-        if (out instanceof Promise)
-          out.then((body) => send(req, res, 200, body)).catch(() => internalError(req, res))
-        else send(req, res, 200, out)
-      } catch {
-        // nothing above should throw, but this runs in a stream event: a throw would end the process
-        internalError(req, res)
-      }
-    })
-  })
-  server.requestTimeout = rpcRequestTimeoutMs
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const port = (server.address() as AddressInfo).port
+  const server = await listenHttp(handler, wire)
   return {
-    port,
-    url: `http://${opts.host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
+    port: server.port,
+    url: `http://${opts.host}:${server.port}`,
+    close: () => server.close(),
   }
 }
