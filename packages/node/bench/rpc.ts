@@ -19,8 +19,8 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { cpSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { privateKeyToAddress, sign } from '@ethwire/crypto'
-import { bytesToHex, Transaction, type TxData } from '@ethwire/rlp-wire'
+import { privateKeyToAddress } from '@ethwire/crypto'
+import { bytesToHex } from '@ethwire/rlp-wire'
 import {
   Cluster,
   chainIdOf,
@@ -28,6 +28,7 @@ import {
   type EthwireProcess,
   freePort,
   RpcClient,
+  signDynamicFee,
   sleep,
   waitFor,
 } from '../test/e2e/harness.js'
@@ -63,28 +64,14 @@ const hex = (n: number | bigint) => `0x${n.toString(16)}`
 const word = (n: number) => n.toString(16).padStart(64, '0')
 const hexToBytes = (h: string) => Uint8Array.from(Buffer.from(h.replace(/^0x/, ''), 'hex'))
 
+/** A signed EIP-1559 transaction (the harness's test fees) as raw hex. */
 function signTx(
   key: Uint8Array,
   f: { chainId: bigint; nonce: bigint; to: Uint8Array | null; data: string; gas: bigint },
 ): string {
-  const data: TxData = {
-    type: 2,
-    chainId: f.chainId,
-    nonce: f.nonce,
-    maxPriorityFeePerGas: 1_000_000_000n,
-    maxFeePerGas: 100_000_000_000n,
-    gasLimit: f.gas,
-    to: f.to,
-    value: 0n,
-    data: hexToBytes(f.data),
-    accessList: [],
-    v: 0n,
-    r: 0n,
-    s: 0n,
-  }
-  const sig = sign(Transaction.fromData(data).sigHash(), key)
+  const { chainId, nonce, to } = f
   return bytesToHex(
-    Transaction.fromData({ ...data, v: BigInt(sig.recovery), r: sig.r, s: sig.s }).encode(),
+    signDynamicFee(key, { chainId, nonce, to, gasLimit: f.gas, data: hexToBytes(f.data) }).encode(),
   )
 }
 
@@ -242,7 +229,7 @@ export async function runRpcBench(): Promise<void> {
     if (eHead !== gHead) log(`warning: heads differ (ethwire ${eHead}, ganache ${gHead})`)
     const from = Math.max(0, eHead - rangeBlocks + 1)
     // the index follows heads in the background: wait until it covers the range's sections
-    const wantSections = Math.floor((eHead + 1 - 256) / 4096)
+    const wantSections = Math.max(0, Math.floor((eHead + 1 - 256) / 4096))
     await waitFor(
       `ethwire bloom index (${wantSections} sections)`,
       () =>
