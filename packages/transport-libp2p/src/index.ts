@@ -37,6 +37,7 @@ export {
   disconnectFrameCode,
   maxFrameCode,
   maxPendingInbound,
+  maxTrackedInboundHosts,
   peerKeyFileName,
   readQueueHighWaterBytes,
 } from './constants.js'
