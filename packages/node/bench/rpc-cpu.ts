@@ -21,7 +21,7 @@ import { privateKeyToAddress } from '@ethwire/crypto'
 import { bytesToHex } from '@ethwire/rlp-wire'
 import { Cluster, devKeyOf, freePort, RpcClient, waitFor } from '../test/e2e/harness.js'
 import { fmt, log, median, table } from './common.js'
-import { startGanache } from './rpc.js'
+import { runLoadClient, startGanache } from './rpc.js'
 
 const concurrency = Number(process.env.RPC_BENCH_CONCURRENCY ?? 16)
 const pipeline = Number(process.env.RPC_BENCH_PIPELINE ?? 1)
@@ -30,7 +30,6 @@ const warmupMs = Number(process.env.RPC_BENCH_WARMUP_MS ?? 1_000)
 const durationMs = Number(process.env.RPC_BENCH_DURATION_MS ?? 3_000)
 const methodNames = (process.env.RPC_CPU_METHODS ?? 'eth_blockNumber,eth_getBalance').split(',')
 const oldEntry = process.env.RPC_CPU_OLD_ENTRY
-const loadPath = join(import.meta.dirname, 'rpc-load.ts')
 const floorPath = join(import.meta.dirname, 'rpc-floor.ts')
 
 interface Measured {
@@ -39,37 +38,15 @@ interface Measured {
 }
 
 async function measure(url: string, pid: number, body: string): Promise<Measured> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      loadPath,
-      url,
-      String(concurrency),
-      String(warmupMs),
-      String(durationMs),
-      String(pipeline),
-    ],
-    { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, RPC_LOAD_PID: String(pid) } },
-  )
-  const out: Buffer[] = []
-  child.stdout.on('data', (d: Buffer) => out.push(d))
-  child.stdin.end(body)
-  const killer = setTimeout(() => child.kill('SIGKILL'), warmupMs + durationMs + 60_000)
-  const code = await new Promise<number | null>((r) => child.once('exit', r))
-  clearTimeout(killer)
-  if (code !== 0) throw new Error(`load client exited ${code}`)
-  const res = JSON.parse(Buffer.concat(out).toString('utf8')) as {
-    ok: number
-    errors: number
-    seconds: number
-    serverCpuUs: number
-    firstError?: string
-  }
-  if (res.errors > 0 || res.ok === 0)
-    throw new Error(`${url}: ${res.errors} errors, ${res.ok} ok: ${res.firstError}`)
-  return { rate: res.ok / res.seconds, cpuUs: res.serverCpuUs }
+  const r = await runLoadClient(url, body, {
+    connections: concurrency,
+    warmupMs,
+    durationMs,
+    pipeline,
+    pid,
+  })
+  if (r.cpuUs === undefined) throw new Error('the load client did not report the server CPU')
+  return { rate: r.rate, cpuUs: r.cpuUs }
 }
 
 interface Target {

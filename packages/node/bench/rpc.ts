@@ -130,8 +130,15 @@ async function setupChain(s: Server, key: Uint8Array, chainId: bigint): Promise<
 
 const loadPath = join(import.meta.dirname, 'rpc-load.ts')
 
-/** One measurement by a fresh load-client process: requests/s. */
-async function measure(url: string, body: string, ms = durationMs): Promise<number> {
+/**
+ * One run of the load client (`rpc-load.ts`) in a fresh process: requests/s, and the server's CPU
+ * µs per request when `pid` (the server's process id) is given.
+ */
+export async function runLoadClient(
+  url: string,
+  body: string,
+  o: { connections: number; warmupMs: number; durationMs: number; pipeline: number; pid?: number },
+): Promise<{ rate: number; cpuUs?: number }> {
   const child = spawn(
     process.execPath,
     [
@@ -139,17 +146,20 @@ async function measure(url: string, body: string, ms = durationMs): Promise<numb
       'tsx',
       loadPath,
       url,
-      String(concurrency),
-      String(warmupMs),
-      String(ms),
-      String(pipeline),
+      String(o.connections),
+      String(o.warmupMs),
+      String(o.durationMs),
+      String(o.pipeline),
     ],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: o.pid === undefined ? process.env : { ...process.env, RPC_LOAD_PID: String(o.pid) },
+    },
   )
   const out: Buffer[] = []
   child.stdout.on('data', (d: Buffer) => out.push(d))
   child.stdin.end(body)
-  const killer = setTimeout(() => child.kill('SIGKILL'), warmupMs + ms + 60_000)
+  const killer = setTimeout(() => child.kill('SIGKILL'), o.warmupMs + o.durationMs + 60_000)
   const code = await new Promise<number | null>((r) => child.once('exit', r))
   clearTimeout(killer)
   if (code !== 0) throw new Error(`load client exited ${code}`)
@@ -157,11 +167,23 @@ async function measure(url: string, body: string, ms = durationMs): Promise<numb
     ok: number
     errors: number
     seconds: number
+    serverCpuUs?: number
     firstError?: string
   }
   if (res.errors > 0 || res.ok === 0)
     throw new Error(`${url}: ${res.errors} errors, ${res.ok} ok: ${res.firstError}`)
-  return res.ok / res.seconds
+  return { rate: res.ok / res.seconds, cpuUs: res.serverCpuUs }
+}
+
+/** One measurement by a fresh load-client process: requests/s. */
+async function measure(url: string, body: string, ms = durationMs): Promise<number> {
+  const r = await runLoadClient(url, body, {
+    connections: concurrency,
+    warmupMs,
+    durationMs: ms,
+    pipeline,
+  })
+  return r.rate
 }
 
 export function startGanache(port: number, key: Uint8Array, chainId: bigint): ChildProcess {

@@ -21,11 +21,13 @@
  * Each iteration has its own seed (`base seed + index`), printed with any failure; re-run one with
  * `--seed <that> --iterations 1 --phases <phase>`.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process'
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { privateKeyToAddress, randomPrivateKey } from '@ethwire/crypto'
+import { seededRandom } from '@ethwire/interface/testing'
 import { bytesToHex } from '@ethwire/rlp-wire'
 import { openExecutingChain } from '../src/datadir.js'
 import {
@@ -54,18 +56,6 @@ const phases = flag('phases', ALL.join(',')).split(',') as Phase[]
 const chainBlocks = Number(flag('blocks', '600'))
 const keep = process.argv.includes('--keep')
 for (const p of phases) if (!ALL.includes(p)) throw new Error(`unknown phase ${p}`)
-
-/** mulberry32: small seeded PRNG in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface HeadInfo {
   number: bigint
@@ -390,7 +380,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < iterations; i++) {
     if (Date.now() - started > minutes * 60_000) break
     const seed = baseSeed + i
-    const r = rng(seed)
+    const r = seededRandom(seed)
     const phase = phases[Math.floor(r() * phases.length)] as Phase
     const s = stats.get(phase)!
     s.runs++

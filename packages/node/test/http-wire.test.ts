@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net'
+import { seededRandom } from '@ethwire/interface/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   type HttpAnswer,
@@ -367,18 +368,6 @@ describe('HttpParser', () => {
   })
 })
 
-/** A seeded generator (mulberry32): the fuzz inputs are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 const samples = [
   post('{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber"}', 'Origin: o\r\n'),
   chunkedReq,
@@ -406,7 +395,7 @@ function fuzzInput(r: () => number): Buffer {
 
 describe('HttpParser fuzz (seeded)', () => {
   it('random and mutated input: requests or 4xx/501/505 refusals, never a throw', () => {
-    const r = rng(0xe7e1)
+    const r = seededRandom(0xe7e1)
     const statuses = new Map<number, number>()
     let reqs = 0
     for (let n = 0; n < 3000; n++) {
@@ -794,7 +783,7 @@ describe('listenHttp', () => {
   it('seeded random input over sockets: only 4xx/501/505 refusals or closes, and the server keeps serving', async () => {
     const seen: number[] = []
     const s = await serve(echo)
-    const r = rng(0x5eed)
+    const r = seededRandom(0x5eed)
     for (let n = 0; n < 60; n++) {
       const c = new Client(s.port)
       const input = fuzzInput(r)
