@@ -804,15 +804,7 @@ export async function listenHttp(
             )
             return
           }
-          this.write(answer, req)
-          if (!req.keepAlive) {
-            this.endAfterAnswer()
-            return
-          }
-          if (sock.writableNeedDrain) {
-            this.hold(Wait.Write)
-            return
-          }
+          if (!this.answerAndGoOn(answer, req)) return
           if (++answered >= maxPipelined && parser.buffered > 0) {
             // a turn for the other connections; the rest of this input after them
             this.hold(Wait.None)
@@ -838,18 +830,25 @@ export async function listenHttp(
       const sock = this.sock
       if (sock.destroyed) return
       sock.cork()
-      this.write(answer, req)
+      const goOn = this.answerAndGoOn(answer, req)
       sock.uncork()
-      if (!req.keepAlive) {
-        this.endAfterAnswer()
-        return
-      }
-      if (sock.writableNeedDrain) {
-        this.hold(Wait.Write)
-        return
-      }
+      if (!goOn) return
       sock.resume()
       this.run()
+    }
+
+    /** Writes `answer`; false when the connection now ends or waits for its write buffer to drain. */
+    answerAndGoOn(answer: HttpAnswer, req: HttpRequest): boolean {
+      this.write(answer, req)
+      if (!req.keepAlive) {
+        this.endAfterAnswer()
+        return false
+      }
+      if (this.sock.writableNeedDrain) {
+        this.hold(Wait.Write)
+        return false
+      }
+      return true
     }
 
     hold(wait: Wait): void {
