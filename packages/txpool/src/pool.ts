@@ -40,13 +40,13 @@ import {
   validateStateless,
 } from './validate.js'
 
-/** A transaction in the pool, with its recovered sender. */
 /** A sender `TxPool.recoverSenders` recovered for a transaction (opaque outside the pool). */
 export interface RecoveredSender {
   readonly tx: Transaction
   readonly sender: Uint8Array
 }
 
+/** A transaction in the pool, with its recovered sender. */
 export interface PoolTransaction {
   readonly tx: Transaction
   readonly hash: Uint8Array
@@ -624,6 +624,28 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
     if (!isValidSignatureValues(tx.r, tx.s, true)) throw bad()
   }
 
+  /**
+   * The senders of `txs[i]` for each `i` of `at`, recovered in one batch by the batch recoverer
+   * (null where recovery failed); undefined without one, for fewer than two, or when it failed
+   * (pool closed, a worker died): the caller recovers on this thread then.
+   */
+  const recoverInWorkers = async (
+    txs: readonly Transaction[],
+    at: readonly number[],
+  ): Promise<Array<Uint8Array | null> | undefined> => {
+    if (deps.batchRecoverer === undefined || at.length < 2) return undefined
+    try {
+      return await deps.batchRecoverer.recoverAddresses(
+        at.map((i) => {
+          const tx = txs[i] as Transaction
+          return { hash: tx.sigHash(), r: tx.r, s: tx.s, recovery: tx.recovery }
+        }),
+      )
+    } catch {
+      return undefined
+    }
+  }
+
   /** Results of this pool's `recoverSenders`: the only ones `add` takes a sender from. */
   const recoveredHere = new WeakSet<RecoveredSender>()
 
@@ -1040,19 +1062,7 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
           results[i] = err as TxPoolError
         }
       }
-      let senders: Array<Uint8Array | null> | undefined
-      if (deps.batchRecoverer !== undefined && ok.length > 1) {
-        try {
-          senders = await deps.batchRecoverer.recoverAddresses(
-            ok.map((i) => {
-              const tx = txs[i] as Transaction
-              return { hash: tx.sigHash(), r: tx.r, s: tx.s, recovery: tx.recovery }
-            }),
-          )
-        } catch {
-          senders = undefined // pool closed or a worker died: recover here instead
-        }
-      }
+      let senders = await recoverInWorkers(txs, ok)
       if (senders === undefined) {
         senders = ok.map((i) => {
           try {
@@ -1091,18 +1101,8 @@ export function createTxPool(deps: TxPoolDeps, options: TxPoolOptions): TxPool {
           // the add reports it
         }
       }
-      if (todo.length < 2) return out
-      let senders: Array<Uint8Array | null>
-      try {
-        senders = await deps.batchRecoverer.recoverAddresses(
-          todo.map((i) => {
-            const tx = txs[i] as Transaction
-            return { hash: tx.sigHash(), r: tx.r, s: tx.s, recovery: tx.recovery }
-          }),
-        )
-      } catch {
-        return out // pool closed or a worker died: each add recovers its own
-      }
+      const senders = await recoverInWorkers(txs, todo)
+      if (senders === undefined) return out // each add recovers its own
       for (let k = 0; k < todo.length; k++) {
         const sender = senders[k]
         if (sender === null || sender === undefined) continue
