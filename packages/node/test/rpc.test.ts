@@ -305,10 +305,21 @@ describe('HTTP server', () => {
     expect(body).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'no Host' } })
   })
 
-  it('only POST (and CORS preflight)', async () => {
+  it('only POST (and CORS preflight, and an empty GET as a health check)', async () => {
     const get = await fetch(server.url, { signal: AbortSignal.timeout(5000) })
-    expect(get.status).toBe(405)
-    await get.arrayBuffer()
+    expect(get.status).toBe(200)
+    expect(await get.text()).toBe('')
+    const query = await fetch(`${server.url}/?x=1`, { signal: AbortSignal.timeout(5000) })
+    expect(query.status).toBe(405)
+    expect(query.headers.get('allow')).toBe('POST, GET, OPTIONS')
+    expect(((await query.json()) as Reply).error.code).toBe(-32600)
+    for (const method of ['PUT', 'DELETE']) {
+      const res = await fetch(server.url, { method, signal: AbortSignal.timeout(5000) })
+      expect(res.status).toBe(405)
+      expect(res.headers.get('allow')).toBe('POST, GET, OPTIONS')
+      expect(res.headers.get('access-control-allow-origin')).toBe('*')
+      await res.arrayBuffer()
+    }
     const opt = await fetch(server.url, { method: 'OPTIONS', signal: AbortSignal.timeout(5000) })
     expect(opt.status).toBe(204)
     expect(opt.headers.get('access-control-allow-origin')).toBe('*')

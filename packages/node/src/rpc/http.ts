@@ -160,8 +160,13 @@ export async function startRpcServer(
   const handler = (req: HttpRequest): HttpAnswer | Promise<HttpAnswer> => {
     if (!hostOk(req.host)) return forbidden
     if (req.method === 'OPTIONS') return preflight(req)
-    if (req.method !== 'POST')
-      return json(req, 405, errorResponse(null, RpcErrorCode.InvalidRequest, 'POST only'))
+    if (req.method !== 'POST') {
+      // an empty GET is a load balancer's health check (go-ethereum answers it the same way)
+      if (req.method === 'GET' && req.contentLength === 0 && !req.target.includes('?'))
+        return { status: 200, body: '', contentType: 'text/plain', headers: corsLines(req) }
+      const refused = json(req, 405, errorResponse(null, RpcErrorCode.InvalidRequest, 'POST only'))
+      return { ...refused, headers: `${refused.headers ?? ''}allow: POST, GET, OPTIONS\r\n` }
+    }
     // a single request to a synchronous method is answered in this tick, without a promise
     const out = handleBodyMaybeSync(methods, req.body.toString('utf8'))
     if (out instanceof Promise) return out.then((body) => json(req, 200, body))
