@@ -55,8 +55,11 @@ export function ethMethods(b: Backend): RpcMethods {
       index: i,
     })
   }
-  /** What a batch's `prepareBatch` made for each eth_sendRawTransaction call, by its params. */
-  const prepared = new WeakMap<unknown[], unknown>()
+  /**
+   * What a batch's `prepareBatch` made for each eth_sendRawTransaction call, by its params: the
+   * decoded bytes (so the call does not decode its hex a second time) and the backend's preparation.
+   */
+  const prepared = new WeakMap<unknown[], { raw: Uint8Array; ready: unknown }>()
 
   return {
     eth_chainId: () => qty(b.chainId),
@@ -103,11 +106,11 @@ export function ethMethods(b: Backend): RpcMethods {
     },
     eth_sendRawTransaction: Object.assign(
       async (params: unknown[]) => {
-        const raw = dataParam(params, 0)
-        const ready = prepared.get(params)
+        const done = prepared.get(params)
         prepared.delete(params)
+        const raw = done?.raw ?? dataParam(params, 0)
         try {
-          return await b.sendRawTransaction(raw, ready)
+          return await b.sendRawTransaction(raw, done?.ready)
         } catch (err) {
           if (isTxPoolError(err))
             throw new RpcError(RpcErrorCode.Server, err.message, { code: err.code })
@@ -131,7 +134,8 @@ export function ethMethods(b: Backend): RpcMethods {
           }
           const out = await b.prepareRawTransactions(raws)
           for (let i = 0; i < of.length; i++)
-            if (out[i] !== undefined) prepared.set(of[i] as unknown[], out[i])
+            if (out[i] !== undefined)
+              prepared.set(of[i] as unknown[], { raw: raws[i] as Uint8Array, ready: out[i] })
         },
       },
     ),
