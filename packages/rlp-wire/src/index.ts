@@ -85,6 +85,7 @@ export {
   logsBloom,
   receiptFromEth69,
   receiptFromNetwork,
+  receiptFromNetworkRaw,
   receiptLogsSize,
   receiptToEth69,
   receiptToNetwork,

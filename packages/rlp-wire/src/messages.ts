@@ -6,7 +6,7 @@ import { WireError } from './errors.js'
 import { BlockHeader } from './header.js'
 import {
   receiptFromEth69,
-  receiptFromNetwork,
+  receiptFromNetworkRaw,
   receiptToEth69,
   receiptToNetwork,
 } from './receipt.js'
@@ -486,6 +486,14 @@ export function decodeMessage(
       )
       return withId({ name, txs })
     }
+    case 'Receipts': {
+      if (version >= 69) break
+      // raw spans: each receipt keeps the consensus bytes its receipts-root check will hash
+      const receipts = rlpListElements(inner, name).map((list) =>
+        rlpListElements(list, 'Receipts[]').map(receiptFromNetworkRaw),
+      )
+      return withId({ name, receipts })
+    }
     case 'BlockAccessLists': {
       const accessLists = rlpListElements(inner, name).map((raw): Bytes | null => {
         if (raw[0]! >= 0xc0) return raw
@@ -557,8 +565,8 @@ export function decodeMessage(
       return { name, types: Array.from(typesB), sizes, hashes, cellMask }
     }
     case 'Receipts': {
-      const per = version >= 69 ? receiptFromEth69 : receiptFromNetwork
-      const receipts = asList(item, name).map((rs) => asList(rs, 'Receipts[]').map(per))
+      // eth/69 (eth/66–68 took the raw path above)
+      const receipts = asList(item, name).map((rs) => asList(rs, 'Receipts[]').map(receiptFromEth69))
       return withId({ name, receipts })
     }
     case 'BlockRangeUpdate': {

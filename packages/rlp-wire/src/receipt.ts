@@ -11,6 +11,7 @@ import {
   rlpDecode,
   rlpEncode,
   rlpIsList,
+  rlpStringContent,
 } from './rlp.js'
 import type { Log, PartialReceiptLimits, ReceiptData, TxType, Withdrawal } from './types.js'
 
@@ -66,8 +67,17 @@ export function receiptFieldsToRlp(r: ReceiptData): RlpInput[] {
   ]
 }
 
+/**
+ * The consensus encodings receipts were decoded from (eth/66–68 `Receipts` carry exactly those
+ * bytes), so a receipts-root check hashes them instead of encoding every receipt again. Receipts
+ * are plain objects treated as immutable once decoded; a copy (`{ ...r }`) is not in the map.
+ */
+const received = new WeakMap<ReceiptData, Uint8Array>()
+
 /** Consensus encoding: legacy = rlp(fields); typed = type ‖ rlp(fields). */
 export function encodeReceipt(r: ReceiptData): Uint8Array {
+  const known = received.get(r)
+  if (known !== undefined) return known
   const p = rlpEncode(receiptFieldsToRlp(r))
   return r.type === 0 ? p : concatBytes(Uint8Array.of(r.type), p)
 }
@@ -101,6 +111,18 @@ export function receiptFromNetwork(item: RlpItem | undefined): ReceiptData {
   if (item === undefined) throw new WireError('ErrArity', 'receipt: missing')
   if (Array.isArray(item)) return receiptFromFields(0, item)
   return decodeReceipt(item)
+}
+
+/**
+ * One eth/66–68 receipt from its raw list element (a legacy receipt's RLP list, or an RLP string
+ * holding a typed receipt's `type ‖ rlp(fields)`): the same checks as {@link receiptFromNetwork},
+ * and the consensus bytes are kept for {@link encodeReceipt}.
+ */
+export function receiptFromNetworkRaw(raw: Uint8Array): ReceiptData {
+  const consensus = rlpIsList(raw) ? raw : rlpStringContent(raw, 'receipt')
+  const r = rlpIsList(raw) ? receiptFromFields(0, rlpDecode(raw)) : decodeReceipt(consensus)
+  received.set(r, consensus)
+  return r
 }
 
 /** eth/69 shape: `[txType, postStateOrStatus, cumulativeGasUsed, logs]`, no bloom. */
