@@ -62,6 +62,9 @@ export interface HttpServerOptions {
   }
 }
 
+/** The methods the endpoint answers (the `Allow` of a 405 and the CORS preflight's list). */
+const allowedMethods = 'POST, GET, OPTIONS'
+
 /** The hostname of a `Host` header (no port; IPv6 brackets removed). */
 function hostName(host: string): string {
   if (host.startsWith('[')) {
@@ -154,7 +157,7 @@ export async function startRpcServer(
       headers:
         lines === ''
           ? ''
-          : `${lines}access-control-allow-headers: content-type\r\naccess-control-allow-methods: POST, GET, OPTIONS\r\naccess-control-max-age: 600\r\n`,
+          : `${lines}access-control-allow-headers: content-type\r\naccess-control-allow-methods: ${allowedMethods}\r\naccess-control-max-age: 600\r\n`,
     }
   }
   const handler = (req: HttpRequest): HttpAnswer | Promise<HttpAnswer> => {
@@ -165,7 +168,7 @@ export async function startRpcServer(
       if (req.method === 'GET' && req.contentLength === 0 && !req.target.includes('?'))
         return { status: 200, body: '', contentType: 'text/plain', headers: corsLines(req) }
       const refused = json(req, 405, errorResponse(null, RpcErrorCode.InvalidRequest, 'POST only'))
-      return { ...refused, headers: `${refused.headers ?? ''}allow: POST, GET, OPTIONS\r\n` }
+      return { ...refused, headers: `${refused.headers ?? ''}allow: ${allowedMethods}\r\n` }
     }
     // a single request to a synchronous method is answered in this tick, without a promise
     const out = handleBodyMaybeSync(methods, req.body.toString('utf8'))
