@@ -12,6 +12,7 @@ import type {
   DownloaderPeer,
   Logger,
   RandomSource,
+  RootHasher,
   StateSyncFactory,
 } from './types.js'
 
@@ -49,6 +50,8 @@ export interface PeerEntry {
 export interface SyncHost {
   readonly chain: DownloaderChain
   readonly stateSync: StateSyncFactory | undefined
+  /** Hashes body and receipt roots off the thread, if the downloader was given one. */
+  readonly rootHasher: RootHasher | undefined
   readonly clock: Clock
   readonly random: RandomSource
   readonly log: Logger | undefined

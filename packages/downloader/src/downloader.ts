@@ -20,6 +20,7 @@ import type {
   DownloaderPeer,
   Logger,
   RandomSource,
+  RootHasher,
   StateSyncFactory,
   SyncMode,
 } from './types.js'
@@ -44,6 +45,11 @@ export interface DownloaderDeps {
    * it every sync runs in full.
    */
   stateSync?: StateSyncFactory
+  /**
+   * Where the transaction roots of delivered bodies and the roots of delivered receipt lists are
+   * hashed (e.g. a worker thread); inline without it.
+   */
+  rootHasher?: RootHasher
 }
 
 /** Every limit is optional; defaults are in `constants.ts` (geth's values). */
@@ -148,6 +154,7 @@ export function createDownloader(
 class DownloaderImpl implements Downloader, SyncHost {
   readonly chain: DownloaderChain
   readonly stateSync: StateSyncFactory | undefined
+  readonly rootHasher: RootHasher | undefined
   readonly clock: Clock
   readonly random: RandomSource
   readonly log: Logger | undefined
@@ -176,6 +183,7 @@ class DownloaderImpl implements Downloader, SyncHost {
   constructor(deps: DownloaderDeps, o: DownloaderOptions) {
     this.chain = deps.chain
     this.stateSync = deps.stateSync
+    this.rootHasher = deps.rootHasher
     this.mode = o.mode ?? 'full'
     this.clock = deps.clock
     this.random = deps.random

@@ -45,6 +45,7 @@ export type {
   MaybePromise,
   PeerHead,
   RandomSource,
+  RootHasher,
   StateDelivery,
   StateSync,
   StateSyncFactory,

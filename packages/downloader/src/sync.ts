@@ -330,12 +330,12 @@ export class SyncRun implements SkeletonRun, ImportRun {
 
     // 3. Headers from the master (skeleton + the rest), gaps and parts from everyone, import.
     this.loop.add(new HeaderFillQueue(this, this.skeleton))
-    this.loop.add(new BodyQueue(this.results, this.opts.maxBodyFetch))
+    this.loop.add(new BodyQueue(this.results, this.opts.maxBodyFetch, this.host.rootHasher))
     if (this.mode === 'fast' && pivot !== undefined && headRoot !== undefined) {
       this.fast = new FastSync(this, this.host.stateSync!, pivot)
       this.fast.begin(headRoot)
       const fast = this.fast
-      this.loop.add(new ReceiptQueue(this.results, this.opts.maxReceiptFetch))
+      this.loop.add(new ReceiptQueue(this.results, this.opts.maxReceiptFetch, this.host.rootHasher))
       this.loop.add(
         new StateQueue(
           () => fast.current(),

@@ -201,6 +201,17 @@ export interface StateSyncProgress {
 export type StateSyncFactory = (root: Uint8Array) => StateSync
 
 /**
+ * Computes ordered-trie roots (keys rlp(0), rlp(1), …) away from the calling thread, e.g.
+ * `@ethwire/node`'s worker-thread `createRootPool`. The downloader checks delivered bodies'
+ * transaction roots and receipt lists' roots through it, and hashes inline without one or when
+ * it rejects.
+ */
+export interface RootHasher {
+  /** The root of each list of consensus-encoded items, in order. */
+  orderedTrieRoots(lists: readonly (readonly Uint8Array[])[]): Promise<Uint8Array[]>
+}
+
+/**
  * Time and timers (`now`, `setTimeout`, `clearTimeout`), injected so tests run on virtual time;
  * and a random source in [0, 1) for tie-breaks between equal peers. The shared contracts.
  */

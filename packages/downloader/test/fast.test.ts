@@ -5,13 +5,14 @@
  */
 
 import { FakeClock, seededRandom } from '@ethwire/interface/testing'
-import { bytesToHex } from '@ethwire/rlp-wire'
+import { bytesToHex, orderedTrieRoot } from '@ethwire/rlp-wire'
 import { describe, expect, it } from 'vitest'
 import { maxReceiptInflightPerPeer, maxStateInflightPerPeer } from '../src/constants.js'
 import {
   createDownloader,
   type DownloaderOptions,
   isDownloaderError,
+  type RootHasher,
   type SyncProgress,
 } from '../src/index.js'
 import {
@@ -45,6 +46,7 @@ function fastHarness(
     chain?: TestChain
     stateSync?: boolean
     hasState?: (root: Uint8Array) => boolean
+    rootHasher?: RootHasher
   } = {},
 ) {
   const chainData = opts.chain ?? data
@@ -61,6 +63,7 @@ function fastHarness(
       clock,
       random: seededRandom(11),
       ...(opts.stateSync === false ? {} : { stateSync: factory }),
+      ...(opts.rootHasher === undefined ? {} : { rootHasher: opts.rootHasher }),
     },
     { mode: 'fast', ...opts.options },
   )
@@ -225,6 +228,67 @@ describe('fast sync', () => {
     for (let n = 1; n <= PIVOT; n += 97) {
       expect(h.chain.getReceipts(data.blocks[n]!.hash)).toEqual(data.receipts![n])
     }
+  })
+
+  describe('with a root hasher (roots hashed off the thread)', () => {
+    /** Hashes as asked (on a later microtask, as a worker answers), counting the lists. */
+    const counting = (lie = false) => {
+      const seen = { calls: 0, lists: 0 }
+      const hasher: RootHasher = {
+        orderedTrieRoots: async (lists) => {
+          await Promise.resolve()
+          seen.calls++
+          seen.lists += lists.length
+          return lists.map((l) => (lie ? new Uint8Array(32) : orderedTrieRoot(l)))
+        },
+      }
+      return { hasher, seen }
+    }
+
+    it('checks bodies and receipts with its roots and completes', async () => {
+      const { hasher, seen } = counting()
+      const h = fastHarness({ rootHasher: hasher })
+      h.addPeer({ id: 'a', latencyMs: 20 })
+      const bad = h.addPeer({ id: 'bad', latencyMs: 5, corruptReceipts: () => true })
+      const result = await h.clock.run(h.dl.synchronise('a', data.head.hash))
+      expect(result).toMatchObject({ mode: 'fast', imported: 1200 })
+      // every body with transactions and each of their receipt lists up to the pivot went
+      // through it at least once (empty ones are never fetched)
+      const full = data.blocks.filter((b) => b.transactions.length > 0)
+      const below = full.filter((b) => b.header.number <= BigInt(PIVOT))
+      expect(below.length).toBeGreaterThan(100)
+      expect(seen.lists).toBeGreaterThanOrEqual(full.length + below.length)
+      expect(bad.dropped?.code).toBe('ErrInvalidReceipts')
+      for (let n = 1; n <= PIVOT; n += 97) {
+        expect(h.chain.getReceipts(data.blocks[n]!.hash)).toEqual(data.receipts![n])
+      }
+    })
+
+    it('its roots decide: a hasher giving wrong roots makes the good peer look bad', async () => {
+      const { hasher } = counting(true)
+      const h = fastHarness({ rootHasher: hasher })
+      const a = h.addPeer({ id: 'a', latencyMs: 10 })
+      const err = await h.clock.run(h.dl.synchronise('a', data.head.hash)).catch((e) => e)
+      expect(isDownloaderError(err)).toBe(true)
+      expect(a.dropped?.code).toMatch(/^ErrInvalid(Body|Receipts)$/)
+    })
+
+    it('a hasher that fails is worked around: roots are hashed inline, the sync completes', async () => {
+      let calls = 0
+      const h = fastHarness({
+        rootHasher: {
+          orderedTrieRoots: async () => {
+            calls++
+            throw new Error('worker gone')
+          },
+        },
+      })
+      const a = h.addPeer({ id: 'a', latencyMs: 10 })
+      const result = await h.clock.run(h.dl.synchronise('a', data.head.hash))
+      expect(result).toMatchObject({ mode: 'fast', imported: 1200 })
+      expect(calls).toBeGreaterThan(0)
+      expect(a.dropped).toBeUndefined()
+    })
   })
 
   it('fails with the misbehaviour when the only peer serves wrong receipts, storing nothing bad', async () => {

@@ -30,6 +30,11 @@ export const defaultMinSyncPeers = 5
 /** Worker threads for sender recovery of peers' transactions. */
 export const defaultRecoveryWorkers = 1
 /**
+ * How long closing the trie-root worker lets it finish the list it is on and exit by itself before
+ * it is terminated.
+ */
+export const rootPoolCloseGraceMs = 2_000
+/**
  * State database cache (decoded trie nodes and code), bytes. 16 MiB: on the exec bench's chain (b)
  * (10,000 accounts) 64 MiB ran no faster and held ~90 MB more RSS (the decoded-node estimate is low).
  */

@@ -12,14 +12,16 @@ export type NodeErrorCode =
   | 'ErrNotConnected'
   | 'ErrNotRunning'
   | 'ErrUsage'
+  | 'ErrRootPoolClosed'
 
 export class NodeError extends Error {
   override readonly name = 'NodeError'
   constructor(
     readonly code: NodeErrorCode,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message)
+    super(message, options)
   }
 }
 

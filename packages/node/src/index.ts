@@ -63,6 +63,7 @@ export {
 } from './node.js'
 export type { DiscoveryPart, DiscoveryPartOptions } from './parts/discovery.js'
 export type { HttpRpcOptions, RpcPart, WsRpcOptions } from './parts/rpc.js'
+export { createRootPool, type RootPool, type RootPoolOptions } from './roots.js'
 export type {
   Backend,
   BackendCall,

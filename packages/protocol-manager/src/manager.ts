@@ -133,6 +133,7 @@ export function createProtocolManager(
       random,
       log,
       ...(deps.stateSync !== undefined ? { stateSync: deps.stateSync } : {}),
+      ...(deps.rootHasher !== undefined ? { rootHasher: deps.rootHasher } : {}),
     },
     options.downloader ?? {},
   )

@@ -12,6 +12,7 @@
 import type {
   Downloader,
   DownloaderOptions,
+  RootHasher,
   StateSyncFactory,
   SyncMode,
   SyncResult,
@@ -184,6 +185,12 @@ export interface ProtocolManagerDeps {
    * `createStateSync` over the node's database). Without it every sync is full.
    */
   stateSync?: StateSyncFactory
+  /**
+   * Hashes the transaction roots of downloaded bodies and the roots of downloaded receipt lists
+   * away from the main thread (e.g. `@ethwire/node`'s worker-thread `createRootPool`), handed to
+   * the downloader. Without it they are hashed inline.
+   */
+  rootHasher?: RootHasher
   /**
    * The reputation table (`@ethwire/peerset`'s `PeerScores`): the peer set refuses banned ids,
    * offences are reported to it, eviction reads it. Default: one of the manager's own on its

@@ -145,9 +145,13 @@ export function unclesHash(uncles: readonly BlockHeader[]): Uint8Array {
   return keccak256(rlpEncode(uncles.map((u) => rlpRaw(u.encode()))))
 }
 
-/** Checks a body against its header's roots; throws `WireError('ErrInvalidValue')` naming the mismatch. */
-export function checkBody(header: BlockHeader, body: BlockBody): void {
-  const tr = transactionsRoot(body.transactions)
+/**
+ * Checks a body against its header's roots; throws `WireError('ErrInvalidValue')` naming the
+ * mismatch. `txRoot`: the root of these transactions when the caller has already hashed them
+ * (say, on a worker thread); computed here otherwise.
+ */
+export function checkBody(header: BlockHeader, body: BlockBody, txRoot?: Uint8Array): void {
+  const tr = txRoot ?? transactionsRoot(body.transactions)
   if (!equalBytes(tr, header.txRoot)) {
     throw new WireError('ErrInvalidValue', `transactions root mismatch: ${bytesToHex(tr)}`)
   }

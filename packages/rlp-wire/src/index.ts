@@ -129,5 +129,12 @@ export {
   /** @deprecated import it from `@ethwire/interface` */
   type MsgReadWriter,
 } from './transport.js'
-export { EMPTY_TRIE_ROOT, EMPTY_UNCLE_HASH, orderedTrieRoot, trieRoot } from './trie.js'
+export {
+  EMPTY_TRIE_ROOT,
+  EMPTY_UNCLE_HASH,
+  orderedTrieRoot,
+  type TrieRootFunctions,
+  trieRoot,
+  trieRootFunctions,
+} from './trie.js'
 export type * from './types.js'

@@ -566,7 +566,9 @@ export function decodeMessage(
     }
     case 'Receipts': {
       // eth/69 (eth/66–68 took the raw path above)
-      const receipts = asList(item, name).map((rs) => asList(rs, 'Receipts[]').map(receiptFromEth69))
+      const receipts = asList(item, name).map((rs) =>
+        asList(rs, 'Receipts[]').map(receiptFromEth69),
+      )
       return withId({ name, receipts })
     }
     case 'BlockRangeUpdate': {

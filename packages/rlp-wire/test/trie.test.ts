@@ -6,7 +6,9 @@ import {
   keccak256,
   orderedTrieRoot,
   rlpEncode,
+  type TrieRootFunctions,
   trieRoot,
+  trieRootFunctions,
   utf8ToBytes,
 } from '../src/index.js'
 
@@ -51,5 +53,36 @@ describe('trie roots', () => {
     const leaf = rlpEncode([Uint8Array.of(0x20, ...k), v])
     expect(leaf.length).toBeLessThan(32)
     expect(orderedTrieRoot([v])).toEqual(keccak256(leaf))
+  })
+
+  it('ordered roots key entry i by rlp(i), past one-byte and two-byte indexes', () => {
+    const values = Array.from({ length: 300 }, (_, i) =>
+      Uint8Array.from({ length: 40 + (i % 7) }, (_, j) => (i * 31 + j) & 255),
+    )
+    const keyed = values.map((v, i) => [rlpEncode(i), v] as const)
+    expect(bytesToHex(orderedTrieRoot(values))).toBe(bytesToHex(trieRoot(keyed)))
+    // 300 entries under rlp(0..299): not the root of the same values under other keys
+    expect(bytesToHex(orderedTrieRoot(values))).not.toBe(
+      bytesToHex(trieRoot(values.map((v, i) => [rlpEncode(i + 1), v] as const))),
+    )
+  })
+
+  it('the builder runs from its own source text, as a worker thread runs it', () => {
+    // no closure over the module: rebuilt from the text alone, it gives the same roots
+    const rebuilt = new Function(`return (${String(trieRootFunctions)})`)() as (
+      keccak: (b: Uint8Array) => Uint8Array,
+    ) => TrieRootFunctions
+    const fns = rebuilt(keccak256)
+    const values = Array.from({ length: 200 }, (_, i) => rlpEncode([i, new Uint8Array(i % 50)]))
+    expect(bytesToHex(fns.orderedTrieRoot(values))).toBe(bytesToHex(orderedTrieRoot(values)))
+    const e = kv([
+      ['doe', 'reindeer'],
+      ['dog', 'puppy'],
+      ['dogglesworth', 'cat'],
+    ])
+    expect(bytesToHex(fns.trieRoot(e))).toBe(
+      '0x8aad789dff2f538bca5d8ea56e8abe10f4c7ba3a5dea95fea4cd6e7c3a1168d3',
+    )
+    expect(bytesToHex(fns.orderedTrieRoot([]))).toBe(bytesToHex(EMPTY_TRIE_ROOT))
   })
 })

@@ -2,12 +2,14 @@
  * Bodies: the oldest result slots still lacking theirs, as many as the peer's measured
  * throughput allows, from every idle peer at once. Each body is checked against its header's
  * roots (`checkBody`); one bad body drops the peer and returns the whole request to the queue.
- * An empty answer marks those blocks as lacking at that peer.
+ * An empty answer marks those blocks as lacking at that peer. With a {@link RootHasher} the
+ * transaction roots are hashed through it (say, on a worker thread) while the slots stay reserved.
  */
 import { type BlockBody, checkBody } from '@ethwire/rlp-wire'
 import { maxBodyInflightPerPeer } from '../constants.js'
 import type { PeerEntry, PeerRunState } from '../context.js'
 import type { ResultSlot, ResultStore } from '../results.js'
+import type { RootHasher } from '../types.js'
 import type { FetchQueue, Verdict } from './loop.js'
 
 export class BodyQueue implements FetchQueue<ResultSlot[], BlockBody[]> {
@@ -18,6 +20,7 @@ export class BodyQueue implements FetchQueue<ResultSlot[], BlockBody[]> {
   constructor(
     private readonly results: ResultStore,
     readonly maxItems: number,
+    private readonly hasher?: RootHasher,
   ) {}
 
   reserve(_e: PeerEntry, st: PeerRunState, capacity: number): ResultSlot[] | undefined {
@@ -50,7 +53,13 @@ export class BodyQueue implements FetchQueue<ResultSlot[], BlockBody[]> {
     for (const s of slots) s.bodyState = 'pending'
   }
 
-  deliver(_e: PeerEntry, st: PeerRunState, slots: ResultSlot[], bodies: BlockBody[]): Verdict {
+  async deliver(
+    _e: PeerEntry,
+    st: PeerRunState,
+    slots: ResultSlot[],
+    bodies: BlockBody[],
+  ): Promise<Verdict> {
+    const txRoots = await this.txRoots(slots, bodies)
     // Back in the queue unless accepted below.
     this.unreserve(slots)
     if (!Array.isArray(bodies)) {
@@ -70,7 +79,7 @@ export class BodyQueue implements FetchQueue<ResultSlot[], BlockBody[]> {
     for (let i = 0; i < bodies.length; i++) {
       const header = slots[i]!.header
       try {
-        checkBody(header, bodies[i]!)
+        checkBody(header, bodies[i]!, txRoots?.[i])
       } catch (err) {
         return {
           kind: 'drop',
@@ -82,5 +91,22 @@ export class BodyQueue implements FetchQueue<ResultSlot[], BlockBody[]> {
     }
     for (let i = 0; i < bodies.length; i++) this.results.setBody(slots[i]!, bodies[i]!)
     return { kind: 'accepted', items: bodies.length }
+  }
+
+  /** The bodies' transaction roots from the hasher; undefined (hash inline) without one or on failure. */
+  private async txRoots(
+    slots: ResultSlot[],
+    bodies: BlockBody[],
+  ): Promise<Uint8Array[] | undefined> {
+    if (this.hasher === undefined || !Array.isArray(bodies)) return undefined
+    if (bodies.length === 0 || bodies.length > slots.length) return undefined
+    try {
+      const roots = await this.hasher.orderedTrieRoots(
+        bodies.map((b) => b.transactions.map((t) => t.encode())),
+      )
+      return roots.length === bodies.length ? roots : undefined
+    } catch {
+      return undefined
+    }
   }
 }

@@ -2,12 +2,14 @@
  * Receipts (fast sync): the oldest result slots still lacking theirs, from every idle peer that
  * serves `GetReceipts`. Each block's receipt list must hash to its header's receipts root; one
  * that does not drops the peer and returns the whole request to the queue. Blocks whose header
- * commits to no receipts are never asked for.
+ * commits to no receipts are never asked for. With a {@link RootHasher} the roots are hashed through
+ * it (say, on a worker thread) while the slots stay reserved.
  */
-import { equalBytes, type ReceiptData, receiptsRoot } from '@ethwire/rlp-wire'
+import { encodeReceipt, equalBytes, type ReceiptData, receiptsRoot } from '@ethwire/rlp-wire'
 import { maxReceiptInflightPerPeer } from '../constants.js'
 import type { PeerEntry, PeerRunState } from '../context.js'
 import type { ResultSlot, ResultStore } from '../results.js'
+import type { RootHasher } from '../types.js'
 import type { FetchQueue, Verdict } from './loop.js'
 
 export class ReceiptQueue implements FetchQueue<ResultSlot[], ReceiptData[][]> {
@@ -18,6 +20,7 @@ export class ReceiptQueue implements FetchQueue<ResultSlot[], ReceiptData[][]> {
   constructor(
     private readonly results: ResultStore,
     readonly maxItems: number,
+    private readonly hasher?: RootHasher,
   ) {}
 
   accepts(e: PeerEntry): boolean {
@@ -55,7 +58,13 @@ export class ReceiptQueue implements FetchQueue<ResultSlot[], ReceiptData[][]> {
     for (const s of slots) if (s.receiptsState === 'fetching') s.receiptsState = 'pending'
   }
 
-  deliver(_e: PeerEntry, st: PeerRunState, slots: ResultSlot[], lists: ReceiptData[][]): Verdict {
+  async deliver(
+    _e: PeerEntry,
+    st: PeerRunState,
+    slots: ResultSlot[],
+    lists: ReceiptData[][],
+  ): Promise<Verdict> {
+    const hashed = await this.roots(slots, lists)
     const wanted = slots.map((s) => s.receiptsState === 'fetching')
     this.unreserve(slots)
     if (!Array.isArray(lists)) {
@@ -78,7 +87,7 @@ export class ReceiptQueue implements FetchQueue<ResultSlot[], ReceiptData[][]> {
       const list = lists[i]!
       let root: Uint8Array
       try {
-        root = receiptsRoot(list)
+        root = hashed?.[i] ?? receiptsRoot(list)
       } catch (err) {
         return {
           kind: 'drop',
@@ -99,5 +108,20 @@ export class ReceiptQueue implements FetchQueue<ResultSlot[], ReceiptData[][]> {
       if (wanted[i]) this.results.setReceipts(slots[i]!, lists[i]!)
     }
     return { kind: 'accepted', items: lists.length }
+  }
+
+  /** The lists' roots from the hasher; undefined (hash inline) without one or on failure. */
+  private async roots(
+    slots: ResultSlot[],
+    lists: ReceiptData[][],
+  ): Promise<Uint8Array[] | undefined> {
+    if (this.hasher === undefined || !Array.isArray(lists)) return undefined
+    if (lists.length === 0 || lists.length > slots.length) return undefined
+    try {
+      const roots = await this.hasher.orderedTrieRoots(lists.map((l) => l.map(encodeReceipt)))
+      return roots.length === lists.length ? roots : undefined
+    } catch {
+      return undefined
+    }
   }
 }

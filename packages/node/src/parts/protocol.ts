@@ -17,6 +17,7 @@ import { createStateSync } from '@ethwire/state'
 import { defaultMinSyncPeers, defaultSyncIntervalMs } from '../constants.js'
 import { NodeError } from '../errors.js'
 import type { Part } from '../lifecycle.js'
+import { createRootPool, type RootPool } from '../roots.js'
 import type { ChainPart } from './chain.js'
 
 export interface ProtocolPartOptions {
@@ -62,6 +63,7 @@ export function createProtocolPart(
 ): ProtocolPart {
   const { log } = deps
   let pm: ProtocolManager | undefined
+  let roots: RootPool | undefined
 
   const start = async () => {
     const c = deps.chain.chain
@@ -104,9 +106,17 @@ export function createProtocolPart(
     }
     const db = c.db
     const st = deps.chain.state
+    // bodies' and receipts' roots are hashed on a worker thread while the main thread goes on
+    roots = createRootPool({
+      onFailure: (err) =>
+        log.warn('trie-root worker stopped: roots are hashed on the main thread', {
+          error: err.message,
+        }),
+    })
     pm = createProtocolManager(
       {
         chain: pmChain,
+        rootHasher: roots,
         ...(fast
           ? {
               stateSync: (root: Uint8Array) =>
@@ -182,6 +192,7 @@ export function createProtocolPart(
     start,
     stop: async () => {
       await pm?.stop()
+      await roots?.close()
     },
     get pm() {
       if (!pm) throw new NodeError('ErrNotRunning', 'pm: node not started')
